@@ -1,0 +1,205 @@
+"""Operator screens for parties, partner platforms and invitations.
+
+Every change goes through credentials.services; calls to partners started here run in the
+Celery worker (rotate, refresh, unregister) or, for registration, while the operator waits.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html_join
+
+from credentials import services, tasks
+from credentials.models import (
+    Invitation,
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+)
+from credentials.serializers import CredentialsRoleSerializer
+from ocpi.versioning import versions_url
+
+
+class LocalPartyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = LocalParty
+        fields = ["country_code", "party_id", "role", "business_name", "website", "logo", "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Validate as the CredentialsRole partners will receive, so errors show here.
+        serializer = CredentialsRoleSerializer(data={
+            "role": cleaned.get("role"),
+            "country_code": cleaned.get("country_code", ""),
+            "party_id": cleaned.get("party_id", ""),
+            "business_details": {
+                "name": cleaned.get("business_name", ""),
+                **({"website": cleaned["website"]} if cleaned.get("website") else {}),
+                **({"logo": cleaned["logo"]} if cleaned.get("logo") else {}),
+            },
+        })
+        if not serializer.is_valid():
+            for field, errors in serializer.errors.items():
+                target = {"business_details": "business_name"}.get(field, field)
+                self.add_error(target if target in self.fields else None, str(errors))
+        return cleaned
+
+
+@admin.register(LocalParty)
+class LocalPartyAdmin(admin.ModelAdmin[LocalParty]):
+    form = LocalPartyForm
+    list_display = ["country_code", "party_id", "role", "business_name", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["party_id", "business_name"]
+
+
+class PartnerEndpointInline(admin.TabularInline[PartnerEndpoint, PartnerPlatform]):
+    model = PartnerEndpoint
+    extra = 0
+    can_delete = False
+    readonly_fields = ["identifier", "role", "url"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PartnerRoleInline(admin.TabularInline[PartnerRole, PartnerPlatform]):
+    model = PartnerRole
+    extra = 0
+    can_delete = False
+    readonly_fields = ["role", "country_code", "party_id", "business_details"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Our name for the partner.")
+    versions_url = forms.URLField(max_length=255, help_text="The partner's versions URL.")
+    token_a = forms.CharField(max_length=64, help_text="The token A the partner gave us.")
+
+
+@admin.register(PartnerPlatform)
+class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
+    list_display = [
+        "name", "status", "version", "party_roles", "last_contact_at", "plain_tokens", "last_error",
+    ]
+    list_filter = ["status", "plain_tokens"]
+    search_fields = ["name", "roles__party_id", "versions_url"]
+    readonly_fields = [
+        "status", "versions_url", "version", "last_contact_at", "last_error",
+        "registered_at", "unregistered_at", "created_at", "updated_at",
+    ]
+    fields = ["name", "plain_tokens", *readonly_fields]
+    inlines = [PartnerRoleInline, PartnerEndpointInline]
+    actions = ["rotate_tokens", "refresh_endpoints", "unregister"]
+    change_list_template = "admin/credentials/partnerplatform/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PartnerPlatform]:
+        return super().get_queryset(request).prefetch_related("roles")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # Partners come from handshakes: invite one or register with one.
+
+    @admin.display(description="roles")
+    def party_roles(self, partner: PartnerPlatform) -> str:
+        return format_html_join(", ", "{}", ((str(role),) for role in partner.roles.all()))
+
+    @admin.action(description="Rotate credentials tokens (PUT to the partner)")
+    def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform]) -> None:
+        self._queue(request, queryset, tasks.rotate_credentials, "Token rotation")
+
+    @admin.action(description="Refresh versions and endpoints")
+    def refresh_endpoints(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform]) -> None:
+        self._queue(request, queryset, tasks.refresh_partner, "Endpoint refresh")
+
+    @admin.action(description="Unregister (DELETE to the partner; all traffic stops)")
+    def unregister(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform]) -> None:
+        self._queue(request, queryset, tasks.unregister_partner, "Unregistration")
+
+    def _queue(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform], task: Any, what: str) -> None:
+        partners = list(queryset.registered())
+        for partner in partners:
+            task.delay(partner.pk)
+        self.message_user(request, f"{what} queued for {len(partners)} registered partner(s).")
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("register/", self.admin_site.admin_view(self.register_view), name="credentials_partner_register"),
+            *super().get_urls(),
+        ]
+
+    def register_view(self, request: HttpRequest) -> HttpResponse:
+        """Register with a partner that gave us its token A (we are the handshake's Sender)."""
+        form = RegisterForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                partner = services.register_with_partner(
+                    versions_url=form.cleaned_data["versions_url"],
+                    token_a=form.cleaned_data["token_a"],
+                    name=form.cleaned_data["name"],
+                )
+            except services.PartnerCallFailed as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, f"Registered with {partner.name}.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:credentials_partnerplatform_change", args=[partner.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Register with a partner platform",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/credentials/partnerplatform/register.html", context)
+
+
+class InvitationForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Invitation
+        fields = ["name"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    form = InvitationForm
+    list_display = ["name", "state", "created_at", "created_by", "partner"]
+    readonly_fields = ["state", "versions_url", "token_a", "created_at", "created_by", "used_at", "revoked_at", "partner"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+        return ["name"] if obj is None else ["name", *self.readonly_fields]
+
+    @admin.display(description="versions URL")
+    def versions_url(self, invitation: Invitation) -> str:
+        return versions_url()
+
+    @admin.display(description="token A")
+    def token_a(self, invitation: Invitation) -> str:
+        # Shown to operators only while it can still be used, so it can be handed over.
+        return invitation.token if invitation.state == "open" else "—"
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        if change:
+            Invitation.objects.filter(pk=obj.pk).update(name=obj.name)
+            return
+        invitation, token = services.invitation_create(name=obj.name, created_by=request.user)  # type: ignore[arg-type]
+        obj.pk = invitation.pk
+        self.message_user(
+            request,
+            f"Invitation for {invitation.name}: versions URL {versions_url()} and token A {token}",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Revoke (token A stops working)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset.open():
+            services.invitation_revoke(invitation=invitation)
+        self.message_user(request, "Open invitations revoked.")

@@ -1,0 +1,75 @@
+"""Resolve `Authorization: Token …` to the calling platform (transport_and_format, Authorization).
+
+The caller is a registered (or mid-handshake) partner platform, or an open invitation's
+token A. Unknown or missing tokens are HTTP 401. Which token may open which module is the
+permissions' business (ocpi/permissions.py).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from credentials.crypto import token_digest
+from credentials.models import Invitation, PartnerPlatform, PartnerStatus
+from ocpi.time import now
+from ocpi.tokens import token_candidates
+
+# Recording every request's time would turn each read into a write; once a minute is enough
+# for the operator's "last contact" column.
+LAST_CONTACT_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class OcpiPrincipal:
+    """request.user for OCPI calls: a platform, never a Django user."""
+
+    caller: PartnerPlatform | Invitation
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+
+
+def find_caller(header: str | None) -> PartnerPlatform | Invitation | None:
+    for token in token_candidates(header):
+        digest = token_digest(token)
+        partner = (
+            PartnerPlatform.objects.filter(
+                Q(incoming_token_digest=digest) | Q(next_incoming_token_digest=digest),
+                status__in=[PartnerStatus.PENDING, PartnerStatus.REGISTERED],
+            )
+            .first()
+        )
+        if partner is not None:
+            return partner
+        invitation = Invitation.objects.open().filter(token_digest=digest).first()
+        if invitation is not None:
+            return invitation
+    return None
+
+
+def touch_last_contact(partner: PartnerPlatform) -> None:
+    moment = now()
+    if partner.last_contact_at is None or moment - partner.last_contact_at > LAST_CONTACT_RESOLUTION:
+        PartnerPlatform.objects.filter(pk=partner.pk).update(last_contact_at=moment)
+        partner.last_contact_at = moment
+
+
+class OcpiTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        header = request.headers.get("Authorization")
+        if not header:
+            return None  # DRF answers NotAuthenticated: HTTP 401.
+        caller = find_caller(header)
+        if caller is None:
+            # Never echo or log the token itself.
+            raise AuthenticationFailed("Unknown or malformed credentials token.")
+        if isinstance(caller, PartnerPlatform):
+            touch_last_contact(caller)
+        return OcpiPrincipal(caller), caller
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Token"

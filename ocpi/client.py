@@ -1,0 +1,246 @@
+"""The one outbound HTTP client for calls to partner platforms.
+
+Every call: the credentials token in the Authorization header (Base64 unless the partner
+wants it plain), a new X-Request-ID, the X-Correlation-ID of the work in progress, routing
+headers on functional modules, timeouts, and no redirects (a redirect would drop a PUT's body
+and could lead our token to another host). Never call it inside an open database transaction.
+"""
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+
+from ocpi.context import current_correlation_id, new_id
+from ocpi.json import dumps, loads
+from ocpi.netsafety import UnsafeUrl, check_partner_url
+from ocpi.routing import RoutingHeaders
+from ocpi.status import is_success
+from ocpi.time import parse_datetime
+from ocpi.tokens import encode_authorization
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "ocpi-platform/2.2.1"
+_LINK_NEXT = re.compile(r'<(?P<url>[^>]+)>\s*;\s*rel="?next"?', flags=re.IGNORECASE)
+
+
+class OcpiClientError(Exception):
+    """A call that produced no usable OCPI answer."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class OcpiTransportError(OcpiClientError):
+    """Nothing usable came back: refused, timed out, redirected, or not the envelope."""
+
+
+class OcpiUnauthorized(OcpiClientError):
+    """The partner refused our token (HTTP 401, or 403 from peers that use it instead)."""
+
+
+@dataclass
+class OcpiReply:
+    http_status: int
+    status_code: int
+    status_message: str | None
+    data: Any
+    headers: Mapping[str, str]
+    duration: float
+    body_excerpt: str = field(repr=False, default="")
+
+    @property
+    def ok(self) -> bool:
+        return is_success(self.status_code)
+
+
+def join_url(base: str, *segments: str) -> str:
+    """Append path segments with exactly one `/` between them (spec templates omit it)."""
+    url = base.rstrip("/")
+    for segment in segments:
+        url += "/" + segment.strip("/")
+    return url
+
+
+class OcpiClient:
+    def __init__(
+        self,
+        token: str,
+        *,
+        plain_token: bool = False,
+        timeout: tuple[float, float] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._authorization = encode_authorization(token, plain=plain_token)
+        self._timeout = timeout or (
+            settings.OCPI_HTTP_CONNECT_TIMEOUT,
+            settings.OCPI_HTTP_READ_TIMEOUT,
+        )
+        self._session = session or requests.Session()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        routing: RoutingHeaders | None = None,
+    ) -> OcpiReply:
+        try:
+            check_partner_url(url)
+        except UnsafeUrl as exc:
+            raise OcpiTransportError(f"refusing to call {url}: {exc}") from exc
+        headers = {
+            "Authorization": self._authorization,
+            "X-Request-ID": new_id(),
+            "X-Correlation-ID": current_correlation_id.get() or new_id(),
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        body: bytes | None = None
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+            body = dumps(json).encode("utf-8")
+        if routing is not None:
+            headers.update(routing.as_headers())
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise OcpiTransportError(f"{method} {url} failed: {exc}") from exc
+        duration = time.monotonic() - started
+        logger.info(
+            "OCPI %s %s -> HTTP %s in %.0f ms (request %s)",
+            method, url, response.status_code, duration * 1000, headers["X-Request-ID"],
+        )
+        return self._reply(method, url, response, duration)
+
+    def _reply(
+        self, method: str, url: str, response: requests.Response, duration: float
+    ) -> OcpiReply:
+        excerpt = response.text[:500]
+        if response.status_code in (401, 403):
+            raise OcpiUnauthorized(
+                f"{method} {url}: HTTP {response.status_code}, token refused",
+                http_status=response.status_code,
+            )
+        if 300 <= response.status_code < 400:
+            raise OcpiTransportError(
+                f"{method} {url}: HTTP {response.status_code} redirect, not followed",
+                http_status=response.status_code,
+            )
+        try:
+            body = loads(response.content) if response.content else None
+        except ValueError as exc:
+            raise OcpiTransportError(
+                f"{method} {url}: HTTP {response.status_code}, body is not JSON: {excerpt!r}",
+                http_status=response.status_code,
+            ) from exc
+        if not isinstance(body, dict) or not isinstance(body.get("status_code"), int):
+            raise OcpiTransportError(
+                f"{method} {url}: HTTP {response.status_code}, not an OCPI envelope: {excerpt!r}",
+                http_status=response.status_code,
+            )
+        timestamp = body.get("timestamp")
+        if timestamp is not None:
+            try:
+                parse_datetime(timestamp)
+            except ValueError:
+                logger.warning("OCPI %s %s: envelope timestamp %r is not UTC", method, url, timestamp)
+        return OcpiReply(
+            http_status=response.status_code,
+            status_code=body["status_code"],
+            status_message=body.get("status_message"),
+            data=body.get("data"),
+            headers=response.headers,
+            duration=duration,
+            body_excerpt=excerpt,
+        )
+
+    def get(self, url: str, **kwargs: Any) -> OcpiReply:
+        return self.request("GET", url, **kwargs)
+
+    def iter_pages(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        routing: RoutingHeaders | None = None,
+        max_pages: int = 100_000,
+    ) -> Iterator[list[Any]]:
+        """Yield each page's list of objects, following `Link: <…>; rel="next"`.
+
+        When X-Total-Count drops between pages, objects before our offset have gone and
+        later ones moved forward: step the offset back by the drop and read again, so nothing
+        is skipped (transport_and_format.asciidoc, Pagination). Objects seen twice are the
+        caller's to de-duplicate by id.
+        """
+        next_url: str | None = url
+        next_params: Mapping[str, Any] | None = params
+        previous_total: int | None = None
+        offset = int((params or {}).get("offset", 0))
+        for _ in range(max_pages):
+            if next_url is None:
+                return
+            reply = self.request("GET", next_url, params=next_params, routing=routing)
+            if not reply.ok or reply.http_status != 200:
+                raise OcpiClientError(
+                    f"GET {next_url}: HTTP {reply.http_status}, OCPI {reply.status_code} "
+                    f"{reply.status_message or ''}".strip(),
+                    http_status=reply.http_status,
+                )
+            page = reply.data if isinstance(reply.data, list) else []
+            total = _int_header(reply.headers, "X-Total-Count")
+            link = _next_link(reply.headers.get("Link", ""))
+            if previous_total is not None and total is not None and total < previous_total:
+                shrink = previous_total - total
+                offset = max(0, offset - shrink)
+                logger.info("X-Total-Count dropped by %s; re-reading from offset %s", shrink, offset)
+                previous_total = total
+                next_url, next_params = _with_offset(next_url, next_params, offset)
+                continue
+            yield page
+            previous_total = total
+            offset += len(page)
+            next_url = urljoin(next_url, link) if link else None
+            next_params = None
+        raise OcpiClientError(f"GET {url}: more than {max_pages} pages, stopped")
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _next_link(header: str) -> str | None:
+    match = _LINK_NEXT.search(header)
+    return match["url"] if match else None
+
+
+def _with_offset(
+    url: str, params: Mapping[str, Any] | None, offset: int
+) -> tuple[str, Mapping[str, Any]]:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update({k: str(v) for k, v in (params or {}).items()})
+    query["offset"] = str(offset)
+    return urlunsplit(parts._replace(query=urlencode(query))), {}

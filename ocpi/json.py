@@ -1,0 +1,68 @@
+"""JSON in and out with exact decimals.
+
+Money and energy are Decimal end to end: simplejson writes a Decimal's own digits as a JSON
+number (never a float, never a string) and reads JSON numbers with a fraction back as Decimal.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import simplejson
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+
+from ocpi.time import format_datetime
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: object) -> str:
+    return simplejson.dumps(
+        value, use_decimal=True, default=_default, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def loads(text: str | bytes) -> Any:
+    return simplejson.loads(text, use_decimal=True)
+
+
+class OcpiJSONRenderer(BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None  # JSON is UTF-8 by definition (RFC 8259); no charset parameter.
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if data is None:
+            return b""
+        return dumps(data).encode("utf-8")
+
+
+class OcpiJSONParser(BaseParser):
+    """Parse request bodies; anything that is not JSON becomes HTTP 400 (status_codes §)."""
+
+    media_type = "*/*"  # Partners send JSON with and without a Content-Type header.
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        raw = stream.read() if stream is not None else b""
+        if not raw.strip():
+            return None
+        try:
+            return loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(f"Request body is not valid JSON: {exc}") from exc

@@ -1,0 +1,88 @@
+"""Cross-cutting handling of every request under /ocpi/.
+
+- X-Request-ID and X-Correlation-ID: echoed when sent, generated when not.
+- A URL under /ocpi/ that matches nothing, or any crash, still answers with the envelope.
+"""
+
+import logging
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from ocpi.context import current_correlation_id, current_request_id, new_id
+from ocpi.json import dumps
+from ocpi.responses import envelope
+from ocpi.status import OcpiStatus
+
+logger = logging.getLogger(__name__)
+
+OCPI_PREFIX = "/ocpi/"
+REQUEST_ID = "X-Request-ID"
+CORRELATION_ID = "X-Correlation-ID"
+# Ids are echoed into our response headers and logs: keep them short and printable.
+_SAFE_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def is_ocpi_path(path: str) -> bool:
+    return path.startswith(OCPI_PREFIX) or path == OCPI_PREFIX.rstrip("/")
+
+
+def envelope_response(status_code: int, message: str, http_status: int) -> HttpResponse:
+    return HttpResponse(
+        dumps(envelope(status_code, message=message)),
+        status=http_status,
+        content_type="application/json",
+    )
+
+
+def _incoming_id(request: HttpRequest, header: str) -> str | None:
+    value = request.headers.get(header, "").strip()
+    return value if _SAFE_ID.match(value) else None
+
+
+class OcpiMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_ocpi_path(request.path):
+            return self.get_response(request)
+        request_id = _incoming_id(request, REQUEST_ID) or new_id()
+        correlation_id = _incoming_id(request, CORRELATION_ID) or new_id()
+        request_token = current_request_id.set(request_id)
+        correlation_token = current_correlation_id.set(correlation_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(request_token)
+            current_correlation_id.reset(correlation_token)
+        if not response.get("Content-Type", "").startswith("application/json"):
+            # A safety net: something outside DRF answered (one of Django's own error pages).
+            response = envelope_response(
+                OcpiStatus.SERVER_ERROR if response.status_code >= 500 else OcpiStatus.CLIENT_ERROR,
+                _reason(response.status_code),
+                response.status_code,
+            )
+        response[REQUEST_ID] = request_id
+        response[CORRELATION_ID] = correlation_id
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_ocpi_path(request.path):
+            return None
+        logger.exception(
+            "Unhandled error on %s %s", request.method, request.path,
+            extra={"request_id": current_request_id.get()},
+        )
+        # A crash never reached an OCPI answer: HTTP 500 tells partners' retry logic so.
+        return envelope_response(OcpiStatus.SERVER_ERROR, "Internal server error", 500)
+
+
+def _reason(http_status: int) -> str:
+    return {
+        400: "Bad request",
+        401: "Unauthorized",
+        404: "Not found",
+        405: "Method not allowed",
+    }.get(http_status, "Server error" if http_status >= 500 else "Client error")

@@ -1,0 +1,71 @@
+"""OpenAPI description of OCPI endpoints: every answer is the envelope around its data."""
+
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+
+ENVELOPE_DESCRIPTION = (
+    "OCPI response envelope. status_code 1000 is success; 2xxx client errors (2001 invalid "
+    "or missing parameters); 3xxx server errors (3001 client API unusable, 3002 unsupported "
+    "version, 3003 no matching endpoints); 4xxx hub errors. timestamp is UTC with Z."
+)
+
+
+def _envelope(data: dict[str, Any] | None, many: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "status_code": {"type": "integer", "example": 1000},
+        "status_message": {"type": "string"},
+        "timestamp": {"type": "string", "format": "date-time", "example": "2026-01-01T12:00:00Z"},
+    }
+    if data is not None:
+        properties = {"data": {"type": "array", "items": data} if many else data, **properties}
+    return {"type": "object", "properties": properties, "required": ["status_code", "timestamp"]}
+
+
+def _header(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, str, OpenApiParameter.HEADER, required=False, description=description
+    )
+
+
+TRACE_HEADERS = [
+    _header("X-Request-ID", "Unique id of this request; echoed in the response (made when absent)."),
+    _header("X-Correlation-ID", "Id shared by one exchange's requests; echoed in the response."),
+]
+ROUTING_HEADERS = [
+    _header("OCPI-from-country-code", "Country code of the requesting party."),
+    _header("OCPI-from-party-id", "Party id of the requesting party."),
+    _header("OCPI-to-country-code", "Country code of the receiving party."),
+    _header("OCPI-to-party-id", "Party id of the receiving party."),
+]
+
+
+def ocpi_schema(
+    *,
+    operation_id: str,
+    summary: str,
+    data: dict[str, Any] | None = None,
+    many: bool = False,
+    request: Any = None,
+    functional: bool = False,
+    extra_parameters: list[OpenApiParameter] | None = None,
+) -> Callable[[Any], Any]:
+    """extend_schema for an OCPI endpoint: the envelope, its errors and the OCPI headers.
+
+    `functional` adds the routing headers, which configuration modules must not carry.
+    """
+    error = _envelope(None, False)
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        request=request,
+        parameters=TRACE_HEADERS + (ROUTING_HEADERS if functional else []) + (extra_parameters or []),
+        responses={
+            200: OpenApiResponse(response=_envelope(data, many), description=ENVELOPE_DESCRIPTION),
+            400: OpenApiResponse(response=error, description="The body is not valid JSON."),
+            401: OpenApiResponse(response=error, description="Missing or unknown token."),
+            404: OpenApiResponse(response=error, description="No such object or URL."),
+            405: OpenApiResponse(response=error, description="Not allowed for this URL or state."),
+        },
+    )

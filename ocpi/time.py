@@ -1,0 +1,44 @@
+"""OCPI DateTime: UTC only, written `YYYY-MM-DDThh:mm:ss[.fff]Z` (types.asciidoc, DateTime).
+
+Python's isoformat() writes `+00:00`, which OCPI does not allow, and a value without `Z`
+means UTC, not server-local time. Offsets are refused on input: "+00:00 is not the same as
+UTC" in the spec's words, and a non-zero offset means the sender did not follow it.
+"""
+
+import re
+from datetime import UTC, datetime
+
+_DATETIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?Z?$"
+)
+MAX_LENGTH = 25
+
+
+def now() -> datetime:
+    """Return the current UTC time at millisecond precision, the precision we render."""
+    moment = datetime.now(tz=UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def format_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("OCPI DateTime values must be timezone-aware")
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse an OCPI DateTime; raise ValueError for anything else, offsets included."""
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        raise ValueError("expected an OCPI DateTime string of at most 25 characters")
+    match = _DATETIME.match(text)
+    if match is None:
+        raise ValueError(
+            "expected YYYY-MM-DDThh:mm:ss[.fff][Z] in UTC; time zone offsets are not allowed"
+        )
+    fraction = (match["fraction"] or "").ljust(6, "0")[:6]
+    parsed = datetime.strptime(f"{match['date']}T{match['time']}", "%Y-%m-%dT%H:%M:%S")
+    return parsed.replace(microsecond=int(fraction), tzinfo=UTC)
