@@ -212,7 +212,7 @@ SPECTACULAR_SETTINGS = {
                 "type": "apiKey",
                 "in": "header",
                 "name": "Authorization",
-                "description": "`Token ` followed by the Base64 (RFC 4648) of the credentials token.",
+                "description": "`Token ` and the Base64 (RFC 4648) of the credentials token.",
             }
         }
     },

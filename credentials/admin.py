@@ -21,6 +21,7 @@ from credentials.models import (
     PartnerEndpoint,
     PartnerPlatform,
     PartnerRole,
+    PartnerStatus,
 )
 from credentials.serializers import CredentialsRoleSerializer
 from ocpi.versioning import versions_url
@@ -29,21 +30,31 @@ from ocpi.versioning import versions_url
 class LocalPartyForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = LocalParty
-        fields = ["country_code", "party_id", "role", "business_name", "website", "logo", "is_active"]
+        fields = [
+            "country_code",
+            "party_id",
+            "role",
+            "business_name",
+            "website",
+            "logo",
+            "is_active",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         # Validate as the CredentialsRole partners will receive, so errors show here.
-        serializer = CredentialsRoleSerializer(data={
-            "role": cleaned.get("role"),
-            "country_code": cleaned.get("country_code", ""),
-            "party_id": cleaned.get("party_id", ""),
-            "business_details": {
-                "name": cleaned.get("business_name", ""),
-                **({"website": cleaned["website"]} if cleaned.get("website") else {}),
-                **({"logo": cleaned["logo"]} if cleaned.get("logo") else {}),
-            },
-        })
+        serializer = CredentialsRoleSerializer(
+            data={
+                "role": cleaned.get("role"),
+                "country_code": cleaned.get("country_code", ""),
+                "party_id": cleaned.get("party_id", ""),
+                "business_details": {
+                    "name": cleaned.get("business_name", ""),
+                    **({"website": cleaned["website"]} if cleaned.get("website") else {}),
+                    **({"logo": cleaned["logo"]} if cleaned.get("logo") else {}),
+                },
+            }
+        )
         if not serializer.is_valid():
             for field, errors in serializer.errors.items():
                 target = {"business_details": "business_name"}.get(field, field)
@@ -88,13 +99,26 @@ class RegisterForm(forms.Form):
 @admin.register(PartnerPlatform)
 class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
     list_display = [
-        "name", "status", "version", "party_roles", "last_contact_at", "plain_tokens", "last_error",
+        "name",
+        "status",
+        "version",
+        "party_roles",
+        "last_contact_at",
+        "plain_tokens",
+        "last_error",
     ]
     list_filter = ["status", "plain_tokens"]
     search_fields = ["name", "roles__party_id", "versions_url"]
     readonly_fields = [
-        "status", "versions_url", "version", "last_contact_at", "last_error",
-        "registered_at", "unregistered_at", "created_at", "updated_at",
+        "status",
+        "versions_url",
+        "version",
+        "last_contact_at",
+        "last_error",
+        "registered_at",
+        "unregistered_at",
+        "created_at",
+        "updated_at",
     ]
     fields = ["name", "plain_tokens", *readonly_fields]
     inlines = [PartnerRoleInline, PartnerEndpointInline]
@@ -123,15 +147,21 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
     def unregister(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform]) -> None:
         self._queue(request, queryset, tasks.unregister_partner, "Unregistration")
 
-    def _queue(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform], task: Any, what: str) -> None:
-        partners = list(queryset.registered())
+    def _queue(
+        self, request: HttpRequest, queryset: QuerySet[PartnerPlatform], task: Any, what: str
+    ) -> None:
+        partners = list(queryset.filter(status=PartnerStatus.REGISTERED))
         for partner in partners:
             task.delay(partner.pk)
         self.message_user(request, f"{what} queued for {len(partners)} registered partner(s).")
 
     def get_urls(self) -> list[URLPattern]:
         return [
-            path("register/", self.admin_site.admin_view(self.register_view), name="credentials_partner_register"),
+            path(
+                "register/",
+                self.admin_site.admin_view(self.register_view),
+                name="credentials_partner_register",
+            ),
             *super().get_urls(),
         ]
 
@@ -171,10 +201,19 @@ class InvitationForm(forms.ModelForm):  # type: ignore[type-arg]
 class InvitationAdmin(admin.ModelAdmin[Invitation]):
     form = InvitationForm
     list_display = ["name", "state", "created_at", "created_by", "partner"]
-    readonly_fields = ["state", "versions_url", "token_a", "created_at", "created_by", "used_at", "revoked_at", "partner"]
+    readonly_fields = [
+        "state",
+        "versions_url",
+        "token_a",
+        "created_at",
+        "created_by",
+        "used_at",
+        "revoked_at",
+        "partner",
+    ]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> Any:
         return ["name"] if obj is None else ["name", *self.readonly_fields]
 
     @admin.display(description="versions URL")
@@ -200,6 +239,6 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
 
     @admin.action(description="Revoke (token A stops working)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        for invitation in queryset.open():
+        for invitation in queryset.filter(used_at__isnull=True, revoked_at__isnull=True):
             services.invitation_revoke(invitation=invitation)
         self.message_user(request, "Open invitations revoked.")

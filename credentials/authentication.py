@@ -36,13 +36,10 @@ class OcpiPrincipal:
 def find_caller(header: str | None) -> PartnerPlatform | Invitation | None:
     for token in token_candidates(header):
         digest = token_digest(token)
-        partner = (
-            PartnerPlatform.objects.filter(
-                Q(incoming_token_digest=digest) | Q(next_incoming_token_digest=digest),
-                status__in=[PartnerStatus.PENDING, PartnerStatus.REGISTERED],
-            )
-            .first()
-        )
+        partner = PartnerPlatform.objects.filter(
+            Q(incoming_token_digest=digest) | Q(next_incoming_token_digest=digest),
+            status__in=[PartnerStatus.PENDING, PartnerStatus.REGISTERED],
+        ).first()
         if partner is not None:
             return partner
         invitation = Invitation.objects.open().filter(token_digest=digest).first()
@@ -53,7 +50,10 @@ def find_caller(header: str | None) -> PartnerPlatform | Invitation | None:
 
 def touch_last_contact(partner: PartnerPlatform) -> None:
     moment = now()
-    if partner.last_contact_at is None or moment - partner.last_contact_at > LAST_CONTACT_RESOLUTION:
+    if (
+        partner.last_contact_at is None
+        or moment - partner.last_contact_at > LAST_CONTACT_RESOLUTION
+    ):
         PartnerPlatform.objects.filter(pk=partner.pk).update(last_contact_at=moment)
         partner.last_contact_at = moment
 

@@ -1,4 +1,4 @@
-"""Find a partner's OCPI 2.2.1 endpoints from its versions URL (credentials.asciidoc, steps 2 and 4).
+"""Find a partner's 2.2.1 endpoints from its versions URL (credentials.asciidoc, steps 2, 4).
 
 Used both when we register with a partner (with its token A) and when a partner registers
 with us or updates its credentials (with the token it gave us). Failures carry the OCPI code
@@ -9,12 +9,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from credentials.serializers import VersionDetailsSerializer, VersionSerializer
 from ocpi.client import OcpiClient, OcpiClientError, OcpiReply, OcpiUnauthorized
 from ocpi.enums import SUPPORTED_VERSION, ModuleID
-from ocpi.exceptions import ClientApiUnusable, NoMatchingEndpoints, UnsupportedVersion
-from ocpi.exceptions import validation_message
+from ocpi.exceptions import (
+    ClientApiUnusable,
+    NoMatchingEndpoints,
+    UnsupportedVersion,
+    validation_message,
+)
 from ocpi.netsafety import UnsafeUrl, check_partner_url
-from credentials.serializers import VersionDetailsSerializer, VersionSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +117,8 @@ def discover(versions_url: str, token: str, *, plain_tokens: bool | None = None)
     if details.validated_data["version"] != SUPPORTED_VERSION.value:
         logger.warning(
             "Version details at %s claim version %s; using them as 2.2.1",
-            version_url, details.validated_data["version"],
+            version_url,
+            details.validated_data["version"],
         )
     endpoints = _usable_endpoints(details.validated_data["endpoints"])
     missing = REQUIRED_MODULES - {e.identifier for e in endpoints}

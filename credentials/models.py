@@ -72,11 +72,14 @@ class PartnerPlatform(models.Model):
     versions_url = models.URLField(max_length=255)
     version = models.CharField(max_length=10, blank=True)
     # The token the partner calls us with (C when they registered with us, B when we did).
-    incoming_token_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    # NULL, not "", when unset: several partners may have no token, and NULLs never collide.
+    incoming_token_digest = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
     incoming_token_sealed = models.TextField(blank=True, editable=False)
     # A second accepted token while we rotate: the partner fetches our versions with it
     # before answering our PUT, so it must work before the old one is dropped.
-    next_incoming_token_digest = models.CharField(
+    next_incoming_token_digest = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, editable=False
     )
     next_incoming_token_sealed = models.TextField(blank=True, editable=False)
@@ -100,7 +103,10 @@ class PartnerPlatform(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="REGISTERED")
-                | (models.Q(incoming_token_digest__isnull=False) & ~models.Q(outgoing_token_sealed="")),
+                | (
+                    models.Q(incoming_token_digest__isnull=False)
+                    & ~models.Q(outgoing_token_sealed="")
+                ),
                 name="registered_partner_has_tokens",
             ),
         ]
@@ -174,11 +180,16 @@ class PartnerRole(models.Model):
         ordering = ["country_code", "party_id", "role"]
         constraints = [
             models.UniqueConstraint(
-                "partner", Upper("country_code"), Upper("party_id"), "role",
+                "partner",
+                Upper("country_code"),
+                Upper("party_id"),
+                "role",
                 name="unique_partner_role",
             ),
         ]
-        indexes = [models.Index(Upper("country_code"), Upper("party_id"), name="partner_role_party")]
+        indexes = [
+            models.Index(Upper("country_code"), Upper("party_id"), name="partner_role_party")
+        ]
 
     def __str__(self) -> str:
         return f"{self.country_code}*{self.party_id} {self.role}"
@@ -193,7 +204,9 @@ class Invitation(models.Model):
     """A credentials token A handed to a prospective partner out of band."""
 
     name = models.CharField(max_length=100, help_text="Who the invitation is for.")
-    token_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    token_digest = models.CharField(  # noqa: DJ001 (NULL once used: see PartnerPlatform)
+        max_length=64, unique=True, null=True, editable=False
+    )
     token_sealed = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -202,7 +215,11 @@ class Invitation(models.Model):
     used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     partner = models.OneToOneField(
-        PartnerPlatform, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation",
+        PartnerPlatform,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation",
         editable=False,
     )
 

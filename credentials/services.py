@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from credentials import crypto
@@ -43,7 +43,9 @@ class PartnerCallFailed(Exception):
 # --- invitations ---------------------------------------------------------------------------
 
 
-def invitation_create(*, name: str, created_by: AbstractBaseUser | None = None) -> tuple[Invitation, str]:
+def invitation_create(
+    *, name: str, created_by: User | None = None
+) -> tuple[Invitation, str]:
     """Issue a credentials token A for a prospective partner; return it with the invitation."""
     token = generate_token()
     invitation = Invitation(name=name, created_by=created_by)
@@ -238,8 +240,11 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
     # already work: store the partner as PENDING first, outside any long transaction.
     with transaction.atomic():
         partner = PartnerPlatform(
-            name=name, status=PartnerStatus.PENDING, versions_url=versions_url,
-            version=discovery.version, plain_tokens=discovery.plain_tokens,
+            name=name,
+            status=PartnerStatus.PENDING,
+            versions_url=versions_url,
+            version=discovery.version,
+            plain_tokens=discovery.plain_tokens,
         )
         partner.set_incoming_token(token_b)
         partner.set_outgoing_token(token_a)
@@ -281,10 +286,16 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
     except (PartnerCallFailed, OcpiError) as exc:
         partner.set_next_incoming_token(None)
         partner.last_error = str(exc) if isinstance(exc, PartnerCallFailed) else exc.message
-        partner.save(update_fields=[
-            "next_incoming_token_digest", "next_incoming_token_sealed", "last_error",
-        ])
-        raise PartnerCallFailed(f"Rotation with {partner.name} failed: {partner.last_error}") from exc
+        partner.save(
+            update_fields=[
+                "next_incoming_token_digest",
+                "next_incoming_token_sealed",
+                "last_error",
+            ]
+        )
+        raise PartnerCallFailed(
+            f"Rotation with {partner.name} failed: {partner.last_error}"
+        ) from exc
     with transaction.atomic():
         partner.set_incoming_token(new_token)
         partner.set_next_incoming_token(None)
@@ -301,7 +312,9 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
 def refresh_endpoints(*, partner: PartnerPlatform) -> PartnerPlatform:
     """Refetch the partner's versions and endpoints with our token (liveness and changes)."""
     try:
-        discovery = discover(partner.versions_url, partner.outgoing_token, plain_tokens=partner.plain_tokens)
+        discovery = discover(
+            partner.versions_url, partner.outgoing_token, plain_tokens=partner.plain_tokens
+        )
     except OcpiError as exc:
         PartnerPlatform.objects.filter(pk=partner.pk).update(last_error=exc.message)
         raise PartnerCallFailed(f"Refreshing {partner.name} failed: {exc.message}") from exc

@@ -128,7 +128,11 @@ class OcpiClient:
         duration = time.monotonic() - started
         logger.info(
             "OCPI %s %s -> HTTP %s in %.0f ms (request %s)",
-            method, url, response.status_code, duration * 1000, headers["X-Request-ID"],
+            method,
+            url,
+            response.status_code,
+            duration * 1000,
+            headers["X-Request-ID"],
         )
         return self._reply(method, url, response, duration)
 
@@ -163,7 +167,9 @@ class OcpiClient:
             try:
                 parse_datetime(timestamp)
             except ValueError:
-                logger.warning("OCPI %s %s: envelope timestamp %r is not UTC", method, url, timestamp)
+                logger.warning(
+                    "OCPI %s %s: envelope timestamp %r is not UTC", method, url, timestamp
+                )
         return OcpiReply(
             http_status=response.status_code,
             status_code=body["status_code"],
@@ -212,7 +218,9 @@ class OcpiClient:
             if previous_total is not None and total is not None and total < previous_total:
                 shrink = previous_total - total
                 offset = max(0, offset - shrink)
-                logger.info("X-Total-Count dropped by %s; re-reading from offset %s", shrink, offset)
+                logger.info(
+                    "X-Total-Count dropped by %s; re-reading from offset %s", shrink, offset
+                )
                 previous_total = total
                 next_url, next_params = _with_offset(next_url, next_params, offset)
                 continue

@@ -90,7 +90,9 @@ def _validation_message(detail: Any, prefix: str = "") -> list[str]:
         return [
             line
             for key, value in detail.items()
-            for line in _validation_message(value, f"{prefix}{key}." if key != "non_field_errors" else prefix)
+            for line in _validation_message(
+                value, f"{prefix}{key}." if key != "non_field_errors" else prefix
+            )
         ]
     if isinstance(detail, list):
         if all(isinstance(item, str) for item in detail):
@@ -147,10 +149,14 @@ def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
             status_code=OcpiStatus.CLIENT_ERROR, message=str(exc.detail), http_status=405
         )
     if isinstance(exc, Http404 | drf_exceptions.NotFound):
-        return ocpi_response(status_code=OcpiStatus.CLIENT_ERROR, message="Not found", http_status=404)
+        return ocpi_response(
+            status_code=OcpiStatus.CLIENT_ERROR, message="Not found", http_status=404
+        )
     if isinstance(exc, drf_exceptions.UnsupportedMediaType | drf_exceptions.NotAcceptable):
         return ocpi_response(
-            status_code=OcpiStatus.CLIENT_ERROR, message=str(exc.detail), http_status=exc.status_code
+            status_code=OcpiStatus.CLIENT_ERROR,
+            message=str(exc.detail),
+            http_status=exc.status_code,
         )
     if isinstance(exc, drf_exceptions.Throttled):
         return ocpi_response(
@@ -158,6 +164,8 @@ def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         )
     if isinstance(exc, drf_exceptions.APIException):
         return ocpi_response(
-            status_code=OcpiStatus.SERVER_ERROR, message=str(exc.detail), http_status=exc.status_code
+            status_code=OcpiStatus.SERVER_ERROR,
+            message=str(exc.detail),
+            http_status=exc.status_code,
         )
     return None  # Unexpected: the middleware answers with a 3000 envelope and logs it.

@@ -104,6 +104,6 @@ class NumberField(serializers.DecimalField):
 
     def to_internal_value(self, data: Any) -> Any:
         # JSON true/false are ints to Python; a boolean is never a number.
-        if isinstance(data, bool) or isinstance(data, str):
+        if isinstance(data, bool | str):
             self.fail("invalid")
         return super().to_internal_value(data)

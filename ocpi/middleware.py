@@ -71,9 +71,12 @@ class OcpiMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_ocpi_path(request.path):
             return None
-        logger.exception(
-            "Unhandled error on %s %s", request.method, request.path,
+        logger.error(
+            "Unhandled error on %s %s",
+            request.method,
+            request.path,
             extra={"request_id": current_request_id.get()},
+            exc_info=exception,
         )
         # A crash never reached an OCPI answer: HTTP 500 tells partners' retry logic so.
         return envelope_response(OcpiStatus.SERVER_ERROR, "Internal server error", 500)

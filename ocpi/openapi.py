@@ -30,7 +30,9 @@ def _header(name: str, description: str) -> OpenApiParameter:
 
 
 TRACE_HEADERS = [
-    _header("X-Request-ID", "Unique id of this request; echoed in the response (made when absent)."),
+    _header(
+        "X-Request-ID", "Unique id of this request; echoed in the response (made when absent)."
+    ),
     _header("X-Correlation-ID", "Id shared by one exchange's requests; echoed in the response."),
 ]
 ROUTING_HEADERS = [
@@ -60,7 +62,9 @@ def ocpi_schema(
         operation_id=operation_id,
         summary=summary,
         request=request,
-        parameters=TRACE_HEADERS + (ROUTING_HEADERS if functional else []) + (extra_parameters or []),
+        parameters=TRACE_HEADERS
+        + (ROUTING_HEADERS if functional else [])
+        + (extra_parameters or []),
         responses={
             200: OpenApiResponse(response=_envelope(data, many), description=ENVELOPE_DESCRIPTION),
             400: OpenApiResponse(response=error, description="The body is not valid JSON."),

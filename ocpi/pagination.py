@@ -72,7 +72,9 @@ def page_params(
     return params
 
 
-def filter_updated(queryset: QuerySet[Any], params: PageParams, field: str = "last_updated") -> QuerySet[Any]:
+def filter_updated(
+    queryset: QuerySet[Any], params: PageParams, field: str = "last_updated"
+) -> QuerySet[Any]:
     if params.date_from is not None:
         queryset = queryset.filter(**{f"{field}__gte": params.date_from})
     if params.date_to is not None:
@@ -80,7 +82,9 @@ def filter_updated(queryset: QuerySet[Any], params: PageParams, field: str = "la
     return queryset
 
 
-def page_headers(request: Request, params: PageParams, total: int, cap: int, count: int) -> dict[str, str]:
+def page_headers(
+    request: Request, params: PageParams, total: int, cap: int, count: int
+) -> dict[str, str]:
     headers = {"X-Total-Count": str(total), "X-Limit": str(cap)}
     next_offset = params.offset + count
     if count and next_offset < total:

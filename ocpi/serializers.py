@@ -36,9 +36,7 @@ class ImageSerializer(OcpiSerializer):
     category = serializers.ChoiceField(choices=ImageCategory.choices)
     type = CiStringField(max_length=4)
     width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=99999)
-    height = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=99999
-    )
+    height = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=99999)
 
 
 class BusinessDetailsSerializer(OcpiSerializer):

@@ -40,5 +40,5 @@ def parse_datetime(text: str) -> datetime:
             "expected YYYY-MM-DDThh:mm:ss[.fff][Z] in UTC; time zone offsets are not allowed"
         )
     fraction = (match["fraction"] or "").ljust(6, "0")[:6]
-    parsed = datetime.strptime(f"{match['date']}T{match['time']}", "%Y-%m-%dT%H:%M:%S")
-    return parsed.replace(microsecond=int(fraction), tzinfo=UTC)
+    parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}+00:00")
+    return parsed.replace(microsecond=int(fraction))

@@ -34,7 +34,9 @@ class Command(BaseCommand):
         except services.PartnerCallFailed as exc:
             raise CommandError(str(exc)) from exc
         partner.refresh_from_db()
-        self.stdout.write(f"{partner.name} (id {partner.pk}): {partner.status}, version {partner.version or '-'}")
+        self.stdout.write(
+            f"{partner.name} (id {partner.pk}): {partner.status}, version {partner.version or '-'}"
+        )
         for role in partner.roles.all():
             self.stdout.write(f"  role {role}")
         for endpoint in partner.endpoints.all():

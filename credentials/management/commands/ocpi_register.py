@@ -25,4 +25,6 @@ class Command(BaseCommand):
         except PartnerCallFailed as exc:
             raise CommandError(str(exc)) from exc
         roles = ", ".join(str(role) for role in partner.roles.all())
-        self.stdout.write(self.style.SUCCESS(f"Registered with {partner.name} (id {partner.pk}): {roles}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Registered with {partner.name} (id {partner.pk}): {roles}")
+        )
