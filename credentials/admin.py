@@ -92,7 +92,9 @@ class PartnerRoleInline(admin.TabularInline[PartnerRole, PartnerPlatform]):
 
 class RegisterForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Our name for the partner.")
-    versions_url = forms.URLField(max_length=255, help_text="The partner's versions URL.")
+    versions_url = forms.URLField(
+        max_length=255, assume_scheme="https", help_text="The partner's versions URL."
+    )
     token_a = forms.CharField(max_length=64, help_text="The token A the partner gave us.")
 
 

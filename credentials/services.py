@@ -43,9 +43,7 @@ class PartnerCallFailed(Exception):
 # --- invitations ---------------------------------------------------------------------------
 
 
-def invitation_create(
-    *, name: str, created_by: User | None = None
-) -> tuple[Invitation, str]:
+def invitation_create(*, name: str, created_by: User | None = None) -> tuple[Invitation, str]:
     """Issue a credentials token A for a prospective partner; return it with the invitation."""
     token = generate_token()
     invitation = Invitation(name=name, created_by=created_by)

@@ -1,0 +1,86 @@
+"""Routing of functional-module requests between parties (transport_and_format, Message Routing).
+
+A platform connects platforms, but requests address parties. For a functional module the
+`OCPI-from-*` party must be one of the caller's CredentialsRoles and the `OCPI-to-*` party one
+of ours; the answer carries the headers the other way round. Without headers (peer-to-peer
+between single-party platforms) the parties are inferred when that is unambiguous.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from credentials.models import LocalParty, PartnerPlatform, PartnerRole
+from credentials.selectors import local_parties, local_party, partner_role
+from ocpi.exceptions import InvalidParameters, OcpiError
+from ocpi.permissions import IsRegisteredPartner
+from ocpi.routing import PartyRef, RoutingHeaders, parse_routing_headers
+from ocpi.status import OcpiStatus
+
+
+class UnknownReceiver(OcpiError):
+    status_code = OcpiStatus.UNKNOWN_RECEIVER
+    default_message = "Unknown receiver"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who is talking to whom in one functional-module request."""
+
+    partner: PartnerPlatform
+    sender: PartnerRole | None  # the requesting party, when known
+    receiver: LocalParty | None  # our party addressed, when known
+
+    def reply_headers(self) -> dict[str, str]:
+        if self.sender is None or self.receiver is None:
+            return {}
+        return RoutingHeaders(
+            from_party=PartyRef.of(self.receiver.country_code, self.receiver.party_id),
+            to_party=PartyRef.of(self.sender.country_code, self.sender.party_id),
+        ).as_headers()
+
+
+def resolve_route(request: Request, partner: PartnerPlatform) -> Route:
+    headers = parse_routing_headers(request)
+    if headers is None:
+        roles = list(partner.roles.all())
+        ours = local_parties()
+        return Route(
+            partner=partner,
+            sender=roles[0] if len(roles) == 1 else None,
+            receiver=ours[0] if len(ours) == 1 else None,
+        )
+    sender = partner_role(partner, headers.from_party)
+    if sender is None:
+        raise InvalidParameters(
+            f"OCPI-from party {headers.from_party} is not one of the caller's roles"
+        )
+    receiver = local_party(headers.to_party)
+    if receiver is None:
+        raise UnknownReceiver(f"OCPI-to party {headers.to_party} is not a party of this platform")
+    return Route(partner=partner, sender=sender, receiver=receiver)
+
+
+class FunctionalModuleApi(APIView):
+    """Base for every functional module's views: registered partners only, routing checked."""
+
+    permission_classes = [IsRegisteredPartner]
+    route: Route
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        assert isinstance(request.auth, PartnerPlatform)  # guaranteed by IsRegisteredPartner
+        self.route = resolve_route(request, request.auth)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        route = getattr(self, "route", None)
+        if route is not None:
+            for name, value in route.reply_headers().items():
+                response[name] = value
+        return response
