@@ -207,17 +207,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "2.2.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "OcpiToken": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Token ` and the Base64 (RFC 4648) of the credentials token.",
-            }
-        }
-    },
-    "SECURITY": [{"OcpiToken": []}],
+    "PREPROCESSING_HOOKS": ["ocpi.openapi.strip_optional_slash"],
 }
 
 # --- OCPI ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ class CredentialsConfig(AppConfig):
     verbose_name = "Partners and credentials"
 
     def ready(self) -> None:
+        from credentials import openapi  # noqa: F401  (registers the schema extension)
         from ocpi import endpoints
         from ocpi.enums import InterfaceRole, ModuleID
 

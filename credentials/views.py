@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from credentials import services
 from credentials.models import Invitation, PartnerPlatform
 from credentials.selectors import our_credentials
+from credentials.serializers import CredentialsSerializer
 from ocpi.exceptions import MethodNotAllowed
 from ocpi.openapi import ocpi_schema
 from ocpi.responses import ocpi_response
@@ -58,7 +59,7 @@ class CredentialsApi(ConfigurationModuleApi):
         operation_id="credentials_register",
         summary="Register with token A: we fetch your endpoints with token B and answer token C",
         data=CREDENTIALS_SCHEMA,
-        request=CREDENTIALS_SCHEMA,
+        request=CredentialsSerializer,
     )
     def post(self, request: Request) -> Response:
         caller = request.auth
@@ -71,7 +72,7 @@ class CredentialsApi(ConfigurationModuleApi):
         operation_id="credentials_update",
         summary="Update: we refetch your endpoints and issue a new token",
         data=CREDENTIALS_SCHEMA,
-        request=CREDENTIALS_SCHEMA,
+        request=CredentialsSerializer,
     )
     def put(self, request: Request) -> Response:
         partner = self._registered_partner(request)

@@ -73,3 +73,8 @@ def ocpi_schema(
             405: OpenApiResponse(response=error, description="Not allowed for this URL or state."),
         },
     )
+
+
+def strip_optional_slash(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """Preprocessing hook: document `/ocpi/x`, not `/ocpi/x/` (both are served, see ocpi_path)."""
+    return [(path.rstrip("/") or "/", *rest) for path, *rest in endpoints]
