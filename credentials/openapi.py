@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
-class OcpiTokenScheme(OpenApiAuthenticationExtension):
+class OcpiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "credentials.authentication.OcpiTokenAuthentication"
     name = "OcpiToken"
 
