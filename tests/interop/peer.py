@@ -266,7 +266,10 @@ class ExtrawestPeer:
 
     Attributes once started: ``base_url`` (``http://127.0.0.1:<port>``),
     ``versions_url`` (``<base_url>/ocpi/versions``), ``details_url``,
-    ``port``, ``log_path`` (the peer's combined stdout/stderr).
+    ``port``, ``log_path`` (the peer's combined stdout/stderr, a temp file
+    that is removed on a clean exit unless ``keep_log`` or the environment
+    variable ``XW_PEER_KEEP_LOGS`` is set; kept and echoed to stderr when the
+    ``with`` block raised).
     """
 
     def __init__(
@@ -277,12 +280,14 @@ class ExtrawestPeer:
         modules: Sequence[str] | None = None,
         startup_timeout: float = 30.0,
         extra_env: dict[str, str] | None = None,
+        keep_log: bool = False,
     ) -> None:
         self.country_code = country_code
         self.party_id = party_id
         self.modules = list(modules) if modules else None
         self.startup_timeout = startup_timeout
         self.extra_env = dict(extra_env or {})
+        self.keep_log = keep_log or bool(os.environ.get("XW_PEER_KEEP_LOGS"))
         self.port: int = 0
         self.base_url = ""
         self.versions_url = ""
@@ -304,6 +309,14 @@ class ExtrawestPeer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+        self._http.close()
+        if exc_type is not None and self.log_path is not None:
+            sys.stderr.write(
+                f"\n--- extrawest peer output ({self.log_path}) ---\n"
+                f"{self.log_text()[-20000:]}\n---\n"
+            )
+        elif not self.keep_log and self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
 
     def start(self) -> None:
         python = _venv_python(ensure_peer_venv())
@@ -316,6 +329,8 @@ class ExtrawestPeer:
             last_error = self.log_text()
             if "address already in use" not in last_error.lower():
                 break
+            if self.log_path is not None:
+                self.log_path.unlink(missing_ok=True)
         sys.stderr.write(
             f"\n--- extrawest peer failed to start; its output ---\n{last_error}\n---\n"
         )

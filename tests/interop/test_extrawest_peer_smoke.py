@@ -333,3 +333,33 @@ def test_module_push_and_request_log(fresh_peer: ExtrawestPeer) -> None:
     assert entry["path"] == "/ocpi/emsp/2.2.1/tariffs/NL/TNM/TARIFF-1"
     assert entry["authorization"]["token_decoded"] == token
     assert entry["response_status"] == 200
+
+
+def test_harness_register_and_call_between_two_peers(fresh_peer: ExtrawestPeer) -> None:
+    """The harness-only sender features (/_control/register, /_control/call,
+    accept_token with the other side's credentials), exercised against a
+    second peer instance acting as the receiver."""
+    with ExtrawestPeer(country_code="NL", party_id="RCV") as receiver:
+        token_a = receiver.issue_token_a()
+        result = fresh_peer.register(token_a, receiver.versions_url)
+        assert result["ok"], result
+        assert [step["status_code"] for step in result["steps"]] == [200, 200, 200]
+        their_token = result["client"]["client_token"]
+
+        # The receiver called us back with the token we offered, Base64-encoded.
+        (registered,) = receiver.state()["clients"]
+        assert registered["client_token"] == result["token_c"]
+        assert registered["client_versions_url"] == fresh_peer.versions_url
+
+        call = fresh_peer.call("GET", module="tokens")
+        assert call["url"] == receiver.endpoint_url("tokens")
+        assert call["status_code"] == 200
+        assert call["body"]["status_code"] == 1000
+        (logged,) = [e for e in receiver.state()["request_log"] if e["path"].endswith("/tokens/")]
+        assert logged["authorization"]["token_decoded"] == their_token
+
+        # accept_token with the other side's credentials also learns its endpoints.
+        accepted = fresh_peer.accept_token(
+            "another-token", client_token=their_token, client_versions_url=receiver.versions_url
+        )
+        assert [step["status_code"] for step in accepted["fetch_steps"]] == [200, 200]

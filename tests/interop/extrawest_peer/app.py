@@ -25,6 +25,7 @@ import argparse
 import base64
 import binascii
 import copy
+import itertools
 import json
 import logging
 import os
@@ -133,6 +134,10 @@ def _selected_modules() -> List[ModuleID]:
     return [module for module in ALL_EMSP_MODULES if module.value in wanted]
 
 
+# Orders client records by last change; timestamps have 1 s resolution.
+_SEQUENCE = itertools.count(1)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -224,6 +229,7 @@ class Store:
             "token_a_used": None,
             "created_at": utc_now(),
             "updated_at": utc_now(),
+            "seq": next(_SEQUENCE),
         }
         record.update(fields)
         self.clients[token_c] = record
@@ -231,7 +237,7 @@ class Store:
 
     def latest_client_with_token(self) -> Optional[Dict[str, Any]]:
         candidates = [c for c in self.clients.values() if c.get("client_token")]
-        return max(candidates, key=lambda c: c["updated_at"], default=None) if candidates else None
+        return max(candidates, key=lambda c: c["seq"], default=None)
 
     # Objects ---------------------------------------------------------------
 
@@ -506,6 +512,7 @@ class InMemoryCrud(Crud):
             client_roles=creds.get("roles", []),
             client_endpoints=data.get("endpoints"),
             updated_at=utc_now(),
+            seq=next(_SEQUENCE),
             previous_token_c=old_token_c,
         )
         record.setdefault("created_at", utc_now())
@@ -548,6 +555,7 @@ async def _logged_send(
         "at": utc_now(),
         "method": request.method,
         "url": str(request.url),
+        "headers": dict(request.headers),
         "authorization": describe_authorization(request.headers.get("authorization")),
     }
     try:
@@ -587,6 +595,8 @@ class RequestLogMiddleware:
 
     Added last, so it is the outermost layer and sees the status codes
     produced by the library's own exception middleware (403/404/...).
+    The entry is stored *before* the last response chunk goes out: a test
+    that reads /_control/state right after getting its response must find it.
     """
 
     def __init__(self, app: Any) -> None:
@@ -596,30 +606,17 @@ class RequestLogMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/_control"):
             await self.app(scope, receive, send)
             return
+        started = time.monotonic()
         request_body = bytearray()
         response_body = bytearray()
         response_meta: Dict[str, Any] = {"status": None, "headers": {}}
+        recorded = False
 
-        async def receive_wrapper() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.extend(message.get("body", b""))
-            return message
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response_meta["status"] = message["status"]
-                response_meta["headers"] = {
-                    k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])
-                }
-            elif message["type"] == "http.response.body":
-                response_body.extend(message.get("body", b""))
-            await send(message)
-
-        started = time.monotonic()
-        try:
-            await self.app(scope, receive_wrapper, send_wrapper)
-        finally:
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             headers = {
                 k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])
             }
@@ -637,6 +634,29 @@ class RequestLogMiddleware:
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
             }
             STORE.append_log(STORE.request_log, entry)
+
+        async def receive_wrapper() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.extend(message.get("body", b""))
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_meta["status"] = message["status"]
+                response_meta["headers"] = {
+                    k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])
+                }
+            elif message["type"] == "http.response.body":
+                response_body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    record()
+            await send(message)
+
+        try:
+            await self.app(scope, receive_wrapper, send_wrapper)
+        finally:
+            record()  # no-op unless the app failed before finishing a response
 
 
 # --- Control API -----------------------------------------------------------------
@@ -656,15 +676,16 @@ async def control_accept_token(payload: Dict[str, Any] = Body(...)) -> Dict[str,
     """Make ``token`` a valid token C (credentials we 'gave' to a platform).
 
     Used when the *other* platform is the handshake receiver and the test
-    drives the sender side itself. Optional ``client_token`` /
-    ``client_versions_url``: what the other platform returned, so that
-    /_control/call can use it.
+    drives the sender side itself. Optional ``client_token`` +
+    ``client_versions_url``: what the other platform answered; the peer then
+    fetches its versions/details with that token (as a real sender would) so
+    that /_control/call can address its modules.
     """
     token = payload.get("token")
     if not token or not isinstance(token, str):
         raise HTTPException(400, 'body must be {"token": "..."}')
     existing = STORE.clients.get(token, {})
-    STORE.add_client(
+    record = STORE.add_client(
         token,
         origin="accept_token",
         client_token=payload.get("client_token", existing.get("client_token")),
@@ -672,7 +693,19 @@ async def control_accept_token(payload: Dict[str, Any] = Body(...)) -> Dict[str,
         client_endpoints=existing.get("client_endpoints"),
     )
     log.info("accepted token C %s", token)
-    return {"token": token, "versions_url": VERSIONS_URL, "credentials": own_credentials(token)}
+    result: Dict[str, Any] = {
+        "token": token,
+        "versions_url": VERSIONS_URL,
+        "credentials": own_credentials(token),
+    }
+    if record["client_token"] and record["client_versions_url"]:
+        details, steps = await _fetch_version_details(
+            record["client_versions_url"], record["client_token"]
+        )
+        if details is not None:
+            record["client_endpoints"] = details
+        result["fetch_steps"] = steps
+    return result
 
 
 @control.get("/state")
@@ -724,6 +757,34 @@ def _response_summary(response: httpx.Response) -> Dict[str, Any]:
         "headers": dict(response.headers),
         "body": _body_for_log(response.content),
     }
+
+
+async def _fetch_version_details(
+    versions_url: str, token: str
+) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]]]:
+    """GET versions, pick 2.2.1, GET its details; returns (details data, steps)."""
+    steps: List[Dict[str, Any]] = []
+    auth = {"Authorization": f"Token {b64(token)}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        try:
+            versions = await http.get(versions_url, headers=auth)
+            steps.append(
+                {"step": "GET versions", "url": versions_url, **_response_summary(versions)}
+            )
+            version_url = next(
+                v["url"]
+                for v in versions.json()["data"]
+                if v.get("version") == VersionNumber.v_2_2_1.value
+            )
+            details = await http.get(version_url, headers=auth)
+            steps.append(
+                {"step": "GET version details", "url": version_url, **_response_summary(details)}
+            )
+            data = details.json()["data"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, StopIteration) as exc:
+            steps.append({"step": "error", "error": repr(exc)})
+            return None, steps
+    return (data if isinstance(data, dict) else None), steps
 
 
 @control.post("/call")
@@ -833,6 +894,7 @@ async def control_register(payload: Dict[str, Any] = Body(...)) -> Dict[str, Any
             client_versions_url=their.get("url", versions_url),
             client_roles=their.get("roles", []),
             updated_at=utc_now(),
+            seq=next(_SEQUENCE),
         )
     log.info(
         "registered with %s: our token C %s, their token %s", versions_url, token_c, their["token"]
