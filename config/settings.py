@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "ocpi",
     "credentials",
+    "push",
 ]
 
 MIDDLEWARE = [
@@ -256,3 +257,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("OCPI_PARTNER_CHECK_SECONDS", "3600")),
     },
 }
+CELERY_BEAT_SCHEDULE["push-resend-due"] = {
+    "task": "push.resend_due",
+    "schedule": float(os.environ.get("PUSH_RESEND_SECONDS", "15")),
+}
+
+# --- Push (the outbox) ----------------------------------------------------------------------
+PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "16"))  # parallel requests a partner
+PUSH_BATCH_SIZE = int(os.environ.get("PUSH_BATCH_SIZE", "64"))
+PUSH_RETRY_BASE_SECONDS = float(os.environ.get("PUSH_RETRY_BASE_SECONDS", "2"))
+PUSH_RETRY_MAX_SECONDS = float(os.environ.get("PUSH_RETRY_MAX_SECONDS", "3600"))
+PUSH_MAX_ATTEMPTS = int(os.environ.get("PUSH_MAX_ATTEMPTS", "25"))
+PUSH_BREAKER_FAILURES = int(os.environ.get("PUSH_BREAKER_FAILURES", "3"))
+# A claim older than this is taken for a dead worker's and sent again.
+PUSH_CLAIM_LEASE_SECONDS = int(os.environ.get("PUSH_CLAIM_LEASE_SECONDS", "180"))

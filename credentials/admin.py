@@ -122,7 +122,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "created_at",
         "updated_at",
     ]
-    fields = ["name", "plain_tokens", *readonly_fields]
+    fields = ["name", "plain_tokens", "retry_pushes", *readonly_fields]
     inlines = [PartnerRoleInline, PartnerEndpointInline]
     actions = ["rotate_tokens", "refresh_endpoints", "unregister"]
     change_list_template = "admin/credentials/partnerplatform/change_list.html"

@@ -89,6 +89,11 @@ class PartnerPlatform(models.Model):
         default=False,
         help_text="Send our token without Base64 (for pre-2.2.1 style partners).",
     )
+    retry_pushes = models.BooleanField(
+        default=True,
+        help_text="Retry failed pushes with backoff. Off: the spec's behaviour, where the "
+        "partner resynchronises by pulling after an outage.",
+    )
     last_contact_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,97 @@
+"""The outbox tables: a Change per push intent, a Delivery per receiving party, Attempts.
+
+A Change holds the request already serialized (module, method, path below the partner's
+module endpoint, body), so this app never imports a module app. Deliveries to one
+(partner, party, object) form a queue: only its oldest unfinished delivery may be sent, so
+an older update never lands after a newer one.
+"""
+
+from django.db import models
+
+from credentials.models import PartnerPlatform
+
+
+class Method(models.TextChoices):
+    PUT = "PUT"
+    PATCH = "PATCH"
+    POST = "POST"
+    DELETE = "DELETE"
+
+
+class Change(models.Model):
+    module = models.CharField(max_length=32)
+    method = models.CharField(max_length=6, choices=Method.choices)
+    object_key = models.CharField(
+        max_length=200, help_text="Orders and coalesces deliveries: one queue per object."
+    )
+    path = models.JSONField(help_text="Segments appended to the partner's module endpoint URL.")
+    payload = models.JSONField(null=True, blank=True)
+    owner_country_code = models.CharField(max_length=2)
+    owner_party_id = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.module}/{'/'.join(self.path)}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    IN_FLIGHT = "IN_FLIGHT", "Being sent"
+    DELIVERED = "DELIVERED", "Delivered"
+    FAILED = "FAILED", "Failed"
+    SUPERSEDED = "SUPERSEDED", "Superseded by a newer change"
+
+
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
+
+
+class Delivery(models.Model):
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="deliveries")
+    partner = models.ForeignKey(
+        PartnerPlatform, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    to_country_code = models.CharField(max_length=2)
+    to_party_id = models.CharField(max_length=3)
+    queue_key = models.CharField(max_length=220)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_ocpi_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["partner", "status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["partner", "queue_key", "status"], name="delivery_queue"),
+            models.Index(fields=["status", "claimed_at"], name="delivery_claims"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change} → {self.partner} {self.to_country_code}*{self.to_party_id}"
+
+
+class Attempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    ocpi_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} of delivery {self.delivery_id}"

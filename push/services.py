@@ -1,0 +1,151 @@
+"""Writing to the outbox: push_change() inside the caller's transaction, and resend."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+from credentials.models import PartnerPlatform, PartnerStatus
+from ocpi.enums import InterfaceRole, Role
+from ocpi.routing import PartyRef
+from ocpi.time import now
+from push.models import OPEN_STATUSES, Change, Delivery, DeliveryStatus, Method
+
+logger = logging.getLogger(__name__)
+
+# Roles that receive the CPO's catalogue (locations, tariffs): DESIGN.md, "Who gets what".
+CATALOGUE_ROLES = (Role.EMSP, Role.NSP)
+KICK_KEY = "push:kick:{partner_id}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A receiving party on a partner platform."""
+
+    partner_id: int
+    party: PartyRef
+
+
+def _targets(module: str, roles: Sequence[str], party: PartyRef | None = None) -> list[Target]:
+    partners = (
+        PartnerPlatform.objects.filter(
+            status=PartnerStatus.REGISTERED,
+            endpoints__identifier=module,
+            endpoints__role=InterfaceRole.RECEIVER,
+        )
+        .prefetch_related("roles")
+        .distinct()
+    )
+    return [
+        Target(partner.pk, PartyRef.of(role.country_code, role.party_id))
+        for partner in partners
+        for role in partner.roles.all()
+        if role.role in roles
+        and (party is None or PartyRef.of(role.country_code, role.party_id) == party)
+    ]
+
+
+def catalogue_targets(module: str) -> list[Target]:
+    """Every eMSP/NSP party on a registered partner with a Receiver endpoint for `module`."""
+    return _targets(module, CATALOGUE_ROLES)
+
+
+def party_targets(module: str, party: PartyRef) -> list[Target]:
+    """The one party a session or CDR belongs to (the eMSP that owns the token)."""
+    return _targets(module, [Role.EMSP, Role.SCSP, Role.NSP, Role.OTHER], party)
+
+
+def _supersedes(new: Change, old: Change) -> bool:
+    """Whether delivering `new` makes `old` pointless: the newest state wins.
+
+    A PUT replaces the object at its path and everything below it; a PATCH only another
+    PATCH of the same path whose fields it covers. Anything else keeps its place in line.
+    """
+    if new.method == Method.PUT and old.method in (Method.PUT, Method.PATCH):
+        return list(old.path[: len(new.path)]) == list(new.path)
+    if new.method == Method.PATCH and old.method == Method.PATCH and old.path == new.path:
+        return set(new.payload or {}) >= set(old.payload or {})
+    return False
+
+
+def push_change(
+    *,
+    module: str,
+    method: str,
+    owner: PartyRef,
+    object_key: str,
+    path: Sequence[str],
+    payload: dict[str, Any] | None,
+    targets: Sequence[Target],
+) -> Change | None:
+    """Queue one request for every target, in the caller's transaction.
+
+    Pending (not yet sent) deliveries of the same object that this change makes pointless
+    are marked SUPERSEDED; the workers are woken once the transaction commits.
+    """
+    if not targets:
+        return None
+    change = Change.objects.create(
+        module=module,
+        method=method,
+        object_key=object_key,
+        path=list(path),
+        payload=payload,
+        owner_country_code=owner.country_code,
+        owner_party_id=owner.party_id,
+    )
+    moment = now()
+    deliveries = [
+        Delivery(
+            change=change,
+            partner_id=target.partner_id,
+            to_country_code=target.party.country_code,
+            to_party_id=target.party.party_id,
+            queue_key=f"{target.party}|{object_key}",
+            next_attempt_at=moment,
+        )
+        for target in targets
+    ]
+    pending = Delivery.objects.filter(
+        partner_id__in={t.partner_id for t in targets},
+        queue_key__in={d.queue_key for d in deliveries},
+        status=DeliveryStatus.PENDING,
+    ).select_related("change")
+    queues = {(d.partner_id, d.queue_key) for d in deliveries}
+    superseded = [
+        d.pk
+        for d in pending
+        if (d.partner_id, d.queue_key) in queues and _supersedes(change, d.change)
+    ]
+    if superseded:
+        Delivery.objects.filter(pk__in=superseded, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"
+        )
+    Delivery.objects.bulk_create(deliveries)
+    for partner_id in {t.partner_id for t in targets}:
+        transaction.on_commit(partial(kick, partner_id))
+    return change
+
+
+def kick(partner_id: int) -> None:
+    """Wake a worker for the partner, unless a wake-up is already queued."""
+    from push.tasks import deliver_partner
+
+    if cache.add(KICK_KEY.format(partner_id=partner_id), 1, timeout=60):
+        deliver_partner.delay(partner_id)
+
+
+def resend(*, delivery_ids: Sequence[int]) -> int:
+    """Operator action: send failed or delivered deliveries again, now."""
+    deliveries = Delivery.objects.filter(pk__in=delivery_ids).exclude(status__in=OPEN_STATUSES)
+    partner_ids = set(deliveries.values_list("partner_id", flat=True))
+    count = deliveries.update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now(), claimed_at=None, last_error=""
+    )
+    for partner_id in partner_ids:
+        transaction.on_commit(partial(kick, partner_id))
+    return count
