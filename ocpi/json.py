@@ -4,8 +4,10 @@ Money and energy are Decimal end to end: simplejson writes a Decimal's own digit
 number (never a float, never a string) and reads JSON numbers with a fraction back as Decimal.
 """
 
+import json as stdlib_json
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import simplejson
@@ -66,3 +68,18 @@ class OcpiJSONParser(BaseParser):
             return loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"Request body is not valid JSON: {exc}") from exc
+
+
+class DecimalJSONEncoder(stdlib_json.JSONEncoder):
+    """For models.JSONField(encoder=…): numbers stay exact (Decimal digits, not floats)."""
+
+    def encode(self, o: Any) -> str:
+        return dumps(o)
+
+
+class DecimalJSONDecoder(stdlib_json.JSONDecoder):
+    """For models.JSONField(decoder=…): JSON numbers with a fraction come back as Decimal."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["parse_float"] = Decimal
+        super().__init__(*args, **kwargs)
