@@ -10,7 +10,8 @@ for a few timeouts and never delays the other partners' tasks.
 import logging
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -110,7 +111,8 @@ def _send(client: OcpiClient, base_url: str, delivery: Delivery) -> Outcome:
 def _describe(reply: OcpiReply | None) -> str:
     if reply is None:
         return "no answer"
-    return f"HTTP {reply.http_status}, OCPI {reply.status_code}: {reply.status_message or ''}"
+    text = f"HTTP {reply.http_status}, OCPI {reply.status_code}"
+    return f"{text}: {reply.status_message}" if reply.status_message else text
 
 
 def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> Attempt:
@@ -176,6 +178,64 @@ def _release(deliveries: list[Delivery], delay: timedelta) -> None:
     ).update(status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now() + delay)
 
 
+def _client(partner: PartnerPlatform) -> OcpiClient:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.PUSH_CONCURRENCY)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return OcpiClient(partner.outgoing_token, plain_token=partner.plain_tokens, session=session)
+
+
+def _receiver_urls(partner: PartnerPlatform, batch: list[Delivery]) -> dict[str, str]:
+    """The partner's receiver endpoint per module; fail deliveries for modules it lacks."""
+    urls: dict[str, str] = {}
+    for module in {d.change.module for d in batch}:
+        url = partner.endpoint_url(module, InterfaceRole.RECEIVER)
+        if url:
+            urls[module] = url
+        else:
+            Delivery.objects.filter(
+                pk__in=[d.pk for d in batch if d.change.module == module]
+            ).update(
+                status=DeliveryStatus.FAILED,
+                last_error=f"partner has no {module} receiver endpoint",
+            )
+    return urls
+
+
+def _send_batch(
+    partner: PartnerPlatform, client: OcpiClient, pool: ThreadPoolExecutor, batch: list[Delivery]
+) -> tuple[int, bool]:
+    """Send a batch with at most PUSH_CONCURRENCY requests in flight.
+
+    Return (attempted, tripped). Once PUSH_BREAKER_FAILURES requests in a row found no
+    partner at all, nothing more is started and the rest goes back to the queue.
+    """
+    urls = _receiver_urls(partner, batch)
+    waiting = deque(d for d in batch if d.change.module in urls)
+    in_flight: deque[tuple[Delivery, Future[Outcome]]] = deque()
+    failures_in_a_row, tripped = 0, False
+    done: list[Delivery] = []
+    attempts: list[Attempt] = []
+    while waiting or in_flight:
+        while waiting and not tripped and len(in_flight) < settings.PUSH_CONCURRENCY:
+            head = waiting.popleft()
+            in_flight.append((head, pool.submit(_send, client, urls[head.change.module], head)))
+        if not in_flight:
+            break
+        delivery, future = in_flight.popleft()
+        outcome = future.result()
+        attempts.append(_apply(partner, delivery, outcome))
+        done.append(delivery)
+        failures_in_a_row = failures_in_a_row + 1 if outcome.transport_failure else 0
+        tripped = tripped or failures_in_a_row >= settings.PUSH_BREAKER_FAILURES
+    _save(done, attempts)
+    if tripped:
+        _release(list(waiting), backoff(2))
+        logger.warning("Partner %s unreachable; its pushes pause for a while", partner.pk)
+    return len(done), tripped
+
+
 def deliver_due(partner_id: int) -> int:
     """Send every due delivery of one partner; return how many were attempted."""
     partner = PartnerPlatform.objects.filter(pk=partner_id).first()
@@ -188,49 +248,13 @@ def deliver_due(partner_id: int) -> int:
         ).update(status=DeliveryStatus.FAILED, last_error="partner not registered")
         return 0
     attempted = 0
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(
-        pool_connections=4, pool_maxsize=settings.PUSH_CONCURRENCY
-    )
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    client = OcpiClient(partner.outgoing_token, plain_token=partner.plain_tokens, session=session)
+    client = _client(partner)
     with ThreadPoolExecutor(max_workers=settings.PUSH_CONCURRENCY) as pool:
         while batch := _due_heads(partner, settings.PUSH_BATCH_SIZE):
-            by_module: dict[str, str | None] = {}
-            for delivery in batch:
-                module = delivery.change.module
-                if module not in by_module:
-                    by_module[module] = partner.endpoint_url(module, InterfaceRole.RECEIVER)
-            sendable = [d for d in batch if by_module[d.change.module]]
-            for delivery in batch:
-                if not by_module[delivery.change.module]:
-                    Delivery.objects.filter(pk=delivery.pk).update(
-                        status=DeliveryStatus.FAILED,
-                        last_error=f"partner has no {delivery.change.module} receiver endpoint",
-                    )
-            futures = [
-                (d, pool.submit(_send, client, by_module[d.change.module] or "", d))
-                for d in sendable
-            ]
-            failures_in_a_row, tripped, unsent = 0, False, []
-            done: list[Delivery] = []
-            attempts: list[Attempt] = []
-            for delivery, future in futures:
-                if tripped and future.cancel():
-                    unsent.append(delivery)
-                    continue
-                outcome = future.result()
-                attempts.append(_apply(partner, delivery, outcome))
-                done.append(delivery)
-                failures_in_a_row = failures_in_a_row + 1 if outcome.transport_failure else 0
-                tripped = tripped or failures_in_a_row >= settings.PUSH_BREAKER_FAILURES
-            _save(done, attempts)
-            attempted += len(done)
+            sent, tripped = _send_batch(partner, client, pool, batch)
+            attempted += sent
             if tripped:
-                _release(unsent, backoff(2))
-                logger.warning("Partner %s unreachable; its pushes pause for a while", partner.pk)
-                return attempted
+                break
     return attempted
 
 
