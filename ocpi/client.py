@@ -139,7 +139,8 @@ class OcpiClient:
     def _reply(
         self, method: str, url: str, response: requests.Response, duration: float
     ) -> OcpiReply:
-        excerpt = response.text[:500]
+        # Decode only the excerpt: response.text would guess a charset over the whole body.
+        excerpt = response.content[:500].decode("utf-8", errors="replace")
         if response.status_code in (401, 403):
             raise OcpiUnauthorized(
                 f"{method} {url}: HTTP {response.status_code}, token refused",

@@ -23,7 +23,11 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def check_partner_url(url: str, *, resolve: bool = True) -> None:
     """Raise UnsafeUrl unless `url` is http(s) and every address it names may be called."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # parsed lazily; a bad port raises only here
+    except ValueError as exc:
+        raise UnsafeUrl(f"malformed URL: {exc}") from exc
     if parts.scheme not in {"http", "https"}:
         raise UnsafeUrl(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}")
     if not parts.hostname:
@@ -38,7 +42,7 @@ def check_partner_url(url: str, *, resolve: bool = True) -> None:
         if not resolve:
             return
         try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+            infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise UnsafeUrl(f"cannot resolve {parts.hostname}: {exc}") from exc
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]

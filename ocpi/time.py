@@ -25,8 +25,9 @@ def format_datetime(value: datetime) -> str:
         raise ValueError("OCPI DateTime values must be timezone-aware")
     value = value.astimezone(UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond // 1000:03d}"
+    milliseconds = value.microsecond // 1000
+    if milliseconds:
+        text += f".{milliseconds:03d}"
     return text + "Z"
 
 

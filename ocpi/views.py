@@ -87,4 +87,4 @@ class UnknownOcpiPathApi(APIView):
     def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise NotFound("No OCPI endpoint at this URL")
 
-    get = post = put = patch = delete = _not_found
+    get = post = put = patch = delete = options = _not_found
