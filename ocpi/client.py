@@ -228,9 +228,19 @@ class OcpiClient:
             yield page
             previous_total = total
             offset += len(page)
-            next_url = urljoin(next_url, link) if link else None
+            next_url = _same_host(next_url, urljoin(next_url, link)) if link else None
             next_params = None
         raise OcpiClientError(f"GET {url}: more than {max_pages} pages, stopped")
+
+
+def _same_host(current: str, following: str) -> str:
+    """Follow a Link only to the host we were crawling: it would receive our token.
+
+    The scheme and port may change (proxies write http:// links behind https); the host not.
+    """
+    if urlsplit(following).hostname != urlsplit(current).hostname:
+        raise OcpiClientError(f"Link leads to another host: {urlsplit(following).hostname}")
+    return following
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

@@ -185,3 +185,17 @@ def test_a_crawl_stops_after_max_pages(loopback: Start) -> None:
     assert [next(pages), next(pages)] == [["1", "2", "3"], ["4", "5", "6"]]
     with pytest.raises(OcpiClientError, match="more than 2 pages, stopped$"):
         next(pages)
+
+
+def test_a_link_to_another_host_is_not_followed_with_our_token(loopback: Start) -> None:
+    server = loopback(
+        lambda request: envelope_reply(
+            ["a"], headers={"Link": '<http://127.0.0.2:9/x?offset=1>; rel="next"'}
+        )
+    )
+    pages = OcpiClient("t").iter_pages(f"{server.url}/x")
+
+    assert next(pages) == ["a"]
+    with pytest.raises(OcpiClientError, match="Link leads to another host: 127.0.0.2$"):
+        next(pages)
+    assert len(server.received) == 1

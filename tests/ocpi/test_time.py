@@ -47,9 +47,10 @@ def test_now_is_utc_at_millisecond_precision() -> None:
         ("2026-03-01T12:00:05", datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)),  # no Z: UTC
         ("2026-03-01T12:00:05.1Z", datetime(2026, 3, 1, 12, 0, 5, 100000, tzinfo=UTC)),
         ("2026-03-01T12:00:05.123", datetime(2026, 3, 1, 12, 0, 5, 123000, tzinfo=UTC)),
-        # string(25) leaves room for four fraction digits with Z, five without.
         ("2026-03-01T12:00:05.1234Z", datetime(2026, 3, 1, 12, 0, 5, 123400, tzinfo=UTC)),
-        ("2026-03-01T12:00:05.12345", datetime(2026, 3, 1, 12, 0, 5, 123450, tzinfo=UTC)),
+        # Longer than string(25), accepted on input (see ocpi/time.py); beyond µs is cut.
+        ("2026-03-01T12:00:05.123456Z", datetime(2026, 3, 1, 12, 0, 5, 123456, tzinfo=UTC)),
+        ("2026-03-01T12:00:05.123456789Z", datetime(2026, 3, 1, 12, 0, 5, 123456, tzinfo=UTC)),
     ],
 )
 def test_parse_reads_utc_with_and_without_z(text: str, value: datetime) -> None:
@@ -57,7 +58,7 @@ def test_parse_reads_utc_with_and_without_z(text: str, value: datetime) -> None:
 
 
 SHAPE = r"^expected YYYY-MM-DDThh:mm:ss\[\.fff\]\[Z\] in UTC; time zone offsets are not allowed$"
-TOO_LONG = "^expected an OCPI DateTime string of at most 25 characters$"
+TOO_LONG = "^expected an OCPI DateTime string of at most 30 characters$"
 
 
 @pytest.mark.parametrize(
@@ -77,8 +78,8 @@ TOO_LONG = "^expected an OCPI DateTime string of at most 25 characters$"
         ("2026-13-01T12:00:05Z", "^month must be in 1..12$"),
         ("2026-02-30T12:00:05Z", "^day is out of range for month$"),
         ("2026-03-01T24:00:05Z", "^hour must be in 0..23$"),
-        ("2026-03-01T12:00:05.12345Z", TOO_LONG),  # 26 characters: more than string(25)
-        ("2026-03-01T12:00:05.123456", TOO_LONG),
+        ("2026-03-01T12:00:05.1234567890Z", TOO_LONG),  # 31 characters
+        ("2026-03-01T12:00:05.1234567890", SHAPE),  # ten fraction digits
     ],
 )
 def test_parse_refuses_offsets_dates_and_garbage(text: str, message: str) -> None:
