@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from credentials.models import LocalParty, PartnerPlatform, PartnerRole
+from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus
 from ocpi.routing import PartyRef
 from ocpi.versioning import versions_url
 
@@ -41,8 +41,14 @@ def partner_role(partner: PartnerPlatform, ref: PartyRef) -> PartnerRole | None:
 
 
 def registered_partner_by_name(name_or_id: str) -> PartnerPlatform:
-    """Find a partner for management commands by id or exact name (case-insensitive)."""
+    """Find a partner for management commands by id or exact name (case-insensitive).
+
+    An ended relationship keeps its name, and registering again with the same partner
+    usually reuses it: the name then means the relationship that is not unregistered.
+    """
     partners = PartnerPlatform.objects.all()
     if name_or_id.isdigit():
         return partners.get(pk=int(name_or_id))
-    return partners.get(name__iexact=name_or_id)
+    named = partners.filter(name__iexact=name_or_id)
+    live = named.exclude(status=PartnerStatus.UNREGISTERED)
+    return (live if live.exists() else named).get()

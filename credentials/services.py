@@ -31,7 +31,7 @@ from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.enums import ModuleID
 from ocpi.exceptions import InvalidParameters, MethodNotAllowed, OcpiError, validation_message
 from ocpi.time import now
-from ocpi.tokens import generate_token
+from ocpi.tokens import TOKEN_PATTERN, generate_token
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +227,22 @@ def _call_credentials(
     return reply.data
 
 
+def _withdraw_registration(partner: PartnerPlatform, answer: Any) -> None:
+    """Undo a POST the partner accepted but we refuse (credentials.asciidoc, DELETE).
+
+    The partner already registered us and issued a token; unless told, it keeps a
+    relationship with us (and calls us with a token B we have just dropped).
+    """
+    token = answer.get("token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
+        logger.warning("Partner %s sent no usable token: cannot withdraw", partner.name)
+        return
+    try:
+        _call_credentials(partner, "DELETE", token, None)
+    except PartnerCallFailed as exc:
+        logger.warning("Partner %s not told of the withdrawn registration: %s", partner.name, exc)
+
+
 def register_with_partner(*, versions_url: str, token_a: str, name: str) -> PartnerPlatform:
     """Register with a partner that gave us its token A and versions URL (we are the Sender)."""
     try:
@@ -250,12 +266,16 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
         _store_endpoints(partner, discovery)
     try:
         data = _call_credentials(partner, "POST", token_a, our_credentials(token_b))
+    except PartnerCallFailed as exc:
+        partner.delete()
+        raise PartnerCallFailed(f"Registration with {name} failed: {exc}") from exc
+    try:
         credentials = _valid_credentials(data)
         _check_roles(credentials["roles"], partner=partner)
-    except (PartnerCallFailed, OcpiError) as exc:
+    except OcpiError as exc:
+        _withdraw_registration(partner, data)
         partner.delete()
-        message = exc.message if isinstance(exc, OcpiError) else str(exc)
-        raise PartnerCallFailed(f"Registration with {name} failed: {message}") from exc
+        raise PartnerCallFailed(f"Registration with {name} failed: {exc.message}") from exc
     try:
         with transaction.atomic():
             partner.status = PartnerStatus.REGISTERED
@@ -265,6 +285,7 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
             partner.save()
             _store_roles(partner, credentials["roles"])
     except IntegrityError as exc:
+        _withdraw_registration(partner, data)
         partner.delete()
         raise PartnerCallFailed(f"Registration with {name} failed: {exc}") from exc
     logger.info("Registered with partner %s (%s)", partner.pk, name)
@@ -309,6 +330,9 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
 
 def refresh_endpoints(*, partner: PartnerPlatform) -> PartnerPlatform:
     """Refetch the partner's versions and endpoints with our token (liveness and changes)."""
+    if not partner.is_registered:
+        # An unregistered partner has no token left to call it with (credentials DELETE).
+        raise PartnerCallFailed(f"{partner.name} is not registered")
     try:
         discovery = discover(
             partner.versions_url, partner.outgoing_token, plain_tokens=partner.plain_tokens

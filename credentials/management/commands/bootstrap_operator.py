@@ -34,7 +34,7 @@ def read_or_make_password(path: Path) -> tuple[str, bool]:
 class Command(BaseCommand):
     help = (
         "Create the superuser 'operator' once, with a random password kept in "
-        "var/operator-password, and print the login."
+        "var/operator-password, and print the login as 'operator / PASSWORD'."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,8 +60,8 @@ class Command(BaseCommand):
                 user.save()
             elif not user.check_password(password):
                 self.stdout.write(
-                    f"Login: {USERNAME} (password changed since; {path} is out of date, "
+                    f"{USERNAME} (password changed since; {path} is out of date, "
                     "`manage.py bootstrap_operator --reset` sets it back)"
                 )
                 return
-        self.stdout.write(f"Login: {USERNAME} / {password}")
+        self.stdout.write(f"{USERNAME} / {password}")

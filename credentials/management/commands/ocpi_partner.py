@@ -21,6 +21,10 @@ class Command(BaseCommand):
             partner = registered_partner_by_name(options["partner"])
         except PartnerPlatform.DoesNotExist as exc:
             raise CommandError(f"No partner {options['partner']!r}") from exc
+        except PartnerPlatform.MultipleObjectsReturned as exc:
+            raise CommandError(
+                f"Several partners are named {options['partner']!r}: give the id instead"
+            ) from exc
         action = options["action"]
         try:
             if action == "rotate":
