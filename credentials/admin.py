@@ -28,6 +28,8 @@ from ocpi.versioning import versions_url
 
 
 class LocalPartyForm(forms.ModelForm):  # type: ignore[type-arg]
+    website = forms.URLField(max_length=255, required=False, assume_scheme="https")
+
     class Meta:
         model = LocalParty
         fields = [
