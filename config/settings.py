@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "ocpi",
     "credentials",
     "push",
+    "locations",
+    "tariffs",
 ]
 
 MIDDLEWARE = [

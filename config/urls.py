@@ -8,6 +8,8 @@ from ocpi.urls import catch_all
 urlpatterns = [
     path("", include("ocpi.urls")),
     path("", include("credentials.urls")),
+    path("", include("locations.urls")),
+    path("", include("tariffs.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

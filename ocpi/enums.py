@@ -54,3 +54,23 @@ class ImageCategory(models.TextChoices):
     OPERATOR = "OPERATOR"
     OTHER = "OTHER"
     OWNER = "OWNER"
+
+
+class EnergySourceCategory(models.TextChoices):
+    """EnergySource.source (mod_locations, EnergySourceCategory), for locations and tariffs."""
+
+    NUCLEAR = "NUCLEAR"
+    GENERAL_FOSSIL = "GENERAL_FOSSIL"
+    COAL = "COAL"
+    GAS = "GAS"
+    GENERAL_GREEN = "GENERAL_GREEN"
+    SOLAR = "SOLAR"
+    WIND = "WIND"
+    WATER = "WATER"
+
+
+class EnvironmentalImpactCategory(models.TextChoices):
+    """EnvironmentalImpact.category (mod_locations, EnvironmentalImpactCategory)."""
+
+    NUCLEAR_WASTE = "NUCLEAR_WASTE"
+    CARBON_DIOXIDE = "CARBON_DIOXIDE"

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ocpi.enums import ImageCategory
+from ocpi.enums import EnergySourceCategory, EnvironmentalImpactCategory, ImageCategory
 from ocpi.fields import CiStringField, NumberField, StringField, UrlField
 
 
@@ -43,3 +43,29 @@ class BusinessDetailsSerializer(OcpiSerializer):
     name = StringField(max_length=100)
     website = UrlField(required=False, allow_null=True)
     logo = ImageSerializer(required=False, allow_null=True)
+
+
+class EnergySourceSerializer(OcpiSerializer):
+    """EnergySource (mod_locations): one source's share of the mix, 0–100 percent."""
+
+    # The serializer metaclass takes declared fields off the class, so this does not shadow
+    # Field.source at run time; only the stubs see a clash.
+    source = serializers.ChoiceField(choices=EnergySourceCategory.choices)  # type: ignore[assignment]
+    percentage = NumberField(min_value=0, max_value=100)
+
+
+class EnvironmentalImpactSerializer(OcpiSerializer):
+    """EnvironmentalImpact (mod_locations): grams per kWh of one category."""
+
+    category = serializers.ChoiceField(choices=EnvironmentalImpactCategory.choices)
+    amount = NumberField(min_value=0)
+
+
+class EnergyMixSerializer(OcpiSerializer):
+    """EnergyMix (mod_locations): used by Location and Tariff alike, hence shared here."""
+
+    is_green_energy = serializers.BooleanField()
+    energy_sources = EnergySourceSerializer(many=True, required=False, allow_null=True)
+    environ_impact = EnvironmentalImpactSerializer(many=True, required=False, allow_null=True)
+    supplier_name = StringField(max_length=64, required=False, allow_null=True)
+    energy_product_name = StringField(max_length=64, required=False, allow_null=True)

@@ -9,6 +9,7 @@ an older update never lands after a newer one.
 from django.db import models
 
 from credentials.models import PartnerPlatform
+from ocpi.json import DecimalJSONDecoder, DecimalJSONEncoder
 
 
 class Method(models.TextChoices):
@@ -25,7 +26,10 @@ class Change(models.Model):
         max_length=200, help_text="Orders and coalesces deliveries: one queue per object."
     )
     path = models.JSONField(help_text="Segments appended to the partner's module endpoint URL.")
-    payload = models.JSONField(null=True, blank=True)
+    # Exact decimals: prices and energy must reach the partner with the digits we stored.
+    payload = models.JSONField(
+        null=True, blank=True, encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder
+    )
     owner_country_code = models.CharField(max_length=2)
     owner_party_id = models.CharField(max_length=3)
     created_at = models.DateTimeField(auto_now_add=True)

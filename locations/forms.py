@@ -1,0 +1,304 @@
+"""Admin forms: operator input checked by the OCPI serializers, errors shown on the field.
+
+Each form builds the OCPI object its fields describe, validates it with the serializer that
+also checks partners' payloads, and keeps the validated data (`ocpi_data`) for the service
+call in the admin's save. Rules that need other rows (a free evse_id, a local party) are
+checked here too, so the operator sees them on the form, not as a server error.
+"""
+
+from typing import Any
+
+from django import forms
+from rest_framework import serializers
+
+from credentials.selectors import local_party
+from locations.models import (
+    EVSE,
+    Capability,
+    Connector,
+    Facility,
+    Location,
+    ParkingRestriction,
+    Status,
+)
+from locations.selectors import evse_id_taken
+from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from ocpi.routing import PartyRef
+from ocpi.time import format_datetime, now
+
+
+def _messages(detail: Any, prefix: str = "") -> list[str]:
+    """Flatten serializer errors of nested JSON into readable lines: `regular_hours.0…: …`."""
+    if isinstance(detail, dict):
+        return [
+            line for key, value in detail.items() for line in _messages(value, _nested(prefix, key))
+        ]
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [f"{prefix}{item}" for item in detail]
+        return [
+            line
+            for index, item in enumerate(detail)
+            if item
+            for line in _messages(item, f"{prefix}{index}: " if len(detail) > 1 else prefix)
+        ]
+    return [f"{prefix}{detail}"]
+
+
+def _nested(prefix: str, key: Any) -> str:
+    return prefix if key == "non_field_errors" else f"{prefix}{key}: "
+
+
+def validate_into(
+    form: forms.BaseForm,
+    serializer: serializers.Serializer,  # type: ignore[type-arg]
+    renames: dict[str, str],
+) -> dict[str, Any] | None:
+    """Run `serializer`; put each error on the form field it belongs to (or the form)."""
+    if serializer.is_valid():
+        data = dict(serializer.validated_data)
+        # The form's "now" only made the object complete; the service stamps the save.
+        data.pop("last_updated", None)
+        return data
+    for key, detail in serializer.errors.items():
+        if key == "coordinates" and isinstance(detail, dict):
+            for part, part_detail in detail.items():
+                field = part if part in form.fields else None
+                for line in _messages(part_detail):
+                    form.add_error(field, line)
+            continue
+        name = renames.get(key, key)
+        field = name if name in form.fields else None
+        for line in _messages(detail, "" if field else f"{key}: "):
+            form.add_error(field, line)
+    return None
+
+
+def _coordinates(cleaned: dict[str, Any]) -> dict[str, str] | None:
+    latitude, longitude = cleaned.get("latitude") or "", cleaned.get("longitude") or ""
+    if not (latitude or longitude):
+        return None
+    return {"latitude": latitude, "longitude": longitude}
+
+
+class CommaSeparatedField(forms.CharField):
+    """A list of ids typed as `11, 12`; stored as a JSON list."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _checkboxes(enum: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=enum.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+LOCATION_JSON = (
+    "publish_allowed_to",
+    "related_locations",
+    "directions",
+    "operator",
+    "suboperator",
+    "owner",
+    "opening_times",
+    "images",
+    "energy_mix",
+)
+LOCATION_TEXT = ("name", "address", "city", "postal_code", "state", "country", "time_zone")
+
+
+class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
+    facilities = _checkboxes(Facility)
+
+    class Meta:
+        model = Location
+        fields = [
+            "country_code",
+            "party_id",
+            "ocpi_id",
+            "roaming",
+            "publish",
+            "publish_allowed_to",
+            "name",
+            "address",
+            "city",
+            "postal_code",
+            "state",
+            "country",
+            "latitude",
+            "longitude",
+            "related_locations",
+            "parking_type",
+            "directions",
+            "operator",
+            "suboperator",
+            "owner",
+            "facilities",
+            "time_zone",
+            "opening_times",
+            "charging_when_closed",
+            "images",
+            "energy_mix",
+        ]
+
+    ocpi_data: dict[str, Any] | None = None
+
+    def _key(self, cleaned: dict[str, Any], name: str) -> str:
+        # Ids never change: on the change page they are read-only and come from the row.
+        return str(cleaned[name] if name in self.fields else getattr(self.instance, name))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        country_code, party_id = self._key(cleaned, "country_code"), self._key(cleaned, "party_id")
+        if "party_id" in self.fields and local_party(PartyRef.of(country_code, party_id)) is None:
+            self.add_error("party_id", f"{country_code}*{party_id} is not a party of ours.")
+            return cleaned
+        payload: dict[str, Any] = {
+            "country_code": country_code,
+            "party_id": party_id,
+            "id": self._key(cleaned, "ocpi_id"),
+            "publish": cleaned.get("publish", False),
+            **{name: cleaned.get(name) for name in LOCATION_TEXT},
+            **{name: cleaned.get(name) for name in LOCATION_JSON},
+            "coordinates": _coordinates(cleaned),
+            "parking_type": cleaned.get("parking_type") or None,
+            "facilities": cleaned.get("facilities") or [],
+            "charging_when_closed": cleaned.get("charging_when_closed"),
+            "last_updated": format_datetime(now()),
+        }
+        self.ocpi_data = validate_into(self, LocationSerializer(data=payload), {"id": "ocpi_id"})
+        return cleaned
+
+
+class EvseStatusForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The location page's EVSE row: only the status is edited there."""
+
+    class Meta:
+        model = EVSE
+        fields = ["status"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        status = cleaned.get("status")
+        if (
+            status
+            and status != Status.REMOVED
+            and evse_id_taken(evse_id=self.instance.evse_id, other_than=self.instance)
+        ):
+            self.add_error("status", f"evse_id {self.instance.evse_id} is in use elsewhere.")
+        return cleaned
+
+
+class EvseForm(forms.ModelForm):  # type: ignore[type-arg]
+    capabilities = _checkboxes(Capability)
+    parking_restrictions = _checkboxes(ParkingRestriction)
+
+    class Meta:
+        model = EVSE
+        fields = [
+            "location",
+            "uid",
+            "evse_id",
+            "status",
+            "status_schedule",
+            "capabilities",
+            "floor_level",
+            "latitude",
+            "longitude",
+            "physical_reference",
+            "directions",
+            "parking_restrictions",
+            "images",
+        ]
+
+    ocpi_data: dict[str, Any] | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        payload = {
+            "uid": cleaned["uid"] if "uid" in self.fields else self.instance.uid,
+            "evse_id": cleaned.get("evse_id"),
+            "status": cleaned.get("status"),
+            "status_schedule": cleaned.get("status_schedule"),
+            "capabilities": cleaned.get("capabilities") or [],
+            "floor_level": cleaned.get("floor_level"),
+            "coordinates": _coordinates(cleaned),
+            "physical_reference": cleaned.get("physical_reference"),
+            "directions": cleaned.get("directions"),
+            "parking_restrictions": cleaned.get("parking_restrictions") or [],
+            "images": cleaned.get("images"),
+            "last_updated": format_datetime(now()),
+        }
+        serializer = EVSESerializer(data=payload)
+        serializer.fields.pop("connectors")  # the inline rows below, validated one by one
+        self.ocpi_data = validate_into(self, serializer, {})
+        if self.ocpi_data is not None and self.ocpi_data["status"] != Status.REMOVED:
+            candidate = EVSE(pk=self.instance.pk, evse_id=self.ocpi_data.get("evse_id") or "")
+            if evse_id_taken(evse_id=candidate.evse_id, other_than=candidate):
+                self.add_error("evse_id", "Another EVSE that is not REMOVED has this evse_id.")
+                self.ocpi_data = None
+        return cleaned
+
+
+class ConnectorForm(forms.ModelForm):  # type: ignore[type-arg]
+    tariff_ids = CommaSeparatedField(
+        required=False, help_text="Tariff ids, comma separated (Tariff.id of the tariffs module)"
+    )
+
+    class Meta:
+        model = Connector
+        fields = [
+            "ocpi_id",
+            "standard",
+            "format",
+            "power_type",
+            "max_voltage",
+            "max_amperage",
+            "max_electric_power",
+            "tariff_ids",
+            "terms_and_conditions",
+        ]
+
+    ocpi_data: dict[str, Any] | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        if self.instance.pk and cleaned["ocpi_id"].upper() != self.instance.ocpi_id.upper():
+            self.add_error("ocpi_id", "Connector ids never change (mod_locations, Connector.id).")
+            return cleaned
+        payload = {
+            "id": cleaned["ocpi_id"],
+            **{
+                name: cleaned.get(name)
+                for name in (
+                    "standard",
+                    "format",
+                    "power_type",
+                    "max_voltage",
+                    "max_amperage",
+                    "max_electric_power",
+                    "terms_and_conditions",
+                )
+            },
+            "tariff_ids": cleaned.get("tariff_ids") or [],
+            "last_updated": format_datetime(now()),
+        }
+        self.ocpi_data = validate_into(self, ConnectorSerializer(data=payload), {"id": "ocpi_id"})
+        return cleaned
+
+
+class SetStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)

@@ -1,0 +1,394 @@
+"""Writes of locations, EVSEs and connectors, each with its push in the same transaction.
+
+`data` arguments are validated data of the OCPI serializers (locations/serializers.py).
+Rules (mod_locations.asciidoc, Flow and Lifecycle, GET List):
+
+- A new object keeps the `last_updated` in `data` (imports and seeds keep their owner's
+  timestamps; now when absent); an object that changes later gets now, and so do its
+  parents (Connector → EVSE → Location), so date_from pulls see the change.
+- Nothing changed: nothing is written or pushed, so the same upsert twice is one row and
+  one push.
+- EVSEs are never deleted: an EVSE left out of a Location upsert is set to REMOVED.
+  Connectors are never deleted either (sessions and CDRs refer to them); leaving one out is
+  refused.
+- Pushes go to every catalogue partner (push.services.catalogue_targets), one queue per
+  location, with the smallest request that is right: a PATCH `{status, last_updated}` when
+  only EVSE statuses changed, else a PUT of the object upserted. Locations with
+  `roaming=False` are never pushed; switching roaming off sends a last PUT showing every
+  EVSE REMOVED, the spec's only way to withdraw a location, then nothing more.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from locations.models import EVSE, Connector, Location, Status
+from locations.selectors import evse_id_taken, evses_of, location_by_key, location_for_render
+from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from ocpi.routing import PartyRef
+from ocpi.time import format_datetime, now
+from push.models import Method
+from push.services import catalogue_targets, push_change
+
+MODULE = "locations"
+
+_LOCATION_TEXT = ("name", "address", "city", "postal_code", "state", "country", "time_zone")
+_LOCATION_LISTS = ("related_locations", "directions", "facilities", "images")
+_LOCATION_OBJECTS = ("operator", "suboperator", "owner", "opening_times", "energy_mix")
+_EVSE_TEXT = ("evse_id", "floor_level", "physical_reference")
+_EVSE_LISTS = ("status_schedule", "capabilities", "directions", "parking_restrictions", "images")
+_CONNECTOR_PLAIN = ("standard", "format", "power_type", "max_voltage", "max_amperage")
+
+
+@dataclass
+class _Outcome:
+    """What an upsert changed, to choose the push and the parents' last_updated."""
+
+    created: bool = False
+    structural: bool = False  # anything beyond EVSE statuses
+    status_changed: list[EVSE] = field(default_factory=list)
+    latest: datetime | None = None  # newest last_updated given to a changed child
+
+    @property
+    def changed(self) -> bool:
+        return self.created or self.structural or bool(self.status_changed)
+
+    def merge(self, child: "_Outcome", child_updated: datetime) -> None:
+        if not child.changed:
+            return
+        self.structural = self.structural or child.created or child.structural
+        self.status_changed.extend(child.status_changed)
+        self.latest = child_updated if self.latest is None else max(self.latest, child_updated)
+
+
+# --- values: validated data → model fields -----------------------------------------------
+
+
+def _coordinates(data: Mapping[str, Any]) -> dict[str, str]:
+    coordinates = data.get("coordinates") or {}
+    return {
+        "latitude": coordinates.get("latitude", ""),
+        "longitude": coordinates.get("longitude", ""),
+    }
+
+
+def _location_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    publish = data["publish"]
+    return {
+        "publish": publish,
+        # Meaningful only when publish is false (mod_locations, Location.publish_allowed_to).
+        "publish_allowed_to": [] if publish else list(data.get("publish_allowed_to") or []),
+        **{name: data.get(name) or "" for name in _LOCATION_TEXT},
+        **{name: list(data.get(name) or []) for name in _LOCATION_LISTS},
+        **{name: data.get(name) for name in _LOCATION_OBJECTS},
+        "parking_type": data.get("parking_type") or "",
+        "charging_when_closed": data.get("charging_when_closed"),
+        **_coordinates(data),
+    }
+
+
+def _evse_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "status": data["status"],
+        **{name: data.get(name) or "" for name in _EVSE_TEXT},
+        **{name: list(data.get(name) or []) for name in _EVSE_LISTS},
+        **_coordinates(data),
+    }
+
+
+def _connector_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **{name: data[name] for name in _CONNECTOR_PLAIN},
+        "max_electric_power": data.get("max_electric_power"),
+        "tariff_ids": list(data.get("tariff_ids") or []),
+        "terms_and_conditions": data.get("terms_and_conditions") or "",
+    }
+
+
+def _apply(obj: Any, values: Mapping[str, Any]) -> set[str]:
+    """Set `values` on `obj`; return the names of the fields that changed."""
+    changed = set()
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.add(name)
+    return changed
+
+
+def _stamp(obj: Any, given: datetime | None, moment: datetime, outcome: _Outcome) -> None:
+    """A changed object's last_updated: the owner's given time when it is created (imports,
+    seeds), now when it changes later; never older than a changed child's (GET List)."""
+    obj.last_updated = (given or moment) if outcome.created else moment
+    if outcome.latest is not None and outcome.latest > obj.last_updated:
+        obj.last_updated = outcome.latest
+
+
+def _bump(parent: Location | EVSE, child_updated: datetime, moment: datetime) -> None:
+    """A parent of a changed child changed too (mod_locations, GET List)."""
+    parent.last_updated = max(moment, child_updated)
+
+
+# --- writing the tree ---------------------------------------------------------------------
+
+
+def _write_connector(
+    evse: EVSE, connector: Connector | None, data: Mapping[str, Any], moment: datetime
+) -> tuple[Connector, _Outcome]:
+    outcome = _Outcome(created=connector is None)
+    if connector is None:
+        connector = Connector(evse=evse, ocpi_id=data["ocpi_id"])
+    outcome.structural = bool(_apply(connector, _connector_values(data)))
+    if outcome.changed:
+        _stamp(connector, data.get("last_updated"), moment, outcome)
+        connector.save()
+    return connector, outcome
+
+
+def _write_connectors(
+    evse: EVSE, items: Sequence[Mapping[str, Any]], moment: datetime, outcome: _Outcome
+) -> None:
+    existing = {c.ocpi_id.upper(): c for c in evse.connectors.order_by("pk")}
+    given_ids = {item["ocpi_id"].upper() for item in items}
+    missing = [c.ocpi_id for key, c in existing.items() if key not in given_ids]
+    if missing:
+        raise ValidationError(
+            f"Connectors are never deleted; EVSE {evse.uid} would lose {', '.join(missing)}. "
+            "Set the EVSE to REMOVED and create a new one instead."
+        )
+    for item in items:
+        connector, child = _write_connector(
+            evse, existing.get(item["ocpi_id"].upper()), item, moment
+        )
+        outcome.merge(child, connector.last_updated)
+
+
+def _write_evse(
+    location: Location, evse: EVSE | None, data: Mapping[str, Any], moment: datetime
+) -> tuple[EVSE, _Outcome]:
+    outcome = _Outcome(created=evse is None)
+    if evse is None:
+        evse = EVSE(location=location, uid=data["uid"])
+    changed = _apply(evse, _evse_values(data))
+    if changed & {"status", "evse_id"}:
+        _check_evse_id_free(evse)
+    if outcome.created:
+        _stamp(evse, data.get("last_updated"), moment, outcome)
+        evse.save()  # its connectors need the primary key
+    _write_connectors(evse, data["connectors"], moment, outcome)
+    outcome.structural = outcome.structural or bool(changed - {"status"})
+    if "status" in changed and not outcome.created:
+        outcome.status_changed.append(evse)
+    if outcome.changed:
+        _stamp(evse, data.get("last_updated"), moment, outcome)
+        evse.save()
+    return evse, outcome
+
+
+def _write_evses(
+    location: Location, items: Sequence[Mapping[str, Any]], moment: datetime, outcome: _Outcome
+) -> None:
+    existing = {evse.uid.upper(): evse for evse in evses_of(location)}
+    given = {item["uid"].upper() for item in items}
+    # Removals first: a new EVSE may reuse the evse_id of one it replaces.
+    for key, evse in existing.items():
+        if key not in given and evse.status != Status.REMOVED:
+            evse.status = Status.REMOVED
+            evse.last_updated = moment
+            evse.save(update_fields=["status", "last_updated"])
+            outcome.merge(_Outcome(status_changed=[evse]), moment)
+    for item in items:
+        evse, child = _write_evse(location, existing.get(item["uid"].upper()), item, moment)
+        outcome.merge(child, evse.last_updated)
+
+
+def _check_evse_id_free(evse: EVSE) -> None:
+    """An evse_id belongs to one EVSE that is not REMOVED (mod_locations, EVSE.evse_id)."""
+    if evse.status != Status.REMOVED and evse_id_taken(evse_id=evse.evse_id, other_than=evse):
+        raise ValidationError(
+            f"evse_id {evse.evse_id} is in use by another EVSE that is not REMOVED."
+        )
+
+
+# --- pushes -------------------------------------------------------------------------------
+
+
+def _owner(location: Location) -> PartyRef:
+    return PartyRef.of(location.country_code, location.party_id)
+
+
+def _object_key(location: Location) -> str:
+    """One push queue per location: its EVSE and connector updates stay behind its PUT."""
+    return f"{MODULE}:{location.country_code}:{location.party_id}:{location.ocpi_id}".upper()
+
+
+def _push(location: Location, method: str, path: Sequence[str], payload: dict[str, Any]) -> None:
+    push_change(
+        module=MODULE,
+        method=method,
+        owner=_owner(location),
+        object_key=_object_key(location),
+        path=[location.country_code, location.party_id, location.ocpi_id, *path],
+        payload=payload,
+        targets=catalogue_targets(MODULE),
+    )
+
+
+def _push_location(location: Location) -> None:
+    rendered = dict(LocationSerializer(location_for_render(location.pk)).data)
+    _push(location, Method.PUT, [], rendered)
+
+
+def _push_evse(location: Location, evse: EVSE) -> None:
+    fresh = evses_of(location).get(pk=evse.pk)
+    _push(location, Method.PUT, [evse.uid], dict(EVSESerializer(fresh).data))
+
+
+def _push_connector(location: Location, evse: EVSE, connector: Connector) -> None:
+    payload = dict(ConnectorSerializer(connector).data)
+    _push(location, Method.PUT, [evse.uid, connector.ocpi_id], payload)
+
+
+def _push_status(location: Location, evse: EVSE) -> None:
+    payload = {"status": evse.status, "last_updated": format_datetime(evse.last_updated)}
+    _push(location, Method.PATCH, [evse.uid], payload)
+
+
+def _push_withdrawal(location: Location) -> None:
+    """The last PUT of a location leaving roaming: every EVSE REMOVED (no DELETE in OCPI)."""
+    rendered = dict(LocationSerializer(location_for_render(location.pk)).data)
+    stamp = format_datetime(location.last_updated)
+    rendered["evses"] = [
+        {**evse, "status": Status.REMOVED.value, "last_updated": stamp}
+        for evse in rendered.get("evses", [])
+    ]
+    _push(location, Method.PUT, [], rendered)
+
+
+def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]) -> None:
+    if not location.roaming or not outcome.changed:
+        return
+    if outcome.created or outcome.structural:
+        put()
+        return
+    for evse in outcome.status_changed:
+        _push_status(location, evse)
+
+
+# --- public services ----------------------------------------------------------------------
+
+
+def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> Location:
+    """Create or replace a Location with its EVSEs and connectors (a Location PUT).
+
+    `data` is LocationSerializer validated data. Without an `evses` key the EVSEs stay as
+    they are (an edit of the location's own fields); with one, EVSEs left out of it are set
+    to REMOVED. `roaming` None keeps the current flag (True for a new location).
+    """
+    moment = now()
+    with transaction.atomic():
+        location = location_by_key(
+            country_code=data["country_code"],
+            party_id=data["party_id"],
+            location_id=data["ocpi_id"],
+        )
+        outcome = _Outcome(created=location is None)
+        if location is None:
+            location = Location(
+                country_code=data["country_code"],
+                party_id=data["party_id"],
+                ocpi_id=data["ocpi_id"],
+            )
+        else:
+            location = Location.objects.select_for_update().get(pk=location.pk)
+        was_roaming = location.roaming and not outcome.created
+        if roaming is not None:
+            location.roaming = roaming
+        outcome.structural = bool(_apply(location, _location_values(data)))
+        if outcome.created:
+            _stamp(location, data.get("last_updated"), moment, outcome)
+            location.save()  # its EVSEs need the primary key
+        if "evses" in data:
+            _write_evses(location, data["evses"] or [], moment, outcome)
+        roaming_changed = not outcome.created and was_roaming != location.roaming
+        if outcome.changed or roaming_changed:
+            _stamp(location, data.get("last_updated"), moment, outcome)
+            location.save()
+        if roaming_changed:
+            (_push_location if location.roaming else _push_withdrawal)(location)
+        else:
+            _push_outcome(location, outcome, partial(_push_location, location))
+    return location
+
+
+def evse_upsert(*, location: Location, data: Mapping[str, Any]) -> EVSE:
+    """Create or replace one EVSE with its connectors (an EVSE PUT); bumps the location."""
+    moment = now()
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=location.pk)
+        existing = location.evses.filter(uid__iexact=data["uid"]).first()
+        evse, outcome = _write_evse(location, existing, data, moment)
+        if outcome.changed:
+            _bump(location, evse.last_updated, moment)
+            location.save(update_fields=["last_updated"])
+        _push_outcome(location, outcome, partial(_push_evse, location, evse))
+    return evse
+
+
+def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
+    """Create or replace one connector (a Connector PUT); bumps its EVSE and location."""
+    moment = now()
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=evse.location_id)
+        evse = EVSE.objects.get(pk=evse.pk)
+        existing = evse.connectors.filter(ocpi_id__iexact=data["ocpi_id"]).first()
+        connector, outcome = _write_connector(evse, existing, data, moment)
+        if outcome.changed:
+            _bump(evse, connector.last_updated, moment)
+            evse.save(update_fields=["last_updated"])
+            _bump(location, evse.last_updated, moment)
+            location.save(update_fields=["last_updated"])
+        _push_outcome(location, outcome, partial(_push_connector, location, evse, connector))
+    return connector
+
+
+def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
+    """Record a new EVSE status and PATCH it to partners (mod_locations, PATCH example)."""
+    if status not in Status.values:
+        raise ValidationError(f"Unknown EVSE status {status!r}.")
+    moment = now()
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=evse.location_id)
+        evse = EVSE.objects.get(pk=evse.pk)
+        if evse.status == status:
+            return evse
+        evse.status = status
+        _check_evse_id_free(evse)
+        evse.last_updated = moment
+        evse.save(update_fields=["status", "last_updated"])
+        _bump(location, moment, moment)
+        location.save(update_fields=["last_updated"])
+        if location.roaming:
+            _push_status(location, evse)
+    return evse
+
+
+def location_set_roaming(*, location: Location, roaming: bool) -> Location:
+    """Offer a location to roaming partners (PUT it) or withdraw it (last PUT, all REMOVED)."""
+    moment = now()
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=location.pk)
+        if location.roaming == roaming:
+            return location
+        location.roaming = roaming
+        location.last_updated = moment
+        location.save(update_fields=["roaming", "last_updated"])
+        if roaming:
+            _push_location(location)
+        else:
+            _push_withdrawal(location)
+    return location

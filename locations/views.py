@@ -1,0 +1,104 @@
+"""The Locations Sender interface (mod_locations.asciidoc, Sender Interface): GET only.
+
+The list is paginated and filtered on Location.last_updated; single objects are found by
+CiString ids, case-insensitively. Unknown objects answer HTTP 404 with the envelope; POST,
+PUT, PATCH and DELETE answer 405 (the Sender interface has none of them).
+
+Scope: the party named by the OCPI-to headers, or all our parties when the request names
+none (ocpi-2.2.1.md §4.1: a platform without TO headers returns what the caller may see).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from credentials.models import LocalParty
+from credentials.routing import FunctionalModuleApi
+from credentials.selectors import local_parties
+from locations import openapi
+from locations.models import Location
+from locations.selectors import connector_get, evse_get, location_get, location_list
+from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from ocpi.exceptions import NotFound
+from ocpi.openapi import ocpi_schema
+from ocpi.pagination import paginated_response
+from ocpi.responses import ocpi_response
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("date_from", str, description="last_updated ≥ date_from (UTC)"),
+    OpenApiParameter("date_to", str, description="last_updated < date_to (UTC)"),
+    OpenApiParameter("offset", int, description="Index of the first object (default 0)"),
+    OpenApiParameter("limit", int, description="Page size, capped by the server (X-Limit)"),
+]
+
+
+class LocationsSenderApi(FunctionalModuleApi):
+    def parties(self) -> list[LocalParty]:
+        receiver = self.route.receiver
+        return [receiver] if receiver is not None else local_parties()
+
+
+def render_locations(locations: Sequence[Any]) -> list[Any]:
+    return list(LocationSerializer(locations, many=True).data)
+
+
+class LocationSenderListApi(LocationsSenderApi):
+    @ocpi_schema(
+        operation_id="locations_list",
+        summary="Our locations, with EVSEs and connectors, paginated",
+        data=openapi.LOCATION,
+        many=True,
+        functional=True,
+        extra_parameters=PAGE_PARAMETERS,
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(request, location_list(parties=self.parties()), render_locations)
+
+
+class LocationSenderApi(LocationsSenderApi):
+    @ocpi_schema(
+        operation_id="locations_get",
+        summary="One location",
+        data=openapi.LOCATION,
+        functional=True,
+    )
+    def get(self, request: Request, location_id: str) -> Response:
+        location: Location | None = location_get(parties=self.parties(), location_id=location_id)
+        if location is None:
+            raise NotFound(f"Unknown location {location_id}")
+        return ocpi_response(LocationSerializer(location).data)
+
+
+class EvseSenderApi(LocationsSenderApi):
+    @ocpi_schema(
+        operation_id="locations_evse_get", summary="One EVSE", data=openapi.EVSE, functional=True
+    )
+    def get(self, request: Request, location_id: str, evse_uid: str) -> Response:
+        evse = evse_get(parties=self.parties(), location_id=location_id, evse_uid=evse_uid)
+        if evse is None:
+            raise NotFound(f"Unknown EVSE {evse_uid} of location {location_id}")
+        return ocpi_response(EVSESerializer(evse).data)
+
+
+class ConnectorSenderApi(LocationsSenderApi):
+    @ocpi_schema(
+        operation_id="locations_connector_get",
+        summary="One connector",
+        data=openapi.CONNECTOR,
+        functional=True,
+    )
+    def get(self, request: Request, location_id: str, evse_uid: str, connector_id: str) -> Response:
+        connector = connector_get(
+            parties=self.parties(),
+            location_id=location_id,
+            evse_uid=evse_uid,
+            connector_id=connector_id,
+        )
+        if connector is None:
+            raise NotFound(
+                f"Unknown connector {connector_id} of EVSE {evse_uid} of location {location_id}"
+            )
+        return ocpi_response(ConnectorSerializer(connector).data)

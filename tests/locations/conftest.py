@@ -1,0 +1,150 @@
+"""Location fixtures: our CPO parties of the spec's examples, eMSP partners, the payloads."""
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from credentials.models import (
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+    PartnerStatus,
+)
+from locations.models import Location
+from locations.serializers import LocationSerializer
+from locations.services import location_upsert
+from ocpi import json
+from ocpi.time import now
+from tests.conftest import authorization
+
+# Verbatim copies of the spec's examples (see examples/NOTICE.md for licence and defects).
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+# The examples that are complete Location objects.
+LOCATION_EXAMPLES = sorted(path.name for path in EXAMPLES.glob("location_example*.json"))
+PARTNER_TOKEN = "emsp-token-for-locations"
+BASE = "https://cpo.example.com"
+URL = "/ocpi/cpo/2.2.1/locations"
+
+
+def example(name: str) -> dict[str, Any]:
+    """An example payload as a partner would send it: numbers read as exact Decimals."""
+    loaded: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return loaded
+
+
+def location_payload(location_id: str = "LOC1", *, evses: int = 1, **overrides: Any) -> Any:
+    """A valid Location of BE*BEC (from location_example.json) with `evses` EVSEs."""
+    payload = copy.deepcopy(example("location_example.json"))
+    template = payload["evses"][0]
+    payload["evses"] = [
+        {
+            **copy.deepcopy(template),
+            "uid": f"{location_id}-E{n}",
+            "evse_id": f"BE*BEC*E{location_id}{n}",
+        }
+        for n in range(evses)
+    ]
+    payload["id"] = location_id
+    payload.update(overrides)
+    return payload
+
+
+def validated(payload: dict[str, Any]) -> dict[str, Any]:
+    serializer = LocationSerializer(data=payload)
+    assert serializer.is_valid(), serializer.errors
+    return dict(serializer.validated_data)
+
+
+def upsert(payload: dict[str, Any], **kwargs: Any) -> Location:
+    return location_upsert(data=validated(payload), **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(settings: Any) -> None:
+    settings.OCPI_BASE_URL = BASE
+
+
+@pytest.fixture
+def our_parties(db: None) -> list[LocalParty]:
+    """Exactly the CPO parties of the spec's location examples, whatever the data migration
+    made (BE*BEC owns location_example.json)."""
+    LocalParty.objects.all().delete()
+    return [
+        LocalParty.objects.create(
+            country_code=country, party_id=party, role="CPO", business_name=f"{party} CPO"
+        )
+        for country, party in [("BE", "BEC"), ("SE", "EVC"), ("NL", "ALF"), ("NL", "ALL")]
+    ]
+
+
+def make_partner(name: str, token: str, *parties: tuple[str, str]) -> PartnerPlatform:
+    """A registered eMSP platform with a locations Receiver endpoint, calling us with `token`.
+
+    last_contact_at is fresh so authentication does not write (query counts stay exact).
+    """
+    moment = now()
+    partner = PartnerPlatform(
+        name=name,
+        status=PartnerStatus.REGISTERED,
+        versions_url=f"https://{name.lower()}.example.com/ocpi/versions",
+        version="2.2.1",
+        registered_at=moment,
+        last_contact_at=moment,
+    )
+    partner.set_incoming_token(token)
+    partner.set_outgoing_token(f"out-{token}")
+    partner.save()
+    for country, party in parties:
+        PartnerRole.objects.create(
+            partner=partner,
+            role="EMSP",
+            country_code=country,
+            party_id=party,
+            business_details={"name": party},
+        )
+    PartnerEndpoint.objects.create(
+        partner=partner,
+        identifier="locations",
+        role="RECEIVER",
+        url=f"https://{name.lower()}.example.com/ocpi/emsp/2.2.1/locations",
+    )
+    return partner
+
+
+@pytest.fixture
+def partner(our_parties: list[LocalParty]) -> PartnerPlatform:
+    return make_partner("Emsp", PARTNER_TOKEN, ("DE", "MSP"))
+
+
+@pytest.fixture
+def partner_client(partner: PartnerPlatform) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=authorization(PARTNER_TOKEN))
+    return client
+
+
+@pytest.fixture
+def make_location(our_parties: list[LocalParty]) -> Callable[..., Location]:
+    def make(location_id: str = "LOC1", *, evses: int = 1, **overrides: Any) -> Location:
+        return upsert(location_payload(location_id, evses=evses, **overrides))
+
+    return make
+
+
+@pytest.fixture
+def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
+    """An operator logged in to the admin, as a superuser, with plain static files."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
+    assert client.login(username="operator", password="s3cret-pass")
+    return client
