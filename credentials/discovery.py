@@ -78,10 +78,6 @@ def _fetch_versions(versions_url: str, token: str, plain: bool | None) -> tuple[
     raise ClientApiUnusable(f"{versions_url} refused our token: {last_error}")
 
 
-def _as_list(data: Any) -> list[Any]:
-    return data if isinstance(data, list) else []
-
-
 def discover(versions_url: str, token: str, *, plain_tokens: bool | None = None) -> Discovery:
     """Fetch the partner's versions and the 2.2.1 details; raise 3001/3002/3003 errors."""
     try:
@@ -89,7 +85,7 @@ def discover(versions_url: str, token: str, *, plain_tokens: bool | None = None)
     except UnsafeUrl as exc:
         raise ClientApiUnusable(f"Versions URL not allowed: {exc}") from exc
     reply, plain = _fetch_versions(versions_url, token, plain_tokens)
-    versions = VersionSerializer(data=_as_list(reply.data), many=True)
+    versions = VersionSerializer(data=reply.data, many=True)
     if not versions.is_valid():
         raise ClientApiUnusable(
             f"Versions list from {versions_url} is invalid: {validation_message(versions.errors)}"

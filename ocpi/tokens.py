@@ -16,7 +16,10 @@ _HEADER = re.compile(r"^Token (?P<value>\S+)$", flags=re.IGNORECASE)
 
 def generate_token() -> str:
     """Return a fresh, unguessable credentials token (256 bits, URL-safe alphabet)."""
-    return secrets.token_urlsafe(32)
+    # Never a leading "-": operators paste tokens into command lines, where it reads as an option.
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def encode_authorization(token: str, *, plain: bool = False) -> str:

@@ -86,3 +86,9 @@ def test_generated_tokens_round_trip_through_the_header() -> None:
 
     assert token_candidates(encode_authorization(token))[0] == token
     assert token_candidates(encode_authorization(token, plain=True))[0] == token
+
+
+def test_generated_tokens_never_start_with_a_dash() -> None:
+    from ocpi.tokens import generate_token
+
+    assert not any(generate_token().startswith("-") for _ in range(2000))
