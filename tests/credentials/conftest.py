@@ -91,10 +91,10 @@ def ocpi_call(api_client: APIClient) -> OcpiCall:
     def call(
         method: str, token: str | None, body: Any = None, path: str = CREDENTIALS_PATH
     ) -> Answer:
-        headers = {"HTTP_AUTHORIZATION": authorization(token)} if token else {}
+        headers = {"Authorization": authorization(token)} if token else {}
         data = json.dumps(body) if body is not None else ""
         response = api_client.generic(
-            method, path, data, content_type="application/json", **headers
+            method, path, data, content_type="application/json", headers=headers
         )
         return Answer(response.status_code, response.json())
 
