@@ -57,15 +57,14 @@ def test_a_body_that_is_not_utf8_json_is_http_400(
 
 def test_invalid_json_on_a_functional_module_is_http_400(partner_client: APIClient) -> None:
     response = partner_client.post(
-        "/ocpi/cpo/2.2.1/testecho", data=b"[1,]", content_type="application/json"
+        "/ocpi/cpo/2.2.1/testecho", data=b'{"id": ', content_type="application/json"
     )
 
     assert_error(
         response,
         400,
         2000,
-        "Request body is not valid JSON: "
-        "Illegal trailing comma before end of array: line 1 column 3 (char 2)",
+        "Request body is not valid JSON: Expecting value: line 1 column 8 (char 7)",
     )
 
 
