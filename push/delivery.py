@@ -41,6 +41,8 @@ class Outcome:
     reply: OcpiReply | None
     error: str
     transport_failure: bool
+    # The HTTP status of an answer that was no usable OCPI envelope (reply is None then).
+    http_status: int | None = None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -104,6 +106,7 @@ def _send(client: OcpiClient, base_url: str, delivery: Delivery) -> Outcome:
             None,
             str(exc),
             transport_failure=isinstance(exc, OcpiTransportError) and exc.http_status is None,
+            http_status=exc.http_status,
         )
     return Outcome(delivery.pk, started, int(reply.duration * 1000), reply, "", False)
 
@@ -120,7 +123,7 @@ def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> At
     reply = outcome.reply
     moment = now()
     delivery.attempts += 1
-    delivery.last_http_status = reply.http_status if reply else None
+    delivery.last_http_status = reply.http_status if reply else outcome.http_status
     delivery.last_ocpi_status = reply.status_code if reply else None
     if reply is not None and is_success(reply.status_code) and 200 <= reply.http_status < 300:
         delivery.status, delivery.last_error, delivery.delivered_at = (
@@ -130,10 +133,12 @@ def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> At
         )
     else:
         delivery.last_error = (outcome.error or _describe(reply))[:2000]
+        # By the HTTP status even when the body was no envelope (a 404 `{"detail": ...}`
+        # stays a 404); only no answer at all says nothing about the request.
         retryable = (
-            reply is None
-            or reply.http_status in RETRYABLE_HTTP
-            or is_server_error(reply.status_code)
+            delivery.last_http_status is None
+            or delivery.last_http_status in RETRYABLE_HTTP
+            or (reply is not None and is_server_error(reply.status_code))
         )
         if retryable and partner.retry_pushes and delivery.attempts < settings.PUSH_MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.PENDING
