@@ -42,7 +42,7 @@ run: export OCPI_ALLOW_PRIVATE_URLS ?= 1
 run: $(INSTALLED)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	@if $(PY) manage.py help seed_demo >/dev/null 2>&1; then $(PY) manage.py seed_demo; fi
+	$(PY) manage.py seed_demo --if-empty
 	@login="$$($(PY) manage.py bootstrap_operator)" && \
 	echo "" && \
 	echo "OCPI platform at $(OCPI_BASE_URL)  (Ctrl-C stops web, worker and beat)" && \

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "push",
     "locations",
     "tariffs",
+    "demo",
 ]
 
 MIDDLEWARE = [
