@@ -33,9 +33,10 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "module",
         "method",
         "path",
+        # Before the wide columns: on a laptop's screen the table scrolls sideways after these.
+        "status",
         "partner",
         "to_party",
-        "status",
         "attempts",
         "next_attempt_at",
         "last_http_status",
