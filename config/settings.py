@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "push",
     "locations",
     "tariffs",
+    "tokens",
     "demo",
 ]
 
@@ -274,6 +275,12 @@ CELERY_BEAT_SCHEDULE["push-resend-due"] = {
     "task": "push.resend_due",
     "schedule": float(os.environ.get("PUSH_RESEND_SECONDS", "15")),
 }
+CELERY_BEAT_SCHEDULE["tokens-pull"] = {
+    # Each eMSP partner's tokens: a delta pull, or a full one when TOKENS_FULL_PULL_SECONDS
+    # have passed since the last (mod_tokens, Pull model: "every X hours").
+    "task": "tokens.pull_all",
+    "schedule": float(os.environ.get("TOKENS_PULL_SECONDS", "3600")),
+}
 
 # --- Push (the outbox) ----------------------------------------------------------------------
 PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "16"))  # parallel requests a partner
@@ -284,3 +291,15 @@ PUSH_MAX_ATTEMPTS = int(os.environ.get("PUSH_MAX_ATTEMPTS", "25"))
 PUSH_BREAKER_FAILURES = int(os.environ.get("PUSH_BREAKER_FAILURES", "3"))
 # A claim older than this is taken for a dead worker's and sent again.
 PUSH_CLAIM_LEASE_SECONDS = int(os.environ.get("PUSH_CLAIM_LEASE_SECONDS", "180"))
+
+# --- Tokens ---------------------------------------------------------------------------------
+# Real-time authorization: a driver waits at the charge point. The budget is split between
+# connecting (a quarter) and waiting for the answer; without an answer in time the
+# whitelist's offline rule decides.
+TOKENS_AUTHORIZE_TIMEOUT = float(os.environ.get("TOKENS_AUTHORIZE_TIMEOUT", "2"))
+TOKENS_FULL_PULL_SECONDS = int(os.environ.get("TOKENS_FULL_PULL_SECONDS", "86400"))
+# A delta pull asks from the last successful pull's start less this (clocks differ).
+TOKENS_PULL_OVERLAP_SECONDS = int(os.environ.get("TOKENS_PULL_OVERLAP_SECONDS", "300"))
+TOKENS_PULL_JITTER_SECONDS = int(os.environ.get("TOKENS_PULL_JITTER_SECONDS", "300"))
+# A pull still RUNNING after this long is taken for a dead worker's; a new one may start.
+TOKENS_PULL_LEASE_SECONDS = int(os.environ.get("TOKENS_PULL_LEASE_SECONDS", "3600"))

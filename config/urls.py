@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("credentials.urls")),
     path("", include("locations.urls")),
     path("", include("tariffs.urls")),
+    path("", include("tokens.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,140 @@
+"""Token fixtures: our CPO party, two eMSP platforms, the spec's token examples, a fake eMSP.
+
+eMSP A hosts DE*TNM and NL*TNM (the parties of the spec's examples); eMSP B hosts DE*BBB.
+"""
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from credentials.models import (
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+    PartnerStatus,
+)
+from ocpi import json
+from ocpi.time import now
+from tests.conftest import authorization
+from tests.tokens.fake_emsp import FakeEmsp, running_emsp
+from tokens.models import Token
+from tokens.serializers import TokenSerializer
+from tokens.services import token_put
+
+# Verbatim copies of the spec's examples (see examples/NOTICE.md for licence and defects).
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+URL = "/ocpi/cpo/2.2.1/tokens"
+TOKEN_A = "emsp-a-token"
+TOKEN_B = "emsp-b-token"
+
+
+def example(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return loaded
+
+
+def token_payload(uid: str = "TOKEN1", **overrides: Any) -> dict[str, Any]:
+    """A complete RFID Token of DE*TNM (token_example_2_full_rfid.json) with `uid`."""
+    payload = copy.deepcopy(example("token_example_2_full_rfid.json"))
+    payload["uid"] = uid
+    payload.update(overrides)
+    return payload
+
+
+def validated(payload: dict[str, Any]) -> dict[str, Any]:
+    serializer = TokenSerializer(data=payload)
+    assert serializer.is_valid(), serializer.errors
+    return dict(serializer.validated_data)
+
+
+def cache_token(uid: str = "TOKEN1", **overrides: Any) -> Token:
+    """A token in our cache, as if the eMSP had PUT it."""
+    token, _ = token_put(data=validated(token_payload(uid, **overrides)))
+    return token
+
+
+def make_partner(
+    name: str, token: str, *parties: tuple[str, str], tokens_url: str | None = None
+) -> PartnerPlatform:
+    """A registered eMSP platform calling us with `token`; its tokens Sender at `tokens_url`.
+
+    last_contact_at is fresh so authentication does not write (query counts stay exact).
+    """
+    moment = now()
+    partner = PartnerPlatform(
+        name=name,
+        status=PartnerStatus.REGISTERED,
+        versions_url=f"https://{name.lower()}.example.com/ocpi/versions",
+        version="2.2.1",
+        registered_at=moment,
+        last_contact_at=moment,
+    )
+    partner.set_incoming_token(token)
+    partner.set_outgoing_token(f"out-{token}")
+    partner.save()
+    for country, party in parties:
+        PartnerRole.objects.create(
+            partner=partner,
+            role="EMSP",
+            country_code=country,
+            party_id=party,
+            business_details={"name": party},
+        )
+    if tokens_url is not None:
+        PartnerEndpoint.objects.create(
+            partner=partner, identifier="tokens", role="SENDER", url=tokens_url
+        )
+    return partner
+
+
+@pytest.fixture
+def our_party(db: None, settings: Any) -> LocalParty:
+    """Our one CPO party, BE*BEC, also the platform's default party."""
+    LocalParty.objects.all().delete()
+    settings.OCPI_COUNTRY_CODE, settings.OCPI_PARTY_ID = "BE", "BEC"
+    return LocalParty.objects.create(
+        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
+    )
+
+
+@pytest.fixture
+def partner_a(our_party: LocalParty) -> PartnerPlatform:
+    return make_partner("EmspA", TOKEN_A, ("DE", "TNM"), ("NL", "TNM"))
+
+
+@pytest.fixture
+def partner_b(our_party: LocalParty) -> PartnerPlatform:
+    return make_partner("EmspB", TOKEN_B, ("DE", "BBB"))
+
+
+def client_for(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=authorization(token))
+    return client
+
+
+@pytest.fixture
+def client_a(partner_a: PartnerPlatform) -> APIClient:
+    return client_for(TOKEN_A)
+
+
+@pytest.fixture
+def client_b(partner_b: PartnerPlatform) -> APIClient:
+    return client_for(TOKEN_B)
+
+
+@pytest.fixture
+def emsp() -> Iterator[FakeEmsp]:
+    with running_emsp() as running:
+        yield running
+
+
+@pytest.fixture
+def emsp_partner(our_party: LocalParty, emsp: FakeEmsp) -> PartnerPlatform:
+    """eMSP A (DE*TNM, NL*TNM) with its tokens Sender on the fake eMSP."""
+    return make_partner("EmspA", TOKEN_A, ("DE", "TNM"), ("NL", "TNM"), tokens_url=emsp.tokens_url)

@@ -1,0 +1,143 @@
+"""Operator screens for cached tokens and the pull log.
+
+Tokens are the eMSPs' data, received by PUT/PATCH or pulled: nothing here edits or deletes
+them (DESIGN.md, Data ownership). Pulls run in the Celery worker, started from the pull log's
+"Pull tokens from a partner" form or by the actions on tokens and on past pulls.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from credentials.models import PartnerPlatform
+from tokens import tasks
+from tokens.models import Token, TokenPull
+from tokens.selectors import partner_of_party, partners_to_pull
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _queue_pulls(
+    admin_: admin.ModelAdmin[Any], request: HttpRequest, partners: list[PartnerPlatform], full: bool
+) -> None:
+    for partner in partners:
+        tasks.pull_partner.delay(partner.pk, full)
+    kind = "Full" if full else "Delta"
+    names = ", ".join(partner.name for partner in partners) or "no partner"
+    admin_.message_user(request, f"{kind} token pull queued for {names}.", messages.SUCCESS)
+
+
+@admin.register(Token)
+class TokenAdmin(_ReadOnly, admin.ModelAdmin[Token]):
+    list_display = [
+        "uid",
+        "type",
+        "country_code",
+        "party_id",
+        "contract_id",
+        "visual_number",
+        "valid",
+        "whitelist",
+        "last_updated",
+        "missing_since",
+    ]
+    list_filter = ["valid", "whitelist", "type", "country_code", "party_id", "default_profile_type"]
+    search_fields = ["uid", "contract_id", "visual_number", "group_id"]
+    ordering = ["pk"]
+    actions = ["pull_from_owners"]
+    change_list_template = "admin/tokens/token/change_list.html"
+
+    @admin.action(description="Pull changed tokens again from the eMSPs of the selected tokens")
+    def pull_from_owners(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        partners: dict[int, PartnerPlatform] = {}
+        for party in {token.party for token in queryset}:
+            partner = partner_of_party(party)
+            if partner is not None:
+                partners[partner.pk] = partner
+        _queue_pulls(self, request, list(partners.values()), full=False)
+
+
+class PullForm(forms.Form):
+    partner = forms.ModelChoiceField(
+        queryset=PartnerPlatform.objects.none(),
+        help_text="Registered partners with a tokens Sender endpoint and an eMSP party.",
+    )
+    full = forms.BooleanField(
+        required=False, help_text="Fetch every token; the ones not returned are set invalid."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["partner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = PartnerPlatform.objects.filter(pk__in=[p.pk for p in partners_to_pull()])
+
+
+@admin.register(TokenPull)
+class TokenPullAdmin(_ReadOnly, admin.ModelAdmin[TokenPull]):
+    list_display = [
+        "started_at",
+        "partner",
+        "full",
+        "status",
+        "date_from",
+        "received",
+        "created",
+        "updated",
+        "unchanged",
+        "invalid",
+        "ignored",
+        "invalidated",
+        "finished_at",
+        "error",
+    ]
+    list_filter = ["status", "full", "partner"]
+    list_select_related = ["partner"]
+    actions = ["pull_delta", "pull_full"]
+    change_list_template = "admin/tokens/tokenpull/change_list.html"
+
+    @admin.action(description="Pull again from these partners: changes since the last pull")
+    def pull_delta(self, request: HttpRequest, queryset: QuerySet[TokenPull]) -> None:
+        _queue_pulls(self, request, _partners_of(queryset), full=False)
+
+    @admin.action(description="Pull again from these partners: full (the new truth)")
+    def pull_full(self, request: HttpRequest, queryset: QuerySet[TokenPull]) -> None:
+        _queue_pulls(self, request, _partners_of(queryset), full=True)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("pull/", self.admin_site.admin_view(self.pull_view), name="tokens_pull_now"),
+            *super().get_urls(),
+        ]
+
+    def pull_view(self, request: HttpRequest) -> HttpResponse:
+        form = PullForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            _queue_pulls(self, request, [form.cleaned_data["partner"]], form.cleaned_data["full"])
+            return HttpResponseRedirect(reverse("admin:tokens_tokenpull_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Pull tokens from a partner",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/tokens/tokenpull/pull.html", context)
+
+
+def _partners_of(queryset: QuerySet[TokenPull]) -> list[PartnerPlatform]:
+    registered = PartnerPlatform.objects.registered()
+    return list(registered.filter(token_pulls__in=queryset).distinct().order_by("pk"))

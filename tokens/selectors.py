@@ -1,0 +1,151 @@
+"""Reads of cached tokens, of the eMSP parties behind a partner, and of the pull log."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from credentials.crypto import decrypt_token
+from credentials.models import (
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+    PartnerStatus,
+)
+from ocpi.enums import InterfaceRole, ModuleID, Role
+from ocpi.routing import PartyRef
+from tokens.models import PullStatus, Token, TokenPull
+
+TOKENS = ModuleID.TOKENS.value
+
+
+@dataclass(frozen=True)
+class TokensSender:
+    """An eMSP platform's tokens Sender interface: where and how to ask it in real time."""
+
+    partner_id: int
+    url: str
+    sealed_token: str  # PartnerPlatform.outgoing_token_sealed
+    plain_tokens: bool
+
+    @property
+    def token(self) -> str:
+        return decrypt_token(self.sealed_token)
+
+
+_SENDER_COLUMNS = ("partner_id", "url", "partner__outgoing_token_sealed", "partner__plain_tokens")
+
+
+def tokens_sender(party: PartyRef) -> TokensSender | None:
+    """The tokens Sender of the registered platform hosting eMSP `party`. One party is
+    connected through one platform (credentials refuses a second connection naming it), so
+    the first is the only one. Plain values, not models: a driver is waiting."""
+    row = (
+        PartnerEndpoint.objects.filter(
+            identifier=TOKENS,
+            role=InterfaceRole.SENDER,
+            partner__status=PartnerStatus.REGISTERED,
+            partner__roles__role=Role.EMSP,
+            partner__roles__country_code__iexact=party.country_code,
+            partner__roles__party_id__iexact=party.party_id,
+        )
+        .order_by("pk")
+        .values_list(*_SENDER_COLUMNS)
+        .first()
+    )
+    return None if row is None else TokensSender(*row)
+
+
+def token_get(*, party: PartyRef, uid: str, token_type: str) -> Token | None:
+    """One token of `party` by (uid, type); uid compared case-insensitively (CiString)."""
+    return Token.objects.for_party(party).identified(uid, token_type).first()
+
+
+def tokens_with_uid(*, uid: str, token_type: str, limit: int = 2) -> list[Token]:
+    """Tokens of any eMSP with this (uid, type): what an RFID tap names. `limit` 2 is enough
+    to tell one from several."""
+    return list(Token.objects.identified(uid, token_type).order_by("pk")[:limit])
+
+
+def emsp_parties(partner: PartnerPlatform) -> list[PartyRef]:
+    """The partner's eMSP parties: the owners of the tokens it may write and serve."""
+    return [
+        PartyRef.of(role.country_code, role.party_id)
+        for role in partner.roles.all()
+        if role.role == Role.EMSP
+    ]
+
+
+def partner_has_emsp_party(partner: PartnerPlatform, party: PartyRef) -> bool:
+    return party in emsp_parties(partner)
+
+
+def partner_of_party(party: PartyRef) -> PartnerPlatform | None:
+    """The registered platform that hosts eMSP `party`.
+
+    One party is connected through one platform (credentials refuses a second connection
+    naming a party already connected), so the first is the only one.
+    """
+    role = (
+        PartnerRole.objects.filter(
+            country_code__iexact=party.country_code,
+            party_id__iexact=party.party_id,
+            role=Role.EMSP,
+            partner__status=PartnerStatus.REGISTERED,
+        )
+        .select_related("partner")
+        .order_by("pk")
+        .first()
+    )
+    return None if role is None else role.partner
+
+
+def tokens_sender_url(partner: PartnerPlatform) -> str | None:
+    return partner.endpoint_url(TOKENS, InterfaceRole.SENDER)
+
+
+def partners_to_pull() -> list[PartnerPlatform]:
+    """Registered partners with a tokens Sender endpoint and at least one eMSP party."""
+    return list(
+        PartnerPlatform.objects.registered()
+        .filter(
+            endpoints__identifier=TOKENS,
+            endpoints__role=InterfaceRole.SENDER,
+            roles__role=Role.EMSP,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def our_party() -> PartyRef | None:
+    """The local CPO party we speak as when a request has no object of ours to name one:
+    the platform's default party (OCPI_COUNTRY_CODE/OCPI_PARTY_ID) when it is an active CPO
+    party, else our first active CPO party."""
+    ours = [
+        PartyRef.of(party.country_code, party.party_id)
+        for party in LocalParty.objects.filter(is_active=True, role=Role.CPO).order_by(
+            "country_code", "party_id"
+        )
+    ]
+    default = PartyRef.of(settings.OCPI_COUNTRY_CODE, settings.OCPI_PARTY_ID)
+    if default in ours:
+        return default
+    return ours[0] if ours else None
+
+
+def last_successful_pull(partner: PartnerPlatform, *, full_only: bool = False) -> TokenPull | None:
+    pulls = TokenPull.objects.succeeded().filter(partner=partner)
+    if full_only:
+        pulls = pulls.filter(full=True)
+    return pulls.order_by("-started_at", "-pk").first()
+
+
+def running_pull(partner: PartnerPlatform, *, since: datetime) -> TokenPull | None:
+    """A pull of the partner still running that started after `since` (a live one)."""
+    return (
+        TokenPull.objects.filter(partner=partner, status=PullStatus.RUNNING, started_at__gte=since)
+        .order_by("-started_at")
+        .first()
+    )
