@@ -172,15 +172,6 @@ class LocationQuerySet(models.QuerySet["Location"]):
     def roaming(self) -> "LocationQuerySet":
         return self.filter(roaming=True)
 
-    def updated_in(self, date_from: Any = None, date_to: Any = None) -> "LocationQuerySet":
-        """Half-open [date_from, date_to) on last_updated, as the Sender GET defines it."""
-        queryset = self
-        if date_from is not None:
-            queryset = queryset.filter(last_updated__gte=date_from)
-        if date_to is not None:
-            queryset = queryset.filter(last_updated__lt=date_to)
-        return queryset
-
 
 class Location(models.Model):
     country_code = models.CharField(max_length=2)

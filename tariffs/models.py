@@ -8,7 +8,6 @@ Absent optional strings are stored as "" (Django's convention) and absent number
 rendering omits both. A component's `vat` NULL ("no VAT applicable") is kept distinct from 0.
 """
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from ocpi.json import DecimalJSONDecoder, DecimalJSONEncoder
+from ocpi.querysets import PartyOwnedQuerySet
 from ocpi.routing import PartyRef
 
 # number: 4 decimals unless stated otherwise (types.asciidoc); 8 digits before the point.
@@ -62,26 +62,8 @@ def _at_most(low: str, high: str) -> Q:
     )
 
 
-class TariffQuerySet(models.QuerySet["Tariff"]):
-    def for_party(self, party: PartyRef) -> "TariffQuerySet":
-        return self.filter(country_code__iexact=party.country_code, party_id__iexact=party.party_id)
-
-    def for_parties(self, parties: list[PartyRef]) -> "TariffQuerySet":
-        condition = Q(pk__in=[])
-        for party in parties:
-            condition |= Q(country_code__iexact=party.country_code, party_id__iexact=party.party_id)
-        return self.filter(condition)
-
-    def updated_in(
-        self, date_from: datetime | None = None, date_to: datetime | None = None
-    ) -> "TariffQuerySet":
-        """[date_from, date_to) on last_updated, as the Sender GET filters (pagination)."""
-        queryset = self
-        if date_from is not None:
-            queryset = queryset.filter(last_updated__gte=date_from)
-        if date_to is not None:
-            queryset = queryset.filter(last_updated__lt=date_to)
-        return queryset
+class TariffQuerySet(PartyOwnedQuerySet["Tariff"]):
+    pass
 
 
 class Tariff(models.Model):

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from credentials.models import PartnerPlatform
+from ocpi.querysets import PartyOwnedQuerySet
 from ocpi.routing import PartyRef
 
 # A token's identity, case folded: (COUNTRY, PARTY, UID, type).
@@ -55,16 +56,7 @@ class AllowedType(models.TextChoices):
     NOT_ALLOWED = "NOT_ALLOWED"
 
 
-class TokenQuerySet(models.QuerySet["Token"]):
-    def for_party(self, party: PartyRef) -> "TokenQuerySet":
-        return self.filter(country_code__iexact=party.country_code, party_id__iexact=party.party_id)
-
-    def for_parties(self, parties: "list[PartyRef]") -> "TokenQuerySet":
-        condition = Q(pk__in=[])
-        for party in parties:
-            condition |= Q(country_code__iexact=party.country_code, party_id__iexact=party.party_id)
-        return self.filter(condition)
-
+class TokenQuerySet(PartyOwnedQuerySet["Token"]):
     def identified(self, uid: str, token_type: str) -> "TokenQuerySet":
         """(uid, type): the identity of a token within its eMSP (mod_tokens, Token object)."""
         return self.filter(uid__iexact=uid, type=token_type)
