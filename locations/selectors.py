@@ -6,8 +6,10 @@ few queries whatever the number of locations, EVSEs and connectors on it.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Upper
 
 from credentials.models import LocalParty
 from locations.models import EVSE, Connector, Location, LocationQuerySet, Status
@@ -75,10 +77,20 @@ def connector_get(
 
 
 def location_by_key(*, country_code: str, party_id: str, location_id: str) -> Location | None:
-    """Any location (roaming or not) by its OCPI key: the services' and admin's lookup."""
+    """Any location (roaming or not) by its OCPI key: the services' and admin's lookup.
+
+    Compared as Upper() = upper-cased value, the form the unique index holds: `__iexact` is
+    a LIKE on SQLite, which scans the table on every upsert.
+    """
     return (
-        Location.objects.for_party(country_code, party_id)
-        .filter(ocpi_id__iexact=location_id)
+        Location.objects.alias(
+            upper_cc=Upper("country_code"), upper_party=Upper("party_id"), upper_id=Upper("ocpi_id")
+        )
+        .filter(
+            upper_cc=country_code.upper(),
+            upper_party=party_id.upper(),
+            upper_id=location_id.upper(),
+        )
         .first()
     )
 
@@ -92,7 +104,13 @@ def evse_id_taken(*, evse_id: str, other_than: EVSE | None = None) -> bool:
     """Whether an EVSE that is not REMOVED, other than `other_than`, has this evse_id."""
     if not evse_id:
         return False
-    others = EVSE.objects.exclude(status=Status.REMOVED).filter(evse_id__iexact=evse_id)
+    # The terms of the partial unique index, so that it is used (see location_by_key).
+    others = (
+        EVSE.objects.alias(upper_evse_id=Upper("evse_id"))
+        .exclude(status=Status.REMOVED)
+        .exclude(evse_id="")
+        .filter(upper_evse_id=evse_id.upper())
+    )
     if other_than is not None and other_than.pk is not None:
         others = others.exclude(pk=other_than.pk)
     return others.exists()
@@ -100,3 +118,24 @@ def evse_id_taken(*, evse_id: str, other_than: EVSE | None = None) -> bool:
 
 def evses_of(location: Location) -> QuerySet[EVSE]:
     return location.evses.order_by("pk").prefetch_related(connectors_prefetch())
+
+
+def location_rows(*, parties: Sequence[LocalParty]) -> "QuerySet[Any]":
+    """The Sender list as rows (pk, created_at, last_updated): what versions each location's
+    cached JSON (locations.views), so a page is one indexed read before the cache is asked."""
+    return (
+        Location.objects.for_parties(_party_keys(parties))
+        .roaming()
+        .order_by("pk")
+        .values_list("pk", "created_at", "last_updated", named=True)
+    )
+
+
+def location_row(*, parties: Sequence[LocalParty], location_id: str) -> Any:
+    """location_get() as a row of location_rows(), or None."""
+    return location_rows(parties=parties).filter(ocpi_id__iexact=location_id).first()
+
+
+def locations_by_pk(*, parties: Sequence[LocalParty], pks: Sequence[int]) -> LocationQuerySet:
+    """Roaming locations of `parties` among `pks`, prefetched for rendering."""
+    return location_list(parties=parties).filter(pk__in=pks)

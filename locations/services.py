@@ -20,7 +20,7 @@ Rules (mod_locations.asciidoc, Flow and Lifecycle, GET List):
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -30,6 +30,7 @@ from django.db import transaction
 from locations.models import EVSE, Connector, Location, Status
 from locations.selectors import evse_id_taken, evses_of, location_by_key, location_for_render
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from ocpi.pagination import note_list_change
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime, now
 from push.models import Method
@@ -226,47 +227,66 @@ def _object_key(location: Location) -> str:
     return f"{MODULE}:{location.country_code}:{location.party_id}:{location.ocpi_id}".upper()
 
 
-def _push(location: Location, method: str, path: Sequence[str], payload: dict[str, Any]) -> None:
+def _push(
+    location: Location, method: str, path: Sequence[str], render: Callable[[], dict[str, Any]]
+) -> None:
+    """Queue the request for every catalogue partner; with none, skip rendering the body."""
+    targets = catalogue_targets(MODULE)
+    if not targets:
+        return
     push_change(
         module=MODULE,
         method=method,
         owner=_owner(location),
         object_key=_object_key(location),
         path=[location.country_code, location.party_id, location.ocpi_id, *path],
-        payload=payload,
-        targets=catalogue_targets(MODULE),
+        payload=render(),
+        targets=targets,
     )
 
 
+def _render_location(location: Location) -> dict[str, Any]:
+    return dict(LocationSerializer(location_for_render(location.pk)).data)
+
+
 def _push_location(location: Location) -> None:
-    rendered = dict(LocationSerializer(location_for_render(location.pk)).data)
-    _push(location, Method.PUT, [], rendered)
+    _push(location, Method.PUT, [], partial(_render_location, location))
 
 
 def _push_evse(location: Location, evse: EVSE) -> None:
-    fresh = evses_of(location).get(pk=evse.pk)
-    _push(location, Method.PUT, [evse.uid], dict(EVSESerializer(fresh).data))
+    def render() -> dict[str, Any]:
+        return dict(EVSESerializer(evses_of(location).get(pk=evse.pk)).data)
+
+    _push(location, Method.PUT, [evse.uid], render)
 
 
 def _push_connector(location: Location, evse: EVSE, connector: Connector) -> None:
-    payload = dict(ConnectorSerializer(connector).data)
-    _push(location, Method.PUT, [evse.uid, connector.ocpi_id], payload)
+    def render() -> dict[str, Any]:
+        return dict(ConnectorSerializer(connector).data)
+
+    _push(location, Method.PUT, [evse.uid, connector.ocpi_id], render)
 
 
 def _push_status(location: Location, evse: EVSE) -> None:
-    payload = {"status": evse.status, "last_updated": format_datetime(evse.last_updated)}
-    _push(location, Method.PATCH, [evse.uid], payload)
+    def render() -> dict[str, Any]:
+        return {"status": evse.status, "last_updated": format_datetime(evse.last_updated)}
+
+    _push(location, Method.PATCH, [evse.uid], render)
 
 
 def _push_withdrawal(location: Location) -> None:
     """The last PUT of a location leaving roaming: every EVSE REMOVED (no DELETE in OCPI)."""
-    rendered = dict(LocationSerializer(location_for_render(location.pk)).data)
-    stamp = format_datetime(location.last_updated)
-    rendered["evses"] = [
-        {**evse, "status": Status.REMOVED.value, "last_updated": stamp}
-        for evse in rendered.get("evses", [])
-    ]
-    _push(location, Method.PUT, [], rendered)
+
+    def render() -> dict[str, Any]:
+        rendered = _render_location(location)
+        stamp = format_datetime(location.last_updated)
+        rendered["evses"] = [
+            {**evse, "status": Status.REMOVED.value, "last_updated": stamp}
+            for evse in rendered.get("evses", [])
+        ]
+        return rendered
+
+    _push(location, Method.PUT, [], render)
 
 
 def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]) -> None:
@@ -279,6 +299,25 @@ def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]
         _push_status(location, evse)
 
 
+def _moment_after(location: Location | None) -> datetime:
+    """Now, but later than the location's last change (None: a new location).
+
+    Taken once the location is locked, so a location's last_updated only ever grows, even
+    for two changes in one millisecond or a change that waited for the lock: the Sender
+    list caches each location's JSON by it (locations.views).
+    """
+    moment = now()
+    if location is not None and location.last_updated and moment <= location.last_updated:
+        return location.last_updated + timedelta(milliseconds=1)
+    return moment
+
+
+def _list_changed(location: Location, *, membership: bool = False) -> None:
+    """The Sender list's X-Total-Count cache is stale (ocpi.pagination): `membership` when
+    the location joined or left it (created, roaming switched), else a new last_updated."""
+    note_list_change(MODULE, key=location.pk, membership=membership)
+
+
 # --- public services ----------------------------------------------------------------------
 
 
@@ -289,7 +328,6 @@ def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> 
     they are (an edit of the location's own fields); with one, EVSEs left out of it are set
     to REMOVED. `roaming` None keeps the current flag (True for a new location).
     """
-    moment = now()
     with transaction.atomic():
         location = location_by_key(
             country_code=data["country_code"],
@@ -305,6 +343,7 @@ def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> 
             )
         else:
             location = Location.objects.select_for_update().get(pk=location.pk)
+        moment = _moment_after(None if outcome.created else location)
         was_roaming = location.roaming and not outcome.created
         if roaming is not None:
             location.roaming = roaming
@@ -318,6 +357,7 @@ def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> 
         if outcome.changed or roaming_changed:
             _stamp(location, data.get("last_updated"), moment, outcome)
             location.save()
+            _list_changed(location, membership=outcome.created or roaming_changed)
         if roaming_changed:
             (_push_location if location.roaming else _push_withdrawal)(location)
         else:
@@ -327,23 +367,24 @@ def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> 
 
 def evse_upsert(*, location: Location, data: Mapping[str, Any]) -> EVSE:
     """Create or replace one EVSE with its connectors (an EVSE PUT); bumps the location."""
-    moment = now()
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=location.pk)
+        moment = _moment_after(location)
         existing = location.evses.filter(uid__iexact=data["uid"]).first()
         evse, outcome = _write_evse(location, existing, data, moment)
         if outcome.changed:
             _bump(location, evse.last_updated, moment)
             location.save(update_fields=["last_updated"])
+            _list_changed(location)
         _push_outcome(location, outcome, partial(_push_evse, location, evse))
     return evse
 
 
 def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
     """Create or replace one connector (a Connector PUT); bumps its EVSE and location."""
-    moment = now()
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=evse.location_id)
+        moment = _moment_after(location)
         evse = EVSE.objects.get(pk=evse.pk)
         existing = evse.connectors.filter(ocpi_id__iexact=data["ocpi_id"]).first()
         connector, outcome = _write_connector(evse, existing, data, moment)
@@ -352,6 +393,7 @@ def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
             evse.save(update_fields=["last_updated"])
             _bump(location, evse.last_updated, moment)
             location.save(update_fields=["last_updated"])
+            _list_changed(location)
         _push_outcome(location, outcome, partial(_push_connector, location, evse, connector))
     return connector
 
@@ -360,9 +402,9 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
     """Record a new EVSE status and PATCH it to partners (mod_locations, PATCH example)."""
     if status not in Status.values:
         raise ValidationError(f"Unknown EVSE status {status!r}.")
-    moment = now()
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=evse.location_id)
+        moment = _moment_after(location)
         evse = EVSE.objects.get(pk=evse.pk)
         if evse.status == status:
             return evse
@@ -372,6 +414,7 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
         evse.save(update_fields=["status", "last_updated"])
         _bump(location, moment, moment)
         location.save(update_fields=["last_updated"])
+        _list_changed(location)
         if location.roaming:
             _push_status(location, evse)
     return evse
@@ -379,14 +422,14 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
 
 def location_set_roaming(*, location: Location, roaming: bool) -> Location:
     """Offer a location to roaming partners (PUT it) or withdraw it (last PUT, all REMOVED)."""
-    moment = now()
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=location.pk)
         if location.roaming == roaming:
             return location
         location.roaming = roaming
-        location.last_updated = moment
+        location.last_updated = _moment_after(location)
         location.save(update_fields=["roaming", "last_updated"])
+        _list_changed(location, membership=True)
         if roaming:
             _push_location(location)
         else:

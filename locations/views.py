@@ -9,6 +9,7 @@ none (ocpi-2.2.1.md §4.1: a platform without TO headers returns what the caller
 """
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
@@ -18,11 +19,22 @@ from rest_framework.response import Response
 from credentials.models import LocalParty
 from credentials.routing import FunctionalModuleApi
 from credentials.selectors import local_parties
+from locations import fields as location_fields
 from locations import openapi
-from locations.models import Location
-from locations.selectors import connector_get, evse_get, location_get, location_list
+from locations import serializers as location_serializers
+from locations.selectors import (
+    connector_get,
+    evse_get,
+    location_row,
+    location_rows,
+    locations_by_pk,
+)
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from ocpi import fields as ocpi_fields
+from ocpi import json as ocpi_json
+from ocpi import serializers as ocpi_serializers
 from ocpi.exceptions import NotFound
+from ocpi.jsoncache import cached_json, code_version
 from ocpi.openapi import ocpi_schema
 from ocpi.pagination import paginated_response
 from ocpi.responses import ocpi_response
@@ -41,8 +53,27 @@ class LocationsSenderApi(FunctionalModuleApi):
         return [receiver] if receiver is not None else local_parties()
 
 
-def render_locations(locations: Sequence[Any]) -> list[Any]:
-    return list(LocationSerializer(locations, many=True).data)
+# Everything that shapes a Location's JSON: a deployment that changes any of it starts afresh.
+JSON_NAMESPACE = "locations:" + code_version(
+    location_serializers, location_fields, ocpi_serializers, ocpi_fields, ocpi_json
+)
+
+
+def location_version(location: Any) -> str:
+    """Moves with every write of the location or anything in it: last_updated only grows
+    (locations.services); created_at tells apart two rows that had the same primary key."""
+    return f"{location.created_at.isoformat()}|{location.last_updated.isoformat()}"
+
+
+def render_locations(rows: Sequence[Any], parties: Sequence[LocalParty]) -> list[Any]:
+    """Locations' JSON from the cache (ocpi.jsoncache); misses rendered by LocationSerializer."""
+    return cached_json(
+        rows,
+        namespace=JSON_NAMESPACE,
+        version=location_version,
+        load=lambda pks: locations_by_pk(parties=parties, pks=pks),
+        render=lambda locations: list(LocationSerializer(locations, many=True).data),
+    )
 
 
 class LocationSenderListApi(LocationsSenderApi):
@@ -55,7 +86,13 @@ class LocationSenderListApi(LocationsSenderApi):
         extra_parameters=PAGE_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
-        return paginated_response(request, location_list(parties=self.parties()), render_locations)
+        parties = self.parties()
+        return paginated_response(
+            request,
+            location_rows(parties=parties),
+            partial(render_locations, parties=parties),
+            count_cache="locations",
+        )
 
 
 class LocationSenderApi(LocationsSenderApi):
@@ -66,10 +103,12 @@ class LocationSenderApi(LocationsSenderApi):
         functional=True,
     )
     def get(self, request: Request, location_id: str) -> Response:
-        location: Location | None = location_get(parties=self.parties(), location_id=location_id)
-        if location is None:
+        parties = self.parties()
+        row = location_row(parties=parties, location_id=location_id)
+        rendered = render_locations([row], parties) if row is not None else []
+        if not rendered:
             raise NotFound(f"Unknown location {location_id}")
-        return ocpi_response(LocationSerializer(location).data)
+        return ocpi_response(rendered[0])
 
 
 class EvseSenderApi(LocationsSenderApi):

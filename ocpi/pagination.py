@@ -4,8 +4,26 @@ offset/limit with the server's cap, date_from inclusive and date_to exclusive on
 `last_updated`, a stable order (oldest first by creation: the primary key), and the headers
 `Link: <…>; rel="next"` (only when more follows, carrying every filter), `X-Total-Count` and
 `X-Limit` (the cap).
+
+Keyset paging behind the offset interface: the Link we write carries, beside the new
+`offset` and `limit`, a cursor `after=<primary key of the page's last object>`, and a
+request with a cursor reads `pk > after ORDER BY pk LIMIT n`, an index range scan that costs
+the same on the thousandth page as on the first (OFFSET reads and throws away every row
+before the page). `offset` stays what the spec says it is for clients: a request without
+`after` (a URL the client built) is served by OFFSET, and its Link then carries a cursor.
+
+With a cursor, objects that join or leave the list before it no longer shift the following
+pages: a client that follows the Links gets every object that stays in the list exactly once,
+which is what the spec's offset semantics aim at (its advice to step back when X-Total-Count
+drops only repairs the shift OFFSET causes; with a cursor a re-read is harmless). The
+`offset` in our Links stays the nominal position (the previous offset plus the page size).
+
+X-Total-Count stays exact and costs about one index lookup: see total_count().
 """
 
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +31,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Model, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi.exceptions import InvalidParameters
+from ocpi.models import ListGeneration
 from ocpi.responses import ocpi_response
 from ocpi.time import parse_datetime
+
+CURSOR = "after"
+# Writers bump one of this many rows per list (chosen by the object's key), so writes of
+# different objects rarely wait on each other's row lock; readers add them up.
+GENERATION_SHARDS = 16
+# Counts cached per process (a few per list: its scopes and filters), checked against the
+# database on every use, so they need not be shared between processes.
+COUNT_CACHE_SIZE = 512
+_counts: OrderedDict[tuple[str, str, str], tuple[int, int]] = OrderedDict()
+_counts_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -28,9 +58,14 @@ class PageParams:
     limit: int
     date_from: datetime | None
     date_to: datetime | None
+    after: int | None = None  # the cursor of our Links: the primary key the page follows
+
+    @property
+    def dated(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
 
 
-def _int_param(request: Request, name: str, default: int) -> int:
+def _int_param(request: Request, name: str, default: int | None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
@@ -40,6 +75,12 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise InvalidParameters(f"{name} must be a non-negative integer") from exc
     if value < 0:
         raise InvalidParameters(f"{name} must be a non-negative integer")
+    return value
+
+
+def _count_param(request: Request, name: str, default: int) -> int:
+    value = _int_param(request, name, default)
+    assert value is not None
     return value
 
 
@@ -58,12 +99,13 @@ def page_params(
 ) -> PageParams:
     """Read and check the pagination query; invalid values answer 2001."""
     cap = max_limit or settings.OCPI_PAGE_LIMIT
-    limit = _int_param(request, "limit", cap)
+    limit = _count_param(request, "limit", cap)
     params = PageParams(
-        offset=_int_param(request, "offset", 0),
+        offset=_count_param(request, "offset", 0),
         limit=min(limit, cap) if limit > 0 else cap,
         date_from=_date_param(request, "date_from"),
         date_to=_date_param(request, "date_to"),
+        after=_int_param(request, CURSOR, None),
     )
     if date_from_required and params.date_from is None:
         raise InvalidParameters("date_from is required")
@@ -83,17 +125,33 @@ def filter_updated(
 
 
 def page_headers(
-    request: Request, params: PageParams, total: int, cap: int, count: int
+    request: Request, params: PageParams, total: int, cap: int, page: Sequence[Model], more: bool
 ) -> dict[str, str]:
     headers = {"X-Total-Count": str(total), "X-Limit": str(cap)}
-    next_offset = params.offset + count
-    if count and next_offset < total:
-        query = {k: v for k, v in request.query_params.items() if k not in {"offset", "limit"}}
-        query.update({"offset": str(next_offset), "limit": str(params.limit)})
+    if page and more:
+        carried = {"offset", "limit", CURSOR}
+        query = {k: v for k, v in request.query_params.items() if k not in carried}
+        query.update(
+            {
+                "offset": str(params.offset + len(page)),
+                "limit": str(params.limit),
+                CURSOR: str(page[-1].pk),
+            }
+        )
         # The public base URL, not the Host header: behind a proxy the two differ.
         url = settings.OCPI_BASE_URL + request.path + "?" + urlencode(query)
         headers["Link"] = f'<{url}>; rel="next"'
     return headers
+
+
+def page_of(filtered: QuerySet[Any], params: PageParams) -> tuple[list[Any], bool]:
+    """The page in primary-key order, and whether more follows (one row read beyond it)."""
+    ordered = filtered.order_by("pk")
+    if params.after is not None:
+        rows = list(ordered.filter(pk__gt=params.after)[: params.limit + 1])
+    else:
+        rows = list(ordered[params.offset : params.offset + params.limit + 1])
+    return rows[: params.limit], len(rows) > params.limit
 
 
 def paginated_response(
@@ -103,13 +161,91 @@ def paginated_response(
     *,
     max_limit: int | None = None,
     date_from_required: bool = False,
+    count_cache: str | None = None,
 ) -> Response:
-    """Answer a Sender list GET: filter, count, slice in primary-key order, render, headers."""
+    """Answer a Sender list GET: filter, count, read the page by cursor or offset, render.
+
+    `count_cache` names the list's generations (see note_list_change()); without it
+    X-Total-Count is a plain COUNT(*).
+    """
     cap = max_limit or settings.OCPI_PAGE_LIMIT
     params = page_params(request, max_limit=cap, date_from_required=date_from_required)
-    filtered = filter_updated(queryset, params).order_by("pk")
-    total = filtered.count()
-    objects = list(filtered[params.offset : params.offset + params.limit])
+    filtered = filter_updated(queryset, params)
+    if count_cache is None:
+        total = filtered.count()
+    else:
+        total = total_count(filtered, name=count_cache, dated=params.dated)
+    page, more = page_of(filtered, params)
     return ocpi_response(
-        render(objects), headers=page_headers(request, params, total, cap, len(objects))
+        render(page), headers=page_headers(request, params, total, cap, page, more)
     )
+
+
+# --- X-Total-Count: exact, and cheap -------------------------------------------------------
+#
+# A count is cached per list query (the SQL itself: scope, filters and all) together with the
+# list's generation when it was taken, in the process's memory. Every write that can change
+# the answer bumps the generation in its own transaction (note_list_change()), so a cached
+# count is used only while nothing it depends on has changed. Reading the generation and,
+# when it moved, counting again happen in one statement: one snapshot, so the pair is
+# consistent. Two generations per list: "members" moves when objects join or leave the
+# unfiltered list (created, deleted, offered or withdrawn), "updated" on every last_updated
+# change as well (what date_from/date_to select). An unfiltered full pull thus keeps its
+# cached count while EVSE statuses change; a dated one counts again after such a change.
+
+
+def _generation_names(name: str, *, membership: bool) -> list[str]:
+    return [f"{name}:members", f"{name}:updated"] if membership else [f"{name}:updated"]
+
+
+def note_list_change(name: str, *, key: int, membership: bool) -> None:
+    """Record, inside the writing transaction, that list `name` may now answer differently.
+
+    Call it for every write of an object of the list: `membership` when the object joins or
+    leaves the list without date filters (created, deleted, made visible or hidden), else
+    for any change of its last_updated. `key` (the object's primary key) picks the shard.
+    Each bump writes a fresh random value, so a generation is never seen twice, not even
+    after a rollback (a count cached inside a rolled-back transaction can never match).
+    """
+    shard = key % GENERATION_SHARDS
+    rows = [
+        ListGeneration(name=generation, shard=shard, value=secrets.randbits(48))
+        for generation in _generation_names(name, membership=membership)
+    ]
+    ListGeneration.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["name", "shard"], update_fields=["value"]
+    )
+
+
+def total_count(queryset: QuerySet[Any], *, name: str, dated: bool) -> int:
+    """COUNT(*) of `queryset`, from the cache while list `name` has not changed since.
+
+    One query either way: the generation, and the count only when the generation is not the
+    cached one (a CASE branch the database evaluates only when taken).
+    """
+    generation = _generation_names(name, membership=not dated)[0]
+    connection = connections[queryset.db]
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    key = (generation, queryset.db, sql + repr(params))
+    with _counts_lock:
+        cached = _counts.get(key)
+    known = cached[0] if cached else None
+    table = connection.ops.quote_name(ListGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT g.total, CASE WHEN g.total = %s THEN NULL "  # noqa: S608 (our own SQL)
+            f"ELSE (SELECT COUNT(*) FROM ({sql}) counted) END "
+            f"FROM (SELECT COALESCE(SUM(value), 0) AS total FROM {table} WHERE name = %s) g",
+            [known, *params, generation],
+        )
+        current, counted = cursor.fetchone()
+    if counted is None:
+        assert cached is not None
+        return cached[1]
+    if current:  # 0: never bumped (or all rolled back), a state that can come back
+        with _counts_lock:
+            _counts[key] = (int(current), int(counted))
+            _counts.move_to_end(key)
+            if len(_counts) > COUNT_CACHE_SIZE:
+                _counts.popitem(last=False)
+    return int(counted)

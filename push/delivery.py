@@ -5,20 +5,27 @@ ever claimed, so updates of one object arrive in the order they were made. Acros
 requests run in parallel, which is what lets one worker keep up with bursts of EVSE status
 changes. A partner that stops answering is backed off as a whole, so it holds a worker only
 for a few timeouts and never delays the other partners' tasks.
+
+The window stays full: outcomes are recorded and the next heads claimed while requests are
+still in flight, not after a whole batch has come back, and a batch's outcomes are written
+in a few statements (the delivered ones in one). The HTTP session of a partner outlives the
+task, so its keep-alive connections serve the next wake-up too.
 """
 
 import logging
 import random
+import threading
 import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import OrderedDict, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connections, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient, OcpiClientError, OcpiReply, OcpiTransportError, join_url
@@ -31,6 +38,9 @@ from push.models import Attempt, Delivery, DeliveryStatus
 logger = logging.getLogger(__name__)
 
 RETRYABLE_HTTP = frozenset({408, 429}) | frozenset(range(500, 600))
+# Deliveries of one queue claimed at once (its head and what follows it): they are sent one
+# after another, each once the one before it came back delivered.
+CHAIN_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -54,34 +64,64 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.5 + random.random()))  # noqa: S311 (jitter, not crypto)
 
 
-def _due_heads(partner: PartnerPlatform, limit: int) -> list[Delivery]:
-    older_open = Delivery.objects.filter(
-        partner_id=partner.pk,
-        queue_key=OuterRef("queue_key"),
-        pk__lt=OuterRef("pk"),
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT],
+def _claim(partner: PartnerPlatform, limit: int) -> list[Delivery]:
+    """Claim up to `limit` due deliveries of the partner, oldest first: the head of each
+    queue that nobody is sending from, and behind it up to CHAIN_DEPTH - 1 of its
+    successors, so that they go out one after another without a claim in between.
+
+    A delivery is claimed only with everything older in its queue that is still open, all
+    of it due (a retry waiting for its backoff holds its queue). Claims of one partner are
+    serialized by a lock on the partner's row: a second worker sees the first one's claims
+    and cannot take the tail of a queue whose head the first one holds. One conditional
+    UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35) tells each worker what it got.
+    """
+    moment = now()
+    older = Delivery.objects.filter(
+        partner_id=partner.pk, queue_key=OuterRef("queue_key"), pk__lt=OuterRef("pk")
     )
-    candidates = list(
+    holding = older.filter(
+        Q(status=DeliveryStatus.IN_FLIGHT)
+        | Q(status=DeliveryStatus.PENDING, next_attempt_at__gt=moment)
+    )
+    ahead = (
+        older.filter(status=DeliveryStatus.PENDING)
+        .order_by()
+        .values("queue_key")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    candidates = (
         Delivery.objects.filter(
-            partner_id=partner.pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now()
+            partner_id=partner.pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=moment
         )
-        .exclude(Exists(older_open))
+        .exclude(Exists(holding))
+        .annotate(ahead=Coalesce(Subquery(ahead), 0))
+        .filter(ahead__lt=CHAIN_DEPTH)
         .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+        .values("pk")[:limit]
     )
-    if not candidates:
-        return []
-    # Claim with a conditional update: a second worker on the same partner claims nothing.
-    claimed_at = now()
-    with transaction.atomic():
-        Delivery.objects.filter(pk__in=candidates, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.IN_FLIGHT, claimed_at=claimed_at
+    connection = connections[candidates.db]
+    candidates_sql, params = candidates.query.sql_with_params()
+    quote = connection.ops.quote_name
+    status, claimed_at = quote("status"), quote("claimed_at")
+    with transaction.atomic(using=candidates.db), connection.cursor() as cursor:
+        PartnerPlatform.objects.select_for_update().filter(pk=partner.pk).exists()
+        cursor.execute(
+            f"UPDATE {quote(Delivery._meta.db_table)} "  # noqa: S608 (our own SQL)
+            f"SET {status} = %s, {claimed_at} = %s "
+            f"WHERE {quote('id')} IN ({candidates_sql}) AND {status} = %s "
+            f"RETURNING {quote('id')}",
+            [
+                DeliveryStatus.IN_FLIGHT,
+                connection.ops.adapt_datetimefield_value(now()),
+                *params,
+                DeliveryStatus.PENDING,
+            ],
         )
-    return list(
-        Delivery.objects.filter(
-            pk__in=candidates, status=DeliveryStatus.IN_FLIGHT, claimed_at=claimed_at
-        ).select_related("change")
-    )
+        claimed = [row[0] for row in cursor.fetchall()]
+    if not claimed:
+        return []
+    return list(Delivery.objects.filter(pk__in=claimed).select_related("change").order_by("pk"))
 
 
 def _send(client: OcpiClient, base_url: str, delivery: Delivery) -> Outcome:
@@ -158,37 +198,89 @@ def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> At
 
 
 def _save(deliveries: list[Delivery], attempts: list[Attempt]) -> None:
-    """Record a batch's outcomes in two statements, not two per delivery."""
+    """Record outcomes in a few statements: the attempts, then the delivered deliveries (one
+    UPDATE per reply status, usually one in all), then the rest one by one (rare)."""
+    if not deliveries:
+        return
+    delivered: dict[tuple[int | None, int | None], list[int]] = {}
+    others: list[Delivery] = []
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.DELIVERED:
+            key = (delivery.last_http_status, delivery.last_ocpi_status)
+            delivered.setdefault(key, []).append(delivery.pk)
+        else:
+            others.append(delivery)
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(
-            deliveries,
-            [
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "claimed_at",
-                "delivered_at",
-                "last_http_status",
-                "last_ocpi_status",
-                "last_error",
-            ],
-        )
+        for (http_status, ocpi_status), pks in delivered.items():
+            Delivery.objects.filter(pk__in=pks).update(
+                status=DeliveryStatus.DELIVERED,
+                attempts=F("attempts") + 1,
+                claimed_at=None,
+                delivered_at=now(),
+                last_http_status=http_status,
+                last_ocpi_status=ocpi_status,
+                last_error="",
+            )
+        for delivery in others:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=delivery.status,
+                attempts=delivery.attempts,
+                next_attempt_at=delivery.next_attempt_at,
+                claimed_at=None,
+                last_http_status=delivery.last_http_status,
+                last_ocpi_status=delivery.last_ocpi_status,
+                last_error=delivery.last_error,
+            )
 
 
-def _release(deliveries: list[Delivery], delay: timedelta) -> None:
-    """Put unsent claimed deliveries back, to try again after `delay`."""
-    Delivery.objects.filter(
+def _release(deliveries: list[Delivery], delay: timedelta | None) -> None:
+    """Put unsent claimed deliveries back, to try again after `delay` (None: when they were
+    due; a retry ahead of them in their queue holds them anyway)."""
+    if not deliveries:
+        return
+    unsent = Delivery.objects.filter(
         pk__in=[d.pk for d in deliveries], status=DeliveryStatus.IN_FLIGHT
-    ).update(status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now() + delay)
+    )
+    if delay is None:
+        unsent.update(status=DeliveryStatus.PENDING, claimed_at=None)
+    else:
+        unsent.update(status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now() + delay)
+
+
+# One HTTP session per partner and process, reused by the next task: its connections stay
+# open (keep-alive) between wake-ups. Bounded: partners beyond it get a fresh one.
+_SESSIONS: OrderedDict[int, requests.Session] = OrderedDict()
+_SESSIONS_LOCK = threading.Lock()
+SESSIONS_KEPT = 64
+
+
+def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Our requests carry their own Authorization header. Naming an authentication (this
+    one changes nothing) keeps requests from reading ~/.netrc before every request."""
+    return request
+
+
+def _session(partner_id: int) -> requests.Session:
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(partner_id)
+        if session is None:
+            session = requests.Session()
+            session.auth = _keep_headers
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.PUSH_CONCURRENCY)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _SESSIONS[partner_id] = session
+            if len(_SESSIONS) > SESSIONS_KEPT:
+                _SESSIONS.popitem(last=False)[1].close()
+        _SESSIONS.move_to_end(partner_id)
+        return session
 
 
 def _client(partner: PartnerPlatform) -> OcpiClient:
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.PUSH_CONCURRENCY)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return OcpiClient(partner.outgoing_token, plain_token=partner.plain_tokens, session=session)
+    return OcpiClient(
+        partner.outgoing_token, plain_token=partner.plain_tokens, session=_session(partner.pk)
+    )
 
 
 def _receiver_urls(partner: PartnerPlatform, batch: list[Delivery]) -> dict[str, str]:
@@ -208,37 +300,133 @@ def _receiver_urls(partner: PartnerPlatform, batch: list[Delivery]) -> dict[str,
     return urls
 
 
-def _send_batch(
-    partner: PartnerPlatform, client: OcpiClient, pool: ThreadPoolExecutor, batch: list[Delivery]
-) -> tuple[int, bool]:
-    """Send a batch with at most PUSH_CONCURRENCY requests in flight.
+class _Window:
+    """At most PUSH_CONCURRENCY requests of one partner in flight, refilled as they return.
 
-    Return (attempted, tripped). Once PUSH_BREAKER_FAILURES requests in a row found no
-    partner at all, nothing more is started and the rest goes back to the queue.
+    Claimed deliveries wait in their queue's chain and leave it in order: the next one
+    starts when the one before it came back final (delivered, or failed for good). One that
+    is to be retried holds its queue: the rest of its chain goes back unsent.
+
+    Outcomes are recorded, and more claimed, whenever fewer than a window's worth of
+    claimed deliveries wait and more may be due (the last claim was full, or a chain that
+    may have more behind it ended): recording first, so that the queue whose chain just
+    ended can be claimed again. What is committed meanwhile wakes another task
+    (push.services.kick). Once PUSH_BREAKER_FAILURES requests in a row found no partner at
+    all, nothing more is started and the rest goes back.
     """
-    urls = _receiver_urls(partner, batch)
-    waiting = deque(d for d in batch if d.change.module in urls)
-    in_flight: deque[tuple[Delivery, Future[Outcome]]] = deque()
-    failures_in_a_row, tripped = 0, False
-    done: list[Delivery] = []
-    attempts: list[Attempt] = []
-    while waiting or in_flight:
-        while waiting and not tripped and len(in_flight) < settings.PUSH_CONCURRENCY:
-            head = waiting.popleft()
-            in_flight.append((head, pool.submit(_send, client, urls[head.change.module], head)))
-        if not in_flight:
-            break
-        delivery, future = in_flight.popleft()
-        outcome = future.result()
-        attempts.append(_apply(partner, delivery, outcome))
-        done.append(delivery)
-        failures_in_a_row = failures_in_a_row + 1 if outcome.transport_failure else 0
-        tripped = tripped or failures_in_a_row >= settings.PUSH_BREAKER_FAILURES
-    _save(done, attempts)
-    if tripped:
-        _release(list(waiting), backoff(2))
-        logger.warning("Partner %s unreachable; its pushes pause for a while", partner.pk)
-    return len(done), tripped
+
+    def __init__(self, partner: PartnerPlatform, pool: ThreadPoolExecutor) -> None:
+        self.partner = partner
+        self.pool = pool
+        self.client = _client(partner)
+        self.chains: dict[str, deque[Delivery]] = {}  # claimed, not started, per queue
+        self.busy: dict[str, list[Delivery]] = {}  # in flight, per queue
+        self.waiting = 0
+        self.in_flight: dict[Future[Outcome], Delivery] = {}
+        self.done: list[Delivery] = []
+        self.attempts: list[Attempt] = []
+        self.held: list[Delivery] = []  # unsent, behind a delivery that will be retried
+        self.urls: dict[str, str] = {}
+        self.attempted = 0
+        self.failures_in_a_row = 0
+        self.tripped = False
+        self.continues: set[str] = set()  # queues that may have more behind their chain
+        self.chain_ended = False  # one of those came to its end: claim again
+
+    def run(self) -> int:
+        may_claim = True
+        while True:
+            if self.waiting < settings.PUSH_CONCURRENCY and may_claim and not self.tripped:
+                self.record()
+                may_claim = self.claim()
+            self.start()
+            if not self.in_flight:
+                if may_claim and not self.tripped:
+                    continue
+                break
+            finished, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                self.finish(self.in_flight.pop(future), future.result())
+            may_claim, self.chain_ended = may_claim or self.chain_ended, False
+        self.record()
+        if self.tripped:
+            _release([d for chain in self.chains.values() for d in chain], backoff(2))
+            logger.warning("Partner %s unreachable; its pushes pause for a while", self.partner.pk)
+        return self.attempted
+
+    def claim(self) -> bool:
+        """Claim more; return whether more may be due at once (the batch was full)."""
+        batch = _claim(self.partner, settings.PUSH_BATCH_SIZE)
+        full = len(batch) >= settings.PUSH_BATCH_SIZE
+        modules = {d.change.module for d in batch} - set(self.urls)
+        self.urls.update(
+            _receiver_urls(self.partner, [d for d in batch if d.change.module in modules])
+        )
+        for delivery in batch:
+            if delivery.change.module in self.urls:
+                chain = self.chains.setdefault(delivery.queue_key, deque())
+                chain.append(delivery)
+                self.waiting += 1
+                if full or len(chain) >= CHAIN_DEPTH:
+                    self.continues.add(delivery.queue_key)
+        return full
+
+    def may_start(self, delivery: Delivery) -> bool:
+        return not self.busy.get(delivery.queue_key)
+
+    def start(self) -> None:
+        started = True
+        while started and not self.tripped:
+            started = False
+            for chain in self.chains.values():
+                if len(self.in_flight) >= settings.PUSH_CONCURRENCY:
+                    return
+                if chain and self.may_start(chain[0]):
+                    self.launch(chain.popleft())
+                    started = True
+
+    def launch(self, delivery: Delivery) -> None:
+        self.waiting -= 1
+        self.busy.setdefault(delivery.queue_key, []).append(delivery)
+        url = self.urls[delivery.change.module]
+        self.in_flight[self.pool.submit(_send, self.client, url, delivery)] = delivery
+
+    def finish(self, delivery: Delivery, outcome: Outcome) -> None:
+        self.attempts.append(_apply(self.partner, delivery, outcome))
+        self.done.append(delivery)
+        self.attempted += 1
+        self.failures_in_a_row = self.failures_in_a_row + 1 if outcome.transport_failure else 0
+        self.tripped = self.tripped or self.failures_in_a_row >= settings.PUSH_BREAKER_FAILURES
+        queue = delivery.queue_key
+        self.busy[queue].remove(delivery)
+        chain = self.chains[queue]
+        if delivery.status == DeliveryStatus.PENDING:  # to be retried: it holds its queue
+            self.held.extend(chain)
+            self.waiting -= len(chain)
+            chain.clear()
+        if not chain and not self.busy[queue]:
+            del self.chains[queue], self.busy[queue]
+            if queue in self.continues:
+                self.continues.discard(queue)
+                self.chain_ended = True
+
+    def record(self) -> None:
+        _save(self.done, self.attempts)
+        _release(self.held, None)
+        self.done, self.attempts, self.held = [], [], []
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The sending threads of this process, started once (a task wakes up often)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(settings.PUSH_CONCURRENCY, thread_name_prefix="push")
+        return _POOL
 
 
 def deliver_due(partner_id: int) -> int:
@@ -252,15 +440,7 @@ def deliver_due(partner_id: int) -> int:
             partner_id=partner_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT]
         ).update(status=DeliveryStatus.FAILED, last_error="partner not registered")
         return 0
-    attempted = 0
-    client = _client(partner)
-    with ThreadPoolExecutor(max_workers=settings.PUSH_CONCURRENCY) as pool:
-        while batch := _due_heads(partner, settings.PUSH_BATCH_SIZE):
-            sent, tripped = _send_batch(partner, client, pool, batch)
-            attempted += sent
-            if tripped:
-                break
-    return attempted
+    return _Window(partner, _pool()).run()
 
 
 def release_stale_claims() -> list[int]:

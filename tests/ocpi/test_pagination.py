@@ -2,7 +2,8 @@
 
 offset/limit under the server's cap, date_from inclusive and date_to exclusive, a stable order
 (oldest first by creation), `Link: <…>; rel="next"` only when more follows and carrying every
-filter, `X-Total-Count`, and `X-Limit` = the cap.
+filter, `X-Total-Count`, and `X-Limit` = the cap. Our Links also carry a cursor (`after`, the
+primary key of the page's last object): following pages are read by keyset, not OFFSET.
 """
 
 from collections.abc import Callable
@@ -10,13 +11,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoAssertNumQueries, Settings
 from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from ocpi.exceptions import InvalidParameters
-from ocpi.pagination import PageParams, page_params, paginated_response
+from ocpi.pagination import (
+    PageParams,
+    note_list_change,
+    page_params,
+    paginated_response,
+    total_count,
+)
 from tests.ocpi.testapp.models import Item
 from tests.ocpi.testapp.views import render_items
 
@@ -52,6 +61,10 @@ def make_items(db: None) -> Callable[[int], list[str]]:
 
 def ids(response: Any) -> list[str]:
     return [item["id"] for item in response.json()["data"]]
+
+
+def pk_of(ocpi_id: str) -> int:
+    return Item.objects.get(ocpi_id=ocpi_id).pk
 
 
 def headers(response: Any) -> dict[str, str | None]:
@@ -94,7 +107,7 @@ def test_offset_and_limit_select_a_page_and_link_the_next(
     assert headers(response) == {
         "X-Total-Count": "5",
         "X-Limit": "100",
-        "Link": f'<{BASE}{URL}?offset=3&limit=2>; rel="next"',
+        "Link": f'<{BASE}{URL}?offset=3&limit=2&after={pk_of("ITEM-2")}>; rel="next"',
     }
 
 
@@ -150,7 +163,7 @@ def test_a_limit_above_the_cap_is_capped_and_x_limit_is_the_cap(
     assert headers(response) == {
         "X-Total-Count": "7",
         "X-Limit": "3",
-        "Link": f'<{BASE}{URL}?offset=3&limit=3>; rel="next"',
+        "Link": f'<{BASE}{URL}?offset=3&limit=3&after={pk_of("ITEM-2")}>; rel="next"',
     }
 
 
@@ -175,7 +188,7 @@ def test_without_limit_a_page_holds_the_cap(
     response = partner_client.get(URL)
 
     assert ids(response) == created[:3]
-    assert response["Link"] == f'<{BASE}{URL}?offset=3&limit=3>; rel="next"'
+    assert response["Link"] == f'<{BASE}{URL}?offset=3&limit=3&after={pk_of("ITEM-2")}>; rel="next"'
 
 
 def test_limit_zero_means_the_servers_page_size(
@@ -245,7 +258,7 @@ def test_the_link_carries_the_filters_and_the_new_offset_and_limit(
         "X-Limit": "100",
         "Link": (
             f"<{BASE}{URL}?date_from=2026-03-01T00%3A00%3A00Z&date_to=2026-03-01T05%3A00%3A00Z"
-            '&offset=2&limit=2>; rel="next"'
+            f'&offset=2&limit=2&after={pk_of("ITEM-2")}>; rel="next"'
         ),
     }
 
@@ -268,6 +281,192 @@ def path_of(link: str) -> str:
     return link[len(f"<{BASE}") : link.index(">")]
 
 
+# --- the cursor in our Links: keyset paging ------------------------------------------------
+
+
+def test_a_cursor_reads_the_objects_after_it_whatever_the_offset(
+    partner_client: APIClient, make_items: Callable[[int], list[str]]
+) -> None:
+    """The offset only counts (the Link's next offset); the cursor says where the page is."""
+    created = make_items(7)
+
+    response = partner_client.get(URL, {"offset": "0", "limit": "2", "after": str(pk_of("ITEM-3"))})
+
+    assert ids(response) == created[4:6]
+    assert headers(response) == {
+        "X-Total-Count": "7",
+        "X-Limit": "100",
+        "Link": f'<{BASE}{URL}?offset=2&limit=2&after={pk_of("ITEM-5")}>; rel="next"',
+    }
+
+
+def test_a_cursor_at_the_end_is_an_empty_page_without_link(
+    partner_client: APIClient, make_items: Callable[[int], list[str]]
+) -> None:
+    make_items(2)
+
+    response = partner_client.get(URL, {"offset": "2", "after": str(pk_of("ITEM-1"))})
+
+    assert (response.json()["status_code"], ids(response)) == (1000, [])
+    assert headers(response) == {"X-Total-Count": "2", "X-Limit": "100", "Link": None}
+
+
+def test_the_link_replaces_the_cursor_it_was_asked_with(
+    partner_client: APIClient, make_items: Callable[[int], list[str]]
+) -> None:
+    make_items(5)
+
+    response = partner_client.get(
+        URL, {"after": str(pk_of("ITEM-0")), "date_from": "2026-03-01T00:00:00Z", "limit": "2"}
+    )
+
+    assert ids(response) == ["ITEM-1", "ITEM-2"]
+    assert response["Link"] == (
+        f"<{BASE}{URL}?date_from=2026-03-01T00%3A00%3A00Z"
+        f'&offset=2&limit=2&after={pk_of("ITEM-2")}>; rel="next"'
+    )
+
+
+def test_objects_leaving_before_the_cursor_do_not_shift_the_following_pages(
+    partner_client: APIClient, make_items: Callable[[int], list[str]]
+) -> None:
+    """By OFFSET the second page would skip ITEM-2 and ITEM-3, and the count (4) would end
+    the crawl at offset 4 before ITEM-4 and ITEM-5."""
+    created = make_items(6)
+
+    first = partner_client.get(URL, {"limit": 2})
+    Item.objects.filter(ocpi_id__in=["ITEM-0", "ITEM-1"]).delete()
+    second = partner_client.get(path_of(first["Link"]))
+    third = partner_client.get(path_of(second["Link"]))
+
+    assert [ids(first), ids(second), ids(third)] == [created[:2], created[2:4], created[4:]]
+    assert [page["X-Total-Count"] for page in (first, second, third)] == ["6", "4", "4"]
+    assert third.get("Link") is None
+
+
+def test_objects_created_while_crawling_come_on_the_later_pages(
+    partner_client: APIClient, make_items: Callable[[int], list[str]]
+) -> None:
+    created = make_items(3)
+
+    first = partner_client.get(URL, {"limit": 2})
+    Item.objects.create(ocpi_id="NEW", last_updated=T0)
+    second = partner_client.get(path_of(first["Link"]))
+
+    assert ids(first) + ids(second) == [*created, "NEW"]
+    assert [first["X-Total-Count"], second["X-Total-Count"]] == ["3", "4"]
+    assert second.get("Link") is None
+
+
+def test_a_page_by_cursor_is_an_index_range_not_an_offset(
+    make_items: Callable[[int], list[str]],
+) -> None:
+    make_items(5)
+    cursor = pk_of("ITEM-1")
+
+    with CaptureQueriesContext(connection) as by_cursor:
+        paginated_response(
+            drf_request({"offset": "2", "after": str(cursor)}), Item.objects.all(), render_items
+        )
+    with CaptureQueriesContext(connection) as by_offset:
+        paginated_response(drf_request({"offset": "2"}), Item.objects.all(), render_items)
+
+    page_by_cursor, page_by_offset = by_cursor[-1]["sql"], by_offset[-1]["sql"]
+    assert f'"id" > {cursor}' in page_by_cursor
+    assert "OFFSET" not in page_by_cursor
+    assert "OFFSET 2" in page_by_offset
+
+
+# --- X-Total-Count: exact, from the cache while the list has not changed ---------------------
+
+
+def count(*, dated: bool = False, **filters: Any) -> int:
+    return total_count(Item.objects.filter(**filters), name="testitems", dated=dated)
+
+
+def test_a_count_is_cached_until_a_write_announces_a_change(
+    make_items: Callable[[int], list[str]],
+) -> None:
+    make_items(3)
+    note_list_change("testitems", key=1, membership=True)
+
+    first = count()
+    Item.objects.create(ocpi_id="UNANNOUNCED", last_updated=T0)  # breaks the writers' contract
+    cached = count()
+    note_list_change("testitems", key=2, membership=True)
+    fresh = count()
+
+    assert (first, cached, fresh) == (3, 3, 4)
+
+
+def test_a_count_costs_one_query_cached_or_not(
+    make_items: Callable[[int], list[str]], django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    make_items(3)
+    note_list_change("testitems", key=1, membership=True)
+
+    with django_assert_num_queries(1):
+        fresh = count()
+    with django_assert_num_queries(1):
+        cached = count()
+
+    assert (fresh, cached) == (3, 3)
+
+
+def test_a_new_last_updated_refreshes_dated_counts_only(
+    make_items: Callable[[int], list[str]],
+) -> None:
+    """Undated counts follow membership (created, deleted, hidden); dated ones every update."""
+    make_items(3)  # ITEM-0 at T0+2h, ITEM-1 at T0+1h, ITEM-2 at T0
+    window = {"last_updated__gte": T0 + timedelta(hours=1)}
+    note_list_change("testitems", key=1, membership=True)
+    before = (count(), count(dated=True, **window))
+
+    Item.objects.filter(ocpi_id="ITEM-2").update(last_updated=T0 + timedelta(hours=5))
+    Item.objects.create(ocpi_id="UNANNOUNCED", last_updated=T0)  # not in the window
+    note_list_change("testitems", key=3, membership=False)
+    after = (count(), count(dated=True, **window))
+
+    assert (before, after) == ((3, 2), (3, 3))
+
+
+def test_each_query_has_its_own_cached_count(make_items: Callable[[int], list[str]]) -> None:
+    make_items(3)
+    note_list_change("testitems", key=1, membership=True)
+
+    first = [count(), count(ocpi_id="ITEM-1"), count(dated=True, last_updated__lt=T0)]
+    again = [count(), count(ocpi_id="ITEM-1"), count(dated=True, last_updated__lt=T0)]
+
+    assert first == again == [3, 1, 0]
+
+
+def test_a_list_never_announced_is_counted_every_time(
+    make_items: Callable[[int], list[str]],
+) -> None:
+    make_items(2)
+
+    first = count()
+    Item.objects.create(ocpi_id="NEW", last_updated=T0)
+
+    assert (first, count()) == (2, 3)
+
+
+def test_a_page_with_the_cached_count_costs_two_queries(
+    make_items: Callable[[int], list[str]], django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    make_items(3)
+    note_list_change("testitems", key=1, membership=True)
+    paginated_response(drf_request(), Item.objects.all(), render_items, count_cache="testitems")
+
+    with django_assert_num_queries(2):  # the generation (the count is cached) and the page
+        response = paginated_response(
+            drf_request({"limit": "2"}), Item.objects.all(), render_items, count_cache="testitems"
+        )
+
+    assert response["X-Total-Count"] == "3"
+    assert [item["id"] for item in response.data["data"]] == ["ITEM-0", "ITEM-1"]
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -276,6 +475,9 @@ def path_of(link: str) -> str:
         ({"offset": "1.5"}, "offset must be a non-negative integer"),
         ({"limit": "-5"}, "limit must be a non-negative integer"),
         ({"limit": "ten"}, "limit must be a non-negative integer"),
+        ({"after": "-1"}, "after must be a non-negative integer"),
+        ({"after": "ITEM-3"}, "after must be a non-negative integer"),
+        ({"after": "2.0"}, "after must be a non-negative integer"),
         (
             {"date_from": "2026-03-01"},
             "date_from: expected YYYY-MM-DDThh:mm:ss[.fff][Z] in UTC; "
@@ -360,6 +562,12 @@ def test_page_params_read_every_parameter() -> None:
         limit=20,
         date_from=datetime(2026, 3, 1, tzinfo=UTC),
         date_to=datetime(2026, 3, 2, tzinfo=UTC),
+    )
+
+
+def test_page_params_read_the_cursor() -> None:
+    assert page_params(drf_request({"offset": "200", "after": "4711"}), max_limit=25) == PageParams(
+        offset=200, limit=25, date_from=None, date_to=None, after=4711
     )
 
 

@@ -86,7 +86,9 @@ def test_pages_carry_total_count_limit_and_a_next_link(
     assert [t["id"] for t in body(first)["data"]] == ["T0", "T1"]
     assert first["X-Total-Count"] == "5"
     assert first["X-Limit"] == "100"
-    assert first["Link"] == f'<{settings.OCPI_BASE_URL}{URL}?offset=2&limit=2>; rel="next"'
+    assert first["Link"] == (
+        f'<{settings.OCPI_BASE_URL}{URL}?offset=2&limit=2&after={tariffs[1].pk}>; rel="next"'
+    )
     assert [t["id"] for t in body(last)["data"]] == [tariffs[4].ocpi_id]
     assert "Link" not in last
 
@@ -95,14 +97,14 @@ def test_the_limit_is_capped_by_the_server(
     api_client: APIClient, partner: PartnerPlatform, upsert: Upsert, settings: Any
 ) -> None:
     settings.OCPI_PAGE_LIMIT = 3
-    many_tariffs(upsert, 5)
+    tariffs = many_tariffs(upsert, 5)
 
     response = get(api_client, "?limit=1000")
 
     assert len(body(response)["data"]) == 3
     assert response["X-Limit"] == "3"
     assert response["X-Total-Count"] == "5"
-    assert response["Link"].endswith(f'{URL}?offset=3&limit=3>; rel="next"')
+    assert response["Link"].endswith(f'{URL}?offset=3&limit=3&after={tariffs[2].pk}>; rel="next"')
 
 
 def test_date_from_is_inclusive_and_date_to_exclusive(

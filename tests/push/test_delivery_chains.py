@@ -1,0 +1,117 @@
+"""Claiming a queue's head together with what follows it, and sending that chain in order."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ocpi.routing import PartyRef
+from ocpi.time import now
+from push import delivery, services
+from push.models import Attempt, Delivery, DeliveryStatus
+
+pytestmark = pytest.mark.django_db
+
+OWNER = PartyRef.of("NL", "TNM")
+
+
+def push(location: str, *evse: str, method: str = "PUT") -> None:
+    path = ["NL", "TNM", location, *evse]
+    services.push_change(
+        module="locations",
+        method=method,
+        owner=OWNER,
+        object_key=f"locations:NL:TNM:{location}",
+        path=path,
+        payload={"status": "CHARGING"} if evse else {"id": location},
+        targets=services.catalogue_targets("locations"),
+    )
+
+
+def claims(queries: CaptureQueriesContext) -> int:
+    """The claim statements run (UPDATE … SET status IN_FLIGHT … RETURNING)."""
+    return sum(
+        1
+        for query in queries.captured_queries
+        if query["sql"].startswith("UPDATE") and "IN_FLIGHT" in query["sql"]
+    )
+
+
+def test_a_queue_and_what_follows_its_head_go_out_in_order_from_one_claim(sink, make_partner):
+    partner = make_partner(sink.url)
+    push("LOC1")
+    for evse in ("E1", "E2", "E3"):
+        push("LOC1", evse, method="PATCH")
+    push("LOC2")
+
+    with CaptureQueriesContext(connection) as queries:
+        sent = delivery.deliver_due(partner.pk)
+
+    assert sent == 5
+    assert [r.path for r in sink.received if "LOC1" in r.path] == [
+        "/locations/NL/TNM/LOC1",
+        "/locations/NL/TNM/LOC1/E1",
+        "/locations/NL/TNM/LOC1/E2",
+        "/locations/NL/TNM/LOC1/E3",
+    ]
+    assert claims(queries) == 1  # less than a batch, no chain of CHAIN_DEPTH: all there was
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+
+
+def test_a_chain_is_at_most_chain_depth_long(sink, make_partner):
+    partner = make_partner(sink.url)
+    evses = [f"E{n}" for n in range(delivery.CHAIN_DEPTH + 2)]
+    for evse in evses:
+        push("LOC1", evse, method="PATCH")
+
+    with CaptureQueriesContext(connection) as queries:
+        sent = delivery.deliver_due(partner.pk)
+
+    assert sent == len(evses)
+    assert [r.path for r in sink.received] == [f"/locations/NL/TNM/LOC1/{e}" for e in evses]
+    assert claims(queries) == 2  # CHAIN_DEPTH, then the 2 behind them
+
+
+def test_a_retry_holds_the_rest_of_its_chain_unsent(sink, make_partner):
+    partner = make_partner(sink.url)
+    sink.script = {2: (503, 3000)}
+    push("LOC1")
+    push("LOC1", "E1", method="PATCH")
+    push("LOC1", "E2", method="PATCH")
+
+    delivery.deliver_due(partner.pk)
+
+    rows = list(Delivery.objects.order_by("pk").values_list("status", "attempts", "claimed_at"))
+    assert [r.path for r in sink.received] == [
+        "/locations/NL/TNM/LOC1",
+        "/locations/NL/TNM/LOC1/E1",
+    ]
+    assert rows == [
+        (DeliveryStatus.DELIVERED, 1, None),
+        (DeliveryStatus.PENDING, 1, None),  # waits for its backoff
+        (DeliveryStatus.PENDING, 0, None),  # never sent: behind the retry
+    ]
+    assert delivery.deliver_due(partner.pk) == 0  # the retry is not due, and holds its queue
+
+    Delivery.objects.filter(attempts=1, status=DeliveryStatus.PENDING).update(next_attempt_at=now())
+    assert delivery.deliver_due(partner.pk) == 2
+    assert [r.path for r in sink.received][2:] == [
+        "/locations/NL/TNM/LOC1/E1",
+        "/locations/NL/TNM/LOC1/E2",
+    ]
+    assert Attempt.objects.count() == 4
+
+
+def test_a_second_claim_never_takes_the_rest_of_a_queue_claimed_before(sink, make_partner):
+    """What a worker claims is IN_FLIGHT: another worker's claim skips the whole queue."""
+    partner = make_partner(sink.url)
+    push("LOC1")
+    push("LOC1", "E1", method="PATCH")
+    push("LOC1", "E2", method="PATCH")
+    push("LOC2")
+
+    first = delivery._claim(partner, 2)
+    second = delivery._claim(partner, 64)
+
+    assert [d.change.path for d in first] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
+    assert [d.change.path for d in second] == [["NL", "TNM", "LOC2"]]
+    assert delivery._claim(partner, 64) == []
