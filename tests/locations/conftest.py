@@ -11,17 +11,14 @@ from rest_framework.test import APIClient
 
 from credentials.models import (
     LocalParty,
-    PartnerEndpoint,
     PartnerPlatform,
-    PartnerRole,
-    PartnerStatus,
 )
 from locations.models import Location
 from locations.serializers import LocationSerializer
 from locations.services import location_upsert
 from ocpi import json
-from ocpi.time import now
 from tests.conftest import authorization
+from tests.partners import registered_emsp
 
 # Verbatim copies of the spec's examples (see examples/NOTICE.md for licence and defects).
 EXAMPLES = Path(__file__).resolve().parent / "examples"
@@ -84,37 +81,9 @@ def our_parties(db: None) -> list[LocalParty]:
 
 
 def make_partner(name: str, token: str, *parties: tuple[str, str]) -> PartnerPlatform:
-    """A registered eMSP platform with a locations Receiver endpoint, calling us with `token`.
-
-    last_contact_at is fresh so authentication does not write (query counts stay exact).
-    """
-    moment = now()
-    partner = PartnerPlatform(
-        name=name,
-        status=PartnerStatus.REGISTERED,
-        versions_url=f"https://{name.lower()}.example.com/ocpi/versions",
-        version="2.2.1",
-        registered_at=moment,
-        last_contact_at=moment,
-    )
-    partner.set_incoming_token(token)
-    partner.set_outgoing_token(f"out-{token}")
-    partner.save()
-    for country, party in parties:
-        PartnerRole.objects.create(
-            partner=partner,
-            role="EMSP",
-            country_code=country,
-            party_id=party,
-            business_details={"name": party},
-        )
-    PartnerEndpoint.objects.create(
-        partner=partner,
-        identifier="locations",
-        role="RECEIVER",
-        url=f"https://{name.lower()}.example.com/ocpi/emsp/2.2.1/locations",
-    )
-    return partner
+    """A registered eMSP platform with a locations Receiver endpoint, calling us with `token`."""
+    url = f"https://{name.lower()}.example.com/ocpi/emsp/2.2.1/locations"
+    return registered_emsp(name, token, *parties, endpoints=(("locations", "RECEIVER", url),))
 
 
 @pytest.fixture

@@ -13,14 +13,11 @@ from rest_framework.test import APIClient
 
 from credentials.models import (
     LocalParty,
-    PartnerEndpoint,
     PartnerPlatform,
-    PartnerRole,
-    PartnerStatus,
 )
 from ocpi import json
-from ocpi.time import now
 from tests.conftest import authorization
+from tests.partners import registered_emsp
 from tests.tokens.fake_emsp import FakeEmsp, running_emsp
 from tokens.models import Token
 from tokens.serializers import TokenSerializer
@@ -61,35 +58,9 @@ def cache_token(uid: str = "TOKEN1", **overrides: Any) -> Token:
 def make_partner(
     name: str, token: str, *parties: tuple[str, str], tokens_url: str | None = None
 ) -> PartnerPlatform:
-    """A registered eMSP platform calling us with `token`; its tokens Sender at `tokens_url`.
-
-    last_contact_at is fresh so authentication does not write (query counts stay exact).
-    """
-    moment = now()
-    partner = PartnerPlatform(
-        name=name,
-        status=PartnerStatus.REGISTERED,
-        versions_url=f"https://{name.lower()}.example.com/ocpi/versions",
-        version="2.2.1",
-        registered_at=moment,
-        last_contact_at=moment,
-    )
-    partner.set_incoming_token(token)
-    partner.set_outgoing_token(f"out-{token}")
-    partner.save()
-    for country, party in parties:
-        PartnerRole.objects.create(
-            partner=partner,
-            role="EMSP",
-            country_code=country,
-            party_id=party,
-            business_details={"name": party},
-        )
-    if tokens_url is not None:
-        PartnerEndpoint.objects.create(
-            partner=partner, identifier="tokens", role="SENDER", url=tokens_url
-        )
-    return partner
+    """A registered eMSP platform calling us with `token`; its tokens Sender at `tokens_url`."""
+    endpoints = (("tokens", "SENDER", tokens_url),) if tokens_url is not None else ()
+    return registered_emsp(name, token, *parties, endpoints=endpoints)
 
 
 @pytest.fixture

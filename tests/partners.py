@@ -1,0 +1,39 @@
+"""A registered eMSP partner platform as test data, shared by the module test packages."""
+
+from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerRole, PartnerStatus
+from ocpi.time import now
+
+
+def registered_emsp(
+    name: str,
+    token: str,
+    *parties: tuple[str, str],
+    endpoints: tuple[tuple[str, str, str], ...] = (),
+) -> PartnerPlatform:
+    """An eMSP platform calling us with `token`, with EMSP `parties` and (module, role, url)s.
+
+    last_contact_at is fresh so authentication does not write (query counts stay exact).
+    """
+    moment = now()
+    partner = PartnerPlatform(
+        name=name,
+        status=PartnerStatus.REGISTERED,
+        versions_url=f"https://{name.lower()}.example.com/ocpi/versions",
+        version="2.2.1",
+        registered_at=moment,
+        last_contact_at=moment,
+    )
+    partner.set_incoming_token(token)
+    partner.set_outgoing_token(f"out-{token}")
+    partner.save()
+    for country, party in parties:
+        PartnerRole.objects.create(
+            partner=partner,
+            role="EMSP",
+            country_code=country,
+            party_id=party,
+            business_details={"name": party},
+        )
+    for identifier, role, url in endpoints:
+        PartnerEndpoint.objects.create(partner=partner, identifier=identifier, role=role, url=url)
+    return partner
