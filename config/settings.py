@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "locations",
     "tariffs",
     "tokens",
+    "sessions",
+    "cdrs",
     "demo",
 ]
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("locations.urls")),
     path("", include("tariffs.urls")),
     path("", include("tokens.urls")),
+    path("", include("sessions.urls")),
+    path("", include("cdrs.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CdrsConfig(AppConfig):
+    name = "cdrs"
+    verbose_name = "Charge detail records"
