@@ -60,6 +60,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "last_http_status",
         "last_ocpi_status",
         "last_error",
+        "response_location",
         "created_at",
         "payload",
     ]

@@ -130,11 +130,14 @@ def _send(client: OcpiClient, base_url: str, delivery: Delivery) -> Outcome:
         from_party=PartyRef.of(change.owner_country_code, change.owner_party_id),
         to_party=PartyRef.of(delivery.to_country_code, delivery.to_party_id),
     )
+    # No path: the module endpoint itself, exactly as the partner published it (a CDR is
+    # POSTed to `{cdr_endpoint_url}`; some peers serve the collection only with its slash).
+    url = join_url(base_url, *change.path) if change.path else base_url
     started = time.monotonic()
     try:
         reply = client.request(
             change.method,
-            join_url(base_url, *change.path),
+            url,
             json=change.payload if change.method != "DELETE" else None,
             routing=routing,
         )
@@ -171,6 +174,7 @@ def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> At
             "",
             moment,
         )
+        delivery.response_location = (reply.headers.get("Location") or "").strip()[:2000]
     else:
         delivery.last_error = (outcome.error or _describe(reply))[:2000]
         # By the HTTP status even when the body was no envelope (a 404 `{"detail": ...}`
@@ -199,20 +203,25 @@ def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> At
 
 def _save(deliveries: list[Delivery], attempts: list[Attempt]) -> None:
     """Record outcomes in a few statements: the attempts, then the delivered deliveries (one
-    UPDATE per reply status, usually one in all), then the rest one by one (rare)."""
+    UPDATE per reply status and Location header, usually one in all: only POSTs of CDRs get
+    a Location), then the rest one by one (rare)."""
     if not deliveries:
         return
-    delivered: dict[tuple[int | None, int | None], list[int]] = {}
+    delivered: dict[tuple[int | None, int | None, str], list[int]] = {}
     others: list[Delivery] = []
     for delivery in deliveries:
         if delivery.status == DeliveryStatus.DELIVERED:
-            key = (delivery.last_http_status, delivery.last_ocpi_status)
+            key = (
+                delivery.last_http_status,
+                delivery.last_ocpi_status,
+                delivery.response_location,
+            )
             delivered.setdefault(key, []).append(delivery.pk)
         else:
             others.append(delivery)
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
-        for (http_status, ocpi_status), pks in delivered.items():
+        for (http_status, ocpi_status, location), pks in delivered.items():
             Delivery.objects.filter(pk__in=pks).update(
                 status=DeliveryStatus.DELIVERED,
                 attempts=F("attempts") + 1,
@@ -221,6 +230,7 @@ def _save(deliveries: list[Delivery], attempts: list[Attempt]) -> None:
                 last_http_status=http_status,
                 last_ocpi_status=ocpi_status,
                 last_error="",
+                response_location=location,
             )
         for delivery in others:
             Delivery.objects.filter(pk=delivery.pk).update(

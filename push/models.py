@@ -70,6 +70,9 @@ class Delivery(models.Model):
     last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_ocpi_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The `Location` header of the answer that delivered it: where the partner keeps what we
+    # POSTed (mod_cdrs, POST: "URL to the newly created CDR in the eMSP's system").
+    response_location = models.CharField(max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,11 +2,12 @@
 
 Answers are scripted: by default `200 {"status_code": 1000}`; `script` maps a request
 number (1-based) to (HTTP status, OCPI status) or to "drop" (close without answering).
+`headers(received)` adds response headers, e.g. the `Location` a CDR POST is answered with.
 """
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,7 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     script: dict[int, Any] = field(default_factory=dict)
     default: tuple[int, int] = (200, 1000)
+    headers: Callable[[Received], dict[str, str]] = lambda received: {}
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer_for(self, number: int) -> Any:
@@ -44,16 +46,16 @@ def running_sink() -> Iterator[Sink]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            received = Received(
+                self.command,
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                json.loads(raw) if raw else None,
+            )
             with sink.lock:
-                sink.received.append(
-                    Received(
-                        self.command,
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        json.loads(raw) if raw else None,
-                    )
-                )
+                sink.received.append(received)
                 answer = sink.answer_for(len(sink.received))
+            extra = sink.headers(received)
             if answer == "drop":
                 self.close_connection = True
                 self.connection.close()
@@ -63,6 +65,8 @@ def running_sink() -> Iterator[Sink]:
             self.send_response(http_status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body.encode())
 

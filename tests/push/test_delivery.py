@@ -272,3 +272,59 @@ def test_catalogue_targets_need_a_receiver_endpoint_and_an_emsp_or_nsp_role(sink
         services.Target(emsp.pk, PartyRef.of("DE", "ABC"))
     ]
     assert services.party_targets("locations", PartyRef.of("DE", "XYZ")) == []
+
+
+def post_cdr(cdr_id: str) -> None:
+    services.push_change(
+        module="cdrs",
+        method="POST",
+        owner=OWNER,
+        object_key=f"cdrs:NL:TNM:{cdr_id}",
+        path=[],
+        payload={"id": cdr_id},
+        targets=services.party_targets("cdrs", PartyRef.of("DE", "ABC")),
+    )
+
+
+def test_a_post_goes_to_the_endpoint_as_published_and_its_location_is_kept(sink, make_partner):
+    partner = make_partner(sink.url)
+    partner.endpoints.create(identifier="cdrs", role="RECEIVER", url=f"{sink.url}/cdrs/")
+    sink.headers = lambda received: (
+        {"Location": f"https://emsp.example.com/cdrs/{received.body['id']}"}
+        if received.method == "POST"
+        else {}
+    )
+    post_cdr("CDR1")
+    post_cdr("CDR2")
+    push(["NL", "TNM", "LOC1"])
+
+    assert delivery.deliver_due(partner.pk) == 3
+
+    assert sorted((r.method, r.path) for r in sink.received) == [
+        ("POST", "/cdrs/"),  # with the published trailing slash: no redirect to follow
+        ("POST", "/cdrs/"),
+        ("PUT", "/locations/NL/TNM/LOC1"),
+    ]
+    rows = Delivery.objects.order_by("pk")
+    assert [(row.status, row.response_location) for row in rows] == [
+        (DeliveryStatus.DELIVERED, "https://emsp.example.com/cdrs/CDR1"),
+        (DeliveryStatus.DELIVERED, "https://emsp.example.com/cdrs/CDR2"),
+        (DeliveryStatus.DELIVERED, ""),
+    ]
+
+
+def test_a_refused_post_keeps_no_location(sink, make_partner):
+    partner = make_partner(sink.url)
+    partner.endpoints.create(identifier="cdrs", role="RECEIVER", url=f"{sink.url}/cdrs")
+    sink.script = {1: (200, 2001)}
+    sink.headers = lambda received: {"Location": "https://emsp.example.com/cdrs/CDR1"}
+    post_cdr("CDR1")
+
+    delivery.deliver_due(partner.pk)
+
+    row = Delivery.objects.get()
+    assert (row.status, row.response_location, sink.received[0].path) == (
+        DeliveryStatus.FAILED,
+        "",
+        "/cdrs",
+    )
