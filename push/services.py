@@ -64,11 +64,16 @@ def _supersedes(new: Change, old: Change) -> bool:
 
     A PUT replaces the object at its path and everything below it; a PATCH only another
     PATCH of the same path whose fields it covers. Anything else keeps its place in line.
+
+    Except a PATCH carrying `charging_periods`: a Session PATCH appends its periods to the
+    receiver's list (mod_sessions, PATCH), so a later PATCH, which carries only newer
+    periods, does not replace it. A Session PUT carries every period and still does.
     """
     if new.method == Method.PUT and old.method in (Method.PUT, Method.PATCH):
         return list(old.path[: len(new.path)]) == list(new.path)
     if new.method == Method.PATCH and old.method == Method.PATCH and old.path == new.path:
-        return set(new.payload or {}) >= set(old.payload or {})
+        appends = "charging_periods" in (old.payload or {})
+        return not appends and set(new.payload or {}) >= set(old.payload or {})
     return False
 
 
