@@ -236,6 +236,8 @@ OCPI_PARTY_ID = os.environ.get("OCPI_PARTY_ID", "TNM")
 OCPI_BUSINESS_NAME = os.environ.get("OCPI_BUSINESS_NAME", "The New Motion Demo CPO")
 # The role of the default local party: CPO normally; EMSP for an eMSP-side instance.
 OCPI_ROLE = os.environ.get("OCPI_ROLE", "CPO")
+# ISO 4217 currency of sessions at connectors without a tariff (a tariff brings its own).
+OCPI_CURRENCY = os.environ.get("OCPI_CURRENCY", "EUR")
 # Partner URLs on loopback or private networks are refused unless this is on (tests and
 # `make run` turn it on; a production platform talks to partners on the internet).
 OCPI_ALLOW_PRIVATE_URLS = env_bool("OCPI_ALLOW_PRIVATE_URLS", False)

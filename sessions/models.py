@@ -36,6 +36,44 @@ class SessionStatus(models.TextChoices):
 FINAL_STATUSES = (SessionStatus.COMPLETED, SessionStatus.INVALID)
 
 
+class CdrDimensionType(models.TextChoices):
+    """CdrDimensionType (mod_cdrs): what a ChargingPeriod measures; sessions use them all."""
+
+    CURRENT = "CURRENT"
+    ENERGY = "ENERGY"
+    ENERGY_EXPORT = "ENERGY_EXPORT"
+    ENERGY_IMPORT = "ENERGY_IMPORT"
+    MAX_CURRENT = "MAX_CURRENT"
+    MIN_CURRENT = "MIN_CURRENT"
+    MAX_POWER = "MAX_POWER"
+    MIN_POWER = "MIN_POWER"
+    PARKING_TIME = "PARKING_TIME"
+    POWER = "POWER"
+    RESERVATION_TIME = "RESERVATION_TIME"
+    STATE_OF_CHARGE = "STATE_OF_CHARGE"
+    TIME = "TIME"
+
+
+# "SHALL only be used in Sessions" (mod_cdrs, CdrDimensionType): a CDR's periods leave them out.
+SESSION_ONLY_DIMENSIONS = frozenset(
+    {
+        CdrDimensionType.CURRENT,
+        CdrDimensionType.ENERGY_EXPORT,
+        CdrDimensionType.ENERGY_IMPORT,
+        CdrDimensionType.POWER,
+        CdrDimensionType.STATE_OF_CHARGE,
+    }
+)
+
+
+class ChargingPreferencesResponse(models.TextChoices):
+    ACCEPTED = "ACCEPTED"
+    DEPARTURE_REQUIRED = "DEPARTURE_REQUIRED"
+    ENERGY_NEED_REQUIRED = "ENERGY_NEED_REQUIRED"
+    NOT_POSSIBLE = "NOT_POSSIBLE"
+    PROFILE_TYPE_NOT_SUPPORTED = "PROFILE_TYPE_NOT_SUPPORTED"
+
+
 class AuthMethod(models.TextChoices):
     """AuthMethod (mod_cdrs): also a Session field, so defined here, below the cdrs app."""
 
@@ -56,6 +94,19 @@ class SessionQuerySet(PartyOwnedQuerySet["Session"]):
             token_country_code__iexact=party.country_code,
             token_party_id__iexact=party.party_id,
         )
+
+    def for_token_parties(self, parties: list[PartyRef]) -> "SessionQuerySet":
+        """Sessions of tokens owned by any of `parties` (none: no session at all)."""
+        condition = Q(pk__in=[])
+        for party in parties:
+            condition |= Q(
+                token_country_code__iexact=party.country_code,
+                token_party_id__iexact=party.party_id,
+            )
+        return self.filter(condition)
+
+    def running(self) -> "SessionQuerySet":
+        return self.exclude(status__in=FINAL_STATUSES)
 
 
 class Session(models.Model):
@@ -107,6 +158,19 @@ class Session(models.Model):
     # Frozen at the start (mod_cdrs: "as at the start of the session"), in OCPI form.
     cdr_location = _json(help_text="CdrLocation at the session's start.")
     tariffs = _json(default=list, blank=True, help_text="Tariff objects valid at the start.")
+    tariff_id = models.CharField(
+        "pricing tariff",
+        max_length=36,
+        blank=True,
+        help_text="Id of the tariff among `tariffs` that prices the session (chosen at the "
+        "start, see sessions.tariffs); empty: none applies and total_cost stays unknown.",
+    )
+    metered_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="End of the last charging period: where the next one starts (periods only "
+        "state their start, mod_cdrs ChargingPeriod).",
+    )
     time_zone = models.CharField(max_length=255, help_text="The location's, at the start.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -155,6 +219,17 @@ class Session(models.Model):
     @property
     def token_party(self) -> PartyRef:
         return PartyRef.of(self.token_country_code, self.token_party_id)
+
+    @property
+    def object_key(self) -> str:
+        """The push queue of this session: one per object, case-folded like the id."""
+        party = self.party
+        return f"sessions:{party.country_code}:{party.party_id}:{self.ocpi_id.upper()}"
+
+    @property
+    def is_final(self) -> bool:
+        """COMPLETED or INVALID: no more modifications (mod_sessions, SessionStatus)."""
+        return self.status in FINAL_STATUSES
 
 
 class SessionChargingPeriod(models.Model):
