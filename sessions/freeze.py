@@ -15,9 +15,10 @@ Which tariff prices the session (mod_tariffs, TariffType; mod_sessions, Charging
    without the matching profile.
 
 Ties go to the first in the connector's tariff_ids. Without a match no tariff prices the
-session and its total_cost stays unknown (absent is not free). The choice is made once: later
-charging preferences do not re-price a session whose periods already went out with their
-tariff_id.
+session and its total_cost stays unknown (absent is not free). The choice is made when the
+session starts (a reservation not bound to a connector chooses again, among the tariffs it
+froze, when charging binds one): later charging preferences do not re-price a session whose
+periods already went out with their tariff_id.
 """
 
 from collections.abc import Iterable, Sequence

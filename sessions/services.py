@@ -50,6 +50,7 @@ from sessions.serializers import (
     ChargingPreferencesSerializer,
     SessionSerializer,
     energy_of,
+    plain,
     session_as_ocpi,
 )
 from sessions.signals import session_completed
@@ -244,7 +245,7 @@ def _save_and_patch(
 
 
 def _volume(value: Any) -> Decimal:
-    return Decimal(value).quantize(VOLUME_PLACES, rounding=ROUND_HALF_UP)
+    return plain(Decimal(value).quantize(VOLUME_PLACES, rounding=ROUND_HALF_UP))
 
 
 def _hours(start: datetime, end: datetime) -> Decimal:
@@ -466,8 +467,10 @@ def session_reserve(
     """A RESERVATION session from `at`, of `evse` or of any EVSE of `location` (evse_uid and
     connector_id "#NA" until charging binds them).
 
-    The tariffs are those of the connectors it may use, valid at `at`: a reservation keeps
-    the price it was made at, through the charge that follows it.
+    The tariffs frozen are those of the connectors it may use, valid at `at`, so the
+    reservation keeps the prices it was made at through the charge that follows it. Until
+    charging binds a connector, the rule of sessions.freeze picks among all of them; then
+    among the bound connector's (the reservation's own period is priced with that one).
     """
     if evse is not None:
         if evse.location_id != location.pk:
@@ -506,6 +509,14 @@ def _bind(session: Session, connector: Connector) -> None:
     if session.evse_id is not None and session.evse_id != evse.pk:
         raise SessionError(f"Connector {connector.ocpi_id} is not on the reserved EVSE")
     _usable(evse)
+    if session.connector_id is None:
+        # Of the tariffs frozen for the reservation, the bound connector's price it now.
+        named = {str(tariff_id).upper() for tariff_id in connector.tariff_ids or []}
+        chosen = freeze.choose_tariff(
+            [t for t in session.tariffs if str(t["id"]).upper() in named], None
+        )
+        session.tariff_id = chosen["id"] if chosen is not None else ""
+        session.currency = chosen["currency"] if chosen is not None else session.currency
     session.evse = evse
     session.connector = connector
     session.cdr_location = freeze.cdr_location(session.location, evse, connector)
