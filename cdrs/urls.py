@@ -1,5 +1,6 @@
-"""OCPI routes of the cdrs module (filled in by its views)."""
+from cdrs.views import CdrSenderListApi
+from ocpi.versioning import ocpi_path
 
-from django.urls import URLPattern
-
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    ocpi_path(r"ocpi/cpo/2\.2\.1/cdrs", CdrSenderListApi.as_view(), name="cdrs-sender"),
+]

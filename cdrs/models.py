@@ -1,0 +1,226 @@
+"""Charge detail records (mod_cdrs.asciidoc): the sealed invoice of a completed session.
+
+A CDR is owned by the CPO party of its session (country_code, party_id) and goes to the eMSP
+party that owns its token (the CdrToken's country_code and party_id), which alone may read it.
+
+Immutable: "a CDR … cannot be changed or replaced once sent" and "cannot be deleted. Instead,
+they have to be credited" (mod_cdrs, Flow and Lifecycle, Credit CDRs). cdrs.services only
+ever INSERTs; `save()` refuses an existing row and `delete()` refuses always, so no code path
+(the admin included) can change what a partner was sent. A correction is a credit CDR: a new
+row pointing at the original (`original`, at most one per original).
+
+Totals are Decimal columns (Price pairs as `<total>_excl_vat` / `<total>_incl_vat`), so the
+admin sums and filters them; what is only ever sent as it is (the frozen CdrLocation and
+Tariffs, the charging periods, SignedData) is JSON in its OCPI form, numbers exact.
+"""
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Upper
+from django.db.models.lookups import LessThanOrEqual
+
+from ocpi.json import DecimalJSONDecoder, DecimalJSONEncoder
+from ocpi.querysets import PartyOwnedQuerySet
+from ocpi.routing import PartyRef
+from push.models import Change
+from sessions.models import MONEY_DIGITS, MONEY_PLACES, AuthMethod, Session
+from tokens.models import TokenType
+
+# CDR.id is CiString(39), but a CDR that is no credit CDR SHALL have at most 36 characters:
+# the 3 more are for the suffix of a credit CDR.
+ID_LENGTH = 36
+CREDIT_ID_LENGTH = 39
+# Every Price of a CDR, by field name: the total_cost and the cost of each category.
+PRICE_FIELDS = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
+
+
+class ImmutableCdr(Exception):
+    """A CDR that exists cannot be changed or deleted (mod_cdrs, Flow and Lifecycle)."""
+
+
+def _json(**kwargs: Any) -> models.JSONField:
+    # Exact decimals in and out: volumes and prices keep the digits they were built with.
+    return models.JSONField(encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, **kwargs)  # type: ignore[arg-type]
+
+
+def _money(**kwargs: Any) -> "models.DecimalField[Any, Any]":
+    return models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True, **kwargs
+    )
+
+
+class CdrQuerySet(PartyOwnedQuerySet["Cdr"]):
+    def for_token_parties(self, parties: list[PartyRef]) -> "CdrQuerySet":
+        """CDRs of tokens owned by the eMSP `parties`: what those eMSPs may see."""
+        condition = Q(pk__in=[])
+        for party in parties:
+            condition |= Q(
+                token_country_code__iexact=party.country_code,
+                token_party_id__iexact=party.party_id,
+            )
+        return self.filter(condition)
+
+
+class Cdr(models.Model):
+    # The CPO party that owns the CDR (the session's owner).
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    ocpi_id = models.CharField("id", max_length=CREDIT_ID_LENGTH)
+    start_date_time = models.DateTimeField()
+    end_date_time = models.DateTimeField()
+    # The OCPI id of the session, sent as session_id; and the session itself, for the admin.
+    session_id = models.CharField(max_length=36, blank=True)
+    charging_session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, null=True, blank=True, related_name="cdrs"
+    )
+    # CdrToken: its owner is the one eMSP that receives and may read the CDR.
+    token_country_code = models.CharField(max_length=2)
+    token_party_id = models.CharField(max_length=3)
+    token_uid = models.CharField(max_length=36)
+    token_type = models.CharField(max_length=11, choices=TokenType.choices)
+    contract_id = models.CharField(max_length=36)
+    auth_method = models.CharField(max_length=12, choices=AuthMethod.choices)
+    authorization_reference = models.CharField(max_length=36, blank=True)
+    cdr_location = _json(help_text="CdrLocation as at the session's start.")
+    meter_id = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3)
+    tariffs = _json(default=list, blank=True, help_text="The Tariff objects that priced it.")
+    charging_periods = _json(help_text="ChargingPeriod list, split at every price change.")
+    signed_data = _json(null=True, blank=True, help_text="SignedData (calibration law).")
+    total_cost_excl_vat = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    total_cost_incl_vat = _money()
+    total_fixed_cost_excl_vat = _money()
+    total_fixed_cost_incl_vat = _money()
+    total_energy = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, help_text="kWh."
+    )
+    total_energy_cost_excl_vat = _money()
+    total_energy_cost_incl_vat = _money()
+    total_time = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, help_text="Hours, parking included."
+    )
+    total_time_cost_excl_vat = _money()
+    total_time_cost_incl_vat = _money()
+    total_parking_time = _money(help_text="Hours.")
+    total_parking_cost_excl_vat = _money()
+    total_parking_cost_incl_vat = _money()
+    total_reservation_cost_excl_vat = _money()
+    total_reservation_cost_incl_vat = _money()
+    remark = models.CharField(max_length=255, blank=True)
+    invoice_reference_id = models.CharField(max_length=CREDIT_ID_LENGTH, blank=True)
+    credit = models.BooleanField(default=False)
+    credit_reference_id = models.CharField(
+        max_length=CREDIT_ID_LENGTH, blank=True, help_text="The id of the CDR this one credits."
+    )
+    # The CDR a credit CDR credits: one credit per original at most.
+    original = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_cdr"
+    )
+    home_charging_compensation = models.BooleanField(null=True, blank=True)
+    last_updated = models.DateTimeField(help_text="When it was created: CDRs never change.")
+
+    # Operator-side, not OCPI fields.
+    cost_lines = _json(
+        default=list,
+        blank=True,
+        help_text="What each price component billed (the tariff engine's CostLines).",
+    )
+    push_change = models.ForeignKey(
+        Change,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The outbox change that POSTed it to the eMSP (none: no eMSP to send to).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CdrQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "CDR"
+        constraints = [
+            models.UniqueConstraint(
+                Upper("country_code"),
+                Upper("party_id"),
+                Upper("ocpi_id"),
+                name="cdr_unique_id_per_party",
+                violation_error_message="A CDR with this id already exists for the party.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit=True) | Q(LessThanOrEqual(Length("ocpi_id"), ID_LENGTH)),
+                name="cdr_id_36_unless_credit",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit=True, original__isnull=False) & ~Q(credit_reference_id="")
+                | Q(credit=False, original__isnull=True, credit_reference_id=""),
+                name="cdr_credit_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(ocpi_id="") & ~Q(country_code="") & ~Q(party_id=""),
+                name="cdr_ids_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(auth_method__in=AuthMethod.values), name="cdr_auth_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(token_type__in=TokenType.values), name="cdr_token_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="cdr_currency_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date_time__gte=models.F("start_date_time")),
+                name="cdr_ends_after_it_starts",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{price}_incl_vat__isnull": True})
+                    | Q(**{f"{price}_excl_vat__isnull": False}),
+                    name=f"cdr_{price}_incl_needs_excl",
+                )
+                for price in PRICE_FIELDS[1:]
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_updated"], name="cdr_last_updated"),
+            models.Index(
+                Upper("token_country_code"), Upper("token_party_id"), name="cdr_token_party"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id} {self.ocpi_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableCdr(f"CDR {self} was sent and cannot be changed; credit it instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableCdr(f"CDR {self} cannot be deleted; credit it instead")
+
+    @property
+    def party(self) -> PartyRef:
+        return PartyRef.of(self.country_code, self.party_id)
+
+    @property
+    def token_party(self) -> PartyRef:
+        return PartyRef.of(self.token_country_code, self.token_party_id)
+
+    @property
+    def object_key(self) -> str:
+        """The push queue: a CDR and its credit share one, so the credit never overtakes it."""
+        original = self.original if self.original_id is not None else self
+        assert original is not None
+        party = original.party
+        return f"cdrs:{party.country_code}:{party.party_id}:{original.ocpi_id.upper()}"

@@ -1,0 +1,246 @@
+"""Writes of CDRs: the CDR of a completed session and the credit CDR, each POSTed to its eMSP.
+
+CDRs are only ever created, never updated or deleted (mod_cdrs, Flow and Lifecycle; the model
+refuses both): a correction is a credit CDR. Each CDR is POSTed to the eMSP party that owns
+its token, and only to it (mod_cdrs, Push model; DESIGN.md, "Who gets what"), through an
+outbox row written in the same transaction as the CDR (push.services.push_change); a worker
+delivers it and keeps the Location header the eMSP answers with.
+"""
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from cdrs.models import CREDIT_ID_LENGTH, PRICE_FIELDS, Cdr
+from cdrs.pricing import PricedSession, price_for_cdr
+from cdrs.serializers import CdrLocationSerializer, CdrSerializer
+from ocpi.time import format_datetime, now
+from push.services import party_targets, push_change
+from sessions.models import Session, SessionStatus
+from sessions.serializers import plain
+
+logger = logging.getLogger(__name__)
+
+MODULE = "cdrs"
+CREDIT_SUFFIX = "-C"  # "the id of the original CDR with something appended like … -C"
+
+
+class CreditRefused(ValueError):
+    """A credit CDR that may not be issued."""
+
+
+class CreditOfCredit(CreditRefused):
+    """A credit CDR itself is never credited: it only cancels its original."""
+
+
+class AlreadyCredited(CreditRefused):
+    """A CDR is credited once; a second credit would cancel it twice."""
+
+
+def render_cdr(cdr: Cdr) -> dict[str, Any]:
+    return dict(CdrSerializer(cdr).data)
+
+
+def _push(cdr: Cdr) -> None:
+    """Queue the POST of the new CDR to the eMSP that owns its token, in this transaction."""
+    cdr.push_change = push_change(
+        module=MODULE,
+        method="POST",
+        owner=cdr.party,
+        object_key=cdr.object_key,
+        path=[],  # POST {cdr_endpoint_url}
+        payload=render_cdr(cdr),
+        targets=party_targets(MODULE, cdr.token_party),
+    )
+
+
+def _cdr_location(session: Session) -> dict[str, Any]:
+    """The CdrLocation the session froze at its start (sessions.freeze), as checked JSON."""
+    checked = CdrLocationSerializer(data=session.cdr_location)
+    checked.is_valid(raise_exception=True)
+    return dict(checked.data)
+
+
+def _cost_lines(priced: PricedSession) -> list[dict[str, Any]]:
+    if priced.tariff is None:
+        return []
+    return [
+        {
+            "category": line.category.value,
+            "element": line.element,
+            "component": line.component,
+            "type": line.type.value,
+            "unit_price": line.unit_price,
+            "vat": line.vat,
+            "quantity": line.quantity,
+            "excl_vat": line.cost.excl_vat,
+            "incl_vat": line.cost.incl_vat,
+        }
+        for line in priced.cost.lines
+    ]
+
+
+def _totals(priced: PricedSession) -> dict[str, Any]:
+    cost = priced.cost
+    columns: dict[str, Any] = {
+        "total_energy": cost.total_energy,
+        "total_time": cost.total_time,
+        "total_parking_time": cost.total_parking_time,
+    }
+    for name in PRICE_FIELDS:
+        price = getattr(cost, name)
+        columns[f"{name}_excl_vat"] = price.excl_vat
+        columns[f"{name}_incl_vat"] = price.incl_vat
+    return columns
+
+
+def cdr_for_session(*, session: Session) -> Cdr | None:
+    """The CDR of a completed session: built, priced, stored and POSTed to the eMSP.
+
+    Called in the transaction that completes the session (sessions.signals.session_completed),
+    so the session and its CDR are committed together or not at all. Its id is the session's
+    (at most 36 characters, as for every CDR that is no credit). An INVALID session gets no
+    CDR ("not billed"), nor does one that has not ended. A session that has its CDR already
+    gets no second one: the existing CDR is returned, nothing is pushed again.
+    """
+    if session.status != SessionStatus.COMPLETED:
+        return None
+    existing = Cdr.objects.for_party(session.party).filter(ocpi_id__iexact=session.ocpi_id).first()
+    if existing is not None:
+        return existing
+    if session.end_date_time is None:
+        raise ValueError(f"Session {session} is COMPLETED without an end_date_time")
+    priced = price_for_cdr(session)
+    periods = [
+        {
+            "start_date_time": format_datetime(period.start_date_time),
+            "dimensions": [
+                {"type": dimension.type.value, "volume": plain(Decimal(dimension.volume))}
+                for dimension in period.dimensions
+            ],
+            **({"tariff_id": period.tariff_id} if priced.tariff is not None else {}),
+        }
+        for period in priced.cost.charging_periods
+    ]
+    with transaction.atomic():
+        cdr = Cdr(
+            country_code=session.country_code,
+            party_id=session.party_id,
+            ocpi_id=session.ocpi_id,
+            # "or in case of a reservation (before the start of a session) the start of the
+            # reservation" (CDR.start_date_time).
+            start_date_time=session.reserved_from or session.start_date_time,
+            end_date_time=session.end_date_time,
+            session_id=session.ocpi_id,
+            charging_session=session,
+            token_country_code=session.token_country_code,
+            token_party_id=session.token_party_id,
+            token_uid=session.token_uid,
+            token_type=session.token_type,
+            contract_id=session.contract_id,
+            auth_method=session.auth_method,
+            authorization_reference=session.authorization_reference,
+            cdr_location=_cdr_location(session),
+            meter_id=session.meter_id,
+            currency=session.currency,
+            tariffs=[] if priced.tariff is None else [priced.tariff],
+            charging_periods=periods,
+            cost_lines=_cost_lines(priced),
+            last_updated=now(),
+            **_totals(priced),
+        )
+        _push(cdr)
+        cdr.save(force_insert=True)
+    logger.info("CDR %s built for session %s, total %s", cdr, session.pk, cdr.total_cost_excl_vat)
+    return cdr
+
+
+def on_session_completed(sender: object, *, session: Session, **kwargs: object) -> None:
+    """sessions.signals.session_completed: the session's CDR, in the same transaction."""
+    cdr_for_session(session=session)
+
+
+def _negated(value: Decimal | None) -> Decimal | None:
+    """-value, but 0 for 0: a credit of nothing is 0, not the -0 Decimal keeps a sign for."""
+    return None if value is None else -value if value else Decimal(0)
+
+
+def _credit_id(original: Cdr) -> str:
+    """original + "-C"; a normal CDR that happens to have that id moves it to -C2, -C3…"""
+    taken = set(
+        Cdr.objects.for_party(original.party)
+        .filter(ocpi_id__istartswith=original.ocpi_id + CREDIT_SUFFIX)
+        .values_list("ocpi_id", flat=True)
+    )
+    taken = {cdr_id.upper() for cdr_id in taken}
+    for number in ("", *map(str, range(2, 10))):
+        candidate = f"{original.ocpi_id}{CREDIT_SUFFIX}{number}"
+        if len(candidate) <= CREDIT_ID_LENGTH and candidate.upper() not in taken:
+            return candidate
+    raise CreditRefused(f"No free credit CDR id for {original}")
+
+
+_NOT_COPIED = frozenset(
+    {
+        "id",
+        "ocpi_id",
+        "credit",
+        "credit_reference_id",
+        "original",
+        "remark",
+        "cost_lines",
+        "push_change",
+        "last_updated",
+        "created_at",
+    }
+)
+
+
+def cdr_credit(*, cdr: Cdr, remark: str = "") -> Cdr:
+    """Issue the credit CDR of `cdr` and POST it to the eMSP (mod_cdrs, Credit CDRs).
+
+    "The Credit CDR will contain all the data of the original CDR", with "-C" appended to its
+    id, credit = true and credit_reference_id = the original's id; every cost total (and each
+    cost line) is negated, quantities are not, so that the two CDRs sum to nothing. Its POST
+    waits in the original's push queue, so the eMSP never gets a credit before its original.
+    A CDR is credited at most once, and a credit CDR never.
+    """
+    if len(remark) > 255:
+        raise CreditRefused("The remark has more than 255 characters")
+    with transaction.atomic():
+        original = Cdr.objects.select_for_update().get(pk=cdr.pk)
+        if original.credit:
+            raise CreditOfCredit(f"{original} is a credit CDR; it cannot be credited")
+        if Cdr.objects.filter(original=original).exists():
+            raise AlreadyCredited(f"{original} has been credited already")
+        values = {
+            field.attname: getattr(original, field.attname)
+            for field in Cdr._meta.concrete_fields
+            if field.name not in _NOT_COPIED
+        }
+        for name in PRICE_FIELDS:
+            for part in ("excl_vat", "incl_vat"):
+                values[f"{name}_{part}"] = _negated(values[f"{name}_{part}"])
+        credit = Cdr(
+            **values,
+            ocpi_id=_credit_id(original),
+            credit=True,
+            credit_reference_id=original.ocpi_id,
+            original=original,
+            remark=remark,
+            cost_lines=[
+                {
+                    **line,
+                    "excl_vat": _negated(line["excl_vat"]),
+                    "incl_vat": _negated(line["incl_vat"]),
+                }
+                for line in original.cost_lines
+            ],
+            last_updated=now(),
+        )
+        _push(credit)
+        credit.save(force_insert=True)
+    logger.info("Credit CDR %s issued for %s", credit, original)
+    return credit

@@ -1,0 +1,216 @@
+"""CDR fixtures: our CPO party BE*BEC with one location, eMSP partners, ended sessions.
+
+Sessions are written with the ORM, as the sessions app stores them when they complete: the
+CdrLocation and the tariffs frozen at the start, the charging periods as rows.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from credentials.models import LocalParty, PartnerPlatform
+from locations.models import EVSE, Connector, Location
+from ocpi import json
+from ocpi.time import now, parse_datetime
+from sessions.models import Session, SessionChargingPeriod, SessionStatus
+from tests.partners import registered_emsp
+
+TESTS = Path(__file__).resolve().parent.parent
+# Verbatim copies of the spec's examples (see their NOTICE.md for licence and defects).
+TARIFF_EXAMPLES = TESTS / "tariffs" / "examples"
+CDR_EXAMPLE = TESTS / "tariffs" / "engine" / "vectors" / "cdr_example.json"
+BASE = "https://cpo.example.com"
+EMSP_TOKEN = "emsp-a-token-for-cdrs"
+OTHER_TOKEN = "emsp-b-token-for-cdrs"
+EMSP_CDRS_URL = "https://emsp-a.example.com/ocpi/emsp/2.2.1/cdrs/"
+
+Period = tuple[str, list[dict[str, Any]]]
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A spec example as a partner sends it: numbers read as exact Decimals."""
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def tariff_example(name: str, **overrides: Any) -> dict[str, Any]:
+    """A spec tariff, owned by our party BE*BEC instead of DE*ALL."""
+    return {**load(TARIFF_EXAMPLES / name), "country_code": "BE", "party_id": "BEC", **overrides}
+
+
+def cdr_location(**overrides: Any) -> dict[str, Any]:
+    """The CdrLocation a session at LOC1 freezes (cdr_example.json's, coordinates the right
+    way round: the example swaps latitude and longitude)."""
+    return {
+        "id": "LOC1",
+        "name": "Gent Zuid",
+        "address": "F.Rooseveltlaan 3A",
+        "city": "Gent",
+        "postal_code": "9000",
+        "country": "BEL",
+        "coordinates": {"latitude": "51.047599", "longitude": "3.729944"},
+        "evse_uid": "3256",
+        "evse_id": "BE*BEC*E041503003",
+        "connector_id": "1",
+        "connector_standard": "IEC_62196_T2",
+        "connector_format": "SOCKET",
+        "connector_power_type": "AC_1_PHASE",
+        **overrides,
+    }
+
+
+def energy(kwh: str) -> dict[str, Any]:
+    return {"type": "ENERGY", "volume": Decimal(kwh)}
+
+
+def dimension(kind: str, volume: str) -> dict[str, Any]:
+    return {"type": kind, "volume": Decimal(volume)}
+
+
+def at(moment: str) -> datetime:
+    return parse_datetime(moment)
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(settings: Any) -> None:
+    settings.OCPI_BASE_URL = BASE
+
+
+@pytest.fixture
+def cpo(db: None) -> LocalParty:
+    """BE*BEC, the CPO of the spec's CDR example, as our only party."""
+    LocalParty.objects.all().delete()
+    return LocalParty.objects.create(
+        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
+    )
+
+
+@pytest.fixture
+def location(cpo: LocalParty) -> Location:
+    moment = now()
+    location = Location.objects.create(
+        country_code="BE",
+        party_id="BEC",
+        ocpi_id="LOC1",
+        name="Gent Zuid",
+        address="F.Rooseveltlaan 3A",
+        city="Gent",
+        postal_code="9000",
+        country="BEL",
+        latitude="51.047599",
+        longitude="3.729944",
+        time_zone="Europe/Brussels",
+        last_updated=moment,
+    )
+    evse = EVSE.objects.create(
+        location=location, uid="3256", evse_id="BE*BEC*E041503003", last_updated=moment
+    )
+    Connector.objects.create(
+        evse=evse,
+        ocpi_id="1",
+        standard="IEC_62196_T2",
+        format="SOCKET",
+        power_type="AC_1_PHASE",
+        max_voltage=230,
+        max_amperage=32,
+        last_updated=moment,
+    )
+    return location
+
+
+@pytest.fixture
+def emsp(cpo: LocalParty) -> PartnerPlatform:
+    """eMSP A (DE*MSP) with a cdrs Receiver endpoint."""
+    return registered_emsp(
+        "Emsp-A", EMSP_TOKEN, ("DE", "MSP"), endpoints=(("cdrs", "RECEIVER", EMSP_CDRS_URL),)
+    )
+
+
+@pytest.fixture
+def other_emsp(cpo: LocalParty) -> PartnerPlatform:
+    """eMSP B (NL, OTH) on its own platform, also with a cdrs Receiver endpoint."""
+    url = "https://emsp-b.example.com/ocpi/emsp/2.2.1/cdrs/"
+    return registered_emsp(
+        "Emsp-B", OTHER_TOKEN, ("NL", "OTH"), endpoints=(("cdrs", "RECEIVER", url),)
+    )
+
+
+MakeSession = Callable[..., Session]
+
+
+@pytest.fixture
+def make_session(location: Location) -> MakeSession:
+    """A session at LOC1 that ended: `periods` are (start, dimensions) in order."""
+
+    def make(
+        session_id: str = "S1",
+        *,
+        periods: Sequence[Period],
+        end: str,
+        tariffs: Sequence[dict[str, Any]] = (),
+        status: str = SessionStatus.COMPLETED,
+        token_party: tuple[str, str] = ("DE", "MSP"),
+        reserved: tuple[str, str] | None = None,
+        **fields: Any,
+    ) -> Session:
+        start = at(periods[0][0]) if periods else at(end) - timedelta(hours=1)
+        kwh = sum(
+            (d["volume"] for _, dims in periods for d in dims if d["type"] == "ENERGY"),
+            Decimal(0),
+        )
+        evse = location.evses.get()
+        values: dict[str, Any] = {
+            "country_code": "BE",
+            "party_id": "BEC",
+            "ocpi_id": session_id,
+            "start_date_time": start,
+            "end_date_time": at(end),
+            "kwh": kwh,
+            "token_country_code": token_party[0],
+            "token_party_id": token_party[1],
+            "token_uid": "012345678",
+            "token_type": "RFID",
+            "contract_id": "DE8ACC12E46L89",
+            "auth_method": "WHITELIST",
+            "location": location,
+            "evse": evse,
+            "connector": evse.connectors.get(),
+            "currency": "EUR",
+            "status": status,
+            "last_updated": at(end),
+            "cdr_location": cdr_location(),
+            "tariffs": list(tariffs),
+            "tariff_id": tariffs[0]["id"] if tariffs else "",
+            "time_zone": "Europe/Brussels",
+            **fields,
+        }
+        if reserved is not None:
+            values["reserved_from"], values["reserved_until"] = at(reserved[0]), at(reserved[1])
+        session = Session.objects.create(**values)
+        SessionChargingPeriod.objects.bulk_create(
+            SessionChargingPeriod(
+                session=session, position=index, start_date_time=at(begin), dimensions=dims
+            )
+            for index, (begin, dims) in enumerate(periods)
+        )
+        return session
+
+    return make
+
+
+@pytest.fixture
+def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
+    """An operator logged in to the admin, as a superuser, with plain static files."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
+    assert client.login(username="operator", password="s3cret-pass")
+    return client
