@@ -1,0 +1,331 @@
+"""Operator screens for charging sessions: a live, read-only view with two actions.
+
+Sessions are written by the charge points' events through sessions.services, never typed in:
+the screens show them (list with filters and search, detail with the periods and the data
+frozen at the start, both refreshing themselves while sessions run) and offer the two things
+an operator may decide, stopping a session and declaring it invalid, through the services so
+that the eMSP gets its PATCH (and a completed session its CDR).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.db.models.functions import Upper
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from ocpi.time import now
+from sessions import services
+from sessions.models import CdrDimensionType, Session, SessionChargingPeriod
+from sessions.serializers import plain
+
+# Seconds between refreshes of a page that shows running sessions.
+REFRESH_SECONDS = 15
+_UNITS = {
+    CdrDimensionType.CURRENT: "A",
+    CdrDimensionType.ENERGY: "kWh",
+    CdrDimensionType.ENERGY_EXPORT: "kWh",
+    CdrDimensionType.ENERGY_IMPORT: "kWh",
+    CdrDimensionType.MAX_CURRENT: "A",
+    CdrDimensionType.MIN_CURRENT: "A",
+    CdrDimensionType.MAX_POWER: "kW",
+    CdrDimensionType.MIN_POWER: "kW",
+    CdrDimensionType.PARKING_TIME: "h",
+    CdrDimensionType.POWER: "kW",
+    CdrDimensionType.RESERVATION_TIME: "h",
+    CdrDimensionType.STATE_OF_CHARGE: "%",
+    CdrDimensionType.TIME: "h",
+}
+
+
+def _pretty(value: Any) -> SafeString:
+    """JSON indented for reading, numbers with their exact digits (Decimal, as stored)."""
+    indented = simplejson.dumps(value, use_decimal=True, indent=2, ensure_ascii=False)
+    return format_html("<pre>{}</pre>", indented)
+
+
+def dimensions_text(dimensions: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{d['type']} {plain(Decimal(d['volume']))} {_UNITS.get(d['type'], '')}".rstrip()
+        for d in dimensions
+    )
+
+
+def duration_text(session: Session) -> str:
+    end = session.end_date_time or (None if session.is_final else now())
+    if end is None:
+        return "—"
+    seconds = int(max(end - session.start_date_time, timedelta(0)).total_seconds())
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PeriodInline(_ReadOnly, admin.TabularInline[SessionChargingPeriod, Session]):
+    model = SessionChargingPeriod
+    fields = readonly_fields = ("position", "start_date_time", "measured", "tariff_id")
+    extra = 0
+    verbose_name_plural = "charging periods (each lasts until the next one starts)"
+
+    @admin.display(description="dimensions")
+    def measured(self, period: SessionChargingPeriod) -> str:
+        return dimensions_text(period.dimensions)
+
+
+class EmspFilter(admin.SimpleListFilter):
+    """By the token's owner: the eMSP party the session is reported to."""
+
+    title = "eMSP (token owner)"
+    parameter_name = "emsp"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        parties = (
+            Session.objects.annotate(c=Upper("token_country_code"), p=Upper("token_party_id"))
+            .values_list("c", "p")
+            .distinct()
+            .order_by("c", "p")
+        )
+        return [(f"{c}*{p}", f"{c}*{p}") for c, p in parties]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
+        value = self.value()
+        if not value or "*" not in value:
+            return queryset
+        country, party = value.split("*", 1)
+        return queryset.filter(token_country_code__iexact=country, token_party_id__iexact=party)
+
+
+class CpoFilter(admin.SimpleListFilter):
+    """By our CPO party that owns the session."""
+
+    title = "CPO party"
+    parameter_name = "cpo"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        parties = (
+            Session.objects.annotate(c=Upper("country_code"), p=Upper("party_id"))
+            .values_list("c", "p")
+            .distinct()
+            .order_by("c", "p")
+        )
+        return [(f"{c}*{p}", f"{c}*{p}") for c, p in parties]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
+        value = self.value()
+        if not value or "*" not in value:
+            return queryset
+        country, party = value.split("*", 1)
+        return queryset.filter(country_code__iexact=country, party_id__iexact=party)
+
+
+@admin.register(Session)
+class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
+    inlines = [PeriodInline]
+    list_display = [
+        "ocpi_id",
+        "status",
+        "where",
+        "token",
+        "start_date_time",
+        "duration",
+        "kwh_charged",
+        "total_cost",
+        "last_updated",
+    ]
+    list_filter = ["status", EmspFilter, CpoFilter, "auth_method"]
+    list_select_related = ["location", "evse", "connector"]
+    search_fields = [
+        "ocpi_id",
+        "token_uid",
+        "contract_id",
+        "authorization_reference",
+        "location__ocpi_id",
+        "location__name",
+        "evse__uid",
+        "evse__evse_id",
+    ]
+    ordering = ["-pk"]
+    actions = ["stop_sessions", "invalidate_sessions"]
+    change_list_template = "admin/charging_sessions/session/change_list.html"
+    change_form_template = "admin/charging_sessions/session/change_form.html"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("country_code", "party_id", "ocpi_id"),
+                    "status",
+                    ("start_date_time", "end_date_time", "duration"),
+                    ("kwh_charged", "total_cost", "currency"),
+                    "last_updated",
+                ]
+            },
+        ),
+        (
+            "Driver and eMSP",
+            {
+                "fields": [
+                    "token",
+                    "contract_id",
+                    ("auth_method", "authorization_reference"),
+                    "charging_preferences",
+                ]
+            },
+        ),
+        (
+            "Where",
+            {"fields": ["where", "meter_id", "frozen_location", "time_zone"]},
+        ),
+        (
+            "Price",
+            {"fields": ["pricing_tariff", "frozen_tariffs", "reserved_from", "reserved_until"]},
+        ),
+    ]
+    readonly_fields = [
+        "country_code",
+        "party_id",
+        "ocpi_id",
+        "status",
+        "start_date_time",
+        "end_date_time",
+        "duration",
+        "kwh_charged",
+        "total_cost",
+        "currency",
+        "last_updated",
+        "token",
+        "contract_id",
+        "auth_method",
+        "authorization_reference",
+        "charging_preferences",
+        "where",
+        "meter_id",
+        "frozen_location",
+        "time_zone",
+        "pricing_tariff",
+        "frozen_tariffs",
+        "reserved_from",
+        "reserved_until",
+    ]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    @admin.display(description="location / EVSE / connector", ordering="location__ocpi_id")
+    def where(self, session: Session) -> str:
+        evse = session.evse.evse_id or session.evse.uid if session.evse is not None else "#NA"
+        connector = session.connector.ocpi_id if session.connector is not None else "#NA"
+        return f"{session.location.ocpi_id} / {evse} / {connector}"
+
+    @admin.display(description="token (eMSP)", ordering="token_uid")
+    def token(self, session: Session) -> str:
+        return f"{session.token_type} {session.token_uid} ({session.token_party})"
+
+    @admin.display(description="duration")
+    def duration(self, session: Session) -> str:
+        return duration_text(session)
+
+    @admin.display(description="kWh", ordering="kwh")
+    def kwh_charged(self, session: Session) -> str:
+        return str(plain(session.kwh))
+
+    @admin.display(description="total cost")
+    def total_cost(self, session: Session) -> str:
+        if session.total_cost_excl_vat is None or session.total_cost_incl_vat is None:
+            return "unknown"
+        excl, incl = plain(session.total_cost_excl_vat), plain(session.total_cost_incl_vat)
+        return f"{excl} {session.currency} ({incl} incl. VAT)"
+
+    @admin.display(description="CdrLocation at the start")
+    def frozen_location(self, session: Session) -> SafeString:
+        return _pretty(session.cdr_location)
+
+    @admin.display(description="tariff that prices it")
+    def pricing_tariff(self, session: Session) -> str:
+        return session.tariff_id or "none (total cost unknown)"
+
+    @admin.display(description="tariffs valid at the start")
+    def frozen_tariffs(self, session: Session) -> SafeString:
+        if not session.tariffs:
+            return format_html("{}", "none")
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> {} {}</p>{}",
+            (
+                (
+                    tariff["id"],
+                    tariff.get("type", "(any session)"),
+                    tariff["currency"],
+                    _pretty(tariff["elements"]),
+                )
+                for tariff in session.tariffs
+            ),
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        running = Session.objects.running().exists()
+        context = {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if running else 0}
+        return super().changelist_view(request, extra_context=context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        session = Session.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        running = session is not None and not session.is_final
+        context = {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if running else 0}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def _apply(
+        self, request: HttpRequest, queryset: QuerySet[Session], verb: str, change: Any
+    ) -> None:
+        done, refused = [], []
+        for session in queryset.order_by("pk"):
+            try:
+                change(session)
+            except services.SessionError as exc:
+                refused.append(str(exc))
+            else:
+                done.append(session.ocpi_id)
+        if done:
+            self.message_user(request, f"{verb}: {', '.join(done)}.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+    @admin.action(description="Stop the selected sessions now (the eMSP gets the final PATCH)")
+    def stop_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        moment = now()
+        self._apply(
+            request,
+            queryset,
+            "Stopped",
+            lambda session: services.session_stop(session=session, at=moment),
+        )
+
+    @admin.action(description="Mark the selected sessions invalid (never billed)")
+    def invalidate_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        self._apply(
+            request,
+            queryset,
+            "Marked invalid",
+            lambda session: services.session_invalidate(session=session),
+        )

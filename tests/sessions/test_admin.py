@@ -1,0 +1,147 @@
+"""The operator's session screens: a live read-only list and detail, and the two actions."""
+
+import html
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+
+from credentials.models import PartnerPlatform
+from push.models import Change
+from sessions import services
+from sessions.models import Session
+from sessions.services import Reading
+from tests.sessions.conftest import START, cdr_token, start
+
+pytestmark = pytest.mark.usefixtures("location")
+
+SESSIONS = "/admin/charging_sessions/session/"
+REFRESH = '<meta http-equiv="refresh" content="15">'
+
+
+@pytest.fixture
+def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
+    assert client.login(username="operator", password="s3cret-pass")
+    return client
+
+
+def page_text(response: Any) -> str:
+    page = re.sub(r"<(script|svg)\b.*?</\1>", "", response.content.decode(), flags=re.S)
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def listed(response: Any) -> list[str]:
+    return re.findall(
+        r'<th class="field-ocpi_id"><a href="[^"]+">([^<]+)</a>', response.content.decode()
+    )
+
+
+def metered() -> Session:
+    session = start(session_id="S-METERED")
+    return services.session_meter(
+        session=session,
+        at=START + timedelta(minutes=5),
+        reading=Reading(kwh=Decimal("0.9"), max_power=Decimal(11)),
+    )
+
+
+def test_the_list_shows_where_who_how_long_how_much_and_refreshes(operator: Client) -> None:
+    metered()
+
+    response = operator.get(SESSIONS)
+
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "S-METERED Active LOC1 / BE*BEC*E041503001 / 1 RFID 012345678 (DE*TNM)" in text
+    # FLAT 0.50 (20 % VAT) + 0.9 kWh × 0.25 (10 % VAT)
+    assert "0.9 0.725 EUR (0.8475 incl. VAT)" in text
+    assert REFRESH in response.content.decode()
+
+
+def test_a_list_of_finished_sessions_does_not_refresh(operator: Client) -> None:
+    services.session_stop(session=metered(), at=START + timedelta(minutes=65))
+
+    response = operator.get(SESSIONS)
+
+    assert "1:05:00" in page_text(response)
+    assert REFRESH not in response.content.decode()
+
+
+def test_filters_and_search(operator: Client) -> None:
+    active = start(session_id="S-A", token=cdr_token("A1"))
+    other = start(session_id="S-B", token=cdr_token("B1", country="NL", party="BBB"))
+    services.session_invalidate(session=other)
+
+    assert listed(operator.get(SESSIONS, {"status__exact": "INVALID"})) == ["S-B"]
+    assert listed(operator.get(SESSIONS, {"emsp": "DE*TNM"})) == ["S-A"]
+    assert listed(operator.get(SESSIONS, {"cpo": "BE*BEC"})) == ["S-B", "S-A"]
+    assert listed(operator.get(SESSIONS, {"q": "b1"})) == ["S-B"]
+    assert listed(operator.get(SESSIONS, {"q": "LOC1"})) == ["S-B", "S-A"]
+    assert active.status == "ACTIVE"
+
+
+def test_the_detail_is_read_only_with_periods_and_frozen_data(operator: Client) -> None:
+    session = metered()
+
+    response = operator.get(f"{SESSIONS}{session.pk}/change/")
+
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "ENERGY 0.9 kWh, TIME 0.0833 h, MAX_POWER 11 kW" in text
+    assert '"address": "F.Rooseveltlaan 3A"' in text
+    assert '"evse_id": "BE*BEC*E041503001"' in text
+    assert "tariff that prices it: 11" in text.replace(
+        "Tariff that prices it: ", "tariff that prices it: "
+    )
+    assert '"price": 0.25' in text
+    assert REFRESH in response.content.decode()
+    assert 'name="_save"' not in response.content.decode()
+    assert operator.get(f"{SESSIONS}add/").status_code == 403
+    assert operator.post(f"{SESSIONS}{session.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_stopping_from_the_admin_completes_and_pushes(
+    operator: Client, partner_a: PartnerPlatform
+) -> None:
+    session = metered()
+
+    response = operator.post(
+        SESSIONS,
+        {"action": "stop_sessions", "_selected_action": [session.pk]},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["Stopped: S-METERED."]
+    session.refresh_from_db()
+    assert session.status == "COMPLETED"
+    last = Change.objects.order_by("pk").last()
+    assert last is not None
+    assert (last.method, last.payload["status"]) == ("PATCH", "COMPLETED")
+
+
+def test_an_action_that_a_session_refuses_says_why(operator: Client) -> None:
+    session = services.session_stop(session=start(session_id="S-DONE"), at=START)
+
+    response = operator.post(
+        SESSIONS,
+        {"action": "invalidate_sessions", "_selected_action": [session.pk]},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["Session S-DONE is COMPLETED and cannot become INVALID"]
+    session.refresh_from_db()
+    assert session.status == "COMPLETED"
