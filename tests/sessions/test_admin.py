@@ -130,6 +130,7 @@ def test_stopping_from_the_admin_completes_and_pushes(
     assert session.status == "COMPLETED"
     last = Change.objects.order_by("pk").last()
     assert last is not None
+    assert last.payload is not None
     assert (last.method, last.payload["status"]) == ("PATCH", "COMPLETED")
 
 
