@@ -1,0 +1,383 @@
+"""Operator screens for CDRs: read-only, as CDRs are sealed invoices (mod_cdrs, Credit CDRs).
+
+The list shows what was billed and whether it reached the eMSP; a CDR's page shows how its
+total came about (each price component's quantity, unit price and VAT), the tariff and the
+location it was sealed with, its charging periods and its deliveries with the Location the
+eMSP answered. The only change an operator can make is the one the spec allows: the action
+"Issue credit CDR" (cdrs.services.cdr_credit), which also POSTs the credit to the eMSP.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from cdrs import services
+from cdrs.models import Cdr
+from push.models import Delivery
+from sessions.serializers import plain
+
+# The unit a cost line's quantity is counted in (tariffs.engine.CostLine).
+_UNITS = {"ENERGY": "kWh", "TIME": "h", "PARKING_TIME": "h", "FLAT": "×"}
+_UNITS_OF_DIMENSIONS = {
+    "ENERGY": "kWh",
+    "TIME": "h",
+    "PARKING_TIME": "h",
+    "RESERVATION_TIME": "h",
+    "MAX_CURRENT": "A",
+    "MIN_CURRENT": "A",
+    "MAX_POWER": "kW",
+    "MIN_POWER": "kW",
+}
+_MONEY = Decimal("0.0001")
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else str(plain(Decimal(value).quantize(_MONEY)))
+
+
+def _price(excl: Decimal | None, incl: Decimal | None, currency: str) -> str:
+    if excl is None:
+        return "–"
+    if incl is None:
+        return f"{_number(excl)} {currency} excl. VAT"
+    return f"{_number(excl)} / {_number(incl)} {currency}"
+
+
+def _pretty(value: Any) -> SafeString:
+    """JSON as sealed (exact decimals), indented for reading."""
+    return format_html(
+        "<pre>{}</pre>", simplejson.dumps(value, use_decimal=True, indent=2, ensure_ascii=False)
+    )
+
+
+def _deliveries(cdr: Cdr) -> list[Delivery]:
+    if cdr.push_change is None:
+        return []
+    return list(cdr.push_change.deliveries.all())
+
+
+class CreditForm(forms.Form):
+    remark = forms.CharField(
+        max_length=255,
+        required=False,
+        help_text="Sent in the credit CDR's remark, e.g. why the CDR is taken back.",
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+
+@admin.register(Cdr)
+class CdrAdmin(admin.ModelAdmin[Cdr]):
+    list_display = [
+        "ocpi_id",
+        "charging_session",
+        "emsp",
+        "location",
+        "start_date_time",
+        "end_date_time",
+        "kwh",
+        "total_cost",
+        "credit",
+        "delivery_state",
+    ]
+    list_filter = ["credit", "currency", "country_code", "party_id", "token_party_id"]
+    search_fields = ["ocpi_id", "session_id", "token_uid", "contract_id", "cdr_location__id"]
+    date_hierarchy = "start_date_time"
+    ordering = ["-pk"]
+    actions = ["issue_credit"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("country_code", "party_id", "ocpi_id"),
+                    ("start_date_time", "end_date_time"),
+                    ("charging_session", "session_id"),
+                    "cdr_token",
+                    ("auth_method", "authorization_reference"),
+                    ("meter_id", "currency"),
+                    ("credit", "credit_reference_id", "original", "credit_cdr_link"),
+                    ("remark", "invoice_reference_id", "home_charging_compensation"),
+                    "last_updated",
+                ]
+            },
+        ),
+        (
+            "Totals",
+            {
+                "fields": [
+                    "total_cost",
+                    ("total_energy", "total_energy_cost"),
+                    ("total_time", "total_time_cost"),
+                    ("total_parking_time", "total_parking_cost"),
+                    ("total_fixed_cost", "total_reservation_cost"),
+                ]
+            },
+        ),
+        ("How the total came about", {"fields": ["cost_breakdown"]}),
+        ("Charging periods", {"fields": ["periods"]}),
+        ("Sealed at the start of the session", {"fields": ["location_as_sealed", "tariff"]}),
+        ("Sent to the eMSP", {"fields": ["deliveries"]}),
+    ]
+    readonly_fields = [
+        "country_code",
+        "party_id",
+        "ocpi_id",
+        "start_date_time",
+        "end_date_time",
+        "charging_session",
+        "session_id",
+        "cdr_token",
+        "auth_method",
+        "authorization_reference",
+        "meter_id",
+        "currency",
+        "credit",
+        "credit_reference_id",
+        "original",
+        "credit_cdr_link",
+        "remark",
+        "invoice_reference_id",
+        "home_charging_compensation",
+        "last_updated",
+        "total_cost",
+        "total_energy",
+        "total_energy_cost",
+        "total_time",
+        "total_time_cost",
+        "total_parking_time",
+        "total_parking_cost",
+        "total_fixed_cost",
+        "total_reservation_cost",
+        "cost_breakdown",
+        "periods",
+        "location_as_sealed",
+        "tariff",
+        "deliveries",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cdr]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("charging_session", "push_change", "original")
+            .prefetch_related(
+                Prefetch(
+                    "push_change__deliveries",
+                    queryset=Delivery.objects.select_related("partner").order_by("pk"),
+                )
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # Sealed: a correction is a credit CDR (the action).
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # --- the list -------------------------------------------------------------------------
+
+    @admin.display(description="eMSP", ordering="token_party_id")
+    def emsp(self, cdr: Cdr) -> str:
+        return str(cdr.token_party)
+
+    @admin.display(description="location")
+    def location(self, cdr: Cdr) -> str:
+        sealed = cdr.cdr_location
+        return f"{sealed.get('id')} {sealed.get('name', '')}".strip()
+
+    @admin.display(description="kWh", ordering="total_energy")
+    def kwh(self, cdr: Cdr) -> str:
+        return _number(cdr.total_energy)
+
+    @admin.display(description="total cost (excl. / incl. VAT)", ordering="total_cost_excl_vat")
+    def total_cost(self, cdr: Cdr) -> str:
+        return _price(cdr.total_cost_excl_vat, cdr.total_cost_incl_vat, cdr.currency)
+
+    @admin.display(description="sent")
+    def delivery_state(self, cdr: Cdr) -> str:
+        deliveries = _deliveries(cdr)
+        if not deliveries:
+            return "not sent: no eMSP receives it (it can pull it)"
+        return ", ".join(f"{d.get_status_display()} to {d.partner}" for d in deliveries)
+
+    # --- one CDR ---------------------------------------------------------------------------
+
+    @admin.display(description="cdr_token")
+    def cdr_token(self, cdr: Cdr) -> str:
+        return f"{cdr.token_party} {cdr.token_type} {cdr.token_uid} (contract {cdr.contract_id})"
+
+    @admin.display(description="credited by")
+    def credit_cdr_link(self, cdr: Cdr) -> str:
+        credit = Cdr.objects.filter(original=cdr).first()
+        if credit is None:
+            return "–"
+        url = reverse("admin:cdrs_cdr_change", args=[credit.pk])
+        return format_html('<a href="{}">{}</a>', url, credit.ocpi_id)
+
+    def _total(self, cdr: Cdr, name: str) -> str:
+        return _price(
+            getattr(cdr, f"{name}_excl_vat"), getattr(cdr, f"{name}_incl_vat"), cdr.currency
+        )
+
+    @admin.display(description="total_fixed_cost")
+    def total_fixed_cost(self, cdr: Cdr) -> str:
+        return self._total(cdr, "total_fixed_cost")
+
+    @admin.display(description="total_energy_cost")
+    def total_energy_cost(self, cdr: Cdr) -> str:
+        return self._total(cdr, "total_energy_cost")
+
+    @admin.display(description="total_time_cost")
+    def total_time_cost(self, cdr: Cdr) -> str:
+        return self._total(cdr, "total_time_cost")
+
+    @admin.display(description="total_parking_cost")
+    def total_parking_cost(self, cdr: Cdr) -> str:
+        return self._total(cdr, "total_parking_cost")
+
+    @admin.display(description="total_reservation_cost")
+    def total_reservation_cost(self, cdr: Cdr) -> str:
+        return self._total(cdr, "total_reservation_cost")
+
+    @admin.display(description="cost per price component")
+    def cost_breakdown(self, cdr: Cdr) -> SafeString:
+        if not cdr.cost_lines:
+            return format_html("<p>{}</p>", "No tariff applied: nothing was billed.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    line["category"],
+                    line["type"],
+                    f"element {line['element'] + 1}, component {line['component'] + 1}",
+                    _number(line["quantity"]),
+                    _UNITS.get(line["type"], ""),
+                    _number(line["unit_price"]),
+                    "no VAT" if line["vat"] is None else f"{_number(line['vat'])} %",
+                    _number(line["excl_vat"]),
+                    _number(line["incl_vat"]),
+                )
+                for line in cdr.cost_lines
+            ),
+        )
+        return format_html(
+            '<table class="cost-breakdown"><thead><tr><th>cost</th><th>type</th>'
+            "<th>tariff</th><th>quantity</th><th>unit price</th><th>VAT</th>"
+            "<th>excl. VAT</th><th>incl. VAT</th></tr></thead><tbody>{}</tbody>"
+            "<tfoot><tr><th colspan=6>total_cost (after min/max price, rounded to 4 "
+            "decimals)</th><th>{}</th><th>{}</th></tr></tfoot></table>",
+            rows,
+            _number(cdr.total_cost_excl_vat),
+            _number(cdr.total_cost_incl_vat),
+        )
+
+    @admin.display(description="charging periods")
+    def periods(self, cdr: Cdr) -> SafeString:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    period["start_date_time"],
+                    ", ".join(
+                        f"{d['type']} {_number(d['volume'])} {_UNITS_OF_DIMENSIONS[d['type']]}"
+                        for d in period["dimensions"]
+                    ),
+                    period.get("tariff_id", "–"),
+                )
+                for period in cdr.charging_periods
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>start</th><th>dimensions</th><th>tariff</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="cdr_location")
+    def location_as_sealed(self, cdr: Cdr) -> SafeString:
+        return _pretty(cdr.cdr_location)
+
+    @admin.display(description="tariffs")
+    def tariff(self, cdr: Cdr) -> SafeString:
+        if not cdr.tariffs:
+            return format_html("<p>{}</p>", "None: no tariff applied to the session.")
+        return _pretty(cdr.tariffs)
+
+    @admin.display(description="deliveries")
+    def deliveries(self, cdr: Cdr) -> SafeString:
+        deliveries = _deliveries(cdr)
+        if not deliveries:
+            return format_html(
+                "<p>{}</p>",
+                "Not sent: the token's eMSP has no registered cdrs Receiver endpoint. It can "
+                "pull the CDR from our Sender interface.",
+            )
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}*{}</td><td>{}</td><td>{}</td>'
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:push_delivery_change", args=[d.pk]),
+                    d.pk,
+                    d.partner,
+                    d.to_country_code,
+                    d.to_party_id,
+                    d.get_status_display(),
+                    d.attempts,
+                    d.last_error or d.delivered_at or "",
+                    d.response_location or "–",
+                )
+                for d in deliveries
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>delivery</th><th>partner</th><th>to</th><th>status</th>"
+            "<th>attempts</th><th>result</th><th>Location (the CDR at the eMSP)</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    # --- the one change there is -------------------------------------------------------------
+
+    @admin.action(description="Issue credit CDR…")
+    def issue_credit(self, request: HttpRequest, queryset: QuerySet[Cdr]) -> HttpResponse | None:
+        form = CreditForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            issued = 0
+            for cdr in queryset.order_by("pk"):
+                try:
+                    credit = services.cdr_credit(cdr=cdr, remark=form.cleaned_data["remark"])
+                except services.CreditRefused as exc:
+                    self.message_user(request, f"{cdr}: {exc}", messages.ERROR)
+                    continue
+                issued += 1
+                self.message_user(request, f"Credit CDR {credit.ocpi_id} issued for {cdr}.")
+            if issued:
+                self.message_user(request, f"{issued} credit CDR(s) queued to their eMSPs.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Issue credit CDRs",
+            "opts": self.model._meta,
+            "cdrs": queryset.order_by("pk"),
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cdrs/cdr/credit.html", context)

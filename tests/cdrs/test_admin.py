@@ -1,0 +1,133 @@
+"""The operator's CDR screens: read-only list and page, and the credit CDR action."""
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+from django.urls import reverse
+
+from cdrs.models import Cdr
+from cdrs.services import cdr_credit, cdr_for_session
+from credentials.models import PartnerPlatform
+from push.models import Change, Delivery, DeliveryStatus
+from tests.cdrs.conftest import MakeSession, tariff_example
+from tests.cdrs.test_builder import T10_END, T10_PERIODS
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("admin:cdrs_cdr_changelist")
+
+
+def t10_cdr(make_session: MakeSession, session_id: str = "S1") -> Cdr:
+    session = make_session(
+        session_id,
+        periods=T10_PERIODS,
+        end=T10_END,
+        tariffs=[tariff_example("tariff_4_complex.json")],
+    )
+    cdr = cdr_for_session(session=session)
+    assert cdr is not None
+    return cdr
+
+
+def page(cdr: Cdr) -> str:
+    return reverse("admin:cdrs_cdr_change", args=[cdr.pk])
+
+
+def test_the_list_shows_what_was_billed_and_whether_it_was_sent(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    t10_cdr(make_session)
+
+    response = operator.get(LIST)
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    for shown in ("S1", "DE*MSP", "LOC1 Gent Zuid", "9 / 10.3 EUR", "Pending to Emsp-A"):
+        assert shown in text, shown
+
+
+def test_the_page_shows_the_breakdown_the_sealed_data_and_the_location_answered(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    cdr = t10_cdr(make_session)
+    Delivery.objects.update(
+        status=DeliveryStatus.DELIVERED,
+        attempts=1,
+        response_location="https://emsp-a.example.com/ocpi/emsp/2.2.1/cdrs/S1",
+    )
+
+    response = operator.get(page(cdr))
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    # Each price component: what it billed, at which price and VAT.
+    assert (
+        "<tr><td>PARKING</td><td>PARKING_TIME</td><td>element 5, component 1</td>"
+        "<td>0.75 h</td><td>5</td><td>10 %</td><td>3.75</td><td>4.125</td></tr>"
+    ) in text
+    assert "<td>FIXED</td><td>FLAT</td><td>element 1, component 1</td><td>1 ×</td>" in text
+    assert "<th>10.3</th>" in text  # total_cost incl. VAT
+    assert "<td>2024-06-03T10:15:00Z</td><td>PARKING_TIME 0.7 h</td><td>14</td>" in text
+    assert "&quot;tariff_alt_url&quot;: &quot;https://company.com/tariffs/14&quot;" in text
+    assert "&quot;address&quot;: &quot;F.Rooseveltlaan 3A&quot;" in text
+    assert "https://emsp-a.example.com/ocpi/emsp/2.2.1/cdrs/S1" in text
+    assert "Delivered" in text
+
+
+def test_the_page_says_when_no_emsp_receives_it(
+    operator: Client, make_session: MakeSession
+) -> None:
+    cdr = t10_cdr(make_session)
+
+    text = operator.get(page(cdr)).content.decode()
+
+    assert "Not sent: the token&#x27;s eMSP has no registered cdrs Receiver endpoint" in text
+
+
+def test_nothing_can_be_added_changed_or_deleted(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    cdr = t10_cdr(make_session)
+
+    assert operator.get(reverse("admin:cdrs_cdr_add")).status_code == 403
+    assert operator.post(page(cdr), {"remark": "changed"}).status_code == 403
+    delete = reverse("admin:cdrs_cdr_delete", args=[cdr.pk])
+    assert operator.post(delete, {"post": "yes"}).status_code == 403
+    assert Cdr.objects.get().remark == ""
+
+
+def test_the_credit_action_asks_for_a_remark_then_issues_and_posts_the_credit(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    cdr = t10_cdr(make_session)
+    chosen = {"action": "issue_credit", ACTION_CHECKBOX_NAME: [cdr.pk]}
+
+    asked = operator.post(LIST, chosen)
+    assert (asked.status_code, Cdr.objects.count()) == (200, 1)  # asking issues nothing
+    assert 'name="remark"' in asked.content.decode()
+
+    done = operator.post(LIST, {**chosen, "apply": "1", "remark": "Meter fault"}, follow=True)
+
+    credit = Cdr.objects.get(credit=True)
+    assert (credit.ocpi_id, credit.remark, credit.total_cost_excl_vat) == (
+        "S1-C",
+        "Meter fault",
+        -cdr.total_cost_excl_vat,
+    )
+    assert Change.objects.filter(module="cdrs").count() == 2
+    assert "Credit CDR S1-C issued for BE*BEC S1." in done.content.decode()
+
+
+def test_the_credit_action_refuses_what_the_service_refuses(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    original = t10_cdr(make_session)
+    credit = cdr_credit(cdr=original)
+    chosen = {"action": "issue_credit", ACTION_CHECKBOX_NAME: [original.pk, credit.pk]}
+
+    done = operator.post(LIST, {**chosen, "apply": "1", "remark": ""}, follow=True)
+
+    text = done.content.decode()
+    assert "BE*BEC S1: BE*BEC S1 has been credited already" in text
+    assert "BE*BEC S1-C: BE*BEC S1-C is a credit CDR; it cannot be credited" in text
+    assert Cdr.objects.count() == 2
