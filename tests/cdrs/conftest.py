@@ -92,6 +92,11 @@ def cpo(db: None) -> LocalParty:
 
 @pytest.fixture
 def location(cpo: LocalParty) -> Location:
+    return create_location()
+
+
+def create_location() -> Location:
+    """LOC1 of BE*BEC (cdr_example.json's): EVSE 3256 with connector 1."""
     moment = now()
     location = Location.objects.create(
         country_code="BE",
@@ -143,62 +148,68 @@ def other_emsp(cpo: LocalParty) -> PartnerPlatform:
 MakeSession = Callable[..., Session]
 
 
+def create_session(
+    location: Location,
+    session_id: str = "S1",
+    *,
+    periods: Sequence[Period],
+    end: str,
+    tariffs: Sequence[dict[str, Any]] = (),
+    status: str = SessionStatus.COMPLETED,
+    token_party: tuple[str, str] = ("DE", "MSP"),
+    reserved: tuple[str, str] | None = None,
+    **fields: Any,
+) -> Session:
+    """A session at `location` that ended: `periods` are (start, dimensions) in order."""
+    start = at(periods[0][0]) if periods else at(end) - timedelta(hours=1)
+    kwh = sum(
+        (d["volume"] for _, dims in periods for d in dims if d["type"] == "ENERGY"),
+        Decimal(0),
+    )
+    evse = location.evses.get()
+    values: dict[str, Any] = {
+        "country_code": "BE",
+        "party_id": "BEC",
+        "ocpi_id": session_id,
+        "start_date_time": start,
+        "end_date_time": at(end),
+        "kwh": kwh,
+        "token_country_code": token_party[0],
+        "token_party_id": token_party[1],
+        "token_uid": "012345678",
+        "token_type": "RFID",
+        "contract_id": "DE8ACC12E46L89",
+        "auth_method": "WHITELIST",
+        "location": location,
+        "evse": evse,
+        "connector": evse.connectors.get(),
+        "currency": "EUR",
+        "status": status,
+        "last_updated": at(end),
+        "cdr_location": cdr_location(),
+        "tariffs": list(tariffs),
+        "tariff_id": tariffs[0]["id"] if tariffs else "",
+        "time_zone": "Europe/Brussels",
+        **fields,
+    }
+    if reserved is not None:
+        values["reserved_from"], values["reserved_until"] = at(reserved[0]), at(reserved[1])
+    session = Session.objects.create(**values)
+    SessionChargingPeriod.objects.bulk_create(
+        SessionChargingPeriod(
+            session=session, position=index, start_date_time=at(begin), dimensions=dims
+        )
+        for index, (begin, dims) in enumerate(periods)
+    )
+    return session
+
+
 @pytest.fixture
 def make_session(location: Location) -> MakeSession:
-    """A session at LOC1 that ended: `periods` are (start, dimensions) in order."""
+    """create_session() at LOC1."""
 
-    def make(
-        session_id: str = "S1",
-        *,
-        periods: Sequence[Period],
-        end: str,
-        tariffs: Sequence[dict[str, Any]] = (),
-        status: str = SessionStatus.COMPLETED,
-        token_party: tuple[str, str] = ("DE", "MSP"),
-        reserved: tuple[str, str] | None = None,
-        **fields: Any,
-    ) -> Session:
-        start = at(periods[0][0]) if periods else at(end) - timedelta(hours=1)
-        kwh = sum(
-            (d["volume"] for _, dims in periods for d in dims if d["type"] == "ENERGY"),
-            Decimal(0),
-        )
-        evse = location.evses.get()
-        values: dict[str, Any] = {
-            "country_code": "BE",
-            "party_id": "BEC",
-            "ocpi_id": session_id,
-            "start_date_time": start,
-            "end_date_time": at(end),
-            "kwh": kwh,
-            "token_country_code": token_party[0],
-            "token_party_id": token_party[1],
-            "token_uid": "012345678",
-            "token_type": "RFID",
-            "contract_id": "DE8ACC12E46L89",
-            "auth_method": "WHITELIST",
-            "location": location,
-            "evse": evse,
-            "connector": evse.connectors.get(),
-            "currency": "EUR",
-            "status": status,
-            "last_updated": at(end),
-            "cdr_location": cdr_location(),
-            "tariffs": list(tariffs),
-            "tariff_id": tariffs[0]["id"] if tariffs else "",
-            "time_zone": "Europe/Brussels",
-            **fields,
-        }
-        if reserved is not None:
-            values["reserved_from"], values["reserved_until"] = at(reserved[0]), at(reserved[1])
-        session = Session.objects.create(**values)
-        SessionChargingPeriod.objects.bulk_create(
-            SessionChargingPeriod(
-                session=session, position=index, start_date_time=at(begin), dimensions=dims
-            )
-            for index, (begin, dims) in enumerate(periods)
-        )
-        return session
+    def make(*args: Any, **kwargs: Any) -> Session:
+        return create_session(location, *args, **kwargs)
 
     return make
 
