@@ -46,6 +46,20 @@ def test_the_list_shows_what_was_billed_and_whether_it_was_sent(
         assert shown in text, shown
 
 
+def test_the_list_is_searched_by_cdr_session_token_and_location(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    t10_cdr(make_session, "FIRST")
+    t10_cdr(make_session, "SECOND")
+
+    found = {
+        query: operator.get(LIST, {"q": query}).context["cl"].result_count
+        for query in ("secon", "012345678", "loc1", "nowhere")
+    }
+
+    assert found == {"secon": 1, "012345678": 2, "loc1": 2, "nowhere": 0}
+
+
 def test_the_page_shows_the_breakdown_the_sealed_data_and_the_location_answered(
     operator: Client, make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:

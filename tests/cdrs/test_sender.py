@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -214,3 +215,18 @@ def test_the_endpoint_is_in_our_version_details(emsp: PartnerPlatform) -> None:
     assert {"identifier": "cdrs", "role": "SENDER", "url": f"{BASE}{URL}"} in body(response)[
         "data"
     ]["endpoints"]
+
+
+def test_the_list_is_described_in_the_openapi_schema(client: Client) -> None:
+    schema = json.loads(client.get("/api/schema/", {"format": "json"}).content)
+
+    operation = schema["paths"]["/ocpi/cpo/2.2.1/cdrs"]["get"]
+    data = operation["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
+        "data"
+    ]
+    assert operation["operationId"] == "cdrs_sender_list"
+    assert {"date_from", "date_to", "offset", "limit", "OCPI-to-party-id"} <= {
+        parameter["name"] for parameter in operation["parameters"]
+    }
+    assert data["items"]["properties"]["id"] == {"type": "string", "maxLength": 39}
+    assert "charging_periods" in data["items"]["required"]
