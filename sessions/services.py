@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from credentials.selectors import local_party
 from locations.models import EVSE, Capability, Connector, Location, PowerType, Status
@@ -404,11 +404,15 @@ def _create(
         tariff_id=chosen["id"] if chosen is not None else "",
         time_zone=location.time_zone,
     )
+    taken = SessionError(f"Session {ocpi_id} already exists for {owner}")
     with transaction.atomic():
-        taken = Session.objects.for_party(owner).filter(ocpi_id__iexact=ocpi_id).exists()
-        if taken:
-            raise SessionError(f"Session {ocpi_id} already exists for {owner}")
-        session.save()
+        if Session.objects.for_party(owner).filter(ocpi_id__iexact=ocpi_id).exists():
+            raise taken
+        try:
+            with transaction.atomic():  # a savepoint: the same id created meanwhile
+                session.save()
+        except IntegrityError as exc:
+            raise taken from exc
         _push(session, "PUT", dict(SessionSerializer(session_as_ocpi(session, periods=[])).data))
     return _fresh(session.pk)
 
