@@ -627,12 +627,11 @@ def session_stop(*, session: Session, at: datetime, reading: Reading | None = No
             assert locked.metered_until is not None
             if at < locked.metered_until:
                 raise InvalidPeriods(f"The session was metered until {locked.metered_until}")
-            moving = reading is not None and reading.kwh is not None
+            final = reading or Reading()
             new = []
             if at > locked.metered_until:
-                period = _meter_period(locked, at, reading or Reading())
-                new = _append(locked, [period], at)
-            elif moving and _volume(reading.kwh) != locked.kwh:  # type: ignore[union-attr]
+                new = _append(locked, [_meter_period(locked, at, final)], at)
+            elif final.kwh is not None and _volume(final.kwh) != locked.kwh:
                 raise InvalidPeriods("A final reading needs time after the previous one")
         locked.end_date_time = at
         locked.status = SessionStatus.COMPLETED

@@ -492,3 +492,14 @@ def test_the_transitions(status: str, target: str, allowed: bool, location: Loca
     else:
         with pytest.raises(services.IllegalTransition):
             action()
+
+
+def test_a_stop_at_the_last_reading_adds_no_period_but_refuses_new_energy() -> None:
+    at = START + 5 * MINUTE
+    session = services.session_meter(session=start(), at=at, reading=Reading(kwh=Decimal(2)))
+
+    with pytest.raises(services.InvalidPeriods, match="needs time after the previous one"):
+        services.session_stop(session=session, at=at, reading=Reading(kwh=Decimal(3)))
+    done = services.session_stop(session=session, at=at, reading=Reading(kwh=Decimal(2)))
+
+    assert (done.status, done.kwh, done.charging_periods.count()) == ("COMPLETED", 2, 1)
