@@ -262,6 +262,8 @@ class CdrSerializer(CdrOcpiSerializer):
         }
         if cleaned.get("credit") is None:
             cleaned["credit"] = False
+        if "tariffs" in cleaned and cleaned["tariffs"] is None:
+            cleaned["tariffs"] = []  # `*`: absent, null and [] are the same
         return cleaned
 
 

@@ -33,6 +33,28 @@ def test_the_example_is_stored_as_it_came() -> None:
     assert CdrSerializer(stored).data == CdrSerializer(Cdr(**example_values())).data
 
 
+def test_optional_fields_sent_as_null_are_stored_as_absent() -> None:
+    nulls = {
+        "session_id": None,
+        "authorization_reference": None,
+        "tariffs": None,
+        "signed_data": None,
+        "total_fixed_cost": None,
+        "total_parking_time": None,
+        "remark": None,
+        "credit": None,
+        "home_charging_compensation": None,
+    }
+    serializer = CdrSerializer(data={**load(CDR_EXAMPLE), **nulls})
+    assert serializer.is_valid(), serializer.errors
+
+    stored = Cdr.objects.get(pk=insert(**serializer.validated_data).pk)
+
+    rendered = CdrSerializer(stored).data
+    assert set(nulls) & set(rendered) == set()
+    assert (stored.tariffs, stored.session_id, stored.credit) == ([], "", False)
+
+
 def test_ids_are_unique_per_party_whatever_their_case() -> None:
     insert(ocpi_id="CDR-1")
     insert(ocpi_id="CDR-1", party_id="OTH")
