@@ -102,8 +102,9 @@ def cdr_for_session(*, session: Session) -> Cdr | None:
     Called in the transaction that completes the session (sessions.signals.session_completed),
     so the session and its CDR are committed together or not at all. Its id is the session's
     (at most 36 characters, as for every CDR that is no credit). An INVALID session gets no
-    CDR ("not billed"), nor does one that has not ended. A session that has its CDR already
-    gets no second one: the existing CDR is returned, nothing is pushed again.
+    CDR ("not billed"), nor does one still running. A session that has its CDR already gets
+    no second one: the existing CDR is returned, nothing is pushed again. Charging periods
+    start on the millisecond, as every DateTime we write (ocpi.time).
     """
     if session.status != SessionStatus.COMPLETED:
         return None
