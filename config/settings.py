@@ -125,6 +125,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by an integration test sees it.
     # One per test run (pid), so two runs in one checkout don't share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", True
+):
+    # Under ASGI every request runs in a thread of its own, so a connection cannot outlive
+    # its request (CONN_MAX_AGE keeps it per thread): without a pool each request connects
+    # anew, a new PostgreSQL backend process each time. psycopg's pool keeps connections per
+    # process; Django returns them at the end of each request. It is made on first use, so
+    # a process that forks (Celery prefork) never hands one to its children; Celery's Django
+    # fixup closes it around each task in a prefork child, which so connects once per task,
+    # as it does without a pool.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool replaces persistent connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+        # A request that finds every connection busy waits this long, then fails (HTTP 500).
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
