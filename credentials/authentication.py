@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from credentials.crypto import token_digest
-from credentials.models import Invitation, PartnerPlatform, PartnerStatus
+from credentials.models import Invitation, PartnerPlatform, PartnerRole
+from credentials.selectors import caller_by_token_digest
 from ocpi.time import now
 from ocpi.tokens import token_candidates
 
@@ -26,25 +26,29 @@ LAST_CONTACT_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class OcpiPrincipal:
-    """request.user for OCPI calls: a platform, never a Django user."""
+    """request.user for OCPI calls: a platform, never a Django user.
+
+    `roles` are a partner's CredentialsRoles, read in the same statement as the partner
+    (routing needs them on every functional-module request); none for an invitation.
+    """
 
     caller: PartnerPlatform | Invitation
+    roles: tuple[PartnerRole, ...] = ()
     is_authenticated: bool = True
     is_anonymous: bool = False
 
 
-def find_caller(header: str | None) -> PartnerPlatform | Invitation | None:
+def find_principal(header: str | None) -> OcpiPrincipal | None:
     for token in token_candidates(header):
         digest = token_digest(token)
-        partner = PartnerPlatform.objects.filter(
-            Q(incoming_token_digest=digest) | Q(next_incoming_token_digest=digest),
-            status__in=[PartnerStatus.PENDING, PartnerStatus.REGISTERED],
-        ).first()
-        if partner is not None:
-            return partner
+        found = caller_by_token_digest(digest)
+        if found is not None:
+            partner, roles = found
+            return OcpiPrincipal(partner, tuple(roles))
+        # Token A: only while registering, so off the hot path.
         invitation = Invitation.objects.open().filter(token_digest=digest).first()
         if invitation is not None:
-            return invitation
+            return OcpiPrincipal(invitation)
     return None
 
 
@@ -63,13 +67,13 @@ class OcpiTokenAuthentication(BaseAuthentication):
         header = request.headers.get("Authorization")
         if not header:
             return None  # DRF answers NotAuthenticated: HTTP 401.
-        caller = find_caller(header)
-        if caller is None:
+        principal = find_principal(header)
+        if principal is None:
             # Never echo or log the token itself.
             raise AuthenticationFailed("Unknown or malformed credentials token.")
-        if isinstance(caller, PartnerPlatform):
-            touch_last_contact(caller)
-        return OcpiPrincipal(caller), caller
+        if isinstance(principal.caller, PartnerPlatform):
+            touch_last_contact(principal.caller)
+        return principal, principal.caller
 
     def authenticate_header(self, request: Request) -> str:
         return "Token"

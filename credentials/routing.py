@@ -6,6 +6,7 @@ of ours; the answer carries the headers the other way round. Without headers (pe
 between single-party platforms) the parties are inferred when that is unambiguous.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credentials.authentication import OcpiPrincipal
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole
-from credentials.selectors import local_parties, local_party, partner_role
+from credentials.selectors import find_local_party, find_partner_role, local_parties
 from ocpi.exceptions import InvalidParameters, OcpiError
 from ocpi.permissions import IsRegisteredPartner
 from ocpi.routing import PartyRef, RoutingHeaders, parse_routing_headers
@@ -33,6 +35,11 @@ class Route:
     partner: PartnerPlatform
     sender: PartnerRole | None  # the requesting party, when known
     receiver: LocalParty | None  # our party addressed, when known
+    ours: tuple[LocalParty, ...] = ()  # all our active parties, as read for this request
+
+    def receivers(self) -> list[LocalParty]:
+        """The party addressed, or all of ours when the request names none."""
+        return [self.receiver] if self.receiver is not None else list(self.ours)
 
     def reply_headers(self) -> dict[str, str]:
         if self.sender is None or self.receiver is None:
@@ -43,25 +50,28 @@ class Route:
         ).as_headers()
 
 
-def resolve_route(request: Request, partner: PartnerPlatform) -> Route:
+def resolve_route(
+    request: Request, partner: PartnerPlatform, roles: Sequence[PartnerRole]
+) -> Route:
+    """The parties of a request by `partner`, whose CredentialsRoles are `roles`."""
     headers = parse_routing_headers(request)
+    ours = tuple(local_parties())
     if headers is None:
-        roles = list(partner.roles.all())
-        ours = local_parties()
         return Route(
             partner=partner,
             sender=roles[0] if len(roles) == 1 else None,
             receiver=ours[0] if len(ours) == 1 else None,
+            ours=ours,
         )
-    sender = partner_role(partner, headers.from_party)
+    sender = find_partner_role(roles, headers.from_party)
     if sender is None:
         raise InvalidParameters(
             f"OCPI-from party {headers.from_party} is not one of the caller's roles"
         )
-    receiver = local_party(headers.to_party)
+    receiver = find_local_party(ours, headers.to_party)
     if receiver is None:
         raise UnknownReceiver(f"OCPI-to party {headers.to_party} is not a party of this platform")
-    return Route(partner=partner, sender=sender, receiver=receiver)
+    return Route(partner=partner, sender=sender, receiver=receiver, ours=ours)
 
 
 class FunctionalModuleApi(APIView):
@@ -72,8 +82,11 @@ class FunctionalModuleApi(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        assert isinstance(request.auth, PartnerPlatform)  # guaranteed by IsRegisteredPartner
-        self.route = resolve_route(request, request.auth)
+        # Guaranteed by OcpiTokenAuthentication and IsRegisteredPartner.
+        principal = request.user
+        assert isinstance(principal, OcpiPrincipal)
+        assert isinstance(principal.caller, PartnerPlatform)
+        self.route = resolve_route(request, principal.caller, principal.roles)
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

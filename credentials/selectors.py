@@ -1,14 +1,104 @@
-"""Reads of parties and partners."""
+"""Reads of parties and partners.
 
+The reads behind every request (the caller by its token, with its roles; our parties) are
+hand-written SQL (ocpi.sql): through the ORM they cost more than the rest of a GET of one
+object. They are read afresh on every request, never cached, so a revoked token or a changed
+role counts from the next request on, in every process.
+"""
+
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
+
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus
+from ocpi import sql
 from ocpi.routing import PartyRef
 from ocpi.versioning import versions_url
 
+# Who may call: a registered partner, or one whose handshake is under way.
+CALLER_STATUSES = (PartnerStatus.PENDING, PartnerStatus.REGISTERED)
 
-def local_parties() -> list[LocalParty]:
-    return list(LocalParty.objects.filter(is_active=True))
+
+@cache
+def _local_parties_sql(using: str) -> str:
+    def lp(field: str) -> str:
+        return sql.column(LocalParty, field, "l", using)
+
+    return (
+        f"SELECT {sql.columns(LocalParty, 'l', using)} "  # noqa: S608 (names from _meta)
+        f"FROM {sql.table(LocalParty, using)} l WHERE {lp('is_active')} = %s "
+        # LocalParty.Meta.ordering, as the ORM orders them.
+        f"ORDER BY {lp('country_code')}, {lp('party_id')}, {lp('role')}"
+    )
+
+
+def local_parties(using: str = DEFAULT_DB_ALIAS) -> list[LocalParty]:
+    """Our active parties, in LocalParty.Meta.ordering."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(_local_parties_sql(using), [True])
+        return [sql.instance(LocalParty, row, using=using) for row in cursor.fetchall()]
+
+
+@cache
+def _caller_sql(using: str) -> str:
+    def p(field: str) -> str:
+        return sql.column(PartnerPlatform, field, "p", using)
+
+    def r(field: str) -> str:
+        return sql.column(PartnerRole, field, "r", using)
+
+    statuses = ", ".join(["%s"] * len(CALLER_STATUSES))
+    return (
+        f"SELECT {sql.columns(PartnerPlatform, 'p', using)}, "  # noqa: S608 (names from _meta)
+        f"{sql.columns(PartnerRole, 'r', using)} FROM {sql.table(PartnerPlatform, using)} p "
+        f"LEFT JOIN {sql.table(PartnerRole, using)} r ON {r('partner')} = {p('id')} "
+        f"WHERE ({p('incoming_token_digest')} = %s OR {p('next_incoming_token_digest')} = %s) "
+        f"AND {p('status')} IN ({statuses}) "
+        # PartnerPlatform.Meta.ordering picks between two matches (one partner's current
+        # token digest equal to another's next one), as .first() would; then the roles in
+        # PartnerRole.Meta.ordering.
+        f"ORDER BY {p('name')}, {p('id')}, {r('country_code')}, {r('party_id')}, {r('role')}"
+    )
+
+
+def caller_by_token_digest(
+    digest: str, using: str = DEFAULT_DB_ALIAS
+) -> tuple[PartnerPlatform, list[PartnerRole]] | None:
+    """The partner platform that calls us with this token (current or, while we rotate,
+    next), unless unregistered, with its roles: one statement, so one snapshot."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(_caller_sql(using), [digest, digest, *CALLER_STATUSES])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    partner = sql.instance(PartnerPlatform, rows[0], using=using)
+    offset = sql.width(PartnerPlatform)
+    roles = [
+        sql.instance(PartnerRole, row, offset, using=using)
+        for row in rows
+        if row[0] == rows[0][0] and row[offset] is not None  # LEFT JOIN: no role, NULLs
+    ]
+    return partner, roles
+
+
+def find_local_party(parties: Sequence[LocalParty], ref: PartyRef) -> LocalParty | None:
+    """local_party() among parties already read (CiStrings: compared in upper case)."""
+    country_code, party_id = ref.country_code.upper(), ref.party_id.upper()
+    for party in parties:
+        if party.country_code.upper() == country_code and party.party_id.upper() == party_id:
+            return party
+    return None
+
+
+def find_partner_role(roles: Sequence[PartnerRole], ref: PartyRef) -> PartnerRole | None:
+    """The partner's role that is party `ref`, among its roles already read."""
+    country_code, party_id = ref.country_code.upper(), ref.party_id.upper()
+    for role in roles:
+        if role.country_code.upper() == country_code and role.party_id.upper() == party_id:
+            return role
+    return None
 
 
 def our_credentials(token: str) -> dict[str, Any]:
@@ -31,12 +121,6 @@ def our_credentials(token: str) -> dict[str, Any]:
 def local_party(ref: PartyRef) -> LocalParty | None:
     return LocalParty.objects.filter(
         is_active=True, country_code__iexact=ref.country_code, party_id__iexact=ref.party_id
-    ).first()
-
-
-def partner_role(partner: PartnerPlatform, ref: PartyRef) -> PartnerRole | None:
-    return partner.roles.filter(
-        country_code__iexact=ref.country_code, party_id__iexact=ref.party_id
     ).first()
 
 

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 
 from credentials.models import LocalParty
 from credentials.routing import FunctionalModuleApi
-from credentials.selectors import local_parties
 from locations import fields as location_fields
 from locations import openapi
 from locations import serializers as location_serializers
@@ -49,8 +48,7 @@ PAGE_PARAMETERS = [
 
 class LocationsSenderApi(FunctionalModuleApi):
     def parties(self) -> list[LocalParty]:
-        receiver = self.route.receiver
-        return [receiver] if receiver is not None else local_parties()
+        return self.route.receivers()
 
 
 # Everything that shapes a Location's JSON: a deployment that changes any of it starts afresh.

@@ -202,12 +202,12 @@ def test_queries_per_page_do_not_grow_with_page_size_or_evses(
     for n in range(locations):
         make_location(f"L{n}", evses=evses_per_location)
 
-    # Token, the caller's roles and our parties (routing), our parties (scope), the count
+    # The caller with its roles (one statement), our parties (routing and scope), the count
     # (with its generation) and the page's rows; while the page's JSON is not cached yet,
     # also its locations, EVSEs and connectors: the same whatever is on the page.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = partner_client.get(URL, {"limit": limit})
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         again = partner_client.get(URL, {"limit": limit})
 
     assert len(response.json()["data"]) == min(locations, limit)

@@ -123,3 +123,39 @@ def test_unregistered_partners_token_is_refused_with_401(client):
     response = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"))
 
     assert response.status_code == 401
+
+
+def test_a_role_added_between_two_requests_routes_the_second(client):
+    partner = make_partner("tok-1", ("DE", "ABC"))
+    headers = routing("DE", "NEW", "NL", "TNM")
+    before = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
+    PartnerRole.objects.create(
+        partner=partner, role="EMSP", country_code="DE", party_id="NEW", business_details={}
+    )
+
+    after = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
+
+    assert before.json()["status_code"] == 2001
+    assert after.json()["data"] == {"sender": "DE*NEW EMSP", "receiver": "TNM"}
+
+
+def test_a_party_of_ours_deactivated_between_two_requests_is_4001_on_the_second(client):
+    make_partner("tok-1", ("DE", "ABC"))
+    headers = routing("DE", "ABC", "NL", "TNM")
+    before = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
+    LocalParty.objects.filter(party_id="TNM").update(is_active=False)
+
+    after = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
+
+    assert before.json()["data"] == {"sender": "DE*ABC EMSP", "receiver": "TNM"}
+    assert after.json()["status_code"] == 4001
+
+
+def test_a_token_refused_right_after_the_partner_is_unregistered(client):
+    partner = make_partner("tok-1", ("DE", "ABC"))
+    before = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"))
+    PartnerPlatform.objects.filter(pk=partner.pk).update(status=PartnerStatus.UNREGISTERED)
+
+    after = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"))
+
+    assert (before.status_code, after.status_code) == (200, 401)

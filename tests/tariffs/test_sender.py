@@ -167,9 +167,9 @@ def test_a_page_costs_a_fixed_number_of_queries(
 
     get(api_client)  # the first call also records the partner's last contact
 
-    # token, caller's roles, our parties (routing), our parties (owners), count, page,
-    # elements, components
-    with django_assert_num_queries(8):
+    # caller by its token with its roles, our parties (routing), our parties (owners),
+    # count, page, elements, components
+    with django_assert_num_queries(7):
         get(api_client)
 
 

@@ -265,14 +265,14 @@ def test_a_uid_longer_than_36_matches_no_url(client_a: APIClient) -> None:
     assert status(response) == (404, 2000)
 
 
-def test_get_costs_five_queries(
+def test_get_costs_four_queries(
     client_a: APIClient, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     cache_token()
 
-    # The caller by its token; its roles and our parties (routing without headers); its
+    # The caller by its token with its roles; our parties (routing without headers); its
     # roles for the URL's party; the token.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = client_a.get(TOKEN_URL)
 
     assert status(response) == (200, 1000)
