@@ -222,8 +222,10 @@ class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
         "reserved_until",
     ]
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Who may stop or invalidate sessions: whoever holds the model's change permission
+        (the screens themselves never edit a session, so has_change_permission is False)."""
+        return request.user.has_perm("charging_sessions.change_session")
 
     @admin.display(description="location / EVSE / connector", ordering="location__ocpi_id")
     def where(self, session: Session) -> str:
@@ -311,7 +313,10 @@ class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
 
-    @admin.action(description="Stop the selected sessions now (the eMSP gets the final PATCH)")
+    @admin.action(
+        description="Stop the selected sessions now (the eMSP gets the final PATCH)",
+        permissions=["operate"],
+    )
     def stop_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         moment = now()
         self._apply(
@@ -321,7 +326,9 @@ class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
             lambda session: services.session_stop(session=session, at=moment),
         )
 
-    @admin.action(description="Mark the selected sessions invalid (never billed)")
+    @admin.action(
+        description="Mark the selected sessions invalid (never billed)", permissions=["operate"]
+    )
     def invalidate_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         self._apply(
             request,

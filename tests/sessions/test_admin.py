@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 
@@ -146,3 +147,25 @@ def test_an_action_that_a_session_refuses_says_why(operator: Client) -> None:
     assert messages_of(response) == ["Session S-DONE is COMPLETED and cannot become INVALID"]
     session.refresh_from_db()
     assert session.status == "COMPLETED"
+
+
+def test_a_viewer_sees_sessions_but_cannot_stop_them(
+    client: Client, django_user_model: Any
+) -> None:
+    viewer = django_user_model.objects.create_user("viewer", password="v-pass-123", is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_session", content_type__app_label="charging_sessions")
+    )
+    client.force_login(viewer)
+    session = start(session_id="S-VIEWED")
+
+    listing = client.get(SESSIONS)
+    refused = client.post(
+        SESSIONS, {"action": "stop_sessions", "_selected_action": [session.pk]}, follow=True
+    )
+
+    assert listed(listing) == ["S-VIEWED"]
+    assert "stop_sessions" not in listing.content.decode()
+    assert refused.status_code == 200
+    session.refresh_from_db()
+    assert session.status == "ACTIVE"
