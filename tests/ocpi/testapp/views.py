@@ -1,5 +1,6 @@
 """Views a module app would write, built only from the core's parts."""
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,3 +94,12 @@ class RaiseApi(APIView):
     def get(self, request: Request, name: str) -> Response:
         data = {"hint": "debug"} if request.query_params.get("data") else None
         raise OCPI_ERRORS[name](data=data)
+
+
+class ThreadApi(APIView):
+    """Which thread ran the view (tests/ocpi/test_asgi.py)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return ocpi_response({"thread": threading.get_ident()})
