@@ -21,8 +21,9 @@ from django.db.models import Model
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from credentials.authentication import OcpiPrincipal
+from credentials.models import PartnerRole
 from credentials.routing import FunctionalModuleApi
-from credentials.selectors import local_parties
 from ocpi.exceptions import InvalidParameters, NotFound, OcpiError
 from ocpi.openapi import ocpi_schema
 from ocpi.pagination import paginated_response
@@ -52,13 +53,18 @@ def render_sessions(sessions: Sequence[Model]) -> list[Any]:
 
 class SessionsSenderApi(FunctionalModuleApi):
     def owners(self) -> list[PartyRef]:
-        receiver = self.route.receiver
-        parties = [receiver] if receiver is not None else local_parties()
-        return [PartyRef.of(party.country_code, party.party_id) for party in parties]
+        """Our party addressed, or all of ours (as read for routing: no further query)."""
+        return [PartyRef.of(p.country_code, p.party_id) for p in self.route.receivers()]
 
     def token_parties(self) -> list[PartyRef]:
+        """The calling party, or every party of the calling platform."""
         sender = self.route.sender
-        roles = [sender] if sender is not None else list(self.route.partner.roles.all())
+        if sender is not None:
+            roles: Sequence[PartnerRole] = [sender]
+        else:
+            principal = self.request.user
+            assert isinstance(principal, OcpiPrincipal)  # FunctionalModuleApi.initial
+            roles = principal.roles
         return [PartyRef.of(role.country_code, role.party_id) for role in roles]
 
 
