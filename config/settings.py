@@ -51,6 +51,11 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
+# Threads of a web process that run requests (ocpi.asgi): more requests wait in line. Each
+# holds a database connection while it runs, so more than DATABASE_POOL_MAX_SIZE would
+# only wait for one.
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "10"))
+
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "8000"))
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -262,6 +267,9 @@ OCPI_ALLOW_PRIVATE_URLS = env_bool("OCPI_ALLOW_PRIVATE_URLS", False)
 # SECRET_KEY: set it separately so rotating SECRET_KEY keeps stored tokens readable.
 OCPI_TOKEN_KEY = os.environ.get("OCPI_TOKEN_KEY", "") or SECRET_KEY
 OCPI_PAGE_LIMIT = int(os.environ.get("OCPI_PAGE_LIMIT", "100"))
+# Rendered objects' JSON kept in each web process's memory, in front of the shared cache
+# (ocpi.jsoncache), counted in characters (bytes, for ASCII).
+OCPI_JSON_LOCAL_BYTES = int(os.environ.get("OCPI_JSON_LOCAL_BYTES", str(16 * 2**20)))
 OCPI_HTTP_CONNECT_TIMEOUT = float(os.environ.get("OCPI_HTTP_CONNECT_TIMEOUT", "5"))
 OCPI_HTTP_READ_TIMEOUT = float(os.environ.get("OCPI_HTTP_READ_TIMEOUT", "30"))
 

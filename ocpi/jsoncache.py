@@ -10,15 +10,25 @@ so a deployment that renders differently never serves what the previous one cach
 
 A miss loads the objects afresh and caches each under the version it was loaded at, never
 under the version the caller's (possibly older) row showed.
+
+Two levels: the shared store (Redis when REDIS_URL is set, read with one MGET; else Django's
+default cache), which every process fills and reads, and in front of it a small cache in
+the process's memory (OCPI_JSON_LOCAL_BYTES) for the objects asked for most, such as a
+location many partners GET. A key never changes meaning, so neither level is ever stale;
+the local one only forgets the least recently used when full.
 """
 
 import hashlib
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache as once
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
+import redis
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from simplejson import RawJSON
 
@@ -27,14 +37,86 @@ from ocpi.json import dumps
 CACHE_SECONDS = 7 * 24 * 3600
 
 
-@once
-def shared_cache() -> BaseCache:
-    """The default cache, one instance per process.
+class Store(Protocol):
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]: ...
 
-    `django.core.cache.cache` is one instance per request context under ASGI, and with it a
-    new connection to Redis on every request; the backends are safe to share across threads.
-    """
-    return caches.create_connection(DEFAULT_CACHE_ALIAS)
+    def set_many(self, texts: Mapping[str, str], timeout: int) -> None: ...
+
+
+class RedisStore:
+    """JSON texts as UTF-8 strings in Redis: one MGET for a page, no pickling, no per-key
+    checks (Django's cache validates and unpickles key by key: 2.5 times the MGET)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url, decode_responses=True)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        values: list[str | None] = self.client.mget(keys)  # type: ignore[assignment]
+        return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+
+    def set_many(self, texts: Mapping[str, str], timeout: int) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for key, text in texts.items():
+                pipe.set(key, text, ex=timeout)
+            pipe.execute()
+
+
+class DjangoCacheStore:
+    """The default cache (the file-based one on a single machine without Redis)."""
+
+    def __init__(self, backend: BaseCache) -> None:
+        self.backend = backend
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        return self.backend.get_many(keys)
+
+    def set_many(self, texts: Mapping[str, str], timeout: int) -> None:
+        self.backend.set_many(dict(texts), timeout)
+
+
+@once
+def shared_store() -> Store:
+    """One per process: the clients are safe to share across threads (`django.core.cache.
+    cache` is one instance per request context under ASGI, a new connection each time)."""
+    if settings.REDIS_URL:
+        return RedisStore(settings.REDIS_URL)
+    return DjangoCacheStore(caches.create_connection(DEFAULT_CACHE_ALIAS))
+
+
+class LocalCache:
+    """The most recently used texts, up to `capacity` characters in all."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self.texts: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        found = {}
+        with self.lock:
+            for key in keys:
+                text = self.texts.get(key)
+                if text is not None:
+                    self.texts.move_to_end(key)
+                    found[key] = text
+        return found
+
+    def set_many(self, texts: Mapping[str, str]) -> None:
+        with self.lock:
+            for key, text in texts.items():
+                if len(text) > self.capacity or key in self.texts:
+                    continue
+                self.texts[key] = text
+                self.size += len(text)
+            while self.size > self.capacity:
+                _, dropped = self.texts.popitem(last=False)
+                self.size -= len(dropped)
+
+
+@once
+def local_cache() -> LocalCache:
+    return LocalCache(settings.OCPI_JSON_LOCAL_BYTES)
 
 
 def code_version(*modules: ModuleType) -> str:
@@ -47,6 +129,17 @@ def code_version(*modules: ModuleType) -> str:
 
 def _key(namespace: str, pk: Any, version: str) -> str:
     return f"ocpi:json:{namespace}:{pk}:{version}"
+
+
+def _cached(keys: Sequence[str]) -> dict[str, str]:
+    """The texts of `keys` found locally, else in the shared store (then kept locally)."""
+    local = local_cache()
+    found = local.get_many(keys)
+    if len(found) < len(keys):
+        shared = shared_store().get_many([key for key in keys if key not in found])
+        local.set_many(shared)
+        found.update(shared)
+    return found
 
 
 def cached_json(
@@ -63,15 +156,16 @@ def cached_json(
     gone since is left out) and rendered with `render(objects)`, one call for the page.
     """
     keys = [_key(namespace, row.pk, version(row)) for row in rows]
-    cache = shared_cache()
-    found: dict[str, str] = cache.get_many(keys)
+    found = _cached(keys)
     missing = [row.pk for row, key in zip(rows, keys, strict=True) if key not in found]
     if not missing:
         return [RawJSON(found[key]) for key in keys]
     fresh = list(load(missing))
     texts = [dumps(data) for data in render(fresh)]
     pairs = list(zip(fresh, texts, strict=True))
-    cache.set_many({_key(namespace, o.pk, version(o)): text for o, text in pairs}, CACHE_SECONDS)
+    rendered = {_key(namespace, o.pk, version(o)): text for o, text in pairs}
+    shared_store().set_many(rendered, CACHE_SECONDS)
+    local_cache().set_many(rendered)
     by_pk = {obj.pk: text for obj, text in pairs}
     result = []
     for row, key in zip(rows, keys, strict=True):

@@ -38,25 +38,36 @@ def column(model: type[Model], field: str, alias: str, using: str = DEFAULT_DB_A
     return f"{alias}.{quote(concrete.column, using)}"
 
 
-def columns(model: type[Model], alias: str, using: str = DEFAULT_DB_ALIAS) -> str:
-    """Every concrete column of `model`, in `_meta.concrete_fields` order (what instance()
-    reads), qualified by the table alias."""
-    return ", ".join(
-        column(model, field.name, alias, using) for field in model._meta.concrete_fields
-    )
+@cache
+def _fields(model: type[Model], only: tuple[str, ...] | None) -> tuple[Field, ...]:  # type: ignore[type-arg]
+    """The concrete fields named in `only` (all when None), in `_meta.concrete_fields` order:
+    the order Model.from_db() takes values in, whatever order `only` names them in."""
+    chosen = {model._meta.get_field(name) for name in only} if only is not None else None
+    return tuple(f for f in model._meta.concrete_fields if chosen is None or f in chosen)
 
 
-def width(model: type[Model]) -> int:
+def columns(
+    model: type[Model],
+    alias: str,
+    using: str = DEFAULT_DB_ALIAS,
+    only: tuple[str, ...] | None = None,
+) -> str:
+    """The columns of `model` (every concrete one, in `_meta.concrete_fields` order, or the
+    fields named in `only`), qualified by the table alias: what instance() reads."""
+    return ", ".join(column(model, field.name, alias, using) for field in _fields(model, only))
+
+
+def width(model: type[Model], only: tuple[str, ...] | None = None) -> int:
     """How many values columns() selects."""
-    return len(model._meta.concrete_fields)
+    return len(_fields(model, only))
 
 
 @cache
-def _converters(model: type[Model], using: str) -> Conversions:
+def _converters(model: type[Model], only: tuple[str, ...] | None, using: str) -> Conversions:
     """The ORM's conversions of each column's database value (SQLCompiler.get_converters)."""
     connection = connections[using]
     found = []
-    for position, field in enumerate(model._meta.concrete_fields):
+    for position, field in enumerate(_fields(model, only)):
         expression = field.get_col(model._meta.db_table)
         converters = connection.ops.get_db_converters(expression) + field.get_db_converters(
             connection
@@ -67,19 +78,24 @@ def _converters(model: type[Model], using: str) -> Conversions:
 
 
 @cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+def _attnames(model: type[Model], only: tuple[str, ...] | None) -> list[str]:
+    return [field.attname for field in _fields(model, only)]
 
 
 def instance(
-    model: type[M], row: Sequence[Any], start: int = 0, using: str = DEFAULT_DB_ALIAS
+    model: type[M],
+    row: Sequence[Any],
+    start: int = 0,
+    using: str = DEFAULT_DB_ALIAS,
+    only: tuple[str, ...] | None = None,
 ) -> M:
-    """The instance of `model` whose columns() are row[start:start + width(model)]."""
-    values = list(row[start : start + width(model)])
+    """The instance of `model` whose columns() are row[start:start + width()]; with `only`,
+    the other fields are deferred (read on first access, as after QuerySet.only())."""
+    values = list(row[start : start + width(model, only)])
     connection = connections[using]
-    for position, expression, converters in _converters(model, using):
+    for position, expression, converters in _converters(model, only, using):
         value = values[position]
         for converter in converters:
             value = converter(value, expression, connection)
         values[position] = value
-    return model.from_db(using, _attnames(model), values)
+    return model.from_db(using, _attnames(model, only), values)

@@ -1,4 +1,5 @@
-"""The web process's ASGI application (ocpi/asgi.py): Django's handler, one thread hop.
+"""The web process's ASGI application (ocpi/asgi.py): each request's synchronous work in one
+call to a pool of long-lived threads.
 
 Driven as uvicorn drives it (ASGI messages), on the test URLconf.
 """
@@ -6,14 +7,17 @@ Driven as uvicorn drives it (ASGI messages), on the test URLconf.
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import iscoroutinefunction
 from asgiref.testing import ApplicationCommunicator
+from django.core import signals
+from django.db import connection
 
 from credentials.models import PartnerPlatform
-from ocpi.asgi import SyncChainASGIHandler
+from ocpi.asgi import PooledThreadASGIHandler
 from tests.conftest import authorization
 from tests.ocpi.conftest import REGISTERED_TOKEN
 
@@ -24,7 +28,7 @@ pytestmark = [pytest.mark.urls("tests.ocpi.testapp.urls"), pytest.mark.django_db
 Reply = tuple[int, dict[str, str], Any]
 
 
-async def _call(app: SyncChainASGIHandler, path: str, headers: dict[str, str]) -> Reply:
+async def call(app: PooledThreadASGIHandler, path: str, **headers: str) -> Reply:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -55,11 +59,26 @@ async def _call(app: SyncChainASGIHandler, path: str, headers: dict[str, str]) -
 
 
 def get(path: str, **headers: str) -> Reply:
-    return asyncio.run(_call(SyncChainASGIHandler(), path, headers))
+    return asyncio.run(call(PooledThreadASGIHandler(), path, **headers))
+
+
+@pytest.fixture
+def finished() -> Iterator[list[int]]:
+    """The thread of each request_finished sent."""
+    threads: list[int] = []
+
+    def receiver(**kwargs: Any) -> None:
+        threads.append(threading.get_ident())
+
+    signals.request_finished.connect(receiver)
+    yield threads
+    signals.request_finished.disconnect(receiver)
 
 
 def test_the_middleware_chain_is_loaded_synchronous() -> None:
-    assert not iscoroutinefunction(SyncChainASGIHandler()._middleware_chain)  # type: ignore[attr-defined]
+    chain = PooledThreadASGIHandler()._middleware_chain  # type: ignore[attr-defined]
+
+    assert not iscoroutinefunction(chain)
 
 
 def test_a_request_is_answered_through_middleware_and_view(
@@ -77,11 +96,45 @@ def test_a_request_is_answered_through_middleware_and_view(
     assert headers["content-type"] == "application/json"
 
 
-def test_the_view_runs_in_a_worker_thread_not_the_event_loop() -> None:
-    status, _, body = get("/ocpi/test/thread")
+def test_requests_run_in_a_pooled_thread_that_the_next_request_reuses(
+    finished: list[int],
+) -> None:
+    app = PooledThreadASGIHandler()
 
-    assert status == 200
-    assert body["data"]["thread"] != threading.get_ident()
+    async def twice() -> list[Reply]:
+        return [await call(app, "/ocpi/test/thread"), await call(app, "/ocpi/test/thread")]
+
+    first, second = asyncio.run(twice())
+
+    assert first[2]["data"]["thread"] == second[2]["data"]["thread"] != threading.get_ident()
+    assert finished == [first[2]["data"]["thread"], second[2]["data"]["thread"]]
+
+
+def test_the_database_connection_is_given_back_when_the_request_ends(
+    registered_partner: PartnerPlatform,
+) -> None:
+    app = PooledThreadASGIHandler()
+
+    async def request_then_look() -> Any:
+        await call(app, "/ocpi/versions", Authorization=authorization(REGISTERED_TOKEN))
+        # The one idle thread of the pool: the one that ran the request.
+        return await asyncio.get_running_loop().run_in_executor(
+            app.executor, lambda: (threading.get_ident(), connection.connection)
+        )
+
+    _, left_open = asyncio.run(request_then_look())
+
+    assert left_open is None
+
+
+# Django's own handler warns the same: a file's iterator is synchronous.
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
+def test_a_streaming_response_is_sent_whole_then_closed(finished: list[int]) -> None:
+    status, headers, body = get("/ocpi/test/stream")
+
+    assert (status, body) == (200, {"streamed": True})
+    assert headers["content-type"] == "application/json"
+    assert len(finished) == 1
 
 
 def test_an_unknown_token_is_refused() -> None:
@@ -90,8 +143,9 @@ def test_an_unknown_token_is_refused() -> None:
     assert (status, body["status_code"]) == (401, 2000)
 
 
-def test_a_crash_answers_the_envelope_with_http_500() -> None:
+def test_a_crash_answers_the_envelope_with_http_500(finished: list[int]) -> None:
     status, headers, body = get("/ocpi/test/crash")
 
     assert (status, body["status_code"]) == (500, 3000)
     assert "x-request-id" in headers
+    assert len(finished) == 1

@@ -100,7 +100,7 @@ def test_json_is_cached_under_the_version_loaded_not_the_version_the_row_showed(
         load=store.load,
         render=store.render,
     )
-    stored = jsoncache.shared_cache().get_many(
+    stored = jsoncache.shared_store().get_many(
         [f"ocpi:json:{namespace}:1:a", f"ocpi:json:{namespace}:1:b"]
     )
 
@@ -128,3 +128,46 @@ def test_the_code_that_renders_is_part_of_the_namespace() -> None:
     assert code_version(json) == code_version(json)
     assert code_version(json) != code_version(jsoncache)
     assert len(code_version(json, jsoncache)) == 12
+
+
+def test_a_text_read_once_is_then_served_from_the_process_memory(namespace: str) -> None:
+    store = Store(p1="a")
+    first = served(store, namespace, 1)
+    key = f"ocpi:json:{namespace}:1:a"
+    forget_shared(key)
+
+    again = served(store, namespace, 1)
+
+    assert again == first
+    assert store.loads == [[1]]
+    assert jsoncache.shared_store().get_many([key]) == {}
+
+
+def test_a_text_found_in_the_shared_store_is_kept_in_the_process_memory(namespace: str) -> None:
+    key = f"ocpi:json:{namespace}:7:a"
+    jsoncache.shared_store().set_many({key: '{"id":7}'}, 60)
+
+    page = served(Store(p7="a"), namespace, 7)
+
+    assert page == [{"id": 7}]
+    assert jsoncache.local_cache().get_many([key]) == {key: '{"id":7}'}
+
+
+def test_the_process_memory_forgets_the_least_recently_used_beyond_its_capacity() -> None:
+    local = jsoncache.LocalCache(capacity=10)
+    local.set_many({"a": "1234", "b": "1234"})
+    local.get_many(["a"])  # now "b" is the least recently used
+
+    local.set_many({"c": "1234", "huge": "x" * 11})
+
+    assert local.get_many(["a", "b", "c", "huge"]) == {"a": "1234", "c": "1234"}
+    assert local.size == 8
+
+
+def forget_shared(key: str) -> None:
+    store = jsoncache.shared_store()
+    if isinstance(store, jsoncache.RedisStore):
+        store.client.delete(key)
+    else:
+        assert isinstance(store, jsoncache.DjangoCacheStore)
+        store.backend.delete(key)

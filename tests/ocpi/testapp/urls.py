@@ -9,6 +9,7 @@ urlpatterns = [
     ocpi_path(r"ocpi/cpo/2\.2\.1/testecho", views.EchoApi.as_view(), name="test-echo"),
     ocpi_path(r"ocpi/test/crash", views.CrashApi.as_view(), name="test-crash"),
     ocpi_path(r"ocpi/test/thread", views.ThreadApi.as_view(), name="test-thread"),
+    ocpi_path(r"ocpi/test/stream", views.streamed_file, name="test-stream"),
     ocpi_path(r"ocpi/test/raise/(?P<name>\w+)", views.RaiseApi.as_view(), name="test-raise"),
     *project_urlpatterns,
 ]

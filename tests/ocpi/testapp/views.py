@@ -1,9 +1,11 @@
 """Views a module app would write, built only from the core's parts."""
 
+import io
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+from django.http import FileResponse, HttpRequest
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -103,3 +105,8 @@ class ThreadApi(APIView):
 
     def get(self, request: Request) -> Response:
         return ocpi_response({"thread": threading.get_ident()})
+
+
+def streamed_file(request: HttpRequest) -> FileResponse:
+    """A streaming response, as whitenoise answers for a static file."""
+    return FileResponse(io.BytesIO(b'{"streamed": true}'), content_type="application/json")
