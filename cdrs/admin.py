@@ -10,7 +10,6 @@ eMSP answered. The only change an operator can make is the one the spec allows: 
 from decimal import Decimal
 from typing import Any
 
-import simplejson
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -23,21 +22,13 @@ from django.utils.safestring import SafeString
 
 from cdrs import services
 from cdrs.models import Cdr
+from ocpi.admin import ReadOnlyAdminMixin, pretty_json
 from push.models import Delivery
+from sessions.admin import DIMENSION_UNITS
 from sessions.serializers import plain
 
 # The unit a cost line's quantity is counted in (tariffs.engine.CostLine).
 _UNITS = {"ENERGY": "kWh", "TIME": "h", "PARKING_TIME": "h", "FLAT": "×"}
-_UNITS_OF_DIMENSIONS = {
-    "ENERGY": "kWh",
-    "TIME": "h",
-    "PARKING_TIME": "h",
-    "RESERVATION_TIME": "h",
-    "MAX_CURRENT": "A",
-    "MIN_CURRENT": "A",
-    "MAX_POWER": "kW",
-    "MIN_POWER": "kW",
-}
 _MONEY = Decimal("0.0001")
 
 
@@ -53,17 +44,22 @@ def _price(excl: Decimal | None, incl: Decimal | None, currency: str) -> str:
     return f"{_number(excl)} / {_number(incl)} {currency}"
 
 
-def _pretty(value: Any) -> SafeString:
-    """JSON as sealed (exact decimals), indented for reading."""
-    return format_html(
-        "<pre>{}</pre>", simplejson.dumps(value, use_decimal=True, indent=2, ensure_ascii=False)
-    )
-
-
 def _deliveries(cdr: Cdr) -> list[Delivery]:
     if cdr.push_change is None:
         return []
     return list(cdr.push_change.deliveries.all())
+
+
+def _cost_display(name: str) -> Any:
+    """The admin column of the Price `name` (its `<name>_excl_vat`/`_incl_vat` pair)."""
+
+    @admin.display(description=name)
+    def show(model_admin: Any, cdr: Cdr) -> str:
+        return _price(
+            getattr(cdr, f"{name}_excl_vat"), getattr(cdr, f"{name}_incl_vat"), cdr.currency
+        )
+
+    return show
 
 
 class CreditForm(forms.Form):
@@ -76,7 +72,9 @@ class CreditForm(forms.Form):
 
 
 @admin.register(Cdr)
-class CdrAdmin(admin.ModelAdmin[Cdr]):
+class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
+    """Read-only: a CDR is sealed, and a correction is a credit CDR (the action)."""
+
     list_display = [
         "ocpi_id",
         "charging_session",
@@ -178,15 +176,6 @@ class CdrAdmin(admin.ModelAdmin[Cdr]):
             )
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # Sealed: a correction is a credit CDR (the action).
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     # --- the list -------------------------------------------------------------------------
 
     @admin.display(description="eMSP", ordering="token_party_id")
@@ -227,30 +216,11 @@ class CdrAdmin(admin.ModelAdmin[Cdr]):
         url = reverse("admin:cdrs_cdr_change", args=[credit.pk])
         return format_html('<a href="{}">{}</a>', url, credit.ocpi_id)
 
-    def _total(self, cdr: Cdr, name: str) -> str:
-        return _price(
-            getattr(cdr, f"{name}_excl_vat"), getattr(cdr, f"{name}_incl_vat"), cdr.currency
-        )
-
-    @admin.display(description="total_fixed_cost")
-    def total_fixed_cost(self, cdr: Cdr) -> str:
-        return self._total(cdr, "total_fixed_cost")
-
-    @admin.display(description="total_energy_cost")
-    def total_energy_cost(self, cdr: Cdr) -> str:
-        return self._total(cdr, "total_energy_cost")
-
-    @admin.display(description="total_time_cost")
-    def total_time_cost(self, cdr: Cdr) -> str:
-        return self._total(cdr, "total_time_cost")
-
-    @admin.display(description="total_parking_cost")
-    def total_parking_cost(self, cdr: Cdr) -> str:
-        return self._total(cdr, "total_parking_cost")
-
-    @admin.display(description="total_reservation_cost")
-    def total_reservation_cost(self, cdr: Cdr) -> str:
-        return self._total(cdr, "total_reservation_cost")
+    total_fixed_cost = _cost_display("total_fixed_cost")
+    total_energy_cost = _cost_display("total_energy_cost")
+    total_time_cost = _cost_display("total_time_cost")
+    total_parking_cost = _cost_display("total_parking_cost")
+    total_reservation_cost = _cost_display("total_reservation_cost")
 
     @admin.display(description="cost per price component")
     def cost_breakdown(self, cdr: Cdr) -> SafeString:
@@ -295,7 +265,7 @@ class CdrAdmin(admin.ModelAdmin[Cdr]):
                 (
                     period["start_date_time"],
                     ", ".join(
-                        f"{d['type']} {_number(d['volume'])} {_UNITS_OF_DIMENSIONS[d['type']]}"
+                        f"{d['type']} {_number(d['volume'])} {DIMENSION_UNITS[d['type']]}"
                         for d in period["dimensions"]
                     ),
                     period.get("tariff_id", "–"),
@@ -311,13 +281,13 @@ class CdrAdmin(admin.ModelAdmin[Cdr]):
 
     @admin.display(description="cdr_location")
     def location_as_sealed(self, cdr: Cdr) -> SafeString:
-        return _pretty(cdr.cdr_location)
+        return pretty_json(cdr.cdr_location)
 
     @admin.display(description="tariffs")
     def tariff(self, cdr: Cdr) -> SafeString:
         if not cdr.tariffs:
             return format_html("<p>{}</p>", "None: no tariff applied to the session.")
-        return _pretty(cdr.tariffs)
+        return pretty_json(cdr.tariffs)
 
     @admin.display(description="deliveries")
     def deliveries(self, cdr: Cdr) -> SafeString:

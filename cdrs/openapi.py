@@ -2,28 +2,11 @@
 
 from typing import Any
 
+from cdrs.serializers import CDR_DIMENSIONS
+from ocpi.openapi import DATETIME, PRICE, string_schema
+from sessions.models import AuthMethod
+from sessions.openapi import CDR_TOKEN, charging_period
 
-def _string(max_length: int, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "maxLength": max_length, **extra}
-
-
-_DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
-_PRICE: dict[str, Any] = {
-    "type": "object",
-    "required": ["excl_vat"],
-    "properties": {"excl_vat": {"type": "number"}, "incl_vat": {"type": "number"}},
-}
-_CDR_TOKEN: dict[str, Any] = {
-    "type": "object",
-    "required": ["country_code", "party_id", "uid", "type", "contract_id"],
-    "properties": {
-        "country_code": _string(2),
-        "party_id": _string(3),
-        "uid": _string(36),
-        "type": {"type": "string", "enum": ["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]},
-        "contract_id": _string(36),
-    },
-}
 _CDR_LOCATION: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -40,40 +23,23 @@ _CDR_LOCATION: dict[str, Any] = {
         "connector_power_type",
     ],
     "properties": {
-        "id": _string(36),
-        "name": _string(255),
-        "address": _string(45),
-        "city": _string(45),
-        "postal_code": _string(10),
-        "state": _string(20),
-        "country": _string(3),
+        "id": string_schema(36),
+        "name": string_schema(255),
+        "address": string_schema(45),
+        "city": string_schema(45),
+        "postal_code": string_schema(10),
+        "state": string_schema(20),
+        "country": string_schema(3),
         "coordinates": {
             "type": "object",
-            "properties": {"latitude": _string(10), "longitude": _string(11)},
+            "properties": {"latitude": string_schema(10), "longitude": string_schema(11)},
         },
-        "evse_uid": _string(36),
-        "evse_id": _string(48),
-        "connector_id": _string(36),
+        "evse_uid": string_schema(36),
+        "evse_id": string_schema(48),
+        "connector_id": string_schema(36),
         "connector_standard": {"type": "string"},
         "connector_format": {"type": "string", "enum": ["SOCKET", "CABLE"]},
         "connector_power_type": {"type": "string"},
-    },
-}
-_CHARGING_PERIOD: dict[str, Any] = {
-    "type": "object",
-    "required": ["start_date_time", "dimensions"],
-    "properties": {
-        "start_date_time": _DATETIME,
-        "dimensions": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["type", "volume"],
-                "properties": {"type": {"type": "string"}, "volume": {"type": "number"}},
-            },
-        },
-        "tariff_id": _string(36),
     },
 }
 CDR: dict[str, Any] = {
@@ -96,35 +62,39 @@ CDR: dict[str, Any] = {
         "last_updated",
     ],
     "properties": {
-        "country_code": _string(2),
-        "party_id": _string(3),
-        "id": _string(39),
-        "start_date_time": _DATETIME,
-        "end_date_time": _DATETIME,
-        "session_id": _string(36),
-        "cdr_token": _CDR_TOKEN,
-        "auth_method": {"type": "string", "enum": ["AUTH_REQUEST", "COMMAND", "WHITELIST"]},
-        "authorization_reference": _string(36),
+        "country_code": string_schema(2),
+        "party_id": string_schema(3),
+        "id": string_schema(39),
+        "start_date_time": DATETIME,
+        "end_date_time": DATETIME,
+        "session_id": string_schema(36),
+        "cdr_token": CDR_TOKEN,
+        "auth_method": {"type": "string", "enum": AuthMethod.values},
+        "authorization_reference": string_schema(36),
         "cdr_location": _CDR_LOCATION,
-        "meter_id": _string(255),
-        "currency": _string(3),
+        "meter_id": string_schema(255),
+        "currency": string_schema(3),
         "tariffs": {"type": "array", "items": {"type": "object"}},
-        "charging_periods": {"type": "array", "minItems": 1, "items": _CHARGING_PERIOD},
+        "charging_periods": {
+            "type": "array",
+            "minItems": 1,
+            "items": charging_period(CDR_DIMENSIONS),
+        },
         "signed_data": {"type": "object"},
-        "total_cost": _PRICE,
-        "total_fixed_cost": _PRICE,
+        "total_cost": PRICE,
+        "total_fixed_cost": PRICE,
         "total_energy": {"type": "number"},
-        "total_energy_cost": _PRICE,
+        "total_energy_cost": PRICE,
         "total_time": {"type": "number"},
-        "total_time_cost": _PRICE,
+        "total_time_cost": PRICE,
         "total_parking_time": {"type": "number"},
-        "total_parking_cost": _PRICE,
-        "total_reservation_cost": _PRICE,
-        "remark": _string(255),
-        "invoice_reference_id": _string(39),
+        "total_parking_cost": PRICE,
+        "total_reservation_cost": PRICE,
+        "remark": string_schema(255),
+        "invoice_reference_id": string_schema(39),
         "credit": {"type": "boolean"},
-        "credit_reference_id": _string(39),
+        "credit_reference_id": string_schema(39),
         "home_charging_compensation": {"type": "boolean"},
-        "last_updated": _DATETIME,
+        "last_updated": DATETIME,
     },
 }

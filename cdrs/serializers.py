@@ -6,7 +6,6 @@ CdrLocation, the Tariffs, the charging periods, SignedData) is checked on the wa
 written back as stored, so a CDR is sent exactly as it was sealed.
 """
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +14,18 @@ from rest_framework.fields import empty
 
 from cdrs.models import CREDIT_ID_LENGTH, ID_LENGTH
 from locations.serializers import GeoLocationSerializer
-from ocpi.fields import CiStringField, DateTimeField, NumberField, StringField
-from ocpi.serializers import OcpiSerializer
+from ocpi.fields import (
+    CiStringField,
+    CurrencyField,
+    DateTimeField,
+    NumberField,
+    StoredJsonField,
+    StrictBooleanField,
+    StringField,
+    optional,
+    optional_text,
+)
+from ocpi.serializers import BlankOmittingSerializer, OcpiSerializer
 from sessions import serializers as sessions_serializers
 from sessions.models import MONEY_DIGITS, MONEY_PLACES, AuthMethod
 from sessions.serializers import plain
@@ -24,7 +33,6 @@ from tariffs.engine import SESSION_ONLY_DIMENSIONS, CdrDimension
 from tariffs.serializers import TariffSerializer
 from tokens.models import TokenType
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 # "SHALL only be used in Sessions" (CdrDimensionType): never in a CDR's charging periods.
 CDR_DIMENSIONS = [kind.value for kind in CdrDimension if kind not in SESSION_ONLY_DIMENSIONS]
 
@@ -42,69 +50,6 @@ class AmountField(NumberField):
 
 def _amount(**kwargs: Any) -> AmountField:
     return AmountField(**kwargs)
-
-
-def _optional(field: type[serializers.Field[Any, Any, Any, Any]], **kwargs: Any) -> Any:
-    return field(required=False, allow_null=True, **kwargs)
-
-
-def _optional_text(field: type[serializers.CharField], **kwargs: Any) -> Any:
-    """An optional string: absent, null or "" all mean "not set" (stored as "")."""
-    return field(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean, never a string that looks like one."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-class CdrOcpiSerializer(OcpiSerializer):
-    """Also leaves out optional strings stored empty (the model keeps "" for absent text)."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        return {
-            key: value
-            for key, value in data.items()
-            if not (value == "" and not self.fields[key].required)
-        }
-
-
-class StoredJsonField(serializers.Field[Any, Any, Any, Any]):
-    """An OCPI object (or list of them) the model keeps as JSON in its OCPI form.
-
-    Input is checked by `serializer` and kept as that serializer renders it (unknown fields
-    dropped, numbers as exact Decimals, DateTimes in OCPI form); output is the stored JSON.
-    """
-
-    def __init__(
-        self,
-        serializer: type[serializers.Serializer[Any]],
-        *,
-        many: bool = False,
-        allow_empty: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        self.serializer_class = serializer
-        self.many = many
-        self.allow_empty = allow_empty
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> Any:
-        if self.many:
-            checked = self.serializer_class(data=data, many=True, allow_empty=self.allow_empty)
-        else:
-            checked = self.serializer_class(data=data)
-        if not checked.is_valid():
-            raise serializers.ValidationError(checked.errors)
-        return checked.data
-
-    def to_representation(self, value: Any) -> Any:
-        return value
 
 
 class PriceField(serializers.Field[Any, Any, Any, Any]):
@@ -141,7 +86,7 @@ class PriceField(serializers.Field[Any, Any, Any, Any]):
 
 class CdrPriceSerializer(OcpiSerializer):
     excl_vat = _amount()
-    incl_vat = _optional(AmountField)
+    incl_vat = optional(AmountField)
 
 
 class CdrDimensionSerializer(sessions_serializers.CdrDimensionSerializer):
@@ -184,15 +129,15 @@ class SignedValueSerializer(OcpiSerializer):
     signed_data = StringField(max_length=5000)
 
 
-class SignedDataSerializer(CdrOcpiSerializer):
+class SignedDataSerializer(BlankOmittingSerializer):
     encoding_method = CiStringField(max_length=36, min_length=1)
-    encoding_method_version = _optional(serializers.IntegerField)
-    public_key = _optional_text(StringField, max_length=512)
+    encoding_method_version = optional(serializers.IntegerField)
+    public_key = optional_text(StringField, max_length=512)
     signed_values = SignedValueSerializer(many=True, allow_empty=False)
-    url = _optional_text(StringField, max_length=512)
+    url = optional_text(StringField, max_length=512)
 
 
-class CdrSerializer(CdrOcpiSerializer):
+class CdrSerializer(BlankOmittingSerializer):
     """The CDR object (mod_cdrs, CDR Object)."""
 
     country_code = CiStringField(max_length=2, min_length=2)
@@ -200,13 +145,13 @@ class CdrSerializer(CdrOcpiSerializer):
     id = CiStringField(max_length=CREDIT_ID_LENGTH, min_length=1, source="ocpi_id")
     start_date_time = DateTimeField()
     end_date_time = DateTimeField()
-    session_id = _optional_text(CiStringField, max_length=36)
+    session_id = optional_text(CiStringField, max_length=36)
     cdr_token = CdrTokenSerializer(source="*")
     auth_method = serializers.ChoiceField(choices=AuthMethod.choices)
-    authorization_reference = _optional_text(CiStringField, max_length=36)
+    authorization_reference = optional_text(CiStringField, max_length=36)
     cdr_location = StoredJsonField(CdrLocationSerializer)
-    meter_id = _optional_text(StringField, max_length=255)
-    currency = StringField(max_length=3)
+    meter_id = optional_text(StringField, max_length=255)
+    currency = CurrencyField()
     tariffs = StoredJsonField(TariffSerializer, many=True, required=False, allow_null=True)
     charging_periods = StoredJsonField(ChargingPeriodSerializer, many=True, allow_empty=False)
     signed_data = StoredJsonField(SignedDataSerializer, required=False, allow_null=True)
@@ -216,20 +161,15 @@ class CdrSerializer(CdrOcpiSerializer):
     total_energy_cost = PriceField("total_energy_cost", required=False, allow_null=True)
     total_time = _amount(min_value=Decimal(0))
     total_time_cost = PriceField("total_time_cost", required=False, allow_null=True)
-    total_parking_time = _optional(AmountField, min_value=Decimal(0))
+    total_parking_time = optional(AmountField, min_value=Decimal(0))
     total_parking_cost = PriceField("total_parking_cost", required=False, allow_null=True)
     total_reservation_cost = PriceField("total_reservation_cost", required=False, allow_null=True)
-    remark = _optional_text(StringField, max_length=255)
-    invoice_reference_id = _optional_text(CiStringField, max_length=CREDIT_ID_LENGTH)
-    credit = _optional(StrictBooleanField)
-    credit_reference_id = _optional_text(CiStringField, max_length=CREDIT_ID_LENGTH)
-    home_charging_compensation = _optional(StrictBooleanField)
+    remark = optional_text(StringField, max_length=255)
+    invoice_reference_id = optional_text(CiStringField, max_length=CREDIT_ID_LENGTH)
+    credit = optional(StrictBooleanField)
+    credit_reference_id = optional_text(CiStringField, max_length=CREDIT_ID_LENGTH)
+    home_charging_compensation = optional(StrictBooleanField)
     last_updated = DateTimeField()
-
-    def validate_currency(self, value: str) -> str:
-        if not _CURRENCY.match(value):
-            raise serializers.ValidationError("Must be an ISO 4217 code: three capital letters.")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}

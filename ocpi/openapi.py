@@ -5,6 +5,20 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
+# Schemas of the OCPI types (types.asciidoc) that the module apps' object schemas are made of.
+DATETIME = {"type": "string", "format": "date-time", "example": "2026-01-01T12:00:00Z"}
+PRICE = {
+    "type": "object",
+    "properties": {"excl_vat": {"type": "number"}, "incl_vat": {"type": "number"}},
+    "required": ["excl_vat"],
+}
+
+
+def string_schema(max_length: int, **extra: Any) -> dict[str, Any]:
+    """string(n) or CiString(n)."""
+    return {"type": "string", "maxLength": max_length, **extra}
+
+
 ENVELOPE_DESCRIPTION = (
     "OCPI response envelope. status_code 1000 is success; 2xxx client errors (2001 invalid "
     "or missing parameters); 3xxx server errors (3001 client API unusable, 3002 unsupported "

@@ -20,6 +20,18 @@ class OcpiSerializer(serializers.Serializer[Any]):
         return {key: value for key, value in data.items() if value is not None and value != []}
 
 
+class BlankOmittingSerializer(OcpiSerializer):
+    """Also leaves out optional strings stored empty (the models keep "" for absent text)."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        return {
+            key: value
+            for key, value in data.items()
+            if not (value == "" and not self.fields[key].required)
+        }
+
+
 class DisplayTextSerializer(OcpiSerializer):
     language = StringField(max_length=2, min_length=2)
     text = StringField(max_length=512)

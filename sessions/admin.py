@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import simplejson
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
@@ -19,39 +18,37 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from ocpi.admin import ReadOnlyAdminMixin, pretty_json
 from ocpi.time import now
 from sessions import services
-from sessions.models import CdrDimensionType, Session, SessionChargingPeriod
+from sessions.errors import SessionError
+from sessions.models import Session, SessionChargingPeriod
 from sessions.serializers import plain
+from tariffs.engine import CdrDimension
 
 # Seconds between refreshes of a page that shows running sessions.
 REFRESH_SECONDS = 15
-_UNITS = {
-    CdrDimensionType.CURRENT: "A",
-    CdrDimensionType.ENERGY: "kWh",
-    CdrDimensionType.ENERGY_EXPORT: "kWh",
-    CdrDimensionType.ENERGY_IMPORT: "kWh",
-    CdrDimensionType.MAX_CURRENT: "A",
-    CdrDimensionType.MIN_CURRENT: "A",
-    CdrDimensionType.MAX_POWER: "kW",
-    CdrDimensionType.MIN_POWER: "kW",
-    CdrDimensionType.PARKING_TIME: "h",
-    CdrDimensionType.POWER: "kW",
-    CdrDimensionType.RESERVATION_TIME: "h",
-    CdrDimensionType.STATE_OF_CHARGE: "%",
-    CdrDimensionType.TIME: "h",
+# The unit of each CdrDimension's volume (mod_cdrs, CdrDimensionType).
+DIMENSION_UNITS = {
+    CdrDimension.CURRENT: "A",
+    CdrDimension.ENERGY: "kWh",
+    CdrDimension.ENERGY_EXPORT: "kWh",
+    CdrDimension.ENERGY_IMPORT: "kWh",
+    CdrDimension.MAX_CURRENT: "A",
+    CdrDimension.MIN_CURRENT: "A",
+    CdrDimension.MAX_POWER: "kW",
+    CdrDimension.MIN_POWER: "kW",
+    CdrDimension.PARKING_TIME: "h",
+    CdrDimension.POWER: "kW",
+    CdrDimension.RESERVATION_TIME: "h",
+    CdrDimension.STATE_OF_CHARGE: "%",
+    CdrDimension.TIME: "h",
 }
-
-
-def _pretty(value: Any) -> SafeString:
-    """JSON indented for reading, numbers with their exact digits (Decimal, as stored)."""
-    indented = simplejson.dumps(value, use_decimal=True, indent=2, ensure_ascii=False)
-    return format_html("<pre>{}</pre>", indented)
 
 
 def dimensions_text(dimensions: list[dict[str, Any]]) -> str:
     return ", ".join(
-        f"{d['type']} {plain(Decimal(d['volume']))} {_UNITS.get(d['type'], '')}".rstrip()
+        f"{d['type']} {plain(Decimal(d['volume']))} {DIMENSION_UNITS.get(d['type'], '')}".rstrip()
         for d in dimensions
     )
 
@@ -64,18 +61,7 @@ def duration_text(session: Session) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class PeriodInline(_ReadOnly, admin.TabularInline[SessionChargingPeriod, Session]):
+class PeriodInline(ReadOnlyAdminMixin, admin.TabularInline[SessionChargingPeriod, Session]):
     model = SessionChargingPeriod
     fields = readonly_fields = ("position", "start_date_time", "measured", "tariff_id")
     extra = 0
@@ -86,54 +72,49 @@ class PeriodInline(_ReadOnly, admin.TabularInline[SessionChargingPeriod, Session
         return dimensions_text(period.dimensions)
 
 
-class EmspFilter(admin.SimpleListFilter):
+class _PartyFilter(admin.SimpleListFilter):
+    """By a party (COUNTRY*PARTY) among the sessions' values of two fields."""
+
+    country_field: str
+    party_field: str
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        parties = (
+            Session.objects.annotate(c=Upper(self.country_field), p=Upper(self.party_field))
+            .values_list("c", "p")
+            .distinct()
+            .order_by("c", "p")
+        )
+        return [(f"{c}*{p}", f"{c}*{p}") for c, p in parties]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
+        value = self.value()
+        if not value or "*" not in value:
+            return queryset
+        country, party = value.split("*", 1)
+        return queryset.filter(
+            **{f"{self.country_field}__iexact": country, f"{self.party_field}__iexact": party}
+        )
+
+
+class EmspFilter(_PartyFilter):
     """By the token's owner: the eMSP party the session is reported to."""
 
     title = "eMSP (token owner)"
     parameter_name = "emsp"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        parties = (
-            Session.objects.annotate(c=Upper("token_country_code"), p=Upper("token_party_id"))
-            .values_list("c", "p")
-            .distinct()
-            .order_by("c", "p")
-        )
-        return [(f"{c}*{p}", f"{c}*{p}") for c, p in parties]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
-        value = self.value()
-        if not value or "*" not in value:
-            return queryset
-        country, party = value.split("*", 1)
-        return queryset.filter(token_country_code__iexact=country, token_party_id__iexact=party)
+    country_field, party_field = "token_country_code", "token_party_id"
 
 
-class CpoFilter(admin.SimpleListFilter):
+class CpoFilter(_PartyFilter):
     """By our CPO party that owns the session."""
 
     title = "CPO party"
     parameter_name = "cpo"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        parties = (
-            Session.objects.annotate(c=Upper("country_code"), p=Upper("party_id"))
-            .values_list("c", "p")
-            .distinct()
-            .order_by("c", "p")
-        )
-        return [(f"{c}*{p}", f"{c}*{p}") for c, p in parties]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
-        value = self.value()
-        if not value or "*" not in value:
-            return queryset
-        country, party = value.split("*", 1)
-        return queryset.filter(country_code__iexact=country, party_id__iexact=party)
+    country_field, party_field = "country_code", "party_id"
 
 
 @admin.register(Session)
-class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
+class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
     inlines = [PeriodInline]
     list_display = [
         "ocpi_id",
@@ -254,7 +235,7 @@ class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
 
     @admin.display(description="CdrLocation at the start")
     def frozen_location(self, session: Session) -> SafeString:
-        return _pretty(session.cdr_location)
+        return pretty_json(session.cdr_location)
 
     @admin.display(description="tariff that prices it")
     def pricing_tariff(self, session: Session) -> str:
@@ -272,7 +253,7 @@ class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
                     tariff["id"],
                     tariff.get("type", "(any session)"),
                     tariff["currency"],
-                    _pretty(tariff["elements"]),
+                    pretty_json(tariff["elements"]),
                 )
                 for tariff in session.tariffs
             ),
@@ -304,7 +285,7 @@ class SessionAdmin(_ReadOnly, admin.ModelAdmin[Session]):
         for session in queryset.order_by("pk"):
             try:
                 change(session)
-            except services.SessionError as exc:
+            except SessionError as exc:
                 refused.append(str(exc))
             else:
                 done.append(session.ocpi_id)

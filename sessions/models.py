@@ -36,36 +36,6 @@ class SessionStatus(models.TextChoices):
 FINAL_STATUSES = (SessionStatus.COMPLETED, SessionStatus.INVALID)
 
 
-class CdrDimensionType(models.TextChoices):
-    """CdrDimensionType (mod_cdrs): what a ChargingPeriod measures; sessions use them all."""
-
-    CURRENT = "CURRENT"
-    ENERGY = "ENERGY"
-    ENERGY_EXPORT = "ENERGY_EXPORT"
-    ENERGY_IMPORT = "ENERGY_IMPORT"
-    MAX_CURRENT = "MAX_CURRENT"
-    MIN_CURRENT = "MIN_CURRENT"
-    MAX_POWER = "MAX_POWER"
-    MIN_POWER = "MIN_POWER"
-    PARKING_TIME = "PARKING_TIME"
-    POWER = "POWER"
-    RESERVATION_TIME = "RESERVATION_TIME"
-    STATE_OF_CHARGE = "STATE_OF_CHARGE"
-    TIME = "TIME"
-
-
-# "SHALL only be used in Sessions" (mod_cdrs, CdrDimensionType): a CDR's periods leave them out.
-SESSION_ONLY_DIMENSIONS = frozenset(
-    {
-        CdrDimensionType.CURRENT,
-        CdrDimensionType.ENERGY_EXPORT,
-        CdrDimensionType.ENERGY_IMPORT,
-        CdrDimensionType.POWER,
-        CdrDimensionType.STATE_OF_CHARGE,
-    }
-)
-
-
 class ChargingPreferencesResponse(models.TextChoices):
     ACCEPTED = "ACCEPTED"
     DEPARTURE_REQUIRED = "DEPARTURE_REQUIRED"

@@ -4,74 +4,73 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 
+from ocpi.openapi import DATETIME, PRICE, string_schema
 from sessions.models import (
     AuthMethod,
-    CdrDimensionType,
     ChargingPreferencesResponse,
     SessionStatus,
 )
+from tariffs.engine import CdrDimension
 from tokens.models import ProfileType, TokenType
 
-
-def _string(max_length: int, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "maxLength": max_length, **extra}
-
-
-DATETIME = {"type": "string", "format": "date-time", "example": "2026-01-01T12:00:00Z"}
-PRICE = {
-    "type": "object",
-    "properties": {"excl_vat": {"type": "number"}, "incl_vat": {"type": "number"}},
-    "required": ["excl_vat"],
-}
 CDR_TOKEN = {
     "type": "object",
     "properties": {
-        "country_code": _string(2),
-        "party_id": _string(3),
-        "uid": _string(36),
+        "country_code": string_schema(2),
+        "party_id": string_schema(3),
+        "uid": string_schema(36),
         "type": {"type": "string", "enum": TokenType.values},
-        "contract_id": _string(36),
+        "contract_id": string_schema(36),
     },
     "required": ["country_code", "party_id", "uid", "type", "contract_id"],
 }
-CHARGING_PERIOD = {
-    "type": "object",
-    "properties": {
-        "start_date_time": DATETIME,
-        "dimensions": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "type": {"type": "string", "enum": CdrDimensionType.values},
-                    "volume": {"type": "number"},
+
+
+def charging_period(dimension_types: list[str]) -> dict[str, Any]:
+    """ChargingPeriod (mod_cdrs) whose dimensions are of `dimension_types`."""
+    return {
+        "type": "object",
+        "properties": {
+            "start_date_time": DATETIME,
+            "dimensions": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string", "enum": dimension_types},
+                        "volume": {"type": "number"},
+                    },
+                    "required": ["type", "volume"],
                 },
-                "required": ["type", "volume"],
             },
+            "tariff_id": string_schema(36),
         },
-        "tariff_id": _string(36),
-    },
-    "required": ["start_date_time", "dimensions"],
-}
+        "required": ["start_date_time", "dimensions"],
+    }
+
+
+CHARGING_PERIOD = charging_period([kind.value for kind in CdrDimension])
 SESSION: dict[str, Any] = {
     "type": "object",
     "description": "Session (mod_sessions.asciidoc, Session object).",
     "properties": {
-        "country_code": _string(2),
-        "party_id": _string(3),
-        "id": _string(36),
+        "country_code": string_schema(2),
+        "party_id": string_schema(3),
+        "id": string_schema(36),
         "start_date_time": DATETIME,
         "end_date_time": DATETIME,
         "kwh": {"type": "number"},
         "cdr_token": CDR_TOKEN,
         "auth_method": {"type": "string", "enum": AuthMethod.values},
-        "authorization_reference": _string(36),
-        "location_id": _string(36),
-        "evse_uid": _string(36, description='"#NA" for a reservation without an EVSE yet'),
-        "connector_id": _string(36, description='"#NA" for a reservation without a connector'),
-        "meter_id": _string(255),
-        "currency": _string(3),
+        "authorization_reference": string_schema(36),
+        "location_id": string_schema(36),
+        "evse_uid": string_schema(36, description='"#NA" for a reservation without an EVSE yet'),
+        "connector_id": string_schema(
+            36, description='"#NA" for a reservation without a connector'
+        ),
+        "meter_id": string_schema(255),
+        "currency": string_schema(3),
         "charging_periods": {"type": "array", "items": CHARGING_PERIOD},
         "total_cost": PRICE,
         "status": {"type": "string", "enum": SessionStatus.values},

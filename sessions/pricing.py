@@ -2,7 +2,7 @@
 
 One function for the running session and for its CDR (cdrs builds from `price()`), so a
 completed session's total_cost is its CDR's total_cost by construction. Reservation time is
-in the periods (a RESERVATION_TIME period from the reservation's start, sessions.services),
+in the periods (a RESERVATION_TIME period from the reservation's start, sessions.metering),
 so an eMSP that reads the Session object and its tariff can compute the same price.
 """
 

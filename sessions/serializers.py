@@ -8,7 +8,6 @@ renders it back; SessionSerializer also renders a stored Session (see `session_a
 Optional fields that are absent, null or "" are not written back (OcpiSerializer).
 """
 
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -17,32 +16,40 @@ from rest_framework import serializers
 
 from locations.models import ConnectorFormat, ConnectorType, PowerType
 from locations.serializers import GeoLocationSerializer
-from ocpi.fields import CiStringField, DateTimeField, NumberField, StringField
-from ocpi.serializers import OcpiSerializer, PriceSerializer
+from ocpi.fields import (
+    CiStringField,
+    CurrencyField,
+    DateTimeField,
+    NumberField,
+    StrictBooleanField,
+    StringField,
+    optional,
+    optional_text,
+)
+from ocpi.serializers import BlankOmittingSerializer, PriceSerializer
 from sessions.models import (
     NOT_APPLICABLE,
     AuthMethod,
-    CdrDimensionType,
     Session,
     SessionChargingPeriod,
     SessionStatus,
 )
+from tariffs.engine import CdrDimension
 from tokens.models import ProfileType, TokenType
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TIME_DIMENSIONS = frozenset(
     {
-        CdrDimensionType.TIME,
-        CdrDimensionType.PARKING_TIME,
-        CdrDimensionType.RESERVATION_TIME,
+        CdrDimension.TIME,
+        CdrDimension.PARKING_TIME,
+        CdrDimension.RESERVATION_TIME,
     }
 )
 # Volumes that cannot be negative: durations, gross energy flows, and the state of charge.
 # ENERGY may be (net export, mod_cdrs CdrDimensionType), and so may POWER and CURRENT.
 _NOT_NEGATIVE = _TIME_DIMENSIONS | {
-    CdrDimensionType.ENERGY_EXPORT,
-    CdrDimensionType.ENERGY_IMPORT,
-    CdrDimensionType.STATE_OF_CHARGE,
+    CdrDimension.ENERGY_EXPORT,
+    CdrDimension.ENERGY_IMPORT,
+    CdrDimension.STATE_OF_CHARGE,
 }
 
 
@@ -52,28 +59,7 @@ def plain(value: Decimal) -> Decimal:
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
 
 
-def _optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> Any:  # type: ignore[type-arg]
-    return field(*args, required=False, allow_null=True, **kwargs)
-
-
-def _optional_text(field: type[serializers.CharField], **kwargs: Any) -> Any:
-    """An optional string: absent, null or "" all mean "not set"."""
-    return field(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
-class SessionsOcpiSerializer(OcpiSerializer):
-    """Also leaves out optional strings stored empty (the models keep "" for absent text)."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        return {
-            key: value
-            for key, value in data.items()
-            if not (value == "" and not self.fields[key].required)
-        }
-
-
-class CdrTokenSerializer(SessionsOcpiSerializer):
+class CdrTokenSerializer(BlankOmittingSerializer):
     """CdrToken (mod_cdrs): country_code and party_id, new in 2.2.1, name the token's eMSP."""
 
     country_code = CiStringField(max_length=2, min_length=2)
@@ -83,27 +69,27 @@ class CdrTokenSerializer(SessionsOcpiSerializer):
     contract_id = CiStringField(max_length=36, min_length=1)
 
 
-class CdrDimensionSerializer(SessionsOcpiSerializer):
+class CdrDimensionSerializer(BlankOmittingSerializer):
     """CdrDimension (mod_cdrs): kWh, hours, kW, A or percent depending on the type."""
 
-    type = serializers.ChoiceField(choices=CdrDimensionType.choices)
+    type = serializers.ChoiceField(choices=[kind.value for kind in CdrDimension])
     volume = NumberField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind, volume = attrs["type"], attrs["volume"]
         if kind in _NOT_NEGATIVE and volume < 0:
             raise serializers.ValidationError({"volume": [f"{kind} cannot be negative."]})
-        if kind == CdrDimensionType.STATE_OF_CHARGE and volume > 100:
+        if kind == CdrDimension.STATE_OF_CHARGE and volume > 100:
             raise serializers.ValidationError({"volume": ["STATE_OF_CHARGE is 0 to 100 %."]})
         return attrs
 
 
-class ChargingPeriodSerializer(SessionsOcpiSerializer):
+class ChargingPeriodSerializer(BlankOmittingSerializer):
     """ChargingPeriod (mod_cdrs): it lasts until the next one starts (the last until the end)."""
 
     start_date_time = DateTimeField()
     dimensions = CdrDimensionSerializer(many=True, allow_empty=False)
-    tariff_id = _optional_text(CiStringField, max_length=36)
+    tariff_id = optional_text(CiStringField, max_length=36)
 
     def validate_dimensions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kinds = [dimension["type"] for dimension in value]
@@ -115,7 +101,7 @@ class ChargingPeriodSerializer(SessionsOcpiSerializer):
         return value
 
 
-class CdrLocationSerializer(SessionsOcpiSerializer):
+class CdrLocationSerializer(BlankOmittingSerializer):
     """CdrLocation (mod_cdrs): the location as at the session's start, frozen for its CDR.
 
     The errata widened Location.address (255) and state (45) but not CdrLocation's, which
@@ -123,11 +109,11 @@ class CdrLocationSerializer(SessionsOcpiSerializer):
     """
 
     id = CiStringField(max_length=36, min_length=1)
-    name = _optional_text(StringField, max_length=255)
+    name = optional_text(StringField, max_length=255)
     address = StringField(max_length=45)
     city = StringField(max_length=45)
-    postal_code = _optional_text(StringField, max_length=10)
-    state = _optional_text(StringField, max_length=20)
+    postal_code = optional_text(StringField, max_length=10)
+    state = optional_text(StringField, max_length=20)
     country = StringField(max_length=3, min_length=3)
     coordinates = GeoLocationSerializer()
     evse_uid = CiStringField(max_length=36, min_length=1)
@@ -138,19 +124,14 @@ class CdrLocationSerializer(SessionsOcpiSerializer):
     connector_power_type = serializers.ChoiceField(choices=PowerType.choices)
 
 
-class ChargingPreferencesSerializer(SessionsOcpiSerializer):
+class ChargingPreferencesSerializer(BlankOmittingSerializer):
     """ChargingPreferences (mod_sessions): what the driver wants, sent by the eMSP (PUT)."""
 
     profile_type = serializers.ChoiceField(choices=ProfileType.choices)
-    departure_time = _optional(DateTimeField)
-    energy_need = _optional(NumberField, min_value=Decimal(0))
-    discharge_allowed = _optional(serializers.BooleanField)
-
-    def to_internal_value(self, data: Any) -> Any:
-        # A JSON boolean only: "false" (a string) would silently allow discharging.
-        if isinstance(data, Mapping) and data.get("discharge_allowed") not in (None, True, False):
-            raise serializers.ValidationError({"discharge_allowed": ["Must be a JSON boolean."]})
-        return super().to_internal_value(data)
+    departure_time = optional(DateTimeField)
+    energy_need = optional(NumberField, min_value=Decimal(0))
+    # A JSON boolean only: "false" (a string) would silently allow discharging.
+    discharge_allowed = optional(StrictBooleanField)
 
 
 def energy_of(periods: Iterable[Mapping[str, Any]]) -> Decimal:
@@ -161,13 +142,13 @@ def energy_of(periods: Iterable[Mapping[str, Any]]) -> Decimal:
     total = Decimal(0)
     for period in periods:
         volumes = {d["type"]: d["volume"] for d in period["dimensions"]}
-        energy = volumes.get(CdrDimensionType.ENERGY, volumes.get(CdrDimensionType.ENERGY_IMPORT))
+        energy = volumes.get(CdrDimension.ENERGY, volumes.get(CdrDimension.ENERGY_IMPORT))
         if energy is not None:
             total += max(Decimal(energy), Decimal(0))
     return total
 
 
-class SessionSerializer(SessionsOcpiSerializer):
+class SessionSerializer(BlankOmittingSerializer):
     """Session (mod_sessions, Session object), with the cardinalities and lengths of its table.
 
     Validation checks what one object can tell: end after start, periods in time order, and
@@ -180,18 +161,18 @@ class SessionSerializer(SessionsOcpiSerializer):
     party_id = CiStringField(max_length=3, min_length=3)
     id = CiStringField(max_length=36, min_length=1)
     start_date_time = DateTimeField()
-    end_date_time = _optional(DateTimeField)
+    end_date_time = optional(DateTimeField)
     kwh = NumberField(min_value=Decimal(0))
     cdr_token = CdrTokenSerializer()
     auth_method = serializers.ChoiceField(choices=AuthMethod.choices)
-    authorization_reference = _optional_text(CiStringField, max_length=36)
+    authorization_reference = optional_text(CiStringField, max_length=36)
     location_id = CiStringField(max_length=36, min_length=1)
     evse_uid = CiStringField(max_length=36, min_length=1)
     connector_id = CiStringField(max_length=36, min_length=1)
-    meter_id = _optional_text(StringField, max_length=255)
-    currency = StringField(max_length=3)
+    meter_id = optional_text(StringField, max_length=255)
+    currency = CurrencyField()
     charging_periods = ChargingPeriodSerializer(many=True, required=False, allow_null=True)
-    total_cost = _optional(PriceSerializer)
+    total_cost = optional(PriceSerializer)
     status = serializers.ChoiceField(choices=SessionStatus.choices)
     last_updated = DateTimeField()
 
@@ -199,11 +180,6 @@ class SessionSerializer(SessionsOcpiSerializer):
         if isinstance(instance, Session):
             instance = session_as_ocpi(instance)
         return super().to_representation(instance)
-
-    def validate_currency(self, value: str) -> str:
-        if not _CURRENCY.match(value):
-            raise serializers.ValidationError("Must be an ISO 4217 code: three capital letters.")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}

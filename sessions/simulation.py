@@ -21,6 +21,7 @@ from django.db.models.functions import Upper
 from locations.models import EVSE, Connector, Status
 from ocpi.time import now
 from sessions import services
+from sessions.metering import Reading
 from sessions.models import Session
 from tokens.models import Token
 
@@ -168,7 +169,7 @@ def simulate(
     for index, step in enumerate(planned):
         if live:
             sleep(max((step.at - now()).total_seconds(), 0))
-        reading = services.Reading(
+        reading = Reading(
             kwh=step.kwh,
             max_power=charge.power if step.charging else None,
             charging=step.charging,

@@ -31,6 +31,8 @@ from ocpi.responses import ocpi_response
 from ocpi.routing import PartyRef
 from ocpi.status import OcpiStatus
 from sessions import openapi, services
+from sessions.errors import NotCapable
+from sessions.preferences import takes_charging_preferences
 from sessions.selectors import session_get, session_list
 from sessions.serializers import ChargingPreferencesSerializer, SessionSerializer
 
@@ -96,7 +98,7 @@ class ChargingPreferencesApi(SessionsSenderApi):
         )
         if session is None:
             raise SessionNotFound(f"Unknown session {session_id}")
-        if not services.takes_charging_preferences(session):
+        if not takes_charging_preferences(session):
             raise ChargingPreferencesNotSupported(
                 f"The EVSE of session {session.ocpi_id} is not CHARGING_PREFERENCES_CAPABLE"
             )
@@ -108,6 +110,6 @@ class ChargingPreferencesApi(SessionsSenderApi):
             decision = services.session_set_charging_preferences(
                 session=session, preferences=serializer.validated_data
             )
-        except services.NotCapable as exc:  # the EVSE changed since the check above
+        except NotCapable as exc:  # the EVSE changed since the check above
             raise ChargingPreferencesNotSupported(str(exc)) from exc
         return ocpi_response(decision)

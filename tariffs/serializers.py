@@ -12,8 +12,17 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ocpi.fields import CiStringField, DateTimeField, NumberField, StringField, UrlField
+from ocpi.fields import (
+    CiStringField,
+    CurrencyField,
+    DateTimeField,
+    NumberField,
+    StringField,
+    UrlField,
+    optional,
+)
 from ocpi.serializers import (
+    BlankOmittingSerializer,
     DisplayTextSerializer,
     EnergyMixSerializer,
     OcpiSerializer,
@@ -31,7 +40,6 @@ from tariffs.models import (
 # TariffRestrictions regexes, verbatim from the spec's table.
 _TIME = re.compile(r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")
 _DATE = re.compile(r"^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 # A reservation element prices the reservation: FLAT and TIME only (TariffRestrictions).
 RESERVATION_DIMENSIONS = {TariffDimensionType.FLAT, TariffDimensionType.TIME}
 
@@ -43,13 +51,6 @@ def _amount(**kwargs: Any) -> NumberField:
 
 def _optional_amount() -> NumberField:
     return _amount(required=False, allow_null=True, min_value=Decimal(0))
-
-
-class _OmitBlankSerializer(OcpiSerializer):
-    """Absent optional strings are stored as "": render them as absent too."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {k: v for k, v in super().to_representation(instance).items() if v != ""}
 
 
 class TariffPriceSerializer(PriceSerializer):
@@ -93,29 +94,25 @@ class LocalDateField(StringField):
         return value
 
 
-def _optional(field: type[serializers.Field[Any, Any, Any, Any]], **kwargs: Any) -> Any:
-    return field(required=False, allow_null=True, **kwargs)
-
-
-class TariffRestrictionsSerializer(_OmitBlankSerializer):
-    start_time = _optional(LocalTimeField)
-    end_time = _optional(LocalTimeField)
-    start_date = _optional(LocalDateField)
-    end_date = _optional(LocalDateField)
+class TariffRestrictionsSerializer(BlankOmittingSerializer):
+    start_time = optional(LocalTimeField)
+    end_time = optional(LocalTimeField)
+    start_date = optional(LocalDateField)
+    end_date = optional(LocalDateField)
     min_kwh = _optional_amount()
     max_kwh = _optional_amount()
     min_current = _optional_amount()
     max_current = _optional_amount()
     min_power = _optional_amount()
     max_power = _optional_amount()
-    min_duration = _optional(serializers.IntegerField, min_value=0)
-    max_duration = _optional(serializers.IntegerField, min_value=0)
+    min_duration = optional(serializers.IntegerField, min_value=0)
+    max_duration = optional(serializers.IntegerField, min_value=0)
     day_of_week = serializers.ListField(
         child=serializers.ChoiceField(choices=DayOfWeek.choices),
         required=False,
         allow_null=True,
     )
-    reservation = _optional(serializers.ChoiceField, choices=ReservationRestrictionType.choices)
+    reservation = optional(serializers.ChoiceField, choices=ReservationRestrictionType.choices)
 
     def validate_day_of_week(self, value: list[str] | None) -> list[str] | None:
         if value and len(set(value)) != len(value):
@@ -179,26 +176,21 @@ class TariffElementSerializer(OcpiSerializer):
         return attrs
 
 
-class TariffSerializer(_OmitBlankSerializer):
+class TariffSerializer(BlankOmittingSerializer):
     country_code = CiStringField(max_length=2, min_length=2)
     party_id = CiStringField(max_length=3, min_length=3)
     id = CiStringField(max_length=36, min_length=1, source="ocpi_id")
-    currency = StringField(max_length=3)
-    type = _optional(serializers.ChoiceField, choices=TariffType.choices)
+    currency = CurrencyField()
+    type = optional(serializers.ChoiceField, choices=TariffType.choices)
     tariff_alt_text = DisplayTextSerializer(many=True, required=False, allow_null=True)
-    tariff_alt_url = _optional(UrlField)
+    tariff_alt_url = optional(UrlField)
     min_price = TariffPriceSerializer(required=False, allow_null=True)
     max_price = TariffPriceSerializer(required=False, allow_null=True)
     elements = TariffElementSerializer(many=True, allow_empty=False)
-    start_date_time = _optional(DateTimeField)
-    end_date_time = _optional(DateTimeField)
+    start_date_time = optional(DateTimeField)
+    end_date_time = optional(DateTimeField)
     energy_mix = EnergyMixSerializer(required=False, allow_null=True)
     last_updated = DateTimeField()
-
-    def validate_currency(self, value: str) -> str:
-        if not _CURRENCY.match(value):
-            raise serializers.ValidationError("Must be an ISO 4217 code: three capital letters.")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}

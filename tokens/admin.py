@@ -15,20 +15,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from credentials.models import PartnerPlatform
+from ocpi.admin import ReadOnlyAdminMixin
 from tokens import tasks
 from tokens.models import Token, TokenPull
 from tokens.selectors import partner_of_party, partners_to_pull
-
-
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _queue_pulls(
@@ -42,7 +32,7 @@ def _queue_pulls(
 
 
 @admin.register(Token)
-class TokenAdmin(_ReadOnly, admin.ModelAdmin[Token]):
+class TokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Token]):
     list_display = [
         "uid",
         "type",
@@ -88,7 +78,7 @@ class PullForm(forms.Form):
 
 
 @admin.register(TokenPull)
-class TokenPullAdmin(_ReadOnly, admin.ModelAdmin[TokenPull]):
+class TokenPullAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TokenPull]):
     list_display = [
         "started_at",
         "partner",

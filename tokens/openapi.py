@@ -4,10 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 
-
-def _string(max_length: int, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "maxLength": max_length, **extra}
-
+from ocpi.openapi import string_schema
 
 TOKEN: dict[str, Any] = {
     "type": "object",
@@ -24,24 +21,24 @@ TOKEN: dict[str, Any] = {
         "last_updated",
     ],
     "properties": {
-        "country_code": _string(2),
-        "party_id": _string(3),
-        "uid": _string(36),
+        "country_code": string_schema(2),
+        "party_id": string_schema(3),
+        "uid": string_schema(36),
         "type": {"type": "string", "enum": ["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]},
-        "contract_id": _string(36),
-        "visual_number": _string(64),
-        "issuer": _string(64),
-        "group_id": _string(36),
+        "contract_id": string_schema(36),
+        "visual_number": string_schema(64),
+        "issuer": string_schema(64),
+        "group_id": string_schema(36),
         "valid": {"type": "boolean"},
         "whitelist": {
             "type": "string",
             "enum": ["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"],
         },
-        "language": _string(2),
+        "language": string_schema(2),
         "default_profile_type": {"type": "string", "enum": ["CHEAP", "FAST", "GREEN", "REGULAR"]},
         "energy_contract": {
             "type": "object",
-            "properties": {"supplier_name": _string(64), "contract_id": _string(64)},
+            "properties": {"supplier_name": string_schema(64), "contract_id": string_schema(64)},
             "required": ["supplier_name"],
         },
         "last_updated": {"type": "string", "format": "date-time"},

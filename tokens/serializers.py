@@ -5,58 +5,36 @@ keyed by model attribute, and render cached tokens. Optional fields that are abs
 "" are not written back.
 """
 
-from typing import Any
-
 from rest_framework import serializers
 
-from ocpi.fields import CiStringField, DateTimeField, StringField
-from ocpi.serializers import DisplayTextSerializer, OcpiSerializer
+from ocpi.fields import (
+    CiStringField,
+    DateTimeField,
+    StrictBooleanField,
+    StringField,
+    optional_text,
+)
+from ocpi.serializers import BlankOmittingSerializer, DisplayTextSerializer
 from tokens.models import AllowedType, ProfileType, TokenType, WhitelistType
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean, never a string that looks like one ("false" would validate a token)."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-def _optional_text(field: type[serializers.CharField], **kwargs: Any) -> Any:
-    """An optional string: absent, null or "" all mean "not set"."""
-    return field(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
-class TokensOcpiSerializer(OcpiSerializer):
-    """Also leaves out optional strings stored empty (the model keeps "" for absent text)."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        return {
-            key: value
-            for key, value in data.items()
-            if not (value == "" and not self.fields[key].required)
-        }
-
-
-class EnergyContractSerializer(TokensOcpiSerializer):
+class EnergyContractSerializer(BlankOmittingSerializer):
     supplier_name = StringField(max_length=64)
-    contract_id = _optional_text(StringField, max_length=64)
+    contract_id = optional_text(StringField, max_length=64)
 
 
-class TokenSerializer(TokensOcpiSerializer):
+class TokenSerializer(BlankOmittingSerializer):
     country_code = CiStringField(max_length=2, min_length=2)
     party_id = CiStringField(max_length=3, min_length=3)
     uid = CiStringField(max_length=36, min_length=1)
     type = serializers.ChoiceField(choices=TokenType.choices)
     contract_id = CiStringField(max_length=36, min_length=1)
-    visual_number = _optional_text(StringField, max_length=64)
+    visual_number = optional_text(StringField, max_length=64)
     issuer = StringField(max_length=64)
-    group_id = _optional_text(CiStringField, max_length=36)
-    valid = StrictBooleanField()
+    group_id = optional_text(CiStringField, max_length=36)
+    valid = StrictBooleanField()  # "false", a string, would validate the token
     whitelist = serializers.ChoiceField(choices=WhitelistType.choices)
-    language = _optional_text(StringField, max_length=2, min_length=2)
+    language = optional_text(StringField, max_length=2, min_length=2)
     default_profile_type = serializers.ChoiceField(
         choices=ProfileType.choices, required=False, allow_null=True, allow_blank=True
     )
@@ -64,16 +42,16 @@ class TokenSerializer(TokensOcpiSerializer):
     last_updated = DateTimeField()
 
 
-class LocationReferencesSerializer(TokensOcpiSerializer):
+class LocationReferencesSerializer(BlankOmittingSerializer):
     location_id = CiStringField(max_length=36, min_length=1)
     evse_uids = serializers.ListField(
         child=CiStringField(max_length=36, min_length=1), required=False, allow_null=True
     )
 
 
-class AuthorizationInfoSerializer(TokensOcpiSerializer):
+class AuthorizationInfoSerializer(BlankOmittingSerializer):
     allowed = serializers.ChoiceField(choices=AllowedType.choices)
     token = TokenSerializer()
     location = LocationReferencesSerializer(required=False, allow_null=True)
-    authorization_reference = _optional_text(CiStringField, max_length=36)
+    authorization_reference = optional_text(CiStringField, max_length=36)
     info = DisplayTextSerializer(required=False, allow_null=True)

@@ -19,9 +19,9 @@ from cdrs.services import render_cdr
 from credentials.models import PartnerPlatform
 from locations.models import Connector, Location
 from push.models import Change
+from sessions.metering import Reading
 from sessions.models import Session, SessionStatus
 from sessions.services import (
-    Reading,
     session_activate,
     session_invalidate,
     session_meter,

@@ -32,9 +32,9 @@ from push.models import Change, Delivery, DeliveryStatus
 from push.services import KICK_KEY
 from push.tasks import resend_due
 from sessions import services
+from sessions.metering import Reading
 from sessions.models import Session
 from sessions.serializers import render_session
-from sessions.services import Reading
 from tariffs.serializers import TariffSerializer
 from tariffs.services import tariff_upsert
 from tests.interop.peer import ExtrawestPeer

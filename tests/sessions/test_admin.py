@@ -14,8 +14,8 @@ from django.test import Client
 from credentials.models import PartnerPlatform
 from push.models import Change
 from sessions import services
+from sessions.metering import Reading
 from sessions.models import Session
-from sessions.services import Reading
 from tests.sessions.conftest import START, cdr_token, start
 
 pytestmark = pytest.mark.usefixtures("location")

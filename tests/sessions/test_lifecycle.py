@@ -10,10 +10,10 @@ from django.db import transaction
 
 from locations.models import Location
 from push.models import Change
-from sessions import services
+from sessions import errors, services
+from sessions.metering import Reading
 from sessions.models import Session, SessionStatus
 from sessions.pricing import price
-from sessions.services import Reading
 from sessions.signals import session_completed
 from tests.sessions.conftest import (
     START,
@@ -87,7 +87,7 @@ def test_a_pending_session_is_not_metered_yet() -> None:
     session = start(status="PENDING")
 
     assert (session.status, session.metered_until) == ("PENDING", None)
-    with pytest.raises(services.IllegalTransition, match="only an ACTIVE session is metered"):
+    with pytest.raises(errors.IllegalTransition, match="only an ACTIVE session is metered"):
         services.session_meter(session=session, at=START + MINUTE, reading=Reading(kwh=Decimal(1)))
 
 
@@ -102,9 +102,9 @@ def test_the_cdr_location_keeps_to_its_own_lengths() -> None:
 def test_an_explicit_id_is_kept_and_cannot_be_taken_twice() -> None:
     first = start(session_id="sess-1")
 
-    with pytest.raises(services.SessionError, match="already exists"):
+    with pytest.raises(errors.SessionError, match="already exists"):
         start(session_id="SESS-1")
-    with pytest.raises(services.SessionError, match="longer than 36"):
+    with pytest.raises(errors.SessionError, match="longer than 36"):
         start(session_id="x" * 37)
     assert list(Session.objects.values_list("ocpi_id", flat=True)) == [first.ocpi_id]
 
@@ -114,7 +114,7 @@ def test_an_explicit_id_is_kept_and_cannot_be_taken_twice() -> None:
     [("country_code", "DEU"), ("party_id", "TN"), ("uid", "u" * 37), ("type", "CARD")],
 )
 def test_a_bad_token_stores_nothing(field: str, value: str) -> None:
-    with pytest.raises(services.SessionError, match=field):
+    with pytest.raises(errors.SessionError, match=field):
         start(token={**cdr_token(), field: value})
 
     assert not Session.objects.exists()
@@ -124,7 +124,7 @@ def test_a_bad_token_stores_nothing(field: str, value: str) -> None:
 def test_only_roaming_locations_have_sessions() -> None:
     upsert_location(location_payload(), roaming=False)
 
-    with pytest.raises(services.NotAtRoamingLocation, match="not offered to roaming"):
+    with pytest.raises(errors.NotAtRoamingLocation, match="not offered to roaming"):
         start()
 
 
@@ -133,7 +133,7 @@ def test_a_removed_evse_has_no_sessions() -> None:
     payload["evses"][0]["status"] = "REMOVED"
     upsert_location(payload)
 
-    with pytest.raises(services.NotAtRoamingLocation, match="REMOVED"):
+    with pytest.raises(errors.NotAtRoamingLocation, match="REMOVED"):
         start()
 
 
@@ -213,7 +213,7 @@ def test_a_pending_session_becomes_active_with_the_latest_authorization() -> Non
 def test_a_session_cannot_become_active_before_it_began() -> None:
     pending = start(status="PENDING")
 
-    with pytest.raises(services.SessionError, match="before it began"):
+    with pytest.raises(errors.SessionError, match="before it began"):
         services.session_activate(session=pending, at=START - MINUTE)
 
 
@@ -228,7 +228,7 @@ def test_a_reservation_of_a_location_has_no_evse_until_charging_binds_one(
     assert reserved.cdr_location["evse_id"] == "#NA"
     assert [t["id"] for t in reserved.tariffs] == ["11", "13", "12"]
 
-    with pytest.raises(services.SessionError, match="name it"):
+    with pytest.raises(errors.SessionError, match="name it"):
         services.session_activate(session=reserved, at=START + MINUTE)
     active = services.session_activate(
         session=reserved, at=START + 15 * MINUTE, connector=connector("3257", "1")
@@ -271,7 +271,7 @@ def test_a_reservation_binds_only_its_own_evse(location: Location) -> None:
         location=location, evse=connector("3257").evse, token=cdr_token(), at=START
     )
 
-    with pytest.raises(services.SessionError, match="not on the reserved EVSE"):
+    with pytest.raises(errors.SessionError, match="not on the reserved EVSE"):
         services.session_activate(session=reserved, at=START + MINUTE, connector=connector())
 
 
@@ -330,11 +330,11 @@ def test_a_meter_that_goes_backwards_changes_nothing() -> None:
         session=start(), at=START + MINUTE, reading=Reading(kwh=Decimal(2))
     )
 
-    with pytest.raises(services.InvalidPeriods, match="backwards"):
+    with pytest.raises(errors.InvalidPeriods, match="backwards"):
         services.session_meter(
             session=session, at=START + 2 * MINUTE, reading=Reading(kwh=Decimal(1))
         )
-    with pytest.raises(services.InvalidPeriods, match="not after the previous one"):
+    with pytest.raises(errors.InvalidPeriods, match="not after the previous one"):
         services.session_meter(session=session, at=START + MINUTE, reading=Reading(kwh=Decimal(3)))
 
     session.refresh_from_db()
@@ -348,13 +348,13 @@ def test_periods_are_added_where_the_last_one_ended() -> None:
     def energy(at: Any, kwh: str) -> dict[str, Any]:
         return {"start_date_time": at, "dimensions": [{"type": "ENERGY", "volume": Decimal(kwh)}]}
 
-    with pytest.raises(services.InvalidPeriods, match="must start where the last one ended"):
+    with pytest.raises(errors.InvalidPeriods, match="must start where the last one ended"):
         services.session_add_periods(session=session, periods=[energy(five, "1")], until=five)
-    with pytest.raises(services.InvalidPeriods, match="one after the other"):
+    with pytest.raises(errors.InvalidPeriods, match="one after the other"):
         services.session_add_periods(
             session=session, periods=[energy(START, "1"), energy(START, "1")], until=five
         )
-    with pytest.raises(services.InvalidPeriods, match="after the last period's start"):
+    with pytest.raises(errors.InvalidPeriods, match="after the last period's start"):
         services.session_add_periods(session=session, periods=[energy(START, "1")], until=START)
 
     session = services.session_add_periods(
@@ -458,9 +458,9 @@ def test_a_finished_session_never_changes(status: str) -> None:
         lambda: services.session_stop(session=session, at=later),
         lambda: services.session_invalidate(session=session),
     ):
-        with pytest.raises(services.IllegalTransition, match=f"is {status} and cannot become"):
+        with pytest.raises(errors.IllegalTransition, match=f"is {status} and cannot become"):
             change()
-    with pytest.raises(services.IllegalTransition, match="only an ACTIVE session is metered"):
+    with pytest.raises(errors.IllegalTransition, match="only an ACTIVE session is metered"):
         services.session_meter(session=session, at=later, reading=Reading(kwh=Decimal(1)))
 
 
@@ -490,7 +490,7 @@ def test_the_transitions(status: str, target: str, allowed: bool, location: Loca
     if allowed:
         assert action().status == target
     else:
-        with pytest.raises(services.IllegalTransition):
+        with pytest.raises(errors.IllegalTransition):
             action()
 
 
@@ -498,7 +498,7 @@ def test_a_stop_at_the_last_reading_adds_no_period_but_refuses_new_energy() -> N
     at = START + 5 * MINUTE
     session = services.session_meter(session=start(), at=at, reading=Reading(kwh=Decimal(2)))
 
-    with pytest.raises(services.InvalidPeriods, match="needs time after the previous one"):
+    with pytest.raises(errors.InvalidPeriods, match="needs time after the previous one"):
         services.session_stop(session=session, at=at, reading=Reading(kwh=Decimal(3)))
     done = services.session_stop(session=session, at=at, reading=Reading(kwh=Decimal(2)))
 

@@ -14,10 +14,10 @@ import pytest
 
 from ocpi import json
 from sessions import services
+from sessions.metering import Reading
 from sessions.models import Session
 from sessions.pricing import price
 from sessions.serializers import render_session
-from sessions.services import Reading
 from tariffs.engine import Timeline, price_session, tariff_from_ocpi, timeline_from_ocpi
 from tests.sessions.conftest import (
     START,

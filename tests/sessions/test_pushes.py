@@ -15,9 +15,9 @@ from ocpi import json
 from push import delivery
 from push.models import Change, Delivery
 from sessions import services
+from sessions.metering import Reading
 from sessions.models import Session
 from sessions.serializers import render_session
-from sessions.services import Reading
 from tests.push.sink import Received, Sink
 from tests.sessions.conftest import START, cdr_token, connector, start
 

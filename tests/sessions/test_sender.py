@@ -19,9 +19,9 @@ from ocpi import json
 from ocpi.time import now
 from push.models import Change
 from sessions import services
+from sessions.metering import Reading
 from sessions.models import Session
 from sessions.serializers import render_session
-from sessions.services import Reading
 from tests.partners import registered_emsp
 from tests.sessions.conftest import (
     URL,

@@ -1,0 +1,64 @@
+"""How a session change reaches its eMSP: the outbox rows of the lifecycle services.
+
+Pushes go to the eMSP that owns the token only (DESIGN.md, "Who gets what"), at the
+Receiver URL {url}/{country_code}/{party_id}/{session_id} of our CPO party. A PATCH carries
+the fields that changed, last_updated, and only the new charging periods: the receiver
+appends them (mod_sessions, PATCH; push.services keeps such PATCHes from being coalesced).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ocpi.time import now
+from push.services import party_targets, push_change
+from sessions.models import Session
+from sessions.serializers import ChargingPeriodSerializer, SessionSerializer, session_as_ocpi
+
+MODULE = "sessions"
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """The Session object without its periods: what a PATCH compares."""
+    return dict(SessionSerializer(session_as_ocpi(session, periods=[])).data)
+
+
+def push(session: Session, method: str, payload: dict[str, Any]) -> None:
+    push_change(
+        module=MODULE,
+        method=method,
+        owner=session.party,
+        object_key=session.object_key,
+        path=[session.country_code, session.party_id, session.ocpi_id],
+        payload=payload,
+        targets=party_targets(MODULE, session.token_party),
+    )
+
+
+def _push_patch(session: Session, before: dict[str, Any], new: Sequence[dict[str, Any]]) -> None:
+    after = snapshot(session)
+    changes = {
+        key: value
+        for key, value in after.items()
+        if key != "last_updated" and before.get(key) != value
+    }
+    if new:
+        changes["charging_periods"] = list(ChargingPeriodSerializer(new, many=True).data)
+    changes["last_updated"] = after["last_updated"]
+    push(session, "PATCH", changes)
+
+
+def _moment_after(previous: datetime | None) -> datetime:
+    """Now, but later than the session's last change: last_updated only ever grows."""
+    moment = now()
+    if previous is not None and moment <= previous:
+        return previous + timedelta(milliseconds=1)
+    return moment
+
+
+def save_and_patch(session: Session, before: dict[str, Any], new: Sequence[dict[str, Any]]) -> None:
+    """Save the session changed since `before` (its snapshot) and PATCH the changes and the
+    `new` periods to its eMSP, in the caller's transaction."""
+    session.last_updated = _moment_after(session.last_updated)
+    session.save()
+    _push_patch(session, before, new)
