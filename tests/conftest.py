@@ -1,11 +1,14 @@
 """Fixtures shared by every test package. Package-specific ones live in its own conftest."""
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from credentials.models import Invitation
 from credentials.services import invitation_create
 
@@ -18,6 +21,13 @@ def _allow_loopback_partners(settings: object) -> None:
 
 def authorization(token: str) -> str:
     return "Token " + base64.b64encode(token.encode()).decode()
+
+
+def client_for(token: str) -> APIClient:
+    """A client of its own calling us with the partner token `token`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=authorization(token))
+    return client
 
 
 @pytest.fixture
@@ -37,3 +47,28 @@ def client_with_token(api_client: APIClient) -> Callable[[str], APIClient]:
 @pytest.fixture
 def invitation(db: None) -> tuple[Invitation, str]:
     return invitation_create(name="Test eMSP")
+
+
+@pytest.fixture
+def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
+    """An operator logged in to the admin, as a superuser, with plain static files."""
+    # The production hasher is slow on purpose; these tests are about the admin screens.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
+    assert client.login(username="operator", password="s3cret-pass")
+    return client
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run queued tasks at once, in this process (the real worker has its own tests)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = before

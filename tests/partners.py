@@ -1,7 +1,30 @@
-"""A registered eMSP partner platform as test data, shared by the module test packages."""
+"""Parties as test data, shared by the test packages: our own CPO party, registered eMSPs."""
 
-from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerRole, PartnerStatus
+from typing import Any
+
+from credentials.models import (
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+    PartnerStatus,
+)
 from ocpi.time import now
+
+
+def only_local_party(
+    country_code: str = "BE", party_id: str = "BEC", business_name: str = "BeCharged", **fields: Any
+) -> LocalParty:
+    """Our one CPO party, whatever the data migration made (BE*BEC owns the spec's location
+    and CDR examples)."""
+    LocalParty.objects.all().delete()
+    return LocalParty.objects.create(
+        country_code=country_code,
+        party_id=party_id,
+        role="CPO",
+        business_name=business_name,
+        **fields,
+    )
 
 
 def registered_emsp(

@@ -18,14 +18,13 @@ from django.test import override_settings
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from config.celery import app as celery_app
 from credentials.models import (
-    LocalParty,
     PartnerEndpoint,
     PartnerPlatform,
     PartnerRole,
     PartnerStatus,
 )
+from tests.partners import only_local_party
 from tests.push.sink import Sink, running_sink
 
 pytestmark = pytest.mark.browser
@@ -41,10 +40,7 @@ def platform(live_server: LiveServer, transactional_db: None, settings: Any) -> 
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    LocalParty.objects.all().delete()
-    LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
+    only_local_party()
     return str(live_server.url)
 
 
@@ -85,18 +81,6 @@ def emsp(platform: str) -> Iterator[Sink]:
             url=f"{sink.url}{RECEIVER_PATH}",
         )
         yield sink
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """The push worker's task runs in the web request that queued it, so a push is delivered
-    (or failed) by the time its page answers; the real worker has its own tests."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = before
 
 
 def log_in(page: Page, platform: str, login: tuple[str, str]) -> None:

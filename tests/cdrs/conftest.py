@@ -7,22 +7,20 @@ CdrLocation and the tariffs frozen at the start, the charging periods as rows.
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 
+from cdrs.models import Cdr
+from cdrs.services import cdr_for_session
 from credentials.models import LocalParty, PartnerPlatform
 from locations.models import EVSE, Connector, Location
-from ocpi import json
 from ocpi.time import now, parse_datetime
 from sessions.models import Session, SessionChargingPeriod, SessionStatus
-from tests.partners import registered_emsp
+from tests.examples import TESTS, tariff_example
+from tests.partners import only_local_party, registered_emsp
 
-TESTS = Path(__file__).resolve().parent.parent
 # Verbatim copies of the spec's examples (see their NOTICE.md for licence and defects).
-TARIFF_EXAMPLES = TESTS / "tariffs" / "examples"
 CDR_EXAMPLE = TESTS / "tariffs" / "engine" / "vectors" / "cdr_example.json"
 BASE = "https://cpo.example.com"
 EMSP_TOKEN = "emsp-a-token-for-cdrs"
@@ -30,17 +28,6 @@ OTHER_TOKEN = "emsp-b-token-for-cdrs"
 EMSP_CDRS_URL = "https://emsp-a.example.com/ocpi/emsp/2.2.1/cdrs/"
 
 Period = tuple[str, list[dict[str, Any]]]
-
-
-def load(path: Path) -> dict[str, Any]:
-    """A spec example as a partner sends it: numbers read as exact Decimals."""
-    loaded: dict[str, Any] = json.loads(path.read_text())
-    return loaded
-
-
-def tariff_example(name: str, **overrides: Any) -> dict[str, Any]:
-    """A spec tariff, owned by our party BE*BEC instead of DE*ALL."""
-    return {**load(TARIFF_EXAMPLES / name), "country_code": "BE", "party_id": "BEC", **overrides}
 
 
 def cdr_location(**overrides: Any) -> dict[str, Any]:
@@ -84,10 +71,7 @@ def _public_base_url(settings: Any) -> None:
 @pytest.fixture
 def cpo(db: None) -> LocalParty:
     """BE*BEC, the CPO of the spec's CDR example, as our only party."""
-    LocalParty.objects.all().delete()
-    return LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
+    return only_local_party()
 
 
 @pytest.fixture
@@ -214,14 +198,26 @@ def make_session(location: Location) -> MakeSession:
     return make
 
 
-@pytest.fixture
-def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
-    """An operator logged in to the admin, as a superuser, with plain static files."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
-    assert client.login(username="operator", password="s3cret-pass")
-    return client
+# T10 (tariff_4_complex.json): Monday 09:30 local, 165 min at 16 A with 20 kWh, 42 min parked.
+T10_PERIODS = [
+    (
+        "2024-06-03T07:30:00Z",
+        [energy("20"), dimension("TIME", "2.75"), dimension("MAX_CURRENT", "16")],
+    ),
+    ("2024-06-03T10:15:00Z", [dimension("PARKING_TIME", "0.7")]),
+]
+T10_END = "2024-06-03T10:57:00Z"
+
+
+def t10_cdr(make_session: MakeSession, session_id: str = "S1", **fields: Any) -> Cdr:
+    """The CDR of a T10 session priced by tariff_4_complex.json (`fields`: the session's)."""
+    session = make_session(
+        session_id,
+        periods=T10_PERIODS,
+        end=T10_END,
+        tariffs=[tariff_example("tariff_4_complex.json")],
+        **fields,
+    )
+    cdr = cdr_for_session(session=session)
+    assert cdr is not None
+    return cdr

@@ -6,27 +6,14 @@ from django.test import Client
 from django.urls import reverse
 
 from cdrs.models import Cdr
-from cdrs.services import cdr_credit, cdr_for_session
+from cdrs.services import cdr_credit
 from credentials.models import PartnerPlatform
 from push.models import Change, Delivery, DeliveryStatus
-from tests.cdrs.conftest import MakeSession, tariff_example
-from tests.cdrs.test_builder import T10_END, T10_PERIODS
+from tests.cdrs.conftest import MakeSession, t10_cdr
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("admin:cdrs_cdr_changelist")
-
-
-def t10_cdr(make_session: MakeSession, session_id: str = "S1") -> Cdr:
-    session = make_session(
-        session_id,
-        periods=T10_PERIODS,
-        end=T10_END,
-        tariffs=[tariff_example("tariff_4_complex.json")],
-    )
-    cdr = cdr_for_session(session=session)
-    assert cdr is not None
-    return cdr
 
 
 def page(cdr: Cdr) -> str:

@@ -20,25 +20,16 @@ from sessions.models import SessionStatus
 from tests.cdrs.conftest import (
     CDR_EXAMPLE,
     EMSP_CDRS_URL,
+    T10_END,
+    T10_PERIODS,
     MakeSession,
     cdr_location,
     dimension,
     energy,
-    load,
-    tariff_example,
 )
+from tests.examples import load, tariff_example
 
 pytestmark = pytest.mark.django_db
-
-# T10 (tariff_4_complex.json): Monday 09:30 local, 165 min at 16 A with 20 kWh, 42 min parked.
-T10_PERIODS = [
-    (
-        "2024-06-03T07:30:00Z",
-        [energy("20"), dimension("TIME", "2.75"), dimension("MAX_CURRENT", "16")],
-    ),
-    ("2024-06-03T10:15:00Z", [dimension("PARKING_TIME", "0.7")]),
-]
-T10_END = "2024-06-03T10:57:00Z"
 
 
 def as_json(value: Any) -> Any:

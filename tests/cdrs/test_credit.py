@@ -4,43 +4,20 @@ from decimal import Decimal
 
 import pytest
 
-from cdrs.models import Cdr, ImmutableCdr
+from cdrs.models import PRICE_FIELDS, Cdr, ImmutableCdr
 from cdrs.services import AlreadyCredited, CreditOfCredit, CreditRefused, cdr_credit, render_cdr
-from cdrs.services import cdr_for_session as build
 from credentials.models import PartnerPlatform
 from ocpi import json
 from push.models import Change, Delivery
-from tests.cdrs.conftest import MakeSession, tariff_example
-from tests.cdrs.test_builder import T10_END, T10_PERIODS
+from tests.cdrs.conftest import MakeSession, t10_cdr
 
 pytestmark = pytest.mark.django_db
-
-COSTS = (
-    "total_cost",
-    "total_fixed_cost",
-    "total_energy_cost",
-    "total_time_cost",
-    "total_parking_cost",
-    "total_reservation_cost",
-)
-
-
-def priced_cdr(make_session: MakeSession, session_id: str = "S1") -> Cdr:
-    session = make_session(
-        session_id,
-        periods=T10_PERIODS,
-        end=T10_END,
-        tariffs=[tariff_example("tariff_4_complex.json")],
-    )
-    cdr = build(session=session)
-    assert cdr is not None
-    return cdr
 
 
 def test_the_credit_cdr_is_the_original_with_its_costs_negated(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    original = priced_cdr(make_session)
+    original = t10_cdr(make_session)
 
     credit = cdr_credit(cdr=original, remark="Charger fault: session not billable")
 
@@ -52,11 +29,11 @@ def test_the_credit_cdr_is_the_original_with_its_costs_negated(
         "Charger fault: session not billable",
     )
     assert sent["total_cost"] == {"excl_vat": Decimal("-9"), "incl_vat": Decimal("-10.3")}
-    for name in COSTS:
+    for name in PRICE_FIELDS:
         assert sent[name] == {part: -value for part, value in was[name].items()}, name
     # A cost of 0 is credited as 0, not -0.
     assert json.dumps(sent["total_energy_cost"]) == '{"excl_vat":0,"incl_vat":0}'
-    same = set(was) - {*COSTS, "id", "last_updated"}
+    same = set(was) - {*PRICE_FIELDS, "id", "last_updated"}
     assert {name: sent[name] for name in same} == {name: was[name] for name in same}
     assert sum(line["excl_vat"] for line in credit.cost_lines) == Decimal("-9.00")
     assert (credit.original, credit.charging_session) == (original, original.charging_session)
@@ -65,7 +42,7 @@ def test_the_credit_cdr_is_the_original_with_its_costs_negated(
 def test_the_credit_cdr_is_posted_behind_its_original(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    original = priced_cdr(make_session)
+    original = t10_cdr(make_session)
 
     credit = cdr_credit(cdr=original)
 
@@ -82,7 +59,7 @@ def test_the_credit_cdr_is_posted_behind_its_original(
 
 
 def test_a_cdr_is_credited_once(make_session: MakeSession, emsp: PartnerPlatform) -> None:
-    original = priced_cdr(make_session)
+    original = t10_cdr(make_session)
     cdr_credit(cdr=original)
 
     with pytest.raises(AlreadyCredited):
@@ -92,7 +69,7 @@ def test_a_cdr_is_credited_once(make_session: MakeSession, emsp: PartnerPlatform
 
 
 def test_a_credit_cdr_is_never_credited(make_session: MakeSession, emsp: PartnerPlatform) -> None:
-    credit = cdr_credit(cdr=priced_cdr(make_session))
+    credit = cdr_credit(cdr=t10_cdr(make_session))
 
     with pytest.raises(CreditOfCredit):
         cdr_credit(cdr=credit)
@@ -103,7 +80,7 @@ def test_a_credit_cdr_is_never_credited(make_session: MakeSession, emsp: Partner
 def test_a_36_character_id_gets_a_39_character_credit_id(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    original = priced_cdr(make_session, "X" * 36)
+    original = t10_cdr(make_session, "X" * 36)
 
     credit = cdr_credit(cdr=original)
 
@@ -113,8 +90,8 @@ def test_a_36_character_id_gets_a_39_character_credit_id(
 def test_a_credit_id_taken_by_another_cdr_moves_on(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    original = priced_cdr(make_session, "S1")
-    priced_cdr(make_session, "s1-c")  # a session's id, compared case-insensitively
+    original = t10_cdr(make_session, "S1")
+    t10_cdr(make_session, "s1-c")  # a session's id, compared case-insensitively
 
     credit = cdr_credit(cdr=original)
 
@@ -124,7 +101,7 @@ def test_a_credit_id_taken_by_another_cdr_moves_on(
 def test_a_remark_longer_than_the_field_is_refused(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    original = priced_cdr(make_session)
+    original = t10_cdr(make_session)
 
     with pytest.raises(CreditRefused):
         cdr_credit(cdr=original, remark="x" * 256)
@@ -135,7 +112,7 @@ def test_a_remark_longer_than_the_field_is_refused(
 def test_a_stored_cdr_cannot_be_changed_or_deleted(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    original = priced_cdr(make_session)
+    original = t10_cdr(make_session)
     original.remark = "changed"
 
     with pytest.raises(ImmutableCdr):

@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 
 from cdrs.models import Cdr
 from cdrs.serializers import CdrSerializer
-from tests.cdrs.conftest import CDR_EXAMPLE, load
+from tests.cdrs.conftest import CDR_EXAMPLE
+from tests.examples import load
 
 pytestmark = pytest.mark.django_db
 

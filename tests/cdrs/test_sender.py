@@ -11,11 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from cdrs.models import Cdr
-from cdrs.services import cdr_credit, cdr_for_session, render_cdr
+from cdrs.services import cdr_credit, render_cdr
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole
 from ocpi import json
-from tests.cdrs.conftest import BASE, EMSP_TOKEN, OTHER_TOKEN, MakeSession, tariff_example
-from tests.cdrs.test_builder import T10_END, T10_PERIODS
+from tests.cdrs.conftest import BASE, EMSP_TOKEN, OTHER_TOKEN, MakeSession, t10_cdr
 from tests.conftest import authorization
 
 pytestmark = pytest.mark.django_db
@@ -36,19 +35,6 @@ def ids(response: Any) -> list[str]:
     return [cdr["id"] for cdr in body(response)["data"]]
 
 
-def cdr_of(make_session: MakeSession, session_id: str, party: tuple[str, str]) -> Cdr:
-    session = make_session(
-        session_id,
-        periods=T10_PERIODS,
-        end=T10_END,
-        token_party=party,
-        tariffs=[tariff_example("tariff_4_complex.json")],
-    )
-    cdr = cdr_for_session(session=session)
-    assert cdr is not None
-    return cdr
-
-
 def stamp(cdr: Cdr, moment: str) -> None:
     """Arrange a known last_updated (the service stamps the moment it built the CDR)."""
     Cdr.objects.filter(pk=cdr.pk).update(last_updated=datetime.fromisoformat(moment))
@@ -57,7 +43,7 @@ def stamp(cdr: Cdr, moment: str) -> None:
 def test_an_emsp_gets_the_cdrs_of_its_tokens_as_they_were_sent(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    cdr = cdr_of(make_session, "S1", ("DE", "MSP"))
+    cdr = t10_cdr(make_session, "S1", token_party=("DE", "MSP"))
 
     response = get(EMSP_TOKEN)
 
@@ -69,9 +55,9 @@ def test_an_emsp_gets_the_cdrs_of_its_tokens_as_they_were_sent(
 def test_emsp_b_never_sees_emsp_a_s_cdrs(
     make_session: MakeSession, emsp: PartnerPlatform, other_emsp: PartnerPlatform
 ) -> None:
-    cdr_of(make_session, "A1", ("DE", "MSP"))
-    cdr_of(make_session, "B1", ("NL", "OTH"))
-    cdr_of(make_session, "A2", ("de", "msp"))  # CiStrings: the same party
+    t10_cdr(make_session, "A1", token_party=("DE", "MSP"))
+    t10_cdr(make_session, "B1", token_party=("NL", "OTH"))
+    t10_cdr(make_session, "A2", token_party=("de", "msp"))  # CiStrings: the same party
 
     assert ids(get(EMSP_TOKEN)) == ["A1", "A2"]
     assert ids(get(OTHER_TOKEN)) == ["B1"]
@@ -84,8 +70,8 @@ def test_the_from_party_selects_which_of_the_platform_s_emsps(
     PartnerRole.objects.create(
         partner=emsp, role="EMSP", country_code="DE", party_id="MS2", business_details={}
     )
-    cdr_of(make_session, "ONE", ("DE", "MSP"))
-    cdr_of(make_session, "TWO", ("DE", "MS2"))
+    t10_cdr(make_session, "ONE", token_party=("DE", "MSP"))
+    t10_cdr(make_session, "TWO", token_party=("DE", "MS2"))
     routing = {
         "HTTP_OCPI_FROM_COUNTRY_CODE": "DE",
         "HTTP_OCPI_FROM_PARTY_ID": "MS2",
@@ -104,7 +90,7 @@ def test_the_from_party_selects_which_of_the_platform_s_emsps(
 def test_the_to_party_selects_whose_cdrs(
     make_session: MakeSession, emsp: PartnerPlatform, cpo: LocalParty
 ) -> None:
-    cdr_of(make_session, "S1", ("DE", "MSP"))
+    t10_cdr(make_session, "S1", token_party=("DE", "MSP"))
     LocalParty.objects.create(
         country_code="NL", party_id="TN2", role="CPO", business_name="Other CPO"
     )
@@ -123,7 +109,7 @@ def test_the_to_party_selects_whose_cdrs(
 def test_credit_cdrs_are_listed_after_their_original(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    cdr_credit(cdr=cdr_of(make_session, "S1", ("DE", "MSP")))
+    cdr_credit(cdr=t10_cdr(make_session, "S1", token_party=("DE", "MSP")))
 
     data = body(get(EMSP_TOKEN))["data"]
 
@@ -136,7 +122,7 @@ def test_credit_cdrs_are_listed_after_their_original(
 def test_pages_carry_total_count_limit_and_a_next_link(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    cdrs = [cdr_of(make_session, f"S{index}", ("DE", "MSP")) for index in range(5)]
+    cdrs = [t10_cdr(make_session, f"S{index}", token_party=("DE", "MSP")) for index in range(5)]
 
     first = get(EMSP_TOKEN, "?limit=2")
     last = get(EMSP_TOKEN, "?offset=4&limit=2")
@@ -151,7 +137,9 @@ def test_pages_carry_total_count_limit_and_a_next_link(
 def test_date_from_is_inclusive_and_date_to_exclusive(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    early, middle, late = (cdr_of(make_session, f"S{n}", ("DE", "MSP")) for n in range(3))
+    early, middle, late = (
+        t10_cdr(make_session, f"S{n}", token_party=("DE", "MSP")) for n in range(3)
+    )
     stamp(early, "2024-01-01T00:00:00+00:00")
     stamp(middle, "2024-01-02T00:00:00+00:00")
     stamp(late, "2024-01-03T00:00:00+00:00")
@@ -170,13 +158,13 @@ def test_an_invalid_date_is_2001(emsp: PartnerPlatform) -> None:
 def test_a_page_costs_the_same_queries_however_many_cdrs(
     make_session: MakeSession, emsp: PartnerPlatform
 ) -> None:
-    cdr_of(make_session, "S0", ("DE", "MSP"))
+    t10_cdr(make_session, "S0", token_party=("DE", "MSP"))
     get(EMSP_TOKEN)  # the first call also records the partner's last contact
     with CaptureQueriesContext(connection) as one:
         get(EMSP_TOKEN)
-    credit = cdr_credit(cdr=cdr_of(make_session, "S1", ("DE", "MSP")))
+    credit = cdr_credit(cdr=t10_cdr(make_session, "S1", token_party=("DE", "MSP")))
     for index in range(2, 5):
-        cdr_of(make_session, f"S{index}", ("DE", "MSP"))
+        t10_cdr(make_session, f"S{index}", token_party=("DE", "MSP"))
 
     with CaptureQueriesContext(connection) as six:
         response = get(EMSP_TOKEN)

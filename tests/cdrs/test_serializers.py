@@ -9,7 +9,8 @@ import pytest
 from cdrs.models import Cdr
 from cdrs.serializers import CdrSerializer
 from ocpi import json
-from tests.cdrs.conftest import CDR_EXAMPLE, load
+from tests.cdrs.conftest import CDR_EXAMPLE
+from tests.examples import load
 
 
 def example(**overrides: Any) -> dict[str, Any]:

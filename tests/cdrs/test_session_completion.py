@@ -31,7 +31,7 @@ from sessions.services import (
 )
 from tariffs.serializers import TariffSerializer
 from tariffs.services import tariff_upsert
-from tests.cdrs.conftest import tariff_example
+from tests.examples import tariff_example
 
 pytestmark = pytest.mark.django_db
 
@@ -72,15 +72,20 @@ def connector_of(location: Location) -> Connector:
     return Connector.objects.get(evse__location=location)
 
 
+def charging(connector: Connector, at: datetime = MONDAY) -> Session:
+    """An ACTIVE session of TOKEN at `connector` from `at`."""
+    return session_start(
+        connector=connector, token=TOKEN, auth_method="WHITELIST", at=at, status="ACTIVE"
+    )
+
+
 def test_stopping_a_session_builds_and_posts_its_cdr(
     location: Location, emsp: PartnerPlatform
 ) -> None:
     """T10 through the whole lifecycle: 165 min at 16 A with 20 kWh, then 42 min parked."""
     connector = connector_of(location)
     price_connector_with(connector, "tariff_4_complex.json")
-    session = session_start(
-        connector=connector, token=TOKEN, auth_method="WHITELIST", at=MONDAY, status="ACTIVE"
-    )
+    session = charging(connector)
     session = session_meter(
         session=session,
         at=MONDAY + timedelta(minutes=165),
@@ -112,13 +117,7 @@ def test_stopping_a_session_builds_and_posts_its_cdr(
 
 
 def test_an_invalidated_session_gets_no_cdr(location: Location, emsp: PartnerPlatform) -> None:
-    session = session_start(
-        connector=connector_of(location),
-        token=TOKEN,
-        auth_method="WHITELIST",
-        at=MONDAY,
-        status="ACTIVE",
-    )
+    session = charging(connector_of(location))
 
     session_invalidate(session=session)
 
@@ -170,13 +169,7 @@ def test_a_reservation_then_charging_starts_the_cdr_at_the_reservation(
 def test_when_the_cdr_cannot_be_built_the_session_is_not_completed(
     location: Location, emsp: PartnerPlatform
 ) -> None:
-    session = session_start(
-        connector=connector_of(location),
-        token=TOKEN,
-        auth_method="WHITELIST",
-        at=MONDAY,
-        status="ACTIVE",
-    )
+    session = charging(connector_of(location))
     # A frozen location no CdrLocation can carry: the CDR fails, and so does the completion.
     Session.objects.filter(pk=session.pk).update(cdr_location={"id": "LOC1"})
 
@@ -223,9 +216,7 @@ def test_a_completed_session_costs_what_its_cdr_costs(
     with transaction.atomic():
         price_connector_with(connector, tariff)
         at = MONDAY + timedelta(minutes=start)
-        session = session_start(
-            connector=connector, token=TOKEN, auth_method="WHITELIST", at=at, status="ACTIVE"
-        )
+        session = charging(connector, at)
         kwh = Decimal(0)
         for minutes, energy, current in metering:
             at += timedelta(minutes=minutes)

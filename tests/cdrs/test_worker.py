@@ -19,8 +19,9 @@ from credentials.models import LocalParty
 from ocpi import json
 from push.models import Delivery, DeliveryStatus
 from push.services import KICK_KEY
-from tests.cdrs.conftest import MakeSession, tariff_example
+from tests.cdrs.conftest import MakeSession
 from tests.cdrs.test_builder import T10_END, T10_PERIODS
+from tests.examples import tariff_example
 from tests.partners import registered_emsp
 from tests.push.polling import wait_until
 from tests.push.sink import Received, Sink, running_sink

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import requests
 from django.core.management import call_command
-from django.test import Client
 from pytest_django.live_server_helper import LiveServer
 from rest_framework.test import APIClient
 
@@ -17,6 +16,7 @@ from credentials.models import Invitation, LocalParty, PartnerPlatform
 from tests.conftest import authorization
 from tests.credentials.fake_partner import FakePartner, running_partner
 from tests.live import LivePlatform
+from tests.partners import only_local_party
 
 OUR_BASE_URL = "https://cpo.test"
 CREDENTIALS_PATH = "/ocpi/2.2.1/credentials"
@@ -72,10 +72,7 @@ def _our_base_url(settings: Any) -> None:
 @pytest.fixture
 def our_party(db: None) -> LocalParty:
     """Exactly one local party, whatever the environment made the data migration create."""
-    LocalParty.objects.all().delete()
-    return LocalParty.objects.create(
-        country_code="NL", party_id="CPO", role="CPO", business_name="Test CPO"
-    )
+    return only_local_party("NL", "CPO", "Test CPO")
 
 
 @pytest.fixture
@@ -132,16 +129,6 @@ def live_platform(live_server: LiveServer, settings: Any, our_party: LocalParty)
     """Our platform over real HTTP (for partners that call us back); return its base URL."""
     settings.OCPI_BASE_URL = live_server.url
     return str(live_server.url)
-
-
-@pytest.fixture
-def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
-    """An operator logged in to the admin, as a superuser."""
-    # The production hasher is slow on purpose; these tests are about the admin screens.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
-    assert client.login(username="operator", password="s3cret-pass")
-    return client
 
 
 @pytest.fixture

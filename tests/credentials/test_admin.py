@@ -1,48 +1,18 @@
 """The operator's screens for partners and invitations (DESIGN.md: operators run everything in
 the Django admin; credentials.asciidoc: both directions of registration from an admin UI)."""
 
-import html
 import re
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from django.contrib.admin.utils import display_for_value
-from django.contrib.messages import get_messages
 from django.test import Client
 
-from config.celery import app as celery_app
 from credentials.models import Invitation, LocalParty, PartnerPlatform, PartnerStatus
+from tests.admin_pages import messages_of, page_text, run_action
 from tests.credentials.conftest import VERSIONS_PATH, OcpiCall, Registration, calls_us
 from tests.credentials.fake_partner import FakePartner, token_header
 
 PARTNERS = "/admin/credentials/partnerplatform/"
 INVITATIONS = "/admin/credentials/invitation/"
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Run queued tasks at once, in this process (the real worker has its own tests)."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = before
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def page_text(response: Any) -> str:
-    """What the operator reads: the page without markup, scripts and icons."""
-    page = re.sub(r"<(script|svg)\b.*?</\1>", "", response.content.decode(), flags=re.S)
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
-
-
-def run_action(operator: Client, url: str, action: str, pk: int) -> Any:
-    return operator.post(url, {"action": action, "_selected_action": [pk]}, follow=True)
 
 
 # --- partners -----------------------------------------------------------------------------

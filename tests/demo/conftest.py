@@ -21,6 +21,7 @@ from ocpi.routing import PartyRef
 from tariffs.models import Tariff
 from tariffs.selectors import tariff_list
 from tariffs.serializers import TariffSerializer
+from tests.partners import only_local_party
 
 TARIFFS = 44  # 11 kinds in each of 4 countries
 
@@ -28,12 +29,10 @@ TARIFFS = 44  # 11 kinds in each of 4 countries
 @pytest.fixture
 def cpo_party(db: None) -> LocalParty:
     """The platform's only party, as the data migration makes it, with a website and logo."""
-    LocalParty.objects.all().delete()
-    return LocalParty.objects.create(
-        country_code="NL",
-        party_id="TNM",
-        role="CPO",
-        business_name="The New Motion Demo CPO",
+    return only_local_party(
+        "NL",
+        "TNM",
+        "The New Motion Demo CPO",
         website="https://cpo.example.com",
         logo={"url": "https://cpo.example.com/logo.png", "category": "OPERATOR", "type": "png"},
     )

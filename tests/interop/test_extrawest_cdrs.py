@@ -8,83 +8,40 @@ delivery. Then its credit CDR takes the same way. mod_cdrs.asciidoc, Receiver In
 What we tolerate from the peer: extrawest_peer/README.md, "CDRs".
 """
 
-import json as stdlib_json
-from collections.abc import Iterator
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
 from django.db import transaction
-from pytest_django.live_server_helper import LiveServer
 
 from cdrs.models import Cdr
-from cdrs.services import cdr_credit, cdr_for_session, render_cdr
-from credentials.models import LocalParty, PartnerPlatform
-from ocpi import json
+from cdrs.services import cdr_credit, render_cdr
+from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient
 from push.models import Delivery, DeliveryStatus
-from tests.cdrs.conftest import create_location, create_session, tariff_example
-from tests.cdrs.test_builder import T10_END, T10_PERIODS
-from tests.interop.peer import ExtrawestPeer
-from tests.interop.test_extrawest_push import (
+from tests.cdrs.conftest import create_location, create_session, t10_cdr
+from tests.interop.helpers import (
+    as_received,
     as_sent,
     pushes,
-    register_with,
     seconds_only,
     summary,
     wait_for_stored,
 )
+from tests.interop.peer import ExtrawestPeer
 from tests.push.polling import wait_until
-from tests.push.worker import CeleryWorker, celery_workers
+from tests.push.worker import CeleryWorker
 
 pytestmark = [pytest.mark.interop, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 CDRS_PATH = "/ocpi/emsp/2.2.1/cdrs/"
 
 
-@pytest.fixture(scope="module")
-def running_peer() -> Iterator[ExtrawestPeer]:
-    with ExtrawestPeer() as peer:
-        yield peer
-
-
-@pytest.fixture
-def peer(running_peer: ExtrawestPeer) -> ExtrawestPeer:
-    running_peer.reset()
-    return running_peer
-
-
-@pytest.fixture
-def partner(peer: ExtrawestPeer, live_server: LiveServer, settings: Any) -> PartnerPlatform:
-    """We (BE*BEC, the CPO of the spec's CDR example) registered with the peer."""
-    settings.OCPI_BASE_URL = live_server.url
-    LocalParty.objects.all().delete()
-    LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
-    return register_with(peer)
-
-
-@pytest.fixture
-def worker(partner: PartnerPlatform, tmp_path: Path) -> Iterator[CeleryWorker]:
-    with celery_workers(tmp_path) as workers:
-        yield workers.start()
-
-
 def peer_cdr(peer: ExtrawestPeer) -> Cdr:
     """The CDR of a T10 session (tariff_4_complex.json) of the peer's driver."""
-    session = create_session(
-        create_location(),
-        "SESSION-T10",
-        periods=T10_PERIODS,
-        end=T10_END,
-        tariffs=[tariff_example("tariff_4_complex.json")],
-        token_party=(peer.country_code, peer.party_id),
-    )
+    make_session = partial(create_session, create_location())
     with transaction.atomic():
-        cdr = cdr_for_session(session=session)
-    assert cdr is not None
-    return cdr
+        return t10_cdr(make_session, "SESSION-T10", token_party=(peer.country_code, peer.party_id))
 
 
 def delivered(cdr: Cdr) -> Delivery | None:
@@ -95,7 +52,7 @@ def delivered(cdr: Cdr) -> Delivery | None:
 
 def as_the_peer_reads(cdr: Cdr) -> Any:
     """Our CDR as JSON read with floats, as the peer's request log and store hold numbers."""
-    return stdlib_json.loads(json.dumps(render_cdr(cdr)))
+    return as_received(render_cdr(cdr))
 
 
 def as_the_peer_keeps(sent: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +101,7 @@ def test_the_cdr_can_be_read_back_where_the_location_points(
     assert (reply.http_status, reply.status_code) == (200, 1000)
     # One object, answered as a one-element list (README, deviation 4).
     [read] = reply.data
-    assert as_sent(stdlib_json.loads(json.dumps(read))) == as_the_peer_keeps(as_the_peer_reads(cdr))
+    assert as_sent(as_received(read)) == as_the_peer_keeps(as_the_peer_reads(cdr))
 
 
 def test_a_credit_cdr_follows_its_original_to_the_peer(

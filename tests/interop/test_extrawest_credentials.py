@@ -15,7 +15,6 @@ import base64
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,6 @@ from pytest_django.live_server_helper import LiveServer
 
 from credentials.models import (
     Invitation,
-    LocalParty,
     PartnerEndpoint,
     PartnerPlatform,
     PartnerRole,
@@ -35,6 +33,7 @@ from credentials.models import (
 )
 from ocpi import endpoints
 from tests.interop.peer import ExtrawestPeer, ocpi_token_header
+from tests.partners import only_local_party
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
 
@@ -120,30 +119,12 @@ class Ours:
         )
 
 
-@pytest.fixture(scope="module")
-def running_peer() -> Iterator[ExtrawestPeer]:
-    with ExtrawestPeer() as peer:
-        yield peer
-
-
-@pytest.fixture
-def peer(running_peer: ExtrawestPeer) -> ExtrawestPeer:
-    running_peer.reset()
-    return running_peer
-
-
 @pytest.fixture
 def ours(live_server: LiveServer, settings: Any) -> Ours:
-    """Our platform on live_server, publishing live_server URLs, with exactly one party."""
+    """Our platform on live_server, publishing live_server URLs, with exactly one party (not
+    the interop conftest's BE*BEC: these tests are about registration, not a module)."""
     settings.OCPI_BASE_URL = live_server.url
-    LocalParty.objects.all().delete()
-    LocalParty.objects.create(
-        country_code="NL",
-        party_id="TNM",
-        role="CPO",
-        business_name="Interop CPO",
-        website="https://cpo.example.com",
-    )
+    only_local_party("NL", "TNM", "Interop CPO", website="https://cpo.example.com")
     return Ours(str(live_server.url))
 
 

@@ -10,46 +10,38 @@ interface. What we tolerate from the peer: extrawest_peer/README.md, "Pushes".
 """
 
 import copy
-import io
-import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
-from pytest_django.live_server_helper import LiveServer
 
-from credentials.models import LocalParty, PartnerPlatform
+from credentials.models import PartnerPlatform
 from locations.models import EVSE, Location
-from locations.serializers import LocationSerializer
-from locations.services import evse_set_status, location_upsert
+from locations.services import evse_set_status
 from ocpi import json
 from push.models import Delivery, DeliveryStatus
-from push.services import KICK_KEY
 from push.tasks import resend_due
-from tariffs.models import Tariff
-from tariffs.serializers import TariffSerializer
-from tariffs.services import tariff_delete, tariff_upsert
+from tariffs.services import tariff_delete
+from tests.examples import example, tariff_example, upsert_location, upsert_tariff
+from tests.interop.helpers import (
+    Entry,
+    as_sent,
+    pushes,
+    register_with,
+    seconds_only,
+    stored,
+    summary,
+    summary_http,
+    wait_for_stored,
+)
 from tests.interop.peer import ExtrawestPeer
 from tests.push.polling import wait_until
 from tests.push.relay import TcpRelay
-from tests.push.worker import FAST_PUSH, CeleryWorker, CeleryWorkers, celery_workers
+from tests.push.worker import CeleryWorker, CeleryWorkers
 
 pytestmark = [pytest.mark.interop, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-TESTS = Path(__file__).resolve().parent.parent
 LOCATIONS_PATH = "/ocpi/emsp/2.2.1/locations/BE/BEC"
 TARIFFS_PATH = "/ocpi/emsp/2.2.1/tariffs/BE/BEC"
-Entry = dict[str, Any]
-FRACTION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
-
-
-def example(module: str, name: str) -> dict[str, Any]:
-    """A spec example (tests/<module>/examples), numbers as exact Decimals."""
-    loaded: dict[str, Any] = json.loads((TESTS / module / "examples" / name).read_text())
-    return loaded
 
 
 def location_example(location_id: str = "LOC1") -> dict[str, Any]:
@@ -63,174 +55,15 @@ def location_example(location_id: str = "LOC1") -> dict[str, Any]:
     return payload
 
 
-def tariff_example(name: str) -> dict[str, Any]:
-    """A tariff example of the spec, owned by our party BE*BEC instead of DE*ALL."""
-    return {**example("tariffs", name), "country_code": "BE", "party_id": "BEC"}
-
-
-def upsert_location(payload: dict[str, Any]) -> Location:
-    serializer = LocationSerializer(data=payload)
-    assert serializer.is_valid(), serializer.errors
-    return location_upsert(data=serializer.validated_data)
-
-
-def upsert_tariff(payload: dict[str, Any]) -> Tariff:
-    serializer = TariffSerializer(data=payload)
-    assert serializer.is_valid(), serializer.errors
-    return tariff_upsert(data=serializer.validated_data)
-
-
 def evse(location: Location, uid: str) -> EVSE:
     return location.evses.get(uid=uid)
-
-
-# --- the parties and processes ---------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_push_here(settings: Any) -> None:
-    """resend_due() runs in this process when the test stands in for beat: same lease."""
-    settings.PUSH_CLAIM_LEASE_SECONDS = int(FAST_PUSH["PUSH_CLAIM_LEASE_SECONDS"])
-
-
-@pytest.fixture(scope="module")
-def running_peer() -> Iterator[ExtrawestPeer]:
-    with ExtrawestPeer() as peer:
-        yield peer
-
-
-@pytest.fixture
-def peer(running_peer: ExtrawestPeer) -> ExtrawestPeer:
-    running_peer.reset()
-    return running_peer
-
-
-@pytest.fixture
-def ours(live_server: LiveServer, settings: Any) -> str:
-    """Our platform on live_server, hosting BE*BEC (the CPO of the spec's location example)."""
-    settings.OCPI_BASE_URL = live_server.url
-    LocalParty.objects.all().delete()
-    LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
-    return str(live_server.url)
-
-
-def register_with(peer: ExtrawestPeer) -> PartnerPlatform:
-    call_command(
-        "ocpi_register",
-        peer.versions_url,
-        peer.issue_token_a(),
-        name="extrawest",
-        stdout=io.StringIO(),
-    )
-    registered = PartnerPlatform.objects.get()
-    # Partner ids start again with every test database: a wake-up marker an earlier run left
-    # in the shared cache must not swallow this partner's first kick.
-    cache.delete(KICK_KEY.format(partner_id=registered.pk))
-    return registered
-
-
-@pytest.fixture
-def partner(peer: ExtrawestPeer, ours: str) -> PartnerPlatform:
-    """We registered with the peer: it is our eMSP partner with Receiver endpoints."""
-    return register_with(peer)
-
-
-@pytest.fixture
-def workers(ours: str, tmp_path: Path) -> Iterator[CeleryWorkers]:
-    with celery_workers(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-def worker(partner: PartnerPlatform, workers: CeleryWorkers) -> CeleryWorker:
-    return workers.start()
 
 
 # --- reading the peer --------------------------------------------------------------------
 
 
-def pushes(peer: ExtrawestPeer, since: int = 0) -> list[Entry]:
-    """The OCPI requests the peer received from us (its log, from entry `since`), minus the
-    handshake's."""
-    return [
-        entry
-        for entry in peer.state()["request_log"][since:]
-        if "/credentials" not in entry["path"]
-        and not entry["path"].startswith("/ocpi/versions")
-        and entry["path"] != "/ocpi/2.2.1/details"
-    ]
-
-
-def summary(entries: list[Entry]) -> list[tuple[str, str, int, int]]:
-    """(method, path, HTTP status, OCPI status) of each request."""
-    return [
-        (e["method"], e["path"], e["response_status"], e["response_body"]["status_code"])
-        for e in entries
-    ]
-
-
-def summary_http(entries: list[Entry]) -> list[tuple[str, str, int, dict[str, Any]]]:
-    """(method, path, HTTP status, the answer without data/timestamp/message) of each."""
-    return [
-        (
-            e["method"],
-            e["path"],
-            e["response_status"],
-            {
-                k: v
-                for k, v in e["response_body"].items()
-                if k not in {"data", "timestamp", "status_message"}
-            },
-        )
-        for e in entries
-    ]
-
-
-def stored(peer: ExtrawestPeer, module: str, key: str) -> Entry | None:
-    objects: dict[str, Entry] = peer.state()["objects"].get(module, {})
-    return objects.get(key)
-
-
-def stored_if(
-    peer: ExtrawestPeer, module: str, key: str, check: Callable[[Entry], bool]
-) -> Entry | None:
-    obj = stored(peer, module, key)
-    return obj if obj is not None and check(obj) else None
-
-
-def wait_for_stored(
-    peer: ExtrawestPeer, module: str, key: str, check: Callable[[Entry], bool] = bool
-) -> Entry:
-    return wait_until(
-        lambda: stored_if(peer, module, key, check), what=f"the peer's {module} {key}"
-    )
-
-
 def all_delivered() -> bool:
     return not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
-
-
-def as_sent(kept: Any) -> Any:
-    """What the peer stored, without the nulls and empty lists it fills in for every optional
-    field we left out (README, deviation 9)."""
-    if isinstance(kept, dict):
-        return {k: as_sent(v) for k, v in kept.items() if v is not None and v != []}
-    if isinstance(kept, list):
-        return [as_sent(item) for item in kept]
-    return kept
-
-
-def seconds_only(sent: Any) -> Any:
-    """Our DateTimes as the peer keeps them: fractions of a second dropped (README, Pushes)."""
-    if isinstance(sent, dict):
-        return {k: seconds_only(v) for k, v in sent.items()}
-    if isinstance(sent, list):
-        return [seconds_only(item) for item in sent]
-    if isinstance(sent, str) and FRACTION.fullmatch(sent):
-        return sent.split(".")[0] + "Z"
-    return sent
 
 
 def evse_statuses(location: Entry) -> dict[str, str]:

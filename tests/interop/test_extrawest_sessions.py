@@ -9,44 +9,30 @@ the token we gave it. mod_sessions.asciidoc, eMSP and CPO interfaces. What we to
 the peer: extrawest_peer/README.md, "Sessions".
 """
 
-import io
-import json as stdlib_json
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
-from pytest_django.live_server_helper import LiveServer
 
-from credentials.models import LocalParty, PartnerPlatform
+from credentials.models import PartnerPlatform
 from locations.models import Connector
-from locations.serializers import LocationSerializer
-from locations.services import location_upsert
-from ocpi import json
 from ocpi.time import format_datetime, now
 from push.models import Change, Delivery, DeliveryStatus
-from push.services import KICK_KEY
 from push.tasks import resend_due
 from sessions import services
 from sessions.metering import Reading
 from sessions.models import Session
 from sessions.serializers import render_session
-from tariffs.serializers import TariffSerializer
-from tariffs.services import tariff_upsert
+from tests.examples import example, tariff_example, upsert_location, upsert_tariff
+from tests.interop.helpers import Entry, as_received, stored_if
 from tests.interop.peer import ExtrawestPeer
 from tests.push.polling import wait_until
-from tests.push.worker import FAST_PUSH, CeleryWorker, celery_workers
+from tests.push.worker import CeleryWorker
 
 pytestmark = [pytest.mark.interop, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-TESTS = Path(__file__).resolve().parent.parent
 SESSIONS_PATH = "/ocpi/emsp/2.2.1/sessions/BE/BEC"
 MINUTE = timedelta(minutes=1)
-Entry = dict[str, Any]
 PEER_TOKEN = {
     "country_code": "DE",
     "party_id": "XWE",
@@ -56,78 +42,15 @@ PEER_TOKEN = {
 }
 
 
-def example(module: str, name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((TESTS / module / "examples" / name).read_text())
-    return loaded
-
-
-def as_received(value: Any) -> Any:
-    """Our data as the peer's log shows it: JSON read by the standard library (floats)."""
-    return stdlib_json.loads(json.dumps(value))
-
-
 # --- the parties and processes ---------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_push_here(settings: Any) -> None:
-    settings.PUSH_CLAIM_LEASE_SECONDS = int(FAST_PUSH["PUSH_CLAIM_LEASE_SECONDS"])
-
-
-@pytest.fixture(scope="module")
-def running_peer() -> Iterator[ExtrawestPeer]:
-    with ExtrawestPeer() as peer:
-        yield peer
-
-
-@pytest.fixture
-def peer(running_peer: ExtrawestPeer) -> ExtrawestPeer:
-    running_peer.reset()
-    return running_peer
-
-
-@pytest.fixture
-def partner(peer: ExtrawestPeer, live_server: LiveServer, settings: Any) -> PartnerPlatform:
-    """We (BE*BEC, the CPO of the spec's location example) registered with the peer."""
-    settings.OCPI_BASE_URL = live_server.url
-    LocalParty.objects.all().delete()
-    LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
-    call_command(
-        "ocpi_register",
-        peer.versions_url,
-        peer.issue_token_a(),
-        name="extrawest",
-        stdout=io.StringIO(),
-    )
-    registered = PartnerPlatform.objects.get()
-    cache.delete(KICK_KEY.format(partner_id=registered.pk))
-    return registered
 
 
 @pytest.fixture
 def connector(partner: PartnerPlatform) -> Connector:
     """Connector 1 of EVSE 3256 at LOC1, priced by tariff 11 (tariff_10: FLAT, ENERGY, parking)."""
-    tariff = {
-        **example("tariffs", "tariff_10_025kwh_parking_start.json"),
-        "country_code": "BE",
-        "party_id": "BEC",
-        "id": "11",
-    }
-    serializer = TariffSerializer(data=tariff)
-    assert serializer.is_valid(), serializer.errors
-    tariff_upsert(data=serializer.validated_data)
-    location = LocationSerializer(data=example("locations", "location_example.json"))
-    assert location.is_valid(), location.errors
-    location_upsert(data=location.validated_data)
+    upsert_tariff(tariff_example("tariff_10_025kwh_parking_start.json", id="11"))
+    upsert_location(example("locations", "location_example.json"))
     return Connector.objects.get(evse__uid="3256", ocpi_id="1")
-
-
-@pytest.fixture
-def worker(partner: PartnerPlatform, tmp_path: Path) -> Iterator[CeleryWorker]:
-    with celery_workers(tmp_path) as workers:
-        yield workers.start()
 
 
 # --- reading the peer --------------------------------------------------------------------
@@ -138,16 +61,9 @@ def session_requests(peer: ExtrawestPeer, session: Session) -> list[Entry]:
     return [e for e in peer.state()["request_log"] if e["path"] == path]
 
 
-def stored(peer: ExtrawestPeer, session: Session) -> Entry | None:
-    kept: Entry | None = (
-        peer.state()["objects"].get("sessions", {}).get(f"BE/BEC/{session.ocpi_id.upper()}")
-    )
-    return kept
-
-
 def stored_completed(peer: ExtrawestPeer, session: Session) -> Entry | None:
-    kept = stored(peer, session)
-    return kept if kept is not None and kept["status"] == "COMPLETED" else None
+    key = f"BE/BEC/{session.ocpi_id.upper()}"
+    return stored_if(peer, "sessions", key, lambda kept: kept["status"] == "COMPLETED")
 
 
 def all_delivered() -> bool:

@@ -9,7 +9,6 @@ receiver do so: extrawest_peer/README.md, "Tokens".
 """
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -17,11 +16,11 @@ from urllib.parse import parse_qs
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from pytest_django.live_server_helper import LiveServer
 
-from credentials.models import LocalParty, PartnerPlatform
+from credentials.models import PartnerPlatform
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime
+from tests.interop.helpers import Entry
 from tests.interop.peer import ExtrawestPeer
 from tokens.authorization import LocationReferences, Result, Source
 from tokens.models import PullStatus, Token, TokenPull
@@ -31,7 +30,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
 
 PEER_PARTY = PartyRef("DE", "XWE")
 TOKENS_PATH = "/ocpi/emsp/2.2.1/tokens/"
-Entry = dict[str, Any]
 
 
 def peer_token(uid: str, **fields: Any) -> dict[str, Any]:
@@ -48,36 +46,6 @@ def peer_token(uid: str, **fields: Any) -> dict[str, Any]:
         "last_updated": "2026-03-01T12:00:00Z",
         **fields,
     }
-
-
-@pytest.fixture(scope="module")
-def running_peer() -> Iterator[ExtrawestPeer]:
-    with ExtrawestPeer() as peer:
-        yield peer
-
-
-@pytest.fixture
-def peer(running_peer: ExtrawestPeer) -> ExtrawestPeer:
-    running_peer.reset()
-    return running_peer
-
-
-@pytest.fixture
-def partner(peer: ExtrawestPeer, live_server: LiveServer, settings: Any) -> PartnerPlatform:
-    """We (BE*BEC) registered with the peer: its tokens Sender endpoint is known to us."""
-    settings.OCPI_BASE_URL = live_server.url
-    LocalParty.objects.all().delete()
-    LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
-    call_command(
-        "ocpi_register",
-        peer.versions_url,
-        peer.issue_token_a(),
-        name="extrawest",
-        stdout=io.StringIO(),
-    )
-    return PartnerPlatform.objects.get()
 
 
 def token_requests(peer: ExtrawestPeer) -> list[Entry]:

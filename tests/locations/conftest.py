@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from rest_framework.test import APIClient
 
 from credentials.models import (
@@ -17,7 +16,7 @@ from locations.models import Location
 from locations.serializers import LocationSerializer
 from locations.services import location_upsert
 from ocpi import json
-from tests.conftest import authorization
+from tests.conftest import client_for
 from tests.partners import registered_emsp
 
 # Verbatim copies of the spec's examples (see examples/NOTICE.md for licence and defects).
@@ -93,9 +92,7 @@ def partner(our_parties: list[LocalParty]) -> PartnerPlatform:
 
 @pytest.fixture
 def partner_client(partner: PartnerPlatform) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=authorization(PARTNER_TOKEN))
-    return client
+    return client_for(PARTNER_TOKEN)
 
 
 @pytest.fixture
@@ -104,16 +101,3 @@ def make_location(our_parties: list[LocalParty]) -> Callable[..., Location]:
         return upsert(location_payload(location_id, evses=evses, **overrides))
 
     return make
-
-
-@pytest.fixture
-def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
-    """An operator logged in to the admin, as a superuser, with plain static files."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
-    assert client.login(username="operator", password="s3cret-pass")
-    return client

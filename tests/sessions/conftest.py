@@ -9,7 +9,6 @@ have a sessions Receiver endpoint (`emsp_url`, a sink when a test delivers).
 import copy
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,21 +16,14 @@ from rest_framework.test import APIClient
 
 from credentials.models import LocalParty, PartnerPlatform
 from locations.models import Connector, Location
-from locations.serializers import LocationSerializer
-from locations.services import location_upsert
-from ocpi import json
 from sessions.models import Session
 from sessions.services import session_start
-from tariffs.models import Tariff
-from tariffs.serializers import TariffSerializer
-from tariffs.services import tariff_upsert
-from tests.conftest import authorization
-from tests.partners import registered_emsp
+from tests import examples
+from tests.conftest import client_for
+from tests.examples import tariff_example, upsert_location, upsert_tariff
+from tests.partners import only_local_party, registered_emsp
 from tests.push.sink import Sink, running_sink
 
-# Verbatim copies of the spec's examples (see examples/NOTICE.md for licence and defects).
-EXAMPLES = Path(__file__).resolve().parent / "examples"
-TESTS = Path(__file__).resolve().parent.parent
 URL = "/ocpi/cpo/2.2.1/sessions"
 TOKEN_A = "emsp-a-sessions-token"
 TOKEN_B = "emsp-b-sessions-token"
@@ -45,14 +37,8 @@ TARIFFS = {
 
 
 def example(name: str) -> dict[str, Any]:
-    """A session example of the spec, numbers read as exact Decimals."""
-    loaded: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
-    return loaded
-
-
-def module_example(module: str, name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((TESTS / module / "examples" / name).read_text())
-    return loaded
+    """A session example of the spec (examples/NOTICE.md: licence and defects)."""
+    return examples.example("sessions", name)
 
 
 def cdr_token(uid: str = "012345678", country: str = "DE", party: str = "TNM") -> dict[str, str]:
@@ -66,33 +52,15 @@ def cdr_token(uid: str = "012345678", country: str = "DE", party: str = "TNM") -
 
 
 def tariff_payload(tariff_id: str, name: str, **overrides: Any) -> dict[str, Any]:
-    payload = {
-        **module_example("tariffs", name),
-        "country_code": "BE",
-        "party_id": "BEC",
-        "id": tariff_id,
-    }
-    payload.update(overrides)
-    return payload
-
-
-def upsert_tariff(payload: dict[str, Any]) -> Tariff:
-    serializer = TariffSerializer(data=payload)
-    assert serializer.is_valid(), serializer.errors
-    return tariff_upsert(data=serializer.validated_data)
+    """The spec's tariff `name` as our tariff `tariff_id`."""
+    return tariff_example(name, id=tariff_id, **overrides)
 
 
 def location_payload(**overrides: Any) -> dict[str, Any]:
-    payload = copy.deepcopy(module_example("locations", "location_example.json"))
+    payload = copy.deepcopy(examples.example("locations", "location_example.json"))
     payload["evses"][0]["capabilities"] = ["RESERVABLE", "CHARGING_PREFERENCES_CAPABLE"]
     payload.update(overrides)
     return payload
-
-
-def upsert_location(payload: dict[str, Any], **kwargs: Any) -> Location:
-    serializer = LocationSerializer(data=payload)
-    assert serializer.is_valid(), serializer.errors
-    return location_upsert(data=serializer.validated_data, **kwargs)
 
 
 def connector(evse_uid: str = "3256", connector_id: str = "1") -> Connector:
@@ -109,20 +77,11 @@ def start(
     return session_start(connector=connector(evse_uid, connector_id), at=at, **kwargs)
 
 
-def client_for(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=authorization(token))
-    return client
-
-
 @pytest.fixture
 def our_party(db: None, settings: Any) -> LocalParty:
     """Our one CPO party, BE*BEC (owner of the spec's location example)."""
-    LocalParty.objects.all().delete()
     settings.OCPI_COUNTRY_CODE, settings.OCPI_PARTY_ID = "BE", "BEC"
-    return LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
+    return only_local_party()
 
 
 @pytest.fixture

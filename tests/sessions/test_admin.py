@@ -1,6 +1,5 @@
 """The operator's session screens: a live read-only list and detail, and the two actions."""
 
-import html
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -8,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.test import Client
 
 from credentials.models import PartnerPlatform
@@ -16,33 +14,13 @@ from push.models import Change
 from sessions import services
 from sessions.metering import Reading
 from sessions.models import Session
+from tests.admin_pages import messages_of, page_text, run_action
 from tests.sessions.conftest import START, cdr_token, start
 
 pytestmark = pytest.mark.usefixtures("location")
 
 SESSIONS = "/admin/charging_sessions/session/"
 REFRESH = '<meta http-equiv="refresh" content="15">'
-
-
-@pytest.fixture
-def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
-    assert client.login(username="operator", password="s3cret-pass")
-    return client
-
-
-def page_text(response: Any) -> str:
-    page = re.sub(r"<(script|svg)\b.*?</\1>", "", response.content.decode(), flags=re.S)
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def listed(response: Any) -> list[str]:
@@ -120,11 +98,7 @@ def test_stopping_from_the_admin_completes_and_pushes(
 ) -> None:
     session = metered()
 
-    response = operator.post(
-        SESSIONS,
-        {"action": "stop_sessions", "_selected_action": [session.pk]},
-        follow=True,
-    )
+    response = run_action(operator, SESSIONS, "stop_sessions", session.pk)
 
     assert messages_of(response) == ["Stopped: S-METERED."]
     session.refresh_from_db()
@@ -138,11 +112,7 @@ def test_stopping_from_the_admin_completes_and_pushes(
 def test_an_action_that_a_session_refuses_says_why(operator: Client) -> None:
     session = services.session_stop(session=start(session_id="S-DONE"), at=START)
 
-    response = operator.post(
-        SESSIONS,
-        {"action": "invalidate_sessions", "_selected_action": [session.pk]},
-        follow=True,
-    )
+    response = run_action(operator, SESSIONS, "invalidate_sessions", session.pk)
 
     assert messages_of(response) == ["Session S-DONE is COMPLETED and cannot become INVALID"]
     session.refresh_from_db()
@@ -160,9 +130,7 @@ def test_a_viewer_sees_sessions_but_cannot_stop_them(
     session = start(session_id="S-VIEWED")
 
     listing = client.get(SESSIONS)
-    refused = client.post(
-        SESSIONS, {"action": "stop_sessions", "_selected_action": [session.pk]}, follow=True
-    )
+    refused = run_action(client, SESSIONS, "stop_sessions", session.pk)
 
     assert listed(listing) == ["S-VIEWED"]
     assert "stop_sessions" not in listing.content.decode()

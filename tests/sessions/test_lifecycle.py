@@ -15,6 +15,7 @@ from sessions.metering import Reading
 from sessions.models import Session, SessionStatus
 from sessions.pricing import price
 from sessions.signals import session_completed
+from tests.examples import upsert_location, upsert_tariff
 from tests.sessions.conftest import (
     START,
     cdr_token,
@@ -22,8 +23,6 @@ from tests.sessions.conftest import (
     location_payload,
     start,
     tariff_payload,
-    upsert_location,
-    upsert_tariff,
 )
 
 pytestmark = pytest.mark.usefixtures("location")

@@ -19,13 +19,12 @@ from sessions.models import Session
 from sessions.pricing import price
 from sessions.serializers import render_session
 from tariffs.engine import Timeline, price_session, tariff_from_ocpi, timeline_from_ocpi
+from tests.examples import upsert_location, upsert_tariff
 from tests.sessions.conftest import (
     START,
     location_payload,
     start,
     tariff_payload,
-    upsert_location,
-    upsert_tariff,
 )
 
 pytestmark = pytest.mark.usefixtures("location")

@@ -22,16 +22,15 @@ from sessions import services
 from sessions.metering import Reading
 from sessions.models import Session
 from sessions.serializers import render_session
+from tests.conftest import client_for
+from tests.examples import upsert_location, upsert_tariff
 from tests.partners import registered_emsp
 from tests.sessions.conftest import (
     URL,
     cdr_token,
-    client_for,
     location_payload,
     start,
     tariff_payload,
-    upsert_location,
-    upsert_tariff,
 )
 
 pytestmark = pytest.mark.usefixtures("location")

@@ -16,8 +16,8 @@ from credentials.models import (
     PartnerPlatform,
 )
 from ocpi import json
-from tests.conftest import authorization
-from tests.partners import registered_emsp
+from tests.conftest import client_for
+from tests.partners import only_local_party, registered_emsp
 from tests.tokens.fake_emsp import FakeEmsp, running_emsp
 from tokens.models import Token
 from tokens.serializers import TokenSerializer
@@ -66,11 +66,8 @@ def make_partner(
 @pytest.fixture
 def our_party(db: None, settings: Any) -> LocalParty:
     """Our one CPO party, BE*BEC, also the platform's default party."""
-    LocalParty.objects.all().delete()
     settings.OCPI_COUNTRY_CODE, settings.OCPI_PARTY_ID = "BE", "BEC"
-    return LocalParty.objects.create(
-        country_code="BE", party_id="BEC", role="CPO", business_name="BeCharged"
-    )
+    return only_local_party()
 
 
 @pytest.fixture
@@ -81,12 +78,6 @@ def partner_a(our_party: LocalParty) -> PartnerPlatform:
 @pytest.fixture
 def partner_b(our_party: LocalParty) -> PartnerPlatform:
     return make_partner("EmspB", TOKEN_B, ("DE", "BBB"))
-
-
-def client_for(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=authorization(token))
-    return client
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
 """The operator's screens for tokens and pulls: cached tokens are read-only (they are the
 eMSPs' data), filters and search, the pull log, and pulls started from the admin."""
 
-import html
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client
 
-from config.celery import app as celery_app
 from credentials.models import PartnerPlatform
+from tests.admin_pages import messages_of, page_text, run_action
 from tests.tokens.conftest import cache_token, token_payload
 from tests.tokens.fake_emsp import FakeEmsp
 from tokens.models import PullStatus, Token, TokenPull
@@ -21,38 +18,6 @@ pytestmark = pytest.mark.django_db
 
 TOKENS = "/admin/tokens/token/"
 PULLS = "/admin/tokens/tokenpull/"
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Run queued tasks at once, in this process (the real worker has its own test)."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = before
-
-
-@pytest.fixture
-def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
-    assert client.login(username="operator", password="s3cret-pass")
-    return client
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def page_text(response: Any) -> str:
-    page = re.sub(r"<(script|svg)\b.*?</\1>", "", response.content.decode(), flags=re.S)
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
 
 
 def listed_uids(response: Any) -> list[str]:
@@ -105,9 +70,7 @@ def test_the_token_action_pulls_from_the_owners_platform(
     token = cache_token()
     emsp.tokens = [token_payload(whitelist="NEVER", last_updated="2026-03-01T12:00:00Z")]
 
-    response = operator.post(
-        TOKENS, {"action": "pull_from_owners", "_selected_action": [token.pk]}, follow=True
-    )
+    response = run_action(operator, TOKENS, "pull_from_owners", token.pk)
 
     assert messages_of(response) == ["Delta token pull queued for EmspA."]
     assert Token.objects.get().whitelist == "NEVER"
@@ -167,9 +130,7 @@ def test_the_log_actions_pull_again(
 ) -> None:
     first = token_pull(partner=emsp_partner, full=True)
 
-    response = operator.post(
-        PULLS, {"action": "pull_delta", "_selected_action": [first.pk]}, follow=True
-    )
+    response = run_action(operator, PULLS, "pull_delta", first.pk)
 
     assert messages_of(response) == ["Delta token pull queued for EmspA."]
     assert list(TokenPull.objects.values_list("full", "status")) == [
