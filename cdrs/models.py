@@ -21,8 +21,8 @@ from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import LessThanOrEqual
 
-from ocpi.json import DecimalJSONDecoder, DecimalJSONEncoder
-from ocpi.querysets import PartyOwnedQuerySet
+from ocpi.json import exact_json_field
+from ocpi.querysets import TokenOwnedQuerySet
 from ocpi.routing import PartyRef
 from push.models import Change
 from sessions.models import MONEY_DIGITS, MONEY_PLACES, AuthMethod, Session
@@ -47,27 +47,14 @@ class ImmutableCdr(Exception):
     """A CDR that exists cannot be changed or deleted (mod_cdrs, Flow and Lifecycle)."""
 
 
-def _json(**kwargs: Any) -> models.JSONField:
-    # Exact decimals in and out: volumes and prices keep the digits they were built with.
-    return models.JSONField(encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, **kwargs)  # type: ignore[arg-type]
-
-
 def _money(**kwargs: Any) -> "models.DecimalField[Any, Any]":
     return models.DecimalField(
         max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True, **kwargs
     )
 
 
-class CdrQuerySet(PartyOwnedQuerySet["Cdr"]):
-    def for_token_parties(self, parties: list[PartyRef]) -> "CdrQuerySet":
-        """CDRs of tokens owned by the eMSP `parties`: what those eMSPs may see."""
-        condition = Q(pk__in=[])
-        for party in parties:
-            condition |= Q(
-                token_country_code__iexact=party.country_code,
-                token_party_id__iexact=party.party_id,
-            )
-        return self.filter(condition)
+class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
+    """CDRs of our parties (for_party), seen by the eMSPs of their tokens (for_token_parties)."""
 
 
 class Cdr(models.Model):
@@ -90,12 +77,16 @@ class Cdr(models.Model):
     contract_id = models.CharField(max_length=36)
     auth_method = models.CharField(max_length=12, choices=AuthMethod.choices)
     authorization_reference = models.CharField(max_length=36, blank=True)
-    cdr_location = _json(help_text="CdrLocation as at the session's start.")
+    cdr_location = exact_json_field(help_text="CdrLocation as at the session's start.")
     meter_id = models.CharField(max_length=255, blank=True)
     currency = models.CharField(max_length=3)
-    tariffs = _json(default=list, blank=True, help_text="The Tariff objects that priced it.")
-    charging_periods = _json(help_text="ChargingPeriod list, split at every price change.")
-    signed_data = _json(null=True, blank=True, help_text="SignedData (calibration law).")
+    tariffs = exact_json_field(
+        default=list, blank=True, help_text="The Tariff objects that priced it."
+    )
+    charging_periods = exact_json_field(
+        help_text="ChargingPeriod list, split at every price change."
+    )
+    signed_data = exact_json_field(null=True, blank=True, help_text="SignedData (calibration law).")
     total_cost_excl_vat = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     total_cost_incl_vat = _money()
     total_fixed_cost_excl_vat = _money()
@@ -129,7 +120,7 @@ class Cdr(models.Model):
     last_updated = models.DateTimeField(help_text="When it was created: CDRs never change.")
 
     # Operator-side, not OCPI fields.
-    cost_lines = _json(
+    cost_lines = exact_json_field(
         default=list,
         blank=True,
         help_text="What each price component billed (the tariff engine's CostLines).",

@@ -10,13 +10,11 @@ Ids are CiStrings: kept as written, unique and looked up case-insensitively (Upp
 `last_updated` is protocol data written by locations.services, never auto_now.
 """
 
-from typing import Any
-
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from ocpi.json import DecimalJSONDecoder, DecimalJSONEncoder
+from ocpi.json import exact_json_field
 
 
 class Status(models.TextChoices):
@@ -153,11 +151,6 @@ class TokenType(models.TextChoices):
     RFID = "RFID"
 
 
-def _json(**kwargs: Any) -> models.JSONField:
-    """A JSON column whose numbers stay exact Decimals (energy mix percentages, amounts)."""
-    return models.JSONField(encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, **kwargs)
-
-
 class LocationQuerySet(models.QuerySet["Location"]):
     def for_party(self, country_code: str, party_id: str) -> "LocationQuerySet":
         return self.filter(country_code__iexact=country_code, party_id__iexact=party_id)
@@ -178,7 +171,7 @@ class Location(models.Model):
     party_id = models.CharField(max_length=3)
     ocpi_id = models.CharField("id", max_length=36)
     publish = models.BooleanField(default=True)
-    publish_allowed_to = _json(default=list, blank=True)
+    publish_allowed_to = exact_json_field(default=list, blank=True)
     name = models.CharField(max_length=255, blank=True)
     address = models.CharField(max_length=255)  # 255 since the errata (was 45)
     city = models.CharField(max_length=45)
@@ -187,18 +180,18 @@ class Location(models.Model):
     country = models.CharField(max_length=3, help_text="ISO 3166-1 alpha-3")
     latitude = models.CharField(max_length=10)
     longitude = models.CharField(max_length=11)
-    related_locations = _json(default=list, blank=True)
+    related_locations = exact_json_field(default=list, blank=True)
     parking_type = models.CharField(max_length=20, choices=ParkingType.choices, blank=True)
-    directions = _json(default=list, blank=True)
-    operator = _json(null=True, blank=True)
-    suboperator = _json(null=True, blank=True)
-    owner = _json(null=True, blank=True)
-    facilities = _json(default=list, blank=True)
+    directions = exact_json_field(default=list, blank=True)
+    operator = exact_json_field(null=True, blank=True)
+    suboperator = exact_json_field(null=True, blank=True)
+    owner = exact_json_field(null=True, blank=True)
+    facilities = exact_json_field(default=list, blank=True)
     time_zone = models.CharField(max_length=255)
-    opening_times = _json(null=True, blank=True)
+    opening_times = exact_json_field(null=True, blank=True)
     charging_when_closed = models.BooleanField(null=True, blank=True)  # absent = true
-    images = _json(default=list, blank=True)
-    energy_mix = _json(null=True, blank=True)
+    images = exact_json_field(default=list, blank=True)
+    energy_mix = exact_json_field(null=True, blank=True)
     last_updated = models.DateTimeField()
     # Operator-side, not OCPI: False keeps the location out of Sender GETs and pushes
     # (private or home chargers not offered to roaming partners).
@@ -246,15 +239,15 @@ class EVSE(models.Model):
     uid = models.CharField(max_length=36)
     evse_id = models.CharField(max_length=48, blank=True, help_text="eMI3 EVSE ID")
     status = models.CharField(max_length=11, choices=Status.choices, default=Status.AVAILABLE)
-    status_schedule = _json(default=list, blank=True)
-    capabilities = _json(default=list, blank=True)
+    status_schedule = exact_json_field(default=list, blank=True)
+    capabilities = exact_json_field(default=list, blank=True)
     floor_level = models.CharField(max_length=4, blank=True)
     latitude = models.CharField(max_length=10, blank=True)
     longitude = models.CharField(max_length=11, blank=True)
     physical_reference = models.CharField(max_length=16, blank=True)
-    directions = _json(default=list, blank=True)
-    parking_restrictions = _json(default=list, blank=True)
-    images = _json(default=list, blank=True)
+    directions = exact_json_field(default=list, blank=True)
+    parking_restrictions = exact_json_field(default=list, blank=True)
+    images = exact_json_field(default=list, blank=True)
     last_updated = models.DateTimeField()
 
     class Meta:
@@ -302,7 +295,7 @@ class Connector(models.Model):
     max_amperage = models.PositiveIntegerField(help_text="A")
     max_electric_power = models.PositiveIntegerField(null=True, blank=True, help_text="W")
     # Tariff.id strings, as the spec refers to them: locations never imports tariffs.
-    tariff_ids = _json(default=list, blank=True)
+    tariff_ids = exact_json_field(default=list, blank=True)
     terms_and_conditions = models.CharField(max_length=255, blank=True)
     last_updated = models.DateTimeField()
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import simplejson
+from django.db import models
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
@@ -83,3 +84,8 @@ class DecimalJSONDecoder(stdlib_json.JSONDecoder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["parse_float"] = Decimal
         super().__init__(*args, **kwargs)
+
+
+def exact_json_field(**kwargs: Any) -> "models.JSONField[Any, Any]":
+    """A JSON column whose numbers stay exact Decimals in and out (volumes, prices, percentages)."""
+    return models.JSONField(encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, **kwargs)

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from locations.models import EVSE, Connector, Location
-from ocpi.json import DecimalJSONDecoder, DecimalJSONEncoder
-from ocpi.querysets import PartyOwnedQuerySet
+from ocpi.json import exact_json_field
+from ocpi.querysets import TokenOwnedQuerySet
 from ocpi.routing import PartyRef
 from tokens.models import TokenType
 
@@ -52,29 +52,7 @@ class AuthMethod(models.TextChoices):
     WHITELIST = "WHITELIST"
 
 
-def _json(**kwargs: object) -> models.JSONField:
-    # Exact decimals in and out: volumes and prices keep the digits they were given.
-    return models.JSONField(encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, **kwargs)  # type: ignore[arg-type]
-
-
-class SessionQuerySet(PartyOwnedQuerySet["Session"]):
-    def for_token_party(self, party: PartyRef) -> "SessionQuerySet":
-        """Sessions of tokens owned by the eMSP `party`: what that eMSP may see."""
-        return self.filter(
-            token_country_code__iexact=party.country_code,
-            token_party_id__iexact=party.party_id,
-        )
-
-    def for_token_parties(self, parties: list[PartyRef]) -> "SessionQuerySet":
-        """Sessions of tokens owned by any of `parties` (none: no session at all)."""
-        condition = Q(pk__in=[])
-        for party in parties:
-            condition |= Q(
-                token_country_code__iexact=party.country_code,
-                token_party_id__iexact=party.party_id,
-            )
-        return self.filter(condition)
-
+class SessionQuerySet(TokenOwnedQuerySet["Session"]):
     def running(self) -> "SessionQuerySet":
         return self.exclude(status__in=FINAL_STATUSES)
 
@@ -116,7 +94,7 @@ class Session(models.Model):
     last_updated = models.DateTimeField()
 
     # Operator-side, not OCPI fields.
-    charging_preferences = _json(
+    charging_preferences = exact_json_field(
         null=True, blank=True, help_text="The last ChargingPreferences the eMSP set (PUT)."
     )
     reserved_from = models.DateTimeField(
@@ -126,8 +104,10 @@ class Session(models.Model):
         null=True, blank=True, help_text="When the reservation ended (charging or expiry)."
     )
     # Frozen at the start (mod_cdrs: "as at the start of the session"), in OCPI form.
-    cdr_location = _json(help_text="CdrLocation at the session's start.")
-    tariffs = _json(default=list, blank=True, help_text="Tariff objects valid at the start.")
+    cdr_location = exact_json_field(help_text="CdrLocation at the session's start.")
+    tariffs = exact_json_field(
+        default=list, blank=True, help_text="Tariff objects valid at the start."
+    )
     tariff_id = models.CharField(
         "pricing tariff",
         max_length=36,
@@ -208,7 +188,9 @@ class SessionChargingPeriod(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="charging_periods")
     position = models.PositiveIntegerField()
     start_date_time = models.DateTimeField()
-    dimensions = _json(help_text='CdrDimension list: [{"type": "ENERGY", "volume": 1.5}, …]')
+    dimensions = exact_json_field(
+        help_text='CdrDimension list: [{"type": "ENERGY", "volume": 1.5}, …]'
+    )
     tariff_id = models.CharField(max_length=36, blank=True)
 
     class Meta:
