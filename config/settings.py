@@ -7,6 +7,7 @@ and Redis; the code paths stay the same.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -182,6 +183,7 @@ WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -191,6 +193,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # Django's default, 300, would drop a third of the cached locations' JSON
+            # (ocpi.jsoncache) whenever there are more than 300 of them.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 

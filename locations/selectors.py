@@ -7,10 +7,11 @@ few queries whatever the number of locations, EVSEs and connectors on it.
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 
 from credentials.models import LocalParty
@@ -123,51 +124,76 @@ def evses_of(location: Location) -> QuerySet[EVSE]:
     return location.evses.order_by("pk").prefetch_related(connectors_prefetch())
 
 
+def version_sql(using: str = DEFAULT_DB_ALIAS) -> str:
+    """SQL of a location's version (what keys its cached JSON, locations.views), as text:
+    created_at (tells apart two rows that had the same primary key) and last_updated (moves
+    with every write of the location or anything in it: locations.services makes it only
+    grow). Computed by the database, the same text wherever it is read: reading the two
+    datetimes instead costs more than the rest of a page's rows."""
+    table = sql.table(Location, using)
+
+    def col(field: str) -> str:
+        return sql.column(Location, field, table, using)
+
+    return f"CAST({col('created_at')} AS text) || '|' || CAST({col('last_updated')} AS text)"
+
+
+def _version() -> RawSQL:
+    # No input in it: column names from _meta.
+    return RawSQL(version_sql(), [], output_field=TextField())  # type: ignore[no-untyped-call]  # noqa: S611
+
+
 def location_rows(*, parties: Sequence[LocalParty]) -> "QuerySet[Any]":
-    """The Sender list as rows (pk, created_at, last_updated): what versions each location's
-    cached JSON (locations.views), so a page is one indexed read before the cache is asked."""
+    """The Sender list as rows (pk, version), so a page is one indexed read before the
+    cache is asked for each location's JSON."""
     return (
         Location.objects.for_parties(_party_keys(parties))
         .roaming()
         .order_by("pk")
-        .values_list("pk", "created_at", "last_updated", named=True)
+        .annotate(version=_version())
+        .values_list("pk", "version", named=True)
     )
-
-
-# What versions a location's cached JSON (locations.views): a row of location_rows().
-ROW_FIELDS = ("id", "created_at", "last_updated")
 
 
 @cache
 def _location_row_sql(parties: int, using: str) -> str:
+    table = sql.table(Location, using)
+
     def col(field: str) -> str:
-        return sql.column(Location, field, "l", using)
+        return sql.column(Location, field, table, using)
 
     # Each party as its own term of the unique index (Upper() of the three ids), the way
     # location_by_key() reads it; for_parties() and roaming() of location_rows().
     party = f"(UPPER({col('country_code')}) = UPPER(%s) AND UPPER({col('party_id')}) = UPPER(%s))"
     return (
-        f"SELECT {sql.columns(Location, 'l', using, ROW_FIELDS)} "  # noqa: S608 (from _meta)
-        f"FROM {sql.table(Location, using)} l "
+        f"SELECT {col('id')}, {version_sql(using)} FROM {table} "  # noqa: S608 (from _meta)
         f"WHERE UPPER({col('ocpi_id')}) = UPPER(%s) AND {col('roaming')} = %s "
         f"AND ({' OR '.join([party] * parties)}) ORDER BY {col('id')} LIMIT 1"
     )
 
 
+class LocationRow(NamedTuple):
+    """A row of location_rows()."""
+
+    pk: int
+    version: str
+
+
 def location_row(
     *, parties: Sequence[LocalParty], location_id: str, using: str = DEFAULT_DB_ALIAS
-) -> Location | None:
-    """location_get() as a row of location_rows() (a Location with only ROW_FIELDS), or
-    None. Hand-written SQL: through the ORM this lookup costs more than the rest of a GET."""
+) -> LocationRow | None:
+    """location_get() as a row of location_rows(), or None. Hand-written SQL: through the
+    ORM this lookup costs more than the rest of a GET."""
     if not parties:
         return None
     keys = [key for party in _party_keys(parties) for key in party]
     with connections[using].cursor() as cursor:
         cursor.execute(_location_row_sql(len(parties), using), [location_id, True, *keys])
         row = cursor.fetchone()
-    return sql.instance(Location, row, using=using, only=ROW_FIELDS) if row else None
+    return LocationRow(*row) if row else None
 
 
 def locations_by_pk(*, parties: Sequence[LocalParty], pks: Sequence[int]) -> LocationQuerySet:
-    """Roaming locations of `parties` among `pks`, prefetched for rendering."""
-    return location_list(parties=parties).filter(pk__in=pks)
+    """Roaming locations of `parties` among `pks`, prefetched for rendering, each with its
+    `version` as read in the same statement (location_rows())."""
+    return location_list(parties=parties).annotate(version=_version()).filter(pk__in=pks)

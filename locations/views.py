@@ -58,19 +58,22 @@ JSON_NAMESPACE = "locations:" + code_version(
 
 
 def location_version(location: Any) -> str:
-    """Moves with every write of the location or anything in it: last_updated only grows
-    (locations.services); created_at tells apart two rows that had the same primary key."""
-    return f"{location.created_at.isoformat()}|{location.last_updated.isoformat()}"
+    """A row's or a loaded location's version, read with it (locations.selectors)."""
+    return str(location.version)
 
 
-def render_locations(rows: Sequence[Any], parties: Sequence[LocalParty]) -> list[Any]:
-    """Locations' JSON from the cache (ocpi.jsoncache); misses rendered by LocationSerializer."""
+def render_locations(
+    rows: Sequence[Any], parties: Sequence[LocalParty], *, keep: bool = False
+) -> list[Any]:
+    """Locations' JSON from the cache (ocpi.jsoncache); misses rendered by LocationSerializer.
+    `keep`: also in this process's memory (a location asked for by itself)."""
     return cached_json(
         rows,
         namespace=JSON_NAMESPACE,
         version=location_version,
         load=lambda pks: locations_by_pk(parties=parties, pks=pks),
         render=lambda locations: list(LocationSerializer(locations, many=True).data),
+        keep=keep,
     )
 
 
@@ -103,7 +106,7 @@ class LocationSenderApi(LocationsSenderApi):
     def get(self, request: Request, location_id: str) -> Response:
         parties = self.parties()
         row = location_row(parties=parties, location_id=location_id)
-        rendered = render_locations([row], parties) if row is not None else []
+        rendered = render_locations([row], parties, keep=True) if row is not None else []
         if not rendered:
             raise NotFound(f"Unknown location {location_id}")
         return ocpi_response(rendered[0])

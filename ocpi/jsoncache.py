@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache as once
 from types import ModuleType
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import redis
 from django.conf import settings
@@ -67,11 +68,17 @@ class DjangoCacheStore:
     def __init__(self, backend: BaseCache) -> None:
         self.backend = backend
 
+    @staticmethod
+    def safe(key: str) -> str:
+        """The key without the characters Django's cache warns about (spaces, controls)."""
+        return quote(key, safe=":|+-._")
+
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
-        return self.backend.get_many(keys)
+        safe = {self.safe(key): key for key in keys}
+        return {safe[key]: text for key, text in self.backend.get_many(list(safe)).items()}
 
     def set_many(self, texts: Mapping[str, str], timeout: int) -> None:
-        self.backend.set_many(dict(texts), timeout)
+        self.backend.set_many({self.safe(key): text for key, text in texts.items()}, timeout)
 
 
 @once
@@ -131,13 +138,15 @@ def _key(namespace: str, pk: Any, version: str) -> str:
     return f"ocpi:json:{namespace}:{pk}:{version}"
 
 
-def _cached(keys: Sequence[str]) -> dict[str, str]:
-    """The texts of `keys` found locally, else in the shared store (then kept locally)."""
+def _cached(keys: Sequence[str], *, keep: bool) -> dict[str, str]:
+    """The texts of `keys` found locally, else in the shared store (then kept locally when
+    `keep`)."""
     local = local_cache()
     found = local.get_many(keys)
     if len(found) < len(keys):
         shared = shared_store().get_many([key for key in keys if key not in found])
-        local.set_many(shared)
+        if keep:
+            local.set_many(shared)
         found.update(shared)
     return found
 
@@ -149,14 +158,18 @@ def cached_json(
     version: Callable[[Any], str],
     load: Callable[[list[Any]], Iterable[Any]],
     render: Callable[[Sequence[Any]], list[Any]],
+    keep: bool = True,
 ) -> list[RawJSON]:
     """The JSON of each of `rows` (objects with a pk and what `version` reads), in order.
 
     Misses are loaded with `load(primary keys)` (the full objects, any order; an object
     gone since is left out) and rendered with `render(objects)`, one call for the page.
+    `keep`: whether what is read is worth this process's memory: an object asked for by
+    itself (often asked again), not the pages of a full pull, which stream through and
+    would only push those out.
     """
     keys = [_key(namespace, row.pk, version(row)) for row in rows]
-    found = _cached(keys)
+    found = _cached(keys, keep=keep)
     missing = [row.pk for row, key in zip(rows, keys, strict=True) if key not in found]
     if not missing:
         return [RawJSON(found[key]) for key in keys]
@@ -165,7 +178,8 @@ def cached_json(
     pairs = list(zip(fresh, texts, strict=True))
     rendered = {_key(namespace, o.pk, version(o)): text for o, text in pairs}
     shared_store().set_many(rendered, CACHE_SECONDS)
-    local_cache().set_many(rendered)
+    if keep:
+        local_cache().set_many(rendered)
     by_pk = {obj.pk: text for obj, text in pairs}
     result = []
     for row, key in zip(rows, keys, strict=True):

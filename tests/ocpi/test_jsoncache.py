@@ -41,7 +41,7 @@ def namespace() -> str:
     return f"test-{uuid.uuid4()}"
 
 
-def served(store: Store, namespace: str, *pks: int) -> list[Any]:
+def served(store: Store, namespace: str, *pks: int, keep: bool = True) -> list[Any]:
     rows = [store.row(pk) for pk in pks]
     raw = cached_json(
         rows,
@@ -49,6 +49,7 @@ def served(store: Store, namespace: str, *pks: int) -> list[Any]:
         version=lambda obj: obj.version,
         load=store.load,
         render=store.render,
+        keep=keep,
     )
     return [json.loads(json.dumps(item)) for item in raw]
 
@@ -170,4 +171,26 @@ def forget_shared(key: str) -> None:
         store.client.delete(key)
     else:
         assert isinstance(store, jsoncache.DjangoCacheStore)
-        store.backend.delete(key)
+        store.backend.delete(store.safe(key))
+
+
+def test_versions_with_spaces_are_kept_and_found(namespace: str) -> None:
+    store = Store(p1="2026-01-01 10:00:00+00|2026-01-02 11:00:00.5+00")
+
+    first = served(store, namespace, 1)
+    again = served(store, namespace, 1)
+
+    assert first == again
+    assert store.loads == [[1]]
+
+
+def test_what_is_not_worth_keeping_stays_out_of_the_process_memory(namespace: str) -> None:
+    store = Store(p1="a", p2="a")
+    keys = [f"ocpi:json:{namespace}:{pk}:a" for pk in (1, 2)]
+    jsoncache.shared_store().set_many({keys[0]: '{"id":1}'}, 60)
+
+    page = served(store, namespace, 1, 2, keep=False)
+
+    assert [item["id"] for item in page] == [1, 2]
+    assert jsoncache.local_cache().get_many(keys) == {}
+    assert set(jsoncache.shared_store().get_many(keys)) == set(keys)
