@@ -14,7 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from credentials.crypto import token_digest
-from credentials.models import Invitation, PartnerPlatform, PartnerRole
+from credentials.models import Invitation, LocalParty, PartnerPlatform, PartnerRole
 from credentials.selectors import caller_by_token_digest
 from ocpi.time import now
 from ocpi.tokens import token_candidates
@@ -28,12 +28,13 @@ LAST_CONTACT_RESOLUTION = timedelta(minutes=1)
 class OcpiPrincipal:
     """request.user for OCPI calls: a platform, never a Django user.
 
-    `roles` are a partner's CredentialsRoles, read in the same statement as the partner
-    (routing needs them on every functional-module request); none for an invitation.
+    `roles` (a partner's CredentialsRoles) and `parties` (ours) are what routing needs on
+    every functional-module request, read with the partner; none for an invitation.
     """
 
     caller: PartnerPlatform | Invitation
     roles: tuple[PartnerRole, ...] = ()
+    parties: tuple[LocalParty, ...] = ()
     is_authenticated: bool = True
     is_anonymous: bool = False
 
@@ -43,8 +44,7 @@ def find_principal(header: str | None) -> OcpiPrincipal | None:
         digest = token_digest(token)
         found = caller_by_token_digest(digest)
         if found is not None:
-            partner, roles = found
-            return OcpiPrincipal(partner, tuple(roles))
+            return OcpiPrincipal(found.partner, tuple(found.roles), tuple(found.parties))
         # Token A: only while registering, so off the hot path.
         invitation = Invitation.objects.open().filter(token_digest=digest).first()
         if invitation is not None:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from credentials.authentication import OcpiPrincipal
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole
-from credentials.selectors import find_local_party, find_partner_role, local_parties
+from credentials.selectors import find_local_party, find_partner_role
 from ocpi.exceptions import InvalidParameters, OcpiError
 from ocpi.permissions import IsRegisteredPartner
 from ocpi.routing import PartyRef, RoutingHeaders, parse_routing_headers
@@ -51,11 +51,15 @@ class Route:
 
 
 def resolve_route(
-    request: Request, partner: PartnerPlatform, roles: Sequence[PartnerRole]
+    request: Request,
+    partner: PartnerPlatform,
+    roles: Sequence[PartnerRole],
+    parties: Sequence[LocalParty],
 ) -> Route:
-    """The parties of a request by `partner`, whose CredentialsRoles are `roles`."""
+    """The parties of a request by `partner`, whose CredentialsRoles are `roles`, to us,
+    whose active parties are `parties`."""
     headers = parse_routing_headers(request)
-    ours = tuple(local_parties())
+    ours = tuple(parties)
     if headers is None:
         return Route(
             partner=partner,
@@ -86,7 +90,7 @@ class FunctionalModuleApi(APIView):
         principal = request.user
         assert isinstance(principal, OcpiPrincipal)
         assert isinstance(principal.caller, PartnerPlatform)
-        self.route = resolve_route(request, principal.caller, principal.roles)
+        self.route = resolve_route(request, principal.caller, principal.roles, principal.parties)
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

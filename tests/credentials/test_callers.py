@@ -1,16 +1,19 @@
-"""The caller behind a token, with its roles, read by hand-written SQL (credentials.selectors).
-
-What the ORM would read, field by field, on this test run's database (SQLite or PostgreSQL).
+"""Who is who behind a token (credentials.selectors.caller_by_token_digest): hand-written SQL
+read as the ORM would, kept per process and checked on every request against the
+credentials generation, which the database moves on every write (migration 0004's triggers).
 """
 
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Model
+from pytest_django import DjangoAssertNumQueries
 
 from credentials.crypto import token_digest
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus
-from credentials.selectors import caller_by_token_digest, local_parties
+from credentials.selectors import GENERATION, caller_by_token_digest, local_parties
+from ocpi.models import ListGeneration
 from ocpi.time import now
 
 pytestmark = pytest.mark.django_db
@@ -42,26 +45,36 @@ def partner(name: str, token: str, *parties: tuple[str, str, str]) -> PartnerPla
     return made
 
 
+def generation() -> int | None:
+    row = ListGeneration.objects.filter(name=GENERATION, shard=0).first()
+    return row.value if row is not None else None
+
+
+def lookup(token: str = "tok") -> Any:  # noqa: S107
+    return caller_by_token_digest(token_digest(token))
+
+
 def test_the_caller_is_what_the_orm_reads_with_its_roles_in_their_order() -> None:
     made = partner("hub", "tok", ("NL", "ZZZ", "EMSP"), ("DE", "BBB", "NSP"), ("DE", "AAA", "EMSP"))
 
-    found = caller_by_token_digest(token_digest("tok"))
+    found = lookup()
 
-    assert found is not None
-    caller, roles = found
-    assert fields(caller) == fields(PartnerPlatform.objects.get(pk=made.pk))
-    assert [fields(role) for role in roles] == [fields(role) for role in made.roles.all()]
-    assert [(role.country_code, role.party_id) for role in roles] == [
+    assert fields(found.partner) == fields(PartnerPlatform.objects.get(pk=made.pk))
+    assert [fields(role) for role in found.roles] == [fields(role) for role in made.roles.all()]
+    assert [(role.country_code, role.party_id) for role in found.roles] == [
         ("DE", "AAA"),
         ("DE", "BBB"),
         ("NL", "ZZZ"),
     ]
+    assert [fields(party) for party in found.parties] == [fields(p) for p in local_parties()]
 
 
 def test_a_caller_without_roles_comes_with_none() -> None:
     made = partner("bare", "tok")
 
-    assert caller_by_token_digest(token_digest("tok")) == (made, [])
+    found = lookup()
+
+    assert (found.partner, found.roles) == (made, [])
 
 
 def test_the_next_token_finds_the_partner_while_we_rotate() -> None:
@@ -69,10 +82,7 @@ def test_the_next_token_finds_the_partner_while_we_rotate() -> None:
     made.set_next_incoming_token("new")
     made.save()
 
-    found = caller_by_token_digest(token_digest("new"))
-
-    assert found is not None
-    assert found[0] == made
+    assert lookup("new").partner == made
 
 
 @pytest.mark.parametrize(
@@ -87,13 +97,13 @@ def test_only_registered_and_pending_partners_call(status: str, found: bool) -> 
     made = partner("p", "tok", ("DE", "AAA", "EMSP"))
     PartnerPlatform.objects.filter(pk=made.pk).update(status=status)
 
-    assert (caller_by_token_digest(token_digest("tok")) is not None) is found
+    assert (lookup() is not None) is found
 
 
 def test_an_unknown_token_finds_no_caller() -> None:
     partner("p", "tok")
 
-    assert caller_by_token_digest(token_digest("other")) is None
+    assert lookup("other") is None
 
 
 def test_our_parties_are_what_the_orm_reads_active_ones_in_order() -> None:
@@ -111,3 +121,112 @@ def test_our_parties_are_what_the_orm_reads_active_ones_in_order() -> None:
         fields(party) for party in LocalParty.objects.filter(is_active=True)
     ]
     assert [party.party_id for party in local_parties()] == ["WLC", "TNM"]
+
+
+# --- kept per process, checked against the generation ------------------------------------
+
+
+def test_a_known_caller_costs_one_read_of_the_generation(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    partner("p", "tok", ("DE", "AAA", "EMSP"))
+    first = lookup()
+
+    with django_assert_num_queries(1):
+        again = lookup()
+
+    assert fields(again.partner) == fields(first.partner)
+    assert [fields(r) for r in again.roles] == [fields(r) for r in first.roles]
+
+
+def test_each_request_gets_its_own_instances() -> None:
+    partner("p", "tok", ("DE", "AAA", "EMSP"))
+    first = lookup()
+    first.partner.name = "changed by a view"
+    first.roles[0].business_details["name"] = "changed"
+    first.parties[0].business_name = "changed"
+
+    again = lookup()
+
+    assert again.partner.name == "p"
+    assert again.roles[0].business_details["name"] == "AAA"
+    assert again.parties[0].business_name != "changed"
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(
+            lambda made: PartnerPlatform.objects.filter(pk=made.pk).update(
+                status=PartnerStatus.UNREGISTERED
+            ),
+            id="queryset-update",
+        ),
+        pytest.param(lambda made: made.delete(), id="delete"),
+        pytest.param(
+            lambda made: connection.cursor().execute(
+                "UPDATE credentials_partnerplatform SET incoming_token_digest = 'x' WHERE id = %s",
+                [made.pk],
+            ),
+            id="raw-sql",
+        ),
+    ],
+)
+def test_a_revoked_token_is_refused_on_the_next_lookup(write: Any) -> None:
+    made = partner("p", "tok", ("DE", "AAA", "EMSP"))
+    assert lookup() is not None
+
+    write(made)
+
+    assert lookup() is None
+
+
+def test_a_role_added_counts_on_the_next_lookup() -> None:
+    made = partner("p", "tok", ("DE", "AAA", "EMSP"))
+    lookup()
+    PartnerRole.objects.create(
+        partner=made, role="EMSP", country_code="DE", party_id="NEW", business_details={}
+    )
+
+    assert [role.party_id for role in lookup().roles] == ["AAA", "NEW"]
+
+
+def test_a_party_of_ours_deactivated_counts_on_the_next_lookup() -> None:
+    partner("p", "tok")
+    assert [party.party_id for party in lookup().parties] == ["TNM"]
+
+    LocalParty.objects.update(is_active=False)
+
+    assert lookup().parties == []
+
+
+@pytest.mark.parametrize("model", [PartnerPlatform, PartnerRole, LocalParty])
+@pytest.mark.parametrize("action", ["insert", "update", "delete"])
+def test_every_write_of_the_three_tables_moves_the_generation(
+    model: type[Model], action: str
+) -> None:
+    """Also the guard for SQLite, where rebuilding a table in a migration drops its
+    triggers: the test database is built by every migration there is."""
+    made = partner("p", "tok", ("DE", "AAA", "EMSP"))
+    rows: dict[type[Model], Model] = {
+        PartnerPlatform: made,
+        PartnerRole: made.roles.get(),
+        LocalParty: LocalParty.objects.get(),
+    }
+    row = rows[model]
+    before = generation()
+
+    if action == "insert":
+        row.pk = None
+        if isinstance(row, PartnerPlatform):
+            row.set_incoming_token("another")
+        if isinstance(row, LocalParty | PartnerRole):
+            row.party_id = "NEW"
+        row.save()
+    elif action == "update":
+        named = {PartnerPlatform: "name", PartnerRole: "party_id", LocalParty: "business_name"}
+        model.objects.filter(pk=row.pk).update(**{named[model]: "XYZ"})  # type: ignore[attr-defined]
+    else:
+        model.objects.filter(pk=row.pk).delete()  # type: ignore[attr-defined]
+
+    assert generation() not in (None, before)

@@ -202,12 +202,13 @@ def test_queries_per_page_do_not_grow_with_page_size_or_evses(
     for n in range(locations):
         make_location(f"L{n}", evses=evses_per_location)
 
-    # The caller with its roles (one statement), our parties (routing and scope), the count
-    # (with its generation) and the page's rows; while the page's JSON is not cached yet,
-    # also its locations, EVSEs and connectors: the same whatever is on the page.
-    with django_assert_num_queries(7):
+    # The credentials generation, the count (with its generation) and the page's rows; the
+    # first time also the caller with its roles and our parties (then kept by the process)
+    # and, while the page's JSON is not cached, its locations, EVSEs and connectors: the
+    # same whatever is on the page.
+    with django_assert_num_queries(8):
         response = partner_client.get(URL, {"limit": limit})
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         again = partner_client.get(URL, {"limit": limit})
 
     assert len(response.json()["data"]) == min(locations, limit)

@@ -154,26 +154,26 @@ def test_a_deep_page_costs_the_queries_of_the_first(
     third_path = follow(second)
     partner_client.get(third_path)
 
-    # The caller with its roles, our parties (routing and scope), the count's generation,
-    # the rows.
-    with django_assert_num_queries(4):
+    # The credentials generation (the caller is kept since the first page), the count's
+    # generation, the rows.
+    with django_assert_num_queries(3):
         third = partner_client.get(third_path)
 
     assert ids(third) == ["L4", "L5"]
 
 
-def test_one_location_costs_three_queries_once_its_json_is_cached(
+def test_one_location_costs_two_queries_once_its_json_is_cached(
     partner_client: APIClient,
     make_location: MakeLocation,
     django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
     make_location("L0", evses=3)
 
-    # The caller with its roles, our parties (routing and scope), the row; then, the first
-    # time, the location, its EVSEs and their connectors.
-    with django_assert_num_queries(6):
+    # The credentials generation, the row; the first time also the caller with its roles,
+    # our parties, and the location, its EVSEs and their connectors.
+    with django_assert_num_queries(7):
         cold = partner_client.get(f"{URL}/L0")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         warm = partner_client.get(f"{URL}/L0")
 
     assert cold.json()["data"] == warm.json()["data"]

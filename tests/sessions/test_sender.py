@@ -161,6 +161,7 @@ def test_the_list_costs_the_same_queries_for_one_session_or_many(client_a: APICl
         return len(captured)
 
     add("A0")
+    listed(client_a)  # the caller, read once, then kept by the process
     one = queries()
     for n in range(1, 6):
         add(f"A{n}")
