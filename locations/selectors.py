@@ -124,6 +124,7 @@ def evses_of(location: Location) -> QuerySet[EVSE]:
     return location.evses.order_by("pk").prefetch_related(connectors_prefetch())
 
 
+@cache
 def version_sql(using: str = DEFAULT_DB_ALIAS) -> str:
     """SQL of a location's version (what keys its cached JSON, locations.views), as text:
     created_at (tells apart two rows that had the same primary key) and last_updated (moves
