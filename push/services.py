@@ -131,17 +131,25 @@ def push_change(
             status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"
         )
     Delivery.objects.bulk_create(deliveries)
-    for partner_id in {t.partner_id for t in targets}:
-        transaction.on_commit(partial(kick, partner_id))
+    transaction.on_commit(partial(kick, *sorted({t.partner_id for t in targets})))
     return change
 
 
-def kick(partner_id: int) -> None:
-    """Wake a worker for the partner, unless a wake-up is already queued."""
+def kick(*partner_ids: int) -> None:
+    """Wake a worker for each partner that has no wake-up queued yet.
+
+    A change goes to every partner at once: one cache read tells which have a wake-up
+    queued (a marker there is a task not yet started, which will send what is committed
+    now: push.tasks clears it first); only the others are marked, atomically (add: one
+    task each), and woken. One round trip per change, not one per partner.
+    """
     from push.tasks import deliver_partner
 
-    if cache.add(KICK_KEY.format(partner_id=partner_id), 1, timeout=60):
-        deliver_partner.delay(partner_id)
+    keys = {partner_id: KICK_KEY.format(partner_id=partner_id) for partner_id in partner_ids}
+    queued = cache.get_many(list(keys.values()))
+    for partner_id, key in keys.items():
+        if key not in queued and cache.add(key, 1, timeout=60):
+            deliver_partner.delay(partner_id)
 
 
 def resend(*, delivery_ids: Sequence[int]) -> int:
@@ -151,6 +159,5 @@ def resend(*, delivery_ids: Sequence[int]) -> int:
     count = deliveries.update(
         status=DeliveryStatus.PENDING, next_attempt_at=now(), claimed_at=None, last_error=""
     )
-    for partner_id in partner_ids:
-        transaction.on_commit(partial(kick, partner_id))
+    transaction.on_commit(partial(kick, *sorted(partner_ids)))
     return count

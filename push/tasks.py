@@ -18,7 +18,6 @@ def deliver_partner(partner_id: int) -> int:
 @shared_task(name="push.resend_due")
 def resend_due() -> None:
     """Beat: recover from lost messages and killed workers; wake partners with due retries."""
-    for partner_id in set(delivery.release_stale_claims()) | set(
-        delivery.partners_with_due_deliveries()
-    ):
-        kick(partner_id)
+    kick(
+        *sorted(set(delivery.release_stale_claims()) | set(delivery.partners_with_due_deliveries()))
+    )

@@ -4,11 +4,12 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 
 from credentials.models import PartnerStatus
 from ocpi.routing import PartyRef
 from ocpi.time import now
-from push import delivery, services
+from push import delivery, services, tasks
 from push.models import Attempt, Delivery, DeliveryStatus
 
 pytestmark = pytest.mark.django_db
@@ -242,15 +243,21 @@ def test_resend_sends_a_failed_delivery_again(
 
 
 def test_push_change_wakes_each_partner_once_after_commit(
-    sink, make_partner, django_capture_on_commit_callbacks
+    sink, make_partner, django_capture_on_commit_callbacks, monkeypatch
 ):
-    make_partner(sink.url, party="ABC")
-    make_partner(sink.url, party="XYZ")
+    partners = [make_partner(sink.url, party="ABC").pk, make_partner(sink.url, party="XYZ").pk]
+    for partner_id in partners:
+        cache.delete(services.KICK_KEY.format(partner_id=partner_id))
+    woken: list[int] = []
+    monkeypatch.setattr(tasks.deliver_partner, "delay", woken.append)
 
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         push(["NL", "TNM", "LOC1"])
+    services.kick(*partners)  # a later change, before the workers started
 
-    assert len(callbacks) == 2
+    # One callback wakes the change's partners together; the later one finds them queued.
+    assert len(callbacks) == 1
+    assert woken == partners
 
 
 def test_no_targets_writes_nothing(db):
