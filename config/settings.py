@@ -226,6 +226,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection, and in a prefork child the whole
+# pool, before and after each task, unless told to do so only every 2 × this many; between
+# tasks connections go back to the pool instead (config/celery.py).
+CELERY_DB_REUSE_MAX = 500
 
 # --- Django REST framework and the OpenAPI description -----------------------------------
 REST_FRAMEWORK = {
