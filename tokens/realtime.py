@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from rest_framework.exceptions import ValidationError
 
 from ocpi.client import (
     OcpiClient,
@@ -26,6 +27,7 @@ from ocpi.client import (
 )
 from ocpi.exceptions import validation_message
 from ocpi.routing import RoutingHeaders
+from ocpi.sessions import KeptSession
 from ocpi.status import OcpiStatus, is_client_error, is_success
 from tokens.authorization import LocationReferences
 from tokens.selectors import TokensSender
@@ -63,11 +65,30 @@ _local = threading.local()
 
 
 def _session() -> requests.Session:
-    """One session per thread: the connection to an eMSP stays open between drivers."""
+    """One session per thread: the connection to an eMSP stays open between drivers, and
+    the environment's proxy settings are read once (ocpi.sessions)."""
     session: requests.Session | None = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = requests.Session()
+        session = _local.session = KeptSession()
     return session
+
+
+def _validator() -> AuthorizationInfoSerializer:
+    """One AuthorizationInfoSerializer per thread, used only through run_validation(): a new
+    one for every answer would deep-copy its declared fields, two thirds of what validating
+    costs (fields keep no state between validations; per thread all the same)."""
+    validator: AuthorizationInfoSerializer | None = getattr(_local, "validator", None)
+    if validator is None:
+        validator = _local.validator = AuthorizationInfoSerializer()
+    return validator
+
+
+def validate_authorization_info(data: Any) -> tuple[dict[str, Any] | None, str]:
+    """(validated data, "") or (None, what is wrong), as AuthorizationInfoSerializer says."""
+    try:
+        return dict(_validator().run_validation(data)), ""
+    except ValidationError as exc:
+        return None, validation_message(exc.detail)
 
 
 def authorize_url(endpoint_url: str, uid: str) -> str:
@@ -126,21 +147,15 @@ def classify(reply: OcpiReply, *, partner_id: int | None = None) -> RealtimeAnsw
         return RealtimeAnswer(Answer.NO_ANSWER, described, duration=duration)
     if is_client_error(code) or not 200 <= reply.http_status < 300:
         return RealtimeAnswer(Answer.REJECTED, described, duration=duration)
-    serializer = AuthorizationInfoSerializer(data=_single_object(reply.data))
-    if not serializer.is_valid():
-        problem = validation_message(serializer.errors)
+    info, problem = validate_authorization_info(_single_object(reply.data))
+    if info is None:
         logger.warning(
             "Authorize at partner %s: invalid AuthorizationInfo: %s", partner_id, problem
         )
         return RealtimeAnswer(
             Answer.NO_ANSWER, f"invalid AuthorizationInfo: {problem}", duration=duration
         )
-    return RealtimeAnswer(
-        Answer.AUTHORIZATION_INFO,
-        described,
-        info=dict(serializer.validated_data),
-        duration=duration,
-    )
+    return RealtimeAnswer(Answer.AUTHORIZATION_INFO, described, info=info, duration=duration)
 
 
 def _single_object(data: Any) -> Any:
