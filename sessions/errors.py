@@ -20,3 +20,7 @@ class InvalidPeriods(SessionError):
 
 class NotCapable(SessionError):
     """Charging preferences for an EVSE without CHARGING_PREFERENCES_CAPABLE."""
+
+
+class NotAuthorized(SessionError):
+    """The authorization decision does not let the driver charge at this EVSE."""

@@ -1,6 +1,7 @@
 """Writes of sessions: the lifecycle, each step one transaction with its push (mod_sessions).
 
     session_start / session_reserve  → PENDING, ACTIVE or RESERVATION   PUT of the whole Session
+    session_start_authorized         session_start from an authorization decision
     session_activate                 PENDING/RESERVATION → ACTIVE        PATCH
     session_meter / session_add_periods  (ACTIVE) periods appended     PATCH with the new periods
     session_stop                     ACTIVE/RESERVATION → COMPLETED      PATCH, session_completed
@@ -23,7 +24,7 @@ from django.db import IntegrityError, transaction
 from locations.models import EVSE, Connector, Location
 from ocpi.time import now
 from sessions import checks, freeze
-from sessions.errors import InvalidPeriods, NotCapable, SessionError
+from sessions.errors import InvalidPeriods, NotAuthorized, NotCapable, SessionError
 from sessions.metering import Reading, append_periods, end_reservation, meter_period, volume
 from sessions.models import AuthMethod, ChargingPreferencesResponse, Session, SessionStatus
 from sessions.preferences import decide, takes_charging_preferences
@@ -31,6 +32,7 @@ from sessions.pricing import price
 from sessions.pushes import push, save_and_patch, snapshot
 from sessions.serializers import ChargingPreferencesSerializer
 from sessions.signals import session_completed
+from tokens.authorization import AuthorizationDecision, Source
 
 
 def _lock(session: Session) -> Session:
@@ -153,6 +155,47 @@ def session_start(
         status=status,
         session_id=session_id,
         profile_type=profile_type,
+    )
+
+
+def session_start_authorized(
+    *,
+    connector: Connector,
+    decision: AuthorizationDecision,
+    at: datetime,
+    meter_id: str = "",
+    status: str = SessionStatus.PENDING,
+) -> Session:
+    """session_start for a driver that tokens.services.authorize() let charge here.
+
+    The one mapping of an authorization onto the session, for every charge point side:
+    the eMSP's answer (REALTIME) makes the session AUTH_REQUEST, a decision from our cache
+    or its offline fallback WHITELIST (mod_cdrs, AuthMethod); the authorization_reference
+    the eMSP gave is carried into the session and from there into its CDR (mod_sessions,
+    authorization_reference: "the latest value given by the eMSP").
+    """
+    evse_uid = connector.evse.uid
+    if not decision.allows_evse(evse_uid):
+        raise NotAuthorized(f"Token not authorized at EVSE {evse_uid}: {decision.reason}")
+    token = decision.token
+    if token is None:
+        raise NotAuthorized("The authorization names no token to bill (no CdrToken)")
+    realtime = decision.source == Source.REALTIME
+    return session_start(
+        connector=connector,
+        token={
+            "country_code": token.country_code,
+            "party_id": token.party_id,
+            "uid": token.uid,
+            "type": token.type,
+            "contract_id": token.contract_id,
+        },
+        auth_method=AuthMethod.AUTH_REQUEST if realtime else AuthMethod.WHITELIST,
+        authorization_reference=decision.authorization_reference or "",
+        at=at,
+        meter_id=meter_id,
+        status=status,
+        profile_type=token.default_profile_type or None,
     )
 
 

@@ -19,11 +19,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models.functions import Upper
 
 from locations.models import EVSE, Connector, Status
+from ocpi.routing import PartyRef
 from ocpi.time import now
 from sessions import services
+from sessions.errors import NotAuthorized
 from sessions.metering import Reading
 from sessions.models import Session
+from tokens.authorization import LocationReferences
 from tokens.models import Token
+from tokens.services import authorize
 
 KWH_PLACES = Decimal("0.0001")
 
@@ -150,20 +154,21 @@ def simulate(
     if every <= timedelta(0):
         raise SimulationError("--step-minutes must be more than 0")
     start = now() if live else now() - charge.duration
-    session = services.session_start(
-        connector=connector,
-        token={
-            "country_code": token.country_code,
-            "party_id": token.party_id,
-            "uid": token.uid,
-            "type": token.type,
-            "contract_id": token.contract_id,
-        },
-        auth_method="WHITELIST",
-        at=start,
-        status="ACTIVE",
-        profile_type=token.default_profile_type or None,
+    # As a charge point does when the driver taps: ask (cache or the eMSP in real time).
+    location = connector.evse.location
+    decision = authorize(
+        party=token.party,
+        uid=token.uid,
+        token_type=token.type,
+        location=LocationReferences(location.ocpi_id, (connector.evse.uid,)),
+        cpo=PartyRef.of(location.country_code, location.party_id),
     )
+    try:
+        session = services.session_start_authorized(
+            connector=connector, decision=decision, at=start, status="ACTIVE"
+        )
+    except NotAuthorized as exc:
+        raise SimulationError(str(exc)) from exc
     report(session)
     planned = list(steps(charge, start, every))
     for index, step in enumerate(planned):
