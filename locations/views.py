@@ -22,6 +22,7 @@ from locations import fields as location_fields
 from locations import openapi
 from locations import serializers as location_serializers
 from locations.selectors import (
+    LocationRow,
     connector_get,
     evse_get,
     location_row,
@@ -35,7 +36,7 @@ from ocpi import serializers as ocpi_serializers
 from ocpi.exceptions import NotFound
 from ocpi.jsoncache import cached_json, code_version
 from ocpi.openapi import ocpi_schema
-from ocpi.pagination import paginated_response
+from ocpi.pagination import paginated_rows
 from ocpi.responses import ocpi_response
 
 PAGE_PARAMETERS = [
@@ -88,10 +89,14 @@ class LocationSenderListApi(LocationsSenderApi):
     )
     def get(self, request: Request) -> Response:
         parties = self.parties()
-        return paginated_response(
+        return paginated_rows(
             request,
-            location_rows(parties=parties),
+            partial(location_rows, parties=parties),
+            LocationRow,
             partial(render_locations, parties=parties),
+            # What location_rows() depends on: the parties' keys (the compiled list is
+            # kept per process under it).
+            key=("locations", *((p.country_code.upper(), p.party_id.upper()) for p in parties)),
             count_cache="locations",
         )
 

@@ -24,7 +24,7 @@ X-Total-Count stays exact and costs about one index lookup: see total_count().
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -223,10 +223,15 @@ def total_count(queryset: QuerySet[Any], *, name: str, dated: bool) -> int:
     One query either way: the generation, and the count only when the generation is not the
     cached one (a CASE branch the database evaluates only when taken).
     """
-    generation = _generation_names(name, membership=not dated)[0]
-    connection = connections[queryset.db]
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    key = (generation, queryset.db, sql + repr(params))
+    return _count(queryset.db, sql, tuple(params), name=name, dated=dated)
+
+
+def _count(db: str, sql: str, params: tuple[Any, ...], *, name: str, dated: bool) -> int:
+    """total_count() of the list whose rows `sql` selects."""
+    generation = _generation_names(name, membership=not dated)[0]
+    connection = connections[db]
+    key = (generation, db, sql + repr(params))
     with _counts_lock:
         cached = _counts.get(key)
     known = cached[0] if cached else None
@@ -249,3 +254,120 @@ def total_count(queryset: QuerySet[Any], *, name: str, dated: bool) -> int:
             if len(_counts) > COUNT_CACHE_SIZE:
                 _counts.popitem(last=False)
     return int(counted)
+
+
+# --- Lists read on every page of every pull: compiled once ----------------------------------
+#
+# Building a list's QuerySet and compiling it for the count and for the page costs more than
+# the database needs to answer both. paginated_rows() compiles them once per process for a
+# key that the caller guarantees determines the list (its scope), and the request's date
+# filters; the cursor enters the compiled page as a parameter. Only cursor pages (every
+# page of a pull after the first) take this path; an offset page is compiled as usual.
+
+# A primary key no row has: put in the page's query to find the cursor's place in its
+# parameters.
+_CURSOR_MARK = -7_340_211_919_117
+COMPILED_SIZE = 256
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    db: str
+    count_sql: str
+    count_params: tuple[Any, ...]
+    page_sql: str
+    page_params: tuple[Any, ...]
+    cursor_at: int
+    compiler: Any  # SQLCompiler of the page: the ORM's conversions of its columns
+    converters: Any
+
+
+_compiled: OrderedDict[Hashable, _Compiled] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def _compile(filtered: QuerySet[Any], limit: int) -> _Compiled:
+    count_sql, count_params = filtered.order_by().values("pk").query.sql_with_params()
+    page = filtered.order_by("pk").filter(pk__gt=_CURSOR_MARK)[: limit + 1]
+    compiler = page.query.get_compiler(page.db)
+    page_sql, page_params = compiler.as_sql()
+    marks = [i for i, value in enumerate(page_params) if value == _CURSOR_MARK]
+    assert len(marks) == 1, "the cursor must be one parameter of the page's query"
+    columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    return _Compiled(
+        filtered.db,
+        count_sql,
+        tuple(count_params),
+        page_sql,
+        tuple(page_params),
+        marks[0],
+        compiler,
+        compiler.get_converters(columns),
+    )
+
+
+def _compiled_for(
+    key: Hashable, build: Callable[[], QuerySet[Any]], params: PageParams
+) -> _Compiled:
+    full_key = (key, params.date_from, params.date_to, params.limit)
+    with _compiled_lock:
+        found = _compiled.get(full_key)
+        if found is not None:
+            _compiled.move_to_end(full_key)
+            return found
+    compiled = _compile(filter_updated(build(), params), params.limit)
+    with _compiled_lock:
+        _compiled[full_key] = compiled
+        if len(_compiled) > COMPILED_SIZE:
+            _compiled.popitem(last=False)
+    return compiled
+
+
+def _rows_after(compiled: _Compiled, after: int) -> list[tuple[Any, ...]]:
+    params = list(compiled.page_params)
+    params[compiled.cursor_at] = after
+    with connections[compiled.db].cursor() as cursor:
+        cursor.execute(compiled.page_sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    if not compiled.converters:
+        return rows
+    return [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
+
+
+def paginated_rows(
+    request: Request,
+    rows: Callable[[], QuerySet[Any]],
+    row_type: Callable[..., Any],
+    render: Callable[[Sequence[Any]], list[Any]],
+    *,
+    key: Hashable,
+    count_cache: str,
+    max_limit: int | None = None,
+    date_from_required: bool = False,
+) -> Response:
+    """paginated_response() for a list read page after page by every pull.
+
+    `rows()` builds the list's values_list() QuerySet (primary key first); `key` must
+    determine it (e.g. the parties it is scoped to). Each page's rows are `row_type(*row)`.
+    """
+    cap = max_limit or settings.OCPI_PAGE_LIMIT
+    params = page_params(request, max_limit=cap, date_from_required=date_from_required)
+    if params.after is None:
+        filtered = filter_updated(rows(), params)
+        total = total_count(filtered, name=count_cache, dated=params.dated)
+        page, more = page_of(filtered, params)
+        page = [row_type(*row) for row in page]
+    else:
+        compiled = _compiled_for(key, rows, params)
+        total = _count(
+            compiled.db,
+            compiled.count_sql,
+            compiled.count_params,
+            name=count_cache,
+            dated=params.dated,
+        )
+        found = [row_type(*row) for row in _rows_after(compiled, params.after)]
+        page, more = found[: params.limit], len(found) > params.limit
+    return ocpi_response(
+        render(page), headers=page_headers(request, params, total, cap, page, more)
+    )

@@ -3,8 +3,10 @@
 import io
 import threading
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -15,7 +17,7 @@ from rest_framework.views import APIView
 from ocpi import exceptions
 from ocpi.context import current_correlation_id, current_request_id
 from ocpi.fields import CiStringField, DateTimeField, NumberField, StringField, UrlField
-from ocpi.pagination import paginated_response
+from ocpi.pagination import paginated_response, paginated_rows
 from ocpi.responses import ocpi_response
 from ocpi.routing import parse_routing_headers
 from tests.ocpi.testapp.models import Item
@@ -30,6 +32,30 @@ class ItemListApi(APIView):
 
     def get(self, request: Request) -> Response:
         return paginated_response(request, Item.objects.all(), render_items)
+
+
+class ItemRow(NamedTuple):
+    pk: int
+    ocpi_id: str
+    last_updated: datetime
+
+
+# How often ItemRowsApi built its QuerySet (tests/ocpi/test_pagination_rows.py).
+built: list[int] = []
+
+
+def item_rows() -> QuerySet[Any]:
+    built.append(1)
+    return Item.objects.values_list("pk", "ocpi_id", "last_updated", named=True)
+
+
+class ItemRowsApi(APIView):
+    """The same list as ItemListApi, compiled once per process (paginated_rows)."""
+
+    def get(self, request: Request) -> Response:
+        return paginated_rows(
+            request, item_rows, ItemRow, render_items, key=("items",), count_cache="items"
+        )
 
 
 class EchoSerializer(serializers.Serializer[Any]):
