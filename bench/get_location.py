@@ -7,8 +7,8 @@ Seeds locations of 5 EVSEs (two connectors each) in a fresh PostgreSQL database
 over keep-alive connections for a fixed time. The baseline is bench/bare_django.py: Django
 with one view answering the same body with JsonResponse, served the same way, measured in
 the same run. The two alternate (ours, bare, ours, bare) and each figure is the median.
-Target (issue 3): ours ≥ 0.5× the bare view. --pool serves the platform with psycopg's
-connection pool (bench/pool_settings.py).
+Target (issue 3): ours ≥ 0.5× the bare view. The platform runs as configured (psycopg's
+connection pool on PostgreSQL; DATABASE_POOL=0 in the environment measures without it).
 """
 
 import argparse
@@ -31,9 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 s runs instead of 10 s")
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--pool", action="store_true", help="serve with a PostgreSQL pool")
     args = parser.parse_args()
-    served_with = harness.server_settings(args.pool)
     load_before = harness.load_average()
     seconds = 3.0 if args.quick else 10.0
     rounds = 2 if args.quick else 3
@@ -50,7 +48,7 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as body_file:
         pass
     for _ in range(rounds):
-        with harness.uvicorn("config.asgi:application", **served_with) as server:
+        with harness.uvicorn("config.asgi:application") as server:
             response = requests.get(server.url + path, headers=headers, timeout=10)
             assert response.json()["data"]["id"] == "BENCH-500", response.text
             Path(body_file.name).write_text(response.text)
@@ -91,8 +89,7 @@ def main() -> None:
         )
 
     harness.report(
-        f"GET one location (5 EVSEs), {args.connections} connections, {rounds}×{seconds:g} s each"
-        + (", PostgreSQL pool" if args.pool else ""),
+        f"GET one location (5 EVSEs), {args.connections} connections, {rounds}×{seconds:g} s each",
         [
             ("load average before / after", f"{load_before} / {harness.load_average()}"),
             ("ours", summary(ours)),

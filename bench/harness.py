@@ -387,14 +387,3 @@ def hammer(
 def load_average() -> str:
     """The 1-minute load average: this machine's 2 cores may be shared with other work."""
     return Path("/proc/loadavg").read_text().split()[0]
-
-
-def server_settings(pool: bool) -> dict[str, str]:
-    """Environment for serving the platform: as configured, or with the proposed pool."""
-    if not pool:
-        return {}
-    import importlib.util
-
-    if importlib.util.find_spec("psycopg_pool") is None:
-        raise SystemExit("--pool needs the psycopg-pool package (pip install psycopg-pool)")
-    return {"DJANGO_SETTINGS_MODULE": "bench.pool_settings"}

@@ -16,7 +16,8 @@ against its target (issue 3):
 - queries per page, first and last page;
 - peak memory (VmHWM) of the web process for N = 5k, 10k, 20k (target: flat).
 
---pool serves the platform with psycopg's connection pool (bench/pool_settings.py).
+The platform runs as configured (psycopg's connection pool on PostgreSQL; DATABASE_POOL=0 in
+the environment measures without it).
 """
 
 import argparse
@@ -170,10 +171,8 @@ def database_times(queries: list[dict[str, str]]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k/2k/4k locations, not 5k/10k/20k")
-    parser.add_argument("--pool", action="store_true", help="serve with a PostgreSQL pool")
     args = parser.parse_args()
     sizes = [1000, 2000, 4000] if args.quick else [5000, 10000, 20000]
-    served_with = harness.server_settings(args.pool)
     load_before = harness.load_average()
 
     harness.recreate_database()
@@ -191,7 +190,7 @@ def main() -> None:
         print(f"seeded {size - seeded} locations in {time.perf_counter() - begun:.1f} s")
         seeded = size
         harness.flush_cache()  # every location's JSON rendered afresh: a cold pull
-        with harness.uvicorn("config.asgi:application", **served_with) as server:
+        with harness.uvicorn("config.asgi:application") as server:
             pull(server.url, f"{URL}?limit=1", follow=False)  # imports, connections
             cold = pull(server.url, f"{URL}?limit={LIMIT}")
             memory.append((size, server.peak_rss_mb()))
@@ -235,8 +234,7 @@ def main() -> None:
         return f"{value:.2f}  {harness.verdict(value, target, at_least=at_least)}"
 
     harness.report(
-        f"Full pull of {total} locations ({5 * total} EVSEs), pages of {LIMIT}"
-        + (", PostgreSQL pool" if args.pool else ""),
+        f"Full pull of {total} locations ({5 * total} EVSEs), pages of {LIMIT}",
         [
             ("load average before / after", f"{load_before} / {harness.load_average()}"),
             ("pages", f"{len(warm['page_times'])} of {page_kib:.0f} KiB on average"),
