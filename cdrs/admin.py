@@ -3,8 +3,9 @@
 The list shows what was billed and whether it reached the eMSP; a CDR's page shows how its
 total came about (each price component's quantity, unit price and VAT), the tariff and the
 location it was sealed with, its charging periods and its deliveries with the Location the
-eMSP answered. The only change an operator can make is the one the spec allows: the action
-"Issue credit CDR" (cdrs.services.cdr_credit), which also POSTs the credit to the eMSP.
+eMSP answered. The only changes an operator can make are the ones the spec allows: the action
+"Issue credit CDR" (cdrs.services.cdr_credit), which also POSTs the credit to the eMSP, and
+"Credit and issue a corrected CDR" (cdrs.services.cdr_correct), which POSTs both.
 """
 
 from decimal import Decimal
@@ -20,12 +21,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from cdrs import services
+from cdrs import selectors, services
 from cdrs.models import Cdr
 from ocpi.admin import ReadOnlyAdminMixin, pretty_json
 from push.models import Delivery
 from sessions.admin import DIMENSION_UNITS
 from sessions.serializers import plain
+from tariffs.models import Tariff
 
 # The unit a cost line's quantity is counted in (tariffs.engine.CostLine).
 _UNITS = {"ENERGY": "kWh", "TIME": "h", "PARKING_TIME": "h", "FLAT": "×"}
@@ -71,6 +73,41 @@ class CreditForm(forms.Form):
     )
 
 
+FREE_OF_CHARGE = "free"
+
+
+class CorrectionForm(forms.Form):
+    tariff = forms.ChoiceField(
+        help_text="The corrected CDR is repriced from the session's charging periods under "
+        "this tariff. Only our tariffs in the CDRs' currency are offered, and only when the "
+        "chosen CDRs share one party and currency."
+    )
+    remark = forms.CharField(
+        max_length=255,
+        required=False,
+        help_text="Sent in the corrected CDR's remark (and the credit's, if it is issued now).",
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    def __init__(self, *args: Any, tariffs: list[Tariff], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tariffs = {str(tariff.pk): tariff for tariff in tariffs}
+        field = self.fields["tariff"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", "---------"),
+            (FREE_OF_CHARGE, "free of charge (total 0, no tariff)"),
+            *((pk, f"{t.ocpi_id} ({t.currency})") for pk, t in self.tariffs.items()),
+        ]
+
+    def chosen_tariff(self) -> dict[str, Any] | None:
+        """The chosen Tariff object; None: free of charge."""
+        choice = self.cleaned_data["tariff"]
+        if choice == FREE_OF_CHARGE:
+            return None
+        return selectors.tariff_object(self.tariffs[choice])
+
+
 @admin.register(Cdr)
 class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
     """Read-only: a CDR is sealed, and a correction is a credit CDR (the action)."""
@@ -91,7 +128,7 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
     search_fields = ["ocpi_id", "session_id", "token_uid", "contract_id", "cdr_location__id"]
     date_hierarchy = "start_date_time"
     ordering = ["-pk"]
-    actions = ["issue_credit"]
+    actions = ["issue_credit", "issue_correction"]
     fieldsets = [
         (
             None,
@@ -104,6 +141,7 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
                     ("auth_method", "authorization_reference"),
                     ("meter_id", "currency"),
                     ("credit", "credit_reference_id", "original", "credit_cdr_link"),
+                    ("corrects", "corrected_by_link"),
                     ("remark", "invoice_reference_id", "home_charging_compensation"),
                     "last_updated",
                 ]
@@ -143,6 +181,8 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
         "credit_reference_id",
         "original",
         "credit_cdr_link",
+        "corrects",
+        "corrected_by_link",
         "remark",
         "invoice_reference_id",
         "home_charging_compensation",
@@ -167,7 +207,7 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
         return (
             super()
             .get_queryset(request)
-            .select_related("charging_session", "push_change", "original")
+            .select_related("charging_session", "push_change", "original", "corrects")
             .prefetch_related(
                 Prefetch(
                     "push_change__deliveries",
@@ -215,6 +255,14 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
             return "–"
         url = reverse("admin:cdrs_cdr_change", args=[credit.pk])
         return format_html('<a href="{}">{}</a>', url, credit.ocpi_id)
+
+    @admin.display(description="corrected by")
+    def corrected_by_link(self, cdr: Cdr) -> str:
+        corrected = Cdr.objects.filter(corrects=cdr).first()
+        if corrected is None:
+            return "–"
+        url = reverse("admin:cdrs_cdr_change", args=[corrected.pk])
+        return format_html('<a href="{}">{}</a>', url, corrected.ocpi_id)
 
     total_fixed_cost = _cost_display("total_fixed_cost")
     total_energy_cost = _cost_display("total_energy_cost")
@@ -351,3 +399,45 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/cdrs/cdr/credit.html", context)
+
+    @admin.action(description="Credit and issue a corrected CDR…")
+    def issue_correction(
+        self, request: HttpRequest, queryset: QuerySet[Cdr]
+    ) -> HttpResponse | None:
+        cdrs = list(queryset.order_by("pk"))
+        kinds = {(cdr.party, cdr.currency) for cdr in cdrs}
+        tariffs: list[Tariff] = []
+        if len(kinds) == 1:
+            party, currency = kinds.pop()
+            tariffs = list(selectors.correction_tariffs(party=party, currency=currency))
+        form = CorrectionForm(request.POST if "apply" in request.POST else None, tariffs=tariffs)
+        if form.is_valid():
+            tariff, remark = form.chosen_tariff(), form.cleaned_data["remark"]
+            issued = 0
+            for cdr in cdrs:
+                try:
+                    credit, corrected = services.cdr_correct(cdr=cdr, tariff=tariff, remark=remark)
+                except services.CorrectionRefused as exc:
+                    self.message_user(request, f"{cdr}: {exc}", messages.ERROR)
+                    continue
+                issued += 1
+                total = _price(
+                    corrected.total_cost_excl_vat, corrected.total_cost_incl_vat, cdr.currency
+                )
+                self.message_user(
+                    request,
+                    f"{cdr} credited by {credit.ocpi_id} and corrected by {corrected.ocpi_id}: "
+                    f"{total}.",
+                )
+            if issued:
+                self.message_user(request, f"{issued} corrected CDR(s) queued to their eMSPs.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Credit and issue corrected CDRs",
+            "opts": self.model._meta,
+            "cdrs": cdrs,
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cdrs/cdr/correct.html", context)

@@ -7,7 +7,8 @@ Immutable: "a CDR … cannot be changed or replaced once sent" and "cannot be de
 they have to be credited" (mod_cdrs, Flow and Lifecycle, Credit CDRs). cdrs.services only
 ever INSERTs; `save()` refuses an existing row and `delete()` refuses always, so no code path
 (the admin included) can change what a partner was sent. A correction is a credit CDR: a new
-row pointing at the original (`original`, at most one per original).
+row pointing at the original (`original`, at most one per original), then possibly a corrected
+CDR with a new id pointing at it (`corrects`, at most one).
 
 Totals are Decimal columns (Price pairs as `<total>_excl_vat` / `<total>_incl_vat`), so the
 admin sums and filters them; what is only ever sent as it is (the frozen CdrLocation and
@@ -116,6 +117,10 @@ class Cdr(models.Model):
     original = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_cdr"
     )
+    # The CDR a corrected CDR replaces (credited first): cdrs.services.cdr_correct.
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
     home_charging_compensation = models.BooleanField(null=True, blank=True)
     last_updated = models.DateTimeField(help_text="When it was created: CDRs never change.")
 
@@ -156,6 +161,12 @@ class Cdr(models.Model):
                 | Q(credit=False, original__isnull=True, credit_reference_id=""),
                 name="cdr_credit_has_reference",
             ),
+            models.CheckConstraint(
+                condition=Q(credit=False) | Q(corrects__isnull=True),
+                name="cdr_credit_corrects_nothing",
+            ),
+            # Each CDR is credited once, so it is corrected once.
+            models.UniqueConstraint(fields=["corrects"], name="cdr_corrected_once"),
             models.CheckConstraint(
                 condition=~Q(ocpi_id="") & ~Q(country_code="") & ~Q(party_id=""),
                 name="cdr_ids_not_empty",
@@ -210,8 +221,12 @@ class Cdr(models.Model):
 
     @property
     def object_key(self) -> str:
-        """The push queue: a CDR and its credit share one, so the credit never overtakes it."""
-        original = self.original if self.original_id is not None else self
-        assert original is not None
-        party = original.party
-        return f"cdrs:{party.country_code}:{party.party_id}:{original.ocpi_id.upper()}"
+        """The push queue: shared by a CDR, its credit and its corrected CDR (and theirs), so
+        the eMSP gets the original, then the credit, then the correction."""
+        root = self
+        while root.original_id is not None or root.corrects_id is not None:
+            parent = root.original if root.original_id is not None else root.corrects
+            assert parent is not None
+            root = parent
+        party = root.party
+        return f"cdrs:{party.country_code}:{party.party_id}:{root.ocpi_id.upper()}"

@@ -1,9 +1,15 @@
-"""Reads of CDRs, always scoped to the eMSP parties that may see them."""
+"""Reads of CDRs, always scoped to the eMSP parties that may see them; the tariffs of our
+parties an operator may reprice a CDR with."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from cdrs.models import Cdr, CdrQuerySet
+from ocpi import json
 from ocpi.routing import PartyRef
+from tariffs.models import Tariff, TariffQuerySet
+from tariffs.selectors import with_elements
+from tariffs.serializers import TariffSerializer
 
 
 def cdr_list(*, owners: Sequence[PartyRef], token_parties: Sequence[PartyRef]) -> CdrQuerySet:
@@ -20,3 +26,18 @@ def cdr_list(*, owners: Sequence[PartyRef], token_parties: Sequence[PartyRef]) -
         .defer("cost_lines")
         .order_by("pk")
     )
+
+
+def correction_tariffs(*, party: PartyRef, currency: str) -> TariffQuerySet:
+    """Our party's tariffs a corrected CDR of `party` in `currency` may be priced under."""
+    return (
+        with_elements(Tariff.objects.for_party(party))
+        .filter(currency=currency)
+        .order_by("ocpi_id", "pk")
+    )
+
+
+def tariff_object(tariff: Tariff) -> dict[str, Any]:
+    """The Tariff object as a CDR carries it: through JSON once, exact Decimals (as freezing)."""
+    rendered: dict[str, Any] = json.loads(json.dumps(TariffSerializer(tariff).data))
+    return rendered

@@ -1,25 +1,28 @@
-"""Writes of CDRs: the CDR of a completed session and the credit CDR, each POSTed to its eMSP.
+"""Writes of CDRs: the CDR of a completed session, the credit CDR and the corrected CDR.
 
 CDRs are only ever created, never updated or deleted (mod_cdrs, Flow and Lifecycle; the model
-refuses both): a correction is a credit CDR. Each CDR is POSTed to the eMSP party that owns
-its token, and only to it (mod_cdrs, Push model; DESIGN.md, "Who gets what"), through an
-outbox row written in the same transaction as the CDR (push.services.push_change); a worker
-delivers it and keeps the Location header the eMSP answers with.
+refuses both): a correction is a credit CDR, then a corrected CDR with a new id. Each CDR is
+POSTed to the eMSP party that owns its token, and only to it (mod_cdrs, Push model; DESIGN.md,
+"Who gets what"), through an outbox row written in the same transaction as the CDR
+(push.services.push_change); a worker delivers it and keeps the Location header the eMSP
+answers with.
 """
 
 import logging
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from cdrs.models import CREDIT_ID_LENGTH, PRICE_FIELDS, Cdr
-from cdrs.pricing import PricedSession, price_for_cdr
+from cdrs.pricing import price_for_cdr, price_under, priced_fields
 from cdrs.serializers import CdrLocationSerializer, CdrSerializer
-from ocpi.time import format_datetime, now
+from ocpi.routing import PartyRef
+from ocpi.time import now
 from push.services import party_targets, push_change
 from sessions.models import Session, SessionStatus
-from sessions.serializers import plain
+from tariffs.engine import TariffError
 
 logger = logging.getLogger(__name__)
 
@@ -63,39 +66,6 @@ def _cdr_location(session: Session) -> dict[str, Any]:
     return dict(checked.data)
 
 
-def _cost_lines(priced: PricedSession) -> list[dict[str, Any]]:
-    if priced.tariff is None:
-        return []
-    return [
-        {
-            "category": line.category.value,
-            "element": line.element,
-            "component": line.component,
-            "type": line.type.value,
-            "unit_price": line.unit_price,
-            "vat": line.vat,
-            "quantity": line.quantity,
-            "excl_vat": line.cost.excl_vat,
-            "incl_vat": line.cost.incl_vat,
-        }
-        for line in priced.cost.lines
-    ]
-
-
-def _totals(priced: PricedSession) -> dict[str, Any]:
-    cost = priced.cost
-    columns: dict[str, Any] = {
-        "total_energy": cost.total_energy,
-        "total_time": cost.total_time,
-        "total_parking_time": cost.total_parking_time,
-    }
-    for name in PRICE_FIELDS:
-        price = getattr(cost, name)
-        columns[f"{name}_excl_vat"] = price.excl_vat
-        columns[f"{name}_incl_vat"] = price.incl_vat
-    return columns
-
-
 def cdr_for_session(*, session: Session) -> Cdr | None:
     """The CDR of a completed session: built, priced, stored and POSTed to the eMSP.
 
@@ -114,17 +84,6 @@ def cdr_for_session(*, session: Session) -> Cdr | None:
     if session.end_date_time is None:
         raise ValueError(f"Session {session} is COMPLETED without an end_date_time")
     priced = price_for_cdr(session)
-    periods = [
-        {
-            "start_date_time": format_datetime(period.start_date_time),
-            "dimensions": [
-                {"type": dimension.type.value, "volume": plain(Decimal(dimension.volume))}
-                for dimension in period.dimensions
-            ],
-            **({"tariff_id": period.tariff_id} if priced.tariff is not None else {}),
-        }
-        for period in priced.cost.charging_periods
-    ]
     with transaction.atomic():
         cdr = Cdr(
             country_code=session.country_code,
@@ -146,11 +105,8 @@ def cdr_for_session(*, session: Session) -> Cdr | None:
             cdr_location=_cdr_location(session),
             meter_id=session.meter_id,
             currency=session.currency,
-            tariffs=[] if priced.tariff is None else [priced.tariff],
-            charging_periods=periods,
-            cost_lines=_cost_lines(priced),
             last_updated=now(),
-            **_totals(priced),
+            **priced_fields(priced),
         )
         _push(cdr)
         cdr.save(force_insert=True)
@@ -190,6 +146,7 @@ _NOT_COPIED = frozenset(
         "credit",
         "credit_reference_id",
         "original",
+        "corrects",
         "remark",
         "cost_lines",
         "push_change",
@@ -245,3 +202,80 @@ def cdr_credit(*, cdr: Cdr, remark: str = "") -> Cdr:
         credit.save(force_insert=True)
     logger.info("Credit CDR %s issued for %s", credit, original)
     return credit
+
+
+class CorrectionRefused(ValueError):
+    """A corrected CDR that may not be issued: nothing was written."""
+
+
+def _correction_id(original: Cdr) -> str:
+    """A fresh id of at most 36 characters, unused by the party (ids compare case-insensitively)."""
+    for _ in range(3):
+        candidate = str(uuid.uuid4())
+        if not Cdr.objects.for_party(original.party).filter(ocpi_id__iexact=candidate).exists():
+            return candidate
+    raise CorrectionRefused(f"No free id for the corrected CDR of {original}")
+
+
+def cdr_correct(*, cdr: Cdr, tariff: dict[str, Any] | None, remark: str = "") -> tuple[Cdr, Cdr]:
+    """Credit `cdr` and issue its corrected CDR, both POSTed to the eMSP: (credit, corrected).
+
+    mod_cdrs, Credit CDRs: a CDR that was wrong is credited, then a new CDR with the right
+    data is sent. The corrected CDR has a new id and the original's session, token, location
+    and authorization, repriced from the session's charging periods under `tariff` (a Tariff
+    object of the CDR's party and currency) or, with None, free of charge. A credit the CDR
+    has already is reused; a CDR is corrected once, a credit CDR never. One transaction, so a
+    refusal leaves nothing; the corrected CDR's POST queues behind the credit's, in the
+    original's queue (Cdr.object_key).
+    """
+    if len(remark) > 255:
+        raise CorrectionRefused("The remark has more than 255 characters")
+    if cdr.credit:
+        raise CorrectionRefused(f"{cdr} is a credit CDR; it cannot be corrected")
+    if tariff is not None:
+        if tariff.get("currency") != cdr.currency:
+            raise CorrectionRefused(
+                f"The tariff is in {tariff.get('currency')}, the CDR {cdr} in {cdr.currency}"
+            )
+        owner = PartyRef.of(str(tariff.get("country_code")), str(tariff.get("party_id")))
+        if owner != cdr.party:
+            raise CorrectionRefused(f"The tariff belongs to {owner}, not to {cdr.party}")
+    session = cdr.charging_session
+    if session is None or session.end_date_time is None:
+        raise CorrectionRefused(f"{cdr} has no ended session to reprice")
+    try:
+        priced = price_under(session, tariff)
+    except TariffError as exc:
+        raise CorrectionRefused(f"The tariff cannot price the session: {exc}") from exc
+    with transaction.atomic():
+        original = Cdr.objects.select_for_update().get(pk=cdr.pk)
+        if Cdr.objects.filter(corrects=original).exists():
+            raise CorrectionRefused(f"{original} has been corrected already")
+        credit = Cdr.objects.filter(original=original).first()
+        if credit is None:
+            try:
+                credit = cdr_credit(cdr=original, remark=remark)
+            except CreditRefused as exc:
+                raise CorrectionRefused(str(exc)) from exc
+        kept = {
+            field.attname: getattr(original, field.attname)
+            for field in Cdr._meta.concrete_fields
+            if field.name not in _NOT_COPIED and field.name != "invoice_reference_id"
+        }
+        corrected = Cdr(
+            **{**kept, **priced_fields(priced)},
+            ocpi_id=_correction_id(original),
+            corrects=original,
+            remark=remark,
+            last_updated=now(),
+        )
+        _push(corrected)
+        corrected.save(force_insert=True)
+    logger.info(
+        "Corrected CDR %s issued for %s after %s, total %s",
+        corrected,
+        original,
+        credit,
+        corrected.total_cost_excl_vat,
+    )
+    return credit, corrected
