@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -17,6 +18,19 @@ from credentials.services import invitation_create
 def _allow_loopback_partners(settings: object) -> None:
     """Test partners run on loopback; production refuses such URLs (ocpi/netsafety.py)."""
     settings.OCPI_ALLOW_PRIVATE_URLS = True  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache (the test run's own: a file folder under VAR_DIR
+    or the Redis database it was given).
+
+    What one test leaves there must not decide another: above all the push wake-up markers
+    (push.services.KICK_KEY, 60 s), keyed by partner pk. On SQLite a rolled-back test gives
+    its primary keys back, so the next test's partner can have the pk of one whose wake-up
+    task never ran (no worker) and would not be woken.
+    """
+    cache.clear()
 
 
 def authorization(token: str) -> str:
