@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient, OcpiClientError, OcpiReply, OcpiTransportError, join_url
 from ocpi.enums import InterfaceRole
+from ocpi.httpsession import KeptSession
 from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.status import is_server_error, is_success
 from ocpi.time import now
@@ -265,18 +266,12 @@ _SESSIONS_LOCK = threading.Lock()
 SESSIONS_KEPT = 64
 
 
-def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
-    """Our requests carry their own Authorization header. Naming an authentication (this
-    one changes nothing) keeps requests from reading ~/.netrc before every request."""
-    return request
-
-
 def _session(partner_id: int) -> requests.Session:
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(partner_id)
         if session is None:
-            session = requests.Session()
-            session.auth = _keep_headers
+            # Reads the proxy environment once per origin and never ~/.netrc (ocpi.httpsession).
+            session = KeptSession()
             adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.PUSH_CONCURRENCY)
             session.mount("http://", adapter)
             session.mount("https://", adapter)

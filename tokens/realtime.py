@@ -26,8 +26,8 @@ from ocpi.client import (
     join_url,
 )
 from ocpi.exceptions import validation_message
+from ocpi.httpsession import KeptSession
 from ocpi.routing import RoutingHeaders
-from ocpi.sessions import KeptSession
 from ocpi.status import OcpiStatus, is_client_error, is_success
 from tokens.authorization import LocationReferences
 from tokens.selectors import TokensSender
@@ -66,7 +66,7 @@ _local = threading.local()
 
 def _session() -> requests.Session:
     """One session per thread: the connection to an eMSP stays open between drivers, and
-    the environment's proxy settings are read once (ocpi.sessions)."""
+    the environment's proxy settings are read once (ocpi.httpsession)."""
     session: requests.Session | None = getattr(_local, "session", None)
     if session is None:
         session = _local.session = KeptSession()

@@ -1,4 +1,4 @@
-"""The requests Session for repeated calls (ocpi.sessions.KeptSession): the environment read
+"""The requests Session for repeated calls (ocpi.httpsession.KeptSession): the environment read
 once per origin, honoured as requests honours it; ~/.netrc never read."""
 
 from collections.abc import Callable
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from ocpi.sessions import KeptSession
+from ocpi.httpsession import KeptSession
 from tests.ocpi.loopback import LoopbackServer, Reply, Responder
 
 Start = Callable[[Responder], LoopbackServer]
