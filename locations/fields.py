@@ -8,10 +8,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-# Named here too for locations.serializers, which imports them from this module.
-from ocpi.fields import StoredJsonField as StoredJsonField
-from ocpi.fields import StrictBooleanField as StrictBooleanField
-
 
 class StrictIntegerField(serializers.IntegerField):
     """A JSON integer (a number without a fraction); never a string or a boolean."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from locations.fields import StoredJsonField, StrictBooleanField, StrictIntegerField
+from locations.fields import StrictIntegerField
 from locations.models import (
     Capability,
     ConnectorFormat,
@@ -26,15 +26,24 @@ from locations.models import (
     Status,
     TokenType,
 )
-from ocpi.fields import CiStringField, DateTimeField, StringField, UrlField
+from ocpi.fields import (
+    CiStringField,
+    DateTimeField,
+    StoredJsonField,
+    StrictBooleanField,
+    StringField,
+    UrlField,
+    optional,
+    optional_text,
+)
 from ocpi.serializers import (
+    BlankOmittingSerializer,
     BusinessDetailsSerializer,
     DisplayTextSerializer,
     EnergyMixSerializer,
     EnergySourceSerializer,
     EnvironmentalImpactSerializer,
     ImageSerializer,
-    OcpiSerializer,
 )
 
 __all__ = [
@@ -63,16 +72,6 @@ ISO_ALPHA_3 = re.compile(r"^[A-Z]{3}$")
 IANA_ZONE_SHAPE = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 
 
-def _optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> Any:  # type: ignore[type-arg]
-    """An optional (`?`) field: may be absent or null."""
-    return field(*args, required=False, allow_null=True, **kwargs)
-
-
-def _optional_text(field: type[serializers.CharField], **kwargs: Any) -> Any:
-    """An optional string: absent, null or "" all mean "not set" and are not written back."""
-    return field(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
 def _choice(enum: Any, **kwargs: Any) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=enum.choices, **kwargs)
 
@@ -91,19 +90,7 @@ def _known_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-class LocationsOcpiSerializer(OcpiSerializer):
-    """Also leaves out optional strings stored empty (the models keep "" for absent text)."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        return {
-            key: value
-            for key, value in data.items()
-            if not (value == "" and not self.fields[key].required)
-        }
-
-
-class GeoLocationSerializer(LocationsOcpiSerializer):
+class GeoLocationSerializer(BlankOmittingSerializer):
     """WGS 84 decimal degrees as strings, 5 to 7 decimals (mod_locations, GeoLocation)."""
 
     latitude = StringField(max_length=10)
@@ -125,17 +112,17 @@ class GeoLocationSerializer(LocationsOcpiSerializer):
 
 
 class AdditionalGeoLocationSerializer(GeoLocationSerializer):
-    name = _optional(DisplayTextSerializer)
+    name = optional(DisplayTextSerializer)
 
 
-class PublishTokenTypeSerializer(LocationsOcpiSerializer):
+class PublishTokenTypeSerializer(BlankOmittingSerializer):
     """Who may be shown an unpublished location (mod_locations, PublishTokenType)."""
 
-    uid = _optional_text(CiStringField, max_length=36)
-    type = _optional(serializers.ChoiceField, choices=TokenType.choices)
-    visual_number = _optional_text(StringField, max_length=64)
-    issuer = _optional_text(StringField, max_length=64)
-    group_id = _optional_text(CiStringField, max_length=36)
+    uid = optional_text(CiStringField, max_length=36)
+    type = optional(serializers.ChoiceField, choices=TokenType.choices)
+    visual_number = optional_text(StringField, max_length=64)
+    issuer = optional_text(StringField, max_length=64)
+    group_id = optional_text(CiStringField, max_length=36)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not (attrs.get("uid") or attrs.get("visual_number") or attrs.get("group_id")):
@@ -149,7 +136,7 @@ class PublishTokenTypeSerializer(LocationsOcpiSerializer):
         return attrs
 
 
-class RegularHoursSerializer(LocationsOcpiSerializer):
+class RegularHoursSerializer(BlankOmittingSerializer):
     weekday = StrictIntegerField(min_value=1, max_value=7)
     period_begin = StringField(max_length=5)
     period_end = StringField(max_length=5)
@@ -167,7 +154,7 @@ class RegularHoursSerializer(LocationsOcpiSerializer):
         return attrs
 
 
-class ExceptionalPeriodSerializer(LocationsOcpiSerializer):
+class ExceptionalPeriodSerializer(BlankOmittingSerializer):
     period_begin = DateTimeField()
     period_end = DateTimeField()
 
@@ -177,7 +164,7 @@ class ExceptionalPeriodSerializer(LocationsOcpiSerializer):
         return attrs
 
 
-class HoursSerializer(LocationsOcpiSerializer):
+class HoursSerializer(BlankOmittingSerializer):
     twentyfourseven = StrictBooleanField()
     regular_hours = RegularHoursSerializer(many=True, required=False, allow_null=True)
     exceptional_openings = ExceptionalPeriodSerializer(many=True, required=False, allow_null=True)
@@ -196,9 +183,9 @@ class HoursSerializer(LocationsOcpiSerializer):
         return attrs
 
 
-class StatusScheduleSerializer(LocationsOcpiSerializer):
+class StatusScheduleSerializer(BlankOmittingSerializer):
     period_begin = DateTimeField()
-    period_end = _optional(DateTimeField)
+    period_end = optional(DateTimeField)
     status = _choice(Status)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -208,18 +195,18 @@ class StatusScheduleSerializer(LocationsOcpiSerializer):
         return attrs
 
 
-class ConnectorSerializer(LocationsOcpiSerializer):
+class ConnectorSerializer(BlankOmittingSerializer):
     id = CiStringField(max_length=36, min_length=1, source="ocpi_id")
     standard = _choice(ConnectorType)
     format = _choice(ConnectorFormat)
     power_type = _choice(PowerType)
     max_voltage = StrictIntegerField(min_value=0, max_value=2_147_483_647)
     max_amperage = StrictIntegerField(min_value=0, max_value=2_147_483_647)
-    max_electric_power = _optional(StrictIntegerField, min_value=0, max_value=2_147_483_647)
+    max_electric_power = optional(StrictIntegerField, min_value=0, max_value=2_147_483_647)
     tariff_ids = serializers.ListField(
         child=CiStringField(max_length=36, min_length=1), required=False, allow_null=True
     )
-    terms_and_conditions = _optional_text(UrlField)
+    terms_and_conditions = optional_text(UrlField)
     last_updated = DateTimeField()
 
     def validate_tariff_ids(self, value: list[str] | None) -> list[str] | None:
@@ -227,16 +214,16 @@ class ConnectorSerializer(LocationsOcpiSerializer):
         return value
 
 
-class EVSESerializer(LocationsOcpiSerializer):
+class EVSESerializer(BlankOmittingSerializer):
     uid = CiStringField(max_length=36, min_length=1)
-    evse_id = _optional_text(CiStringField, max_length=48)
+    evse_id = optional_text(CiStringField, max_length=48)
     status = _choice(Status)
     status_schedule = _stored(StatusScheduleSerializer, many=True)
     capabilities = _choices(Capability)
     connectors = ConnectorSerializer(many=True, allow_empty=False)
-    floor_level = _optional_text(StringField, max_length=4)
-    coordinates = _optional(GeoLocationSerializer)
-    physical_reference = _optional_text(StringField, max_length=16)
+    floor_level = optional_text(StringField, max_length=4)
+    coordinates = optional(GeoLocationSerializer)
+    physical_reference = optional_text(StringField, max_length=16)
     directions = _stored(DisplayTextSerializer, many=True)
     parking_restrictions = _choices(ParkingRestriction)
     images = _stored(ImageSerializer, many=True)
@@ -255,21 +242,21 @@ class EVSESerializer(LocationsOcpiSerializer):
         return value
 
 
-class LocationSerializer(LocationsOcpiSerializer):
+class LocationSerializer(BlankOmittingSerializer):
     country_code = CiStringField(max_length=2, min_length=2)
     party_id = CiStringField(max_length=3, min_length=3)
     id = CiStringField(max_length=36, min_length=1, source="ocpi_id")
     publish = StrictBooleanField()
     publish_allowed_to = _stored(PublishTokenTypeSerializer, many=True)
-    name = _optional_text(StringField, max_length=255)
+    name = optional_text(StringField, max_length=255)
     address = StringField(max_length=255)
     city = StringField(max_length=45)
-    postal_code = _optional_text(StringField, max_length=10)
-    state = _optional_text(StringField, max_length=45)
+    postal_code = optional_text(StringField, max_length=10)
+    state = optional_text(StringField, max_length=45)
     country = StringField(max_length=3)
     coordinates = GeoLocationSerializer()
     related_locations = _stored(AdditionalGeoLocationSerializer, many=True)
-    parking_type = _optional(serializers.ChoiceField, choices=ParkingType.choices)
+    parking_type = optional(serializers.ChoiceField, choices=ParkingType.choices)
     evses = EVSESerializer(many=True, required=False, allow_null=True)
     directions = _stored(DisplayTextSerializer, many=True)
     operator = _stored(BusinessDetailsSerializer)
@@ -278,7 +265,7 @@ class LocationSerializer(LocationsOcpiSerializer):
     facilities = _choices(Facility)
     time_zone = StringField(max_length=255)
     opening_times = _stored(HoursSerializer)
-    charging_when_closed = _optional(StrictBooleanField)
+    charging_when_closed = optional(StrictBooleanField)
     images = _stored(ImageSerializer, many=True)
     energy_mix = _stored(EnergyMixSerializer)
     last_updated = DateTimeField()
