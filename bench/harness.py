@@ -91,34 +91,11 @@ def authorization(token: str = PARTNER_TOKEN) -> str:
 
 def make_partner(name: str, token: str, *, receiver_url: str = "", party: str = "MSP") -> Any:
     """A registered eMSP platform (DE*party) calling us with `token`; with a locations
-    Receiver endpoint at `receiver_url` when given (push targets)."""
-    from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerRole, PartnerStatus
-    from ocpi.time import now
+    Receiver endpoint at `receiver_url` when given (push targets). The tests' factory."""
+    from tests.partners import registered_emsp
 
-    moment = now()
-    partner = PartnerPlatform(
-        name=name,
-        status=PartnerStatus.REGISTERED,
-        versions_url=f"{receiver_url or 'http://127.0.0.1:9'}/versions",
-        version="2.2.1",
-        registered_at=moment,
-        last_contact_at=moment,
-    )
-    partner.set_incoming_token(token)
-    partner.set_outgoing_token(f"out-{token}")
-    partner.save()
-    PartnerRole.objects.create(
-        partner=partner,
-        role="EMSP",
-        country_code="DE",
-        party_id=party,
-        business_details={"name": name},
-    )
-    if receiver_url:
-        PartnerEndpoint.objects.create(
-            partner=partner, identifier="locations", role="RECEIVER", url=receiver_url
-        )
-    return partner
+    endpoints = (("locations", "RECEIVER", receiver_url),) if receiver_url else ()
+    return registered_emsp(name, token, ("DE", party), endpoints=endpoints)
 
 
 def location_payload(
