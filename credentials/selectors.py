@@ -30,8 +30,7 @@ CALLER_STATUSES = (PartnerStatus.PENDING, PartnerStatus.REGISTERED)
 
 @cache
 def _local_parties_sql(using: str) -> str:
-    def lp(field: str) -> str:
-        return sql.column(LocalParty, field, "l", using)
+    lp = sql.qualifier(LocalParty, "l", using)
 
     return (
         f"SELECT {sql.columns(LocalParty, 'l', using)} "  # noqa: S608 (names from _meta)
@@ -50,11 +49,8 @@ def local_parties(using: str = DEFAULT_DB_ALIAS) -> list[LocalParty]:
 
 @cache
 def _caller_sql(using: str) -> str:
-    def p(field: str) -> str:
-        return sql.column(PartnerPlatform, field, "p", using)
-
-    def r(field: str) -> str:
-        return sql.column(PartnerRole, field, "r", using)
+    p = sql.qualifier(PartnerPlatform, "p", using)
+    r = sql.qualifier(PartnerRole, "r", using)
 
     statuses = ", ".join(["%s"] * len(CALLER_STATUSES))
     return (
@@ -126,8 +122,7 @@ _cache = _Cache()
 
 @cache
 def _generation_sql(using: str) -> str:
-    def g(field: str) -> str:
-        return sql.column(ListGeneration, field, "g", using)
+    g = sql.qualifier(ListGeneration, "g", using)
 
     return (
         f"SELECT {g('value')} FROM {sql.table(ListGeneration, using)} g "  # noqa: S608

@@ -133,8 +133,7 @@ def version_sql(using: str = DEFAULT_DB_ALIAS) -> str:
     datetimes instead costs more than the rest of a page's rows."""
     table = sql.table(Location, using)
 
-    def col(field: str) -> str:
-        return sql.column(Location, field, table, using)
+    col = sql.qualifier(Location, table, using)
 
     return f"CAST({col('created_at')} AS text) || '|' || CAST({col('last_updated')} AS text)"
 
@@ -160,8 +159,7 @@ def location_rows(*, parties: Sequence[LocalParty]) -> "QuerySet[Any]":
 def _location_row_sql(parties: int, using: str) -> str:
     table = sql.table(Location, using)
 
-    def col(field: str) -> str:
-        return sql.column(Location, field, table, using)
+    col = sql.qualifier(Location, table, using)
 
     # Each party as its own term of the unique index (Upper() of the three ids), the way
     # location_by_key() reads it; for_parties() and roaming() of location_rows().

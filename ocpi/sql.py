@@ -38,6 +38,14 @@ def column(model: type[Model], field: str, alias: str, using: str = DEFAULT_DB_A
     return f"{alias}.{quote(concrete.column, using)}"
 
 
+def qualifier(
+    model: type[Model], alias: str, using: str = DEFAULT_DB_ALIAS
+) -> Callable[[str], str]:
+    """column() for one table alias, to write a statement with: `t = qualifier(Token, "t")`,
+    then `t("uid")`."""
+    return lambda field: column(model, field, alias, using)
+
+
 @cache
 def _fields(model: type[Model], only: tuple[str, ...] | None) -> tuple[Field, ...]:  # type: ignore[type-arg]
     """The concrete fields named in `only` (all when None), in `_meta.concrete_fields` order:

@@ -294,8 +294,7 @@ def authorize(
 
 @cache
 def _token_sql(using: str) -> str:
-    def t(field: str) -> str:
-        return sql.column(Token, field, "t", using)
+    t = sql.qualifier(Token, "t", using)
 
     return (
         f"SELECT {sql.columns(Token, 't', using)} FROM {sql.table(Token, using)} t "  # noqa: S608
@@ -306,14 +305,9 @@ def _token_sql(using: str) -> str:
 
 @cache
 def _sender_sql(using: str) -> str:
-    def e(field: str) -> str:
-        return sql.column(PartnerEndpoint, field, "e", using)
-
-    def p(field: str) -> str:
-        return sql.column(PartnerPlatform, field, "p", using)
-
-    def r(field: str) -> str:
-        return sql.column(PartnerRole, field, "r", using)
+    e = sql.qualifier(PartnerEndpoint, "e", using)
+    p = sql.qualifier(PartnerPlatform, "p", using)
+    r = sql.qualifier(PartnerRole, "r", using)
 
     return (
         f"SELECT {e('partner')}, {e('url')}, {p('outgoing_token_sealed')}, "  # noqa: S608
