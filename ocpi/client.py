@@ -95,23 +95,46 @@ class OcpiClient:
         params: Mapping[str, Any] | None = None,
         routing: RoutingHeaders | None = None,
     ) -> OcpiReply:
+        self.check(url)
+        body = dumps(json).encode("utf-8") if json is not None else None
+        return self.send(
+            method,
+            url,
+            body=body,
+            params=params,
+            headers=routing.as_headers() if routing is not None else None,
+        )
+
+    @staticmethod
+    def check(url: str) -> None:
+        """Refuse a URL we must not call (ocpi.netsafety) before any request goes to it."""
         try:
             check_partner_url(url)
         except UnsafeUrl as exc:
             raise OcpiTransportError(f"refusing to call {url}: {exc}") from exc
-        headers = {
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> OcpiReply:
+        """request() for a URL already check()ed and a body already JSON: what the outbox
+        sends, its payload stored as JSON and its partner's URL checked once per batch."""
+        all_headers = {
             "Authorization": self._authorization,
             "X-Request-ID": new_id(),
             "X-Correlation-ID": current_correlation_id.get() or new_id(),
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
-        body: bytes | None = None
-        if json is not None:
-            headers["Content-Type"] = "application/json"
-            body = dumps(json).encode("utf-8")
-        if routing is not None:
-            headers.update(routing.as_headers())
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        if headers:
+            all_headers.update(headers)
         started = time.monotonic()
         try:
             response = self._session.request(
@@ -119,7 +142,7 @@ class OcpiClient:
                 url,
                 data=body,
                 params=params,
-                headers=headers,
+                headers=all_headers,
                 timeout=self._timeout,
                 allow_redirects=False,
             )
@@ -132,7 +155,7 @@ class OcpiClient:
             url,
             response.status_code,
             duration * 1000,
-            headers["X-Request-ID"],
+            all_headers["X-Request-ID"],
         )
         return self._reply(method, url, response, duration)
 

@@ -6,35 +6,39 @@ requests run in parallel, which is what lets one worker keep up with bursts of E
 changes. A partner that stops answering is backed off as a whole, so it holds a worker only
 for a few timeouts and never delays the other partners' tasks.
 
-The window stays full: outcomes are recorded and the next heads claimed while requests are
-still in flight, not after a whole batch has come back, and a batch's outcomes are written
-in a few statements (the delivered ones in one). The HTTP session of a partner outlives the
-task, so its keep-alive connections serve the next wake-up too.
+The sending threads never wait for the database: each takes a queue's claimed chain and
+sends it through, and more chains wait for them while the task records outcomes and claims
+the next ones. Claims and outcomes are hand-written statements (a claim of 64 deliveries
+as model instances cost more CPU than sending them); a change's payload goes out as the
+JSON text it was stored as. The HTTP session of a partner outlives the task, so its
+keep-alive connections serve the next wake-up too.
 """
 
 import logging
+import queue
 import random
 import threading
 import time
-from collections import OrderedDict, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from django.conf import settings
-from django.db import connections, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient, OcpiClientError, OcpiReply, OcpiTransportError, join_url
 from ocpi.enums import InterfaceRole
 from ocpi.httpsession import KeptSession
+from ocpi.json import loads
 from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.status import is_server_error, is_success
 from ocpi.time import now
-from push.models import Attempt, Delivery, DeliveryStatus
+from push.models import Delivery, DeliveryStatus
+from push.statements import ids, written
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +48,45 @@ RETRYABLE_HTTP = frozenset({408, 429}) | frozenset(range(500, 600))
 CHAIN_DEPTH = 8
 
 
+@dataclass(slots=True)
+class Claimed:
+    """A claimed delivery and what sending it takes."""
+
+    pk: int
+    queue_key: str
+    attempts: int
+    module: str
+    method: str
+    path: list[str]
+    body: bytes | None  # the change's payload, as the JSON it was stored as
+    routing: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Outcome:
-    delivery_id: int
-    started_at_monotonic: float
     duration_ms: int
     reply: OcpiReply | None
     error: str
     transport_failure: bool
     # The HTTP status of an answer that was no usable OCPI envelope (reply is None then).
     http_status: int | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    """A delivery's state after one attempt, and the attempt's record."""
+
+    pk: int
+    status: str
+    attempts: int
+    http_status: int | None
+    ocpi_status: int | None
+    error: str
+    location: str
+    next_attempt_at: datetime | None  # when it is retried
+    started_at: datetime
+    duration_ms: int
+    excerpt: str
 
 
 def backoff(attempts: int) -> timedelta:
@@ -65,94 +98,98 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.5 + random.random()))  # noqa: S311 (jitter, not crypto)
 
 
-def _claim(partner: PartnerPlatform, limit: int) -> list[Delivery]:
+def _db_time(moment: datetime, using: str = DEFAULT_DB_ALIAS) -> Any:
+    return connections[using].ops.adapt_datetimefield_value(moment)
+
+
+# Open deliveries read at a time while looking for due ones (a claim usually needs one page).
+SCAN_PAGE = 512
+
+
+def _claim(partner: PartnerPlatform, limit: int) -> list[Claimed]:
     """Claim up to `limit` due deliveries of the partner, oldest first: the head of each
     queue that nobody is sending from, and behind it up to CHAIN_DEPTH - 1 of its
     successors, so that they go out one after another without a claim in between.
 
     A delivery is claimed only with everything older in its queue that is still open, all
-    of it due (a retry waiting for its backoff holds its queue). Claims of one partner are
-    serialized by a lock on the partner's row: a second worker sees the first one's claims
-    and cannot take the tail of a queue whose head the first one holds. One conditional
-    UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35) tells each worker what it got.
+    of it due (a retry waiting for its backoff holds its queue). The partner's open
+    deliveries are read oldest first, so whatever holds a queue is seen before the rest of
+    it. Claims of one partner are serialized by a lock on the partner's row: a second
+    worker sees the first one's claims and cannot take the tail of a queue whose head the
+    first one holds. The UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35) skips what a newer
+    change superseded meanwhile.
     """
-    moment = now()
-    older = Delivery.objects.filter(
-        partner_id=partner.pk, queue_key=OuterRef("queue_key"), pk__lt=OuterRef("pk")
-    )
-    holding = older.filter(
-        Q(status=DeliveryStatus.IN_FLIGHT)
-        | Q(status=DeliveryStatus.PENDING, next_attempt_at__gt=moment)
-    )
-    ahead = (
-        older.filter(status=DeliveryStatus.PENDING)
-        .order_by()
-        .values("queue_key")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    candidates = (
-        Delivery.objects.filter(
-            partner_id=partner.pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=moment
-        )
-        .exclude(Exists(holding))
-        .annotate(ahead=Coalesce(Subquery(ahead), 0))
-        .filter(ahead__lt=CHAIN_DEPTH)
-        .order_by("pk")
-        .values("pk")[:limit]
-    )
-    connection = connections[candidates.db]
-    candidates_sql, params = candidates.query.sql_with_params()
-    quote = connection.ops.quote_name
-    status, claimed_at = quote("status"), quote("claimed_at")
-    with transaction.atomic(using=candidates.db), connection.cursor() as cursor:
-        PartnerPlatform.objects.select_for_update().filter(pk=partner.pk).exists()
-        cursor.execute(
-            f"UPDATE {quote(Delivery._meta.db_table)} "  # noqa: S608 (our own SQL)
-            f"SET {status} = %s, {claimed_at} = %s "
-            f"WHERE {quote('id')} IN ({candidates_sql}) AND {status} = %s "
-            f"RETURNING {quote('id')}",
-            [
-                DeliveryStatus.IN_FLIGHT,
-                connection.ops.adapt_datetimefield_value(now()),
-                *params,
-                DeliveryStatus.PENDING,
-            ],
-        )
+    statements = written(DEFAULT_DB_ALIAS)
+    moment = _db_time(now())
+    chosen: list[int] = []
+    with transaction.atomic(), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(statements.lock, {"partner": partner.pk})
+        held: set[str] = set()  # queues with an older delivery in flight or not yet due
+        chained: dict[str, int] = {}
+        after, more = 0, True
+        while more and len(chosen) < limit:
+            cursor.execute(
+                statements.scan,
+                {"partner": partner.pk, "now": moment, "after": after, "page": SCAN_PAGE},
+            )
+            rows = cursor.fetchall()
+            more = len(rows) == SCAN_PAGE
+            for pk, queue_key, pending, due in rows:
+                after = pk
+                if queue_key in held:
+                    continue
+                if not (pending and due) or chained.get(queue_key, 0) >= CHAIN_DEPTH:
+                    held.add(queue_key)
+                    continue
+                chained[queue_key] = chained.get(queue_key, 0) + 1
+                chosen.append(pk)
+                if len(chosen) == limit:
+                    break
+        if not chosen:
+            return []
+        cursor.execute(ids(statements.claim, len(chosen)), [_db_time(now()), *chosen])
         claimed = [row[0] for row in cursor.fetchall()]
     if not claimed:
         return []
-    return list(Delivery.objects.filter(pk__in=claimed).select_related("change").order_by("pk"))
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(ids(statements.read, len(claimed)), claimed)
+        rows = cursor.fetchall()
+    routing: dict[tuple[str, ...], dict[str, str]] = {}
+    batch = []
+    for pk, queue_key, attempts, to_cc, to_id, module, method, path, payload, cc, pid in rows:
+        parties = (cc, pid, to_cc, to_id)
+        if parties not in routing:
+            routing[parties] = RoutingHeaders(
+                from_party=PartyRef.of(cc, pid), to_party=PartyRef.of(to_cc, to_id)
+            ).as_headers()
+        # A DELETE has no body (SQL NULL; JSON null is no body either).
+        body = payload.encode() if payload is not None and payload != "null" else None
+        batch.append(
+            Claimed(pk, queue_key, attempts, module, method, loads(path), body, routing[parties])
+        )
+    return batch
 
 
-def _send(client: OcpiClient, base_url: str, delivery: Delivery) -> Outcome:
-    change = delivery.change
-    routing = RoutingHeaders(
-        from_party=PartyRef.of(change.owner_country_code, change.owner_party_id),
-        to_party=PartyRef.of(delivery.to_country_code, delivery.to_party_id),
-    )
+def _send(client: OcpiClient, base_url: str, delivery: Claimed) -> Outcome:
     # No path: the module endpoint itself, exactly as the partner published it (a CDR is
     # POSTed to `{cdr_endpoint_url}`; some peers serve the collection only with its slash).
-    url = join_url(base_url, *change.path) if change.path else base_url
+    url = join_url(base_url, *delivery.path) if delivery.path else base_url
     started = time.monotonic()
     try:
-        reply = client.request(
-            change.method,
-            url,
-            json=change.payload if change.method != "DELETE" else None,
-            routing=routing,
-        )
+        reply = client.send(delivery.method, url, body=delivery.body, headers=delivery.routing)
     except OcpiClientError as exc:
-        return Outcome(
-            delivery.pk,
-            started,
-            int((time.monotonic() - started) * 1000),
-            None,
-            str(exc),
-            transport_failure=isinstance(exc, OcpiTransportError) and exc.http_status is None,
-            http_status=exc.http_status,
-        )
-    return Outcome(delivery.pk, started, int(reply.duration * 1000), reply, "", False)
+        return _failure(exc, started)
+    return Outcome(int(reply.duration * 1000), reply, "", False)
+
+
+def _failure(exc: OcpiClientError, started: float) -> Outcome:
+    return Outcome(
+        int((time.monotonic() - started) * 1000),
+        None,
+        str(exc),
+        transport_failure=isinstance(exc, OcpiTransportError) and exc.http_status is None,
+        http_status=exc.http_status,
+    )
 
 
 def _describe(reply: OcpiReply | None) -> str:
@@ -162,90 +199,85 @@ def _describe(reply: OcpiReply | None) -> str:
     return f"{text}: {reply.status_message}" if reply.status_message else text
 
 
-def _apply(partner: PartnerPlatform, delivery: Delivery, outcome: Outcome) -> Attempt:
-    """Set the delivery's new state from one attempt's outcome; return the attempt's record."""
+def _apply(partner: PartnerPlatform, delivery: Claimed, outcome: Outcome) -> Result:
+    """The delivery's new state after one attempt's outcome, with the attempt's record."""
     reply = outcome.reply
     moment = now()
-    delivery.attempts += 1
-    delivery.last_http_status = reply.http_status if reply else outcome.http_status
-    delivery.last_ocpi_status = reply.status_code if reply else None
-    if reply is not None and is_success(reply.status_code) and 200 <= reply.http_status < 300:
-        delivery.status, delivery.last_error, delivery.delivered_at = (
-            DeliveryStatus.DELIVERED,
-            "",
-            moment,
-        )
-        delivery.response_location = (reply.headers.get("Location") or "").strip()[:2000]
-    else:
-        delivery.last_error = (outcome.error or _describe(reply))[:2000]
-        # By the HTTP status even when the body was no envelope (a 404 `{"detail": ...}`
-        # stays a 404); only no answer at all says nothing about the request.
-        retryable = (
-            delivery.last_http_status is None
-            or delivery.last_http_status in RETRYABLE_HTTP
-            or (reply is not None and is_server_error(reply.status_code))
-        )
-        if retryable and partner.retry_pushes and delivery.attempts < settings.PUSH_MAX_ATTEMPTS:
-            delivery.status = DeliveryStatus.PENDING
-            delivery.next_attempt_at = moment + backoff(delivery.attempts)
-        else:
-            delivery.status = DeliveryStatus.FAILED
-    delivery.claimed_at = None
-    return Attempt(
-        delivery=delivery,
+    attempts = delivery.attempts + 1
+    http_status = reply.http_status if reply else outcome.http_status
+    ocpi_status = reply.status_code if reply else None
+    result = Result(
+        pk=delivery.pk,
+        status=DeliveryStatus.DELIVERED,
+        attempts=attempts,
+        http_status=http_status,
+        ocpi_status=ocpi_status,
+        error="",
+        location="",
+        next_attempt_at=None,
         started_at=moment - timedelta(milliseconds=outcome.duration_ms),
         duration_ms=outcome.duration_ms,
-        http_status=delivery.last_http_status,
-        ocpi_status=delivery.last_ocpi_status,
-        error="" if delivery.status == DeliveryStatus.DELIVERED else delivery.last_error,
-        response_excerpt=(reply.body_excerpt if reply else "")[:500],
+        excerpt=(reply.body_excerpt if reply else "")[:500],
     )
+    if reply is not None and is_success(reply.status_code) and 200 <= reply.http_status < 300:
+        result.location = (reply.headers.get("Location") or "").strip()[:2000]
+        return result
+    result.error = (outcome.error or _describe(reply))[:2000]
+    # By the HTTP status even when the body was no envelope (a 404 `{"detail": ...}` stays a
+    # 404); only no answer at all says nothing about the request.
+    retryable = (
+        http_status is None
+        or http_status in RETRYABLE_HTTP
+        or (reply is not None and is_server_error(reply.status_code))
+    )
+    if retryable and partner.retry_pushes and attempts < settings.PUSH_MAX_ATTEMPTS:
+        result.status = DeliveryStatus.PENDING
+        result.next_attempt_at = moment + backoff(attempts)
+    else:
+        result.status = DeliveryStatus.FAILED
+    return result
 
 
-def _save(deliveries: list[Delivery], attempts: list[Attempt]) -> None:
+def _save(results: list[Result]) -> None:
     """Record outcomes in a few statements: the attempts, then the delivered deliveries (one
     UPDATE per reply status and Location header, usually one in all: only POSTs of CDRs get
-    a Location), then the rest one by one (rare)."""
-    if not deliveries:
+    a Location), then the others (retried or failed: rare)."""
+    if not results:
         return
+    statements = written(DEFAULT_DB_ALIAS)
     delivered: dict[tuple[int | None, int | None, str], list[int]] = {}
-    others: list[Delivery] = []
-    for delivery in deliveries:
-        if delivery.status == DeliveryStatus.DELIVERED:
-            key = (
-                delivery.last_http_status,
-                delivery.last_ocpi_status,
-                delivery.response_location,
-            )
-            delivered.setdefault(key, []).append(delivery.pk)
+    others = []
+    for result in results:
+        if result.status == DeliveryStatus.DELIVERED:
+            key = (result.http_status, result.ocpi_status, result.location)
+            delivered.setdefault(key, []).append(result.pk)
         else:
-            others.append(delivery)
-    with transaction.atomic():
-        Attempt.objects.bulk_create(attempts)
+            next_attempt = result.next_attempt_at and _db_time(result.next_attempt_at)
+            others.append(
+                (result.status, result.attempts, next_attempt)
+                + (result.http_status, result.ocpi_status, result.error, result.pk)
+            )
+    moment = _db_time(now())
+    with transaction.atomic(), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.executemany(
+            statements.attempts,
+            [
+                (r.pk, _db_time(r.started_at), r.duration_ms, r.http_status, r.ocpi_status)
+                + (r.error if r.status != DeliveryStatus.DELIVERED else "", r.excerpt)
+                for r in results
+            ],
+        )
         for (http_status, ocpi_status, location), pks in delivered.items():
-            Delivery.objects.filter(pk__in=pks).update(
-                status=DeliveryStatus.DELIVERED,
-                attempts=F("attempts") + 1,
-                claimed_at=None,
-                delivered_at=now(),
-                last_http_status=http_status,
-                last_ocpi_status=ocpi_status,
-                last_error="",
-                response_location=location,
+            cursor.execute(
+                ids(statements.delivered, len(pks)),
+                [DeliveryStatus.DELIVERED.value, moment, location, http_status, ocpi_status, ""]
+                + pks,
             )
-        for delivery in others:
-            Delivery.objects.filter(pk=delivery.pk).update(
-                status=delivery.status,
-                attempts=delivery.attempts,
-                next_attempt_at=delivery.next_attempt_at,
-                claimed_at=None,
-                last_http_status=delivery.last_http_status,
-                last_ocpi_status=delivery.last_ocpi_status,
-                last_error=delivery.last_error,
-            )
+        if others:
+            cursor.executemany(statements.other, others)
 
 
-def _release(deliveries: list[Delivery], delay: timedelta | None) -> None:
+def _release(deliveries: list[Claimed], delay: timedelta | None) -> None:
     """Put unsent claimed deliveries back, to try again after `delay` (None: when they were
     due; a retry ahead of them in their queue holds them anyway)."""
     if not deliveries:
@@ -288,51 +320,47 @@ def _client(partner: PartnerPlatform) -> OcpiClient:
     )
 
 
-def _receiver_urls(partner: PartnerPlatform, batch: list[Delivery]) -> dict[str, str]:
-    """The partner's receiver endpoint per module; fail deliveries for modules it lacks."""
-    urls: dict[str, str] = {}
-    for module in {d.change.module for d in batch}:
-        url = partner.endpoint_url(module, InterfaceRole.RECEIVER)
-        if url:
-            urls[module] = url
-        else:
-            Delivery.objects.filter(
-                pk__in=[d.pk for d in batch if d.change.module == module]
-            ).update(
-                status=DeliveryStatus.FAILED,
-                last_error=f"partner has no {module} receiver endpoint",
-            )
-    return urls
+@dataclass
+class _Chain:
+    """What a sending thread did with one queue's chain."""
+
+    queue_key: str
+    results: list[Result]
+    held: list[Claimed]  # behind a delivery that will be retried: back, unsent
+    paused: list[Claimed]  # not sent because the partner stopped answering
+    error: BaseException | None = None
 
 
 class _Window:
-    """At most PUSH_CONCURRENCY requests of one partner in flight, refilled as they return.
+    """Up to PUSH_CONCURRENCY requests of one partner in flight, their chains queued ahead.
 
-    Claimed deliveries wait in their queue's chain and leave it in order: the next one
-    starts when the one before it came back final (delivered, or failed for good). One that
-    is to be retried holds its queue: the rest of its chain goes back unsent.
+    A sending thread takes a whole chain and sends it in order: the next delivery once the
+    one before it came back final (delivered, or failed for good). One that is to be retried
+    holds its queue: the rest of its chain goes back unsent. Chains wait in the pool's queue
+    while the task records outcomes and claims more, so the threads never wait for that.
 
-    Outcomes are recorded, and more claimed, whenever fewer than a window's worth of
-    claimed deliveries wait and more may be due (the last claim was full, or a chain that
-    may have more behind it ended): recording first, so that the queue whose chain just
-    ended can be claimed again. What is committed meanwhile wakes another task
-    (push.services.kick). Once PUSH_BREAKER_FAILURES requests in a row found no partner at
-    all, nothing more is started and the rest goes back.
+    Recording and claiming happen whenever fewer than a batch of claimed deliveries are
+    outstanding and more may be due (the last claim was full, or a chain that may have more
+    behind it ended): recording first, so that the queue whose chain just ended can be
+    claimed again. What is committed meanwhile is the next pass's (push.tasks).
+    Once PUSH_BREAKER_FAILURES requests in a row found no partner at all, nothing more is
+    sent and the rest goes back, to be tried again after a backoff.
     """
 
     def __init__(self, partner: PartnerPlatform, pool: ThreadPoolExecutor) -> None:
         self.partner = partner
         self.pool = pool
         self.client = _client(partner)
-        self.chains: dict[str, deque[Delivery]] = {}  # claimed, not started, per queue
-        self.busy: dict[str, list[Delivery]] = {}  # in flight, per queue
-        self.waiting = 0
-        self.in_flight: dict[Future[Outcome], Delivery] = {}
-        self.done: list[Delivery] = []
-        self.attempts: list[Attempt] = []
-        self.held: list[Delivery] = []  # unsent, behind a delivery that will be retried
         self.urls: dict[str, str] = {}
+        self.unsafe: dict[str, OcpiClientError] = {}  # per module: why its URL is refused
+        self.finished: queue.SimpleQueue[_Chain] = queue.SimpleQueue()
+        self.chains = 0  # submitted, not yet come back
+        self.outstanding = 0  # deliveries in those chains
+        self.results: list[Result] = []
+        self.held: list[Claimed] = []
+        self.paused: list[Claimed] = []
         self.attempted = 0
+        self.lock = threading.Lock()
         self.failures_in_a_row = 0
         self.tripped = False
         self.continues: set[str] = set()  # queues that may have more behind their chain
@@ -341,96 +369,122 @@ class _Window:
     def run(self) -> int:
         may_claim = True
         while True:
-            if self.waiting < settings.PUSH_CONCURRENCY and may_claim and not self.tripped:
+            if self.outstanding < settings.PUSH_BATCH_SIZE and may_claim and not self.tripped:
                 self.record()
                 may_claim = self.claim()
-            self.start()
-            if not self.in_flight:
+            if not self.chains:
                 if may_claim and not self.tripped:
                     continue
                 break
-            finished, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
-            for future in finished:
-                self.finish(self.in_flight.pop(future), future.result())
+            self.collect(self.finished.get())
+            while not self.finished.empty():
+                self.collect(self.finished.get())
             may_claim, self.chain_ended = may_claim or self.chain_ended, False
         self.record()
-        if self.tripped:
-            _release([d for chain in self.chains.values() for d in chain], backoff(2))
+        if self.paused:
+            _release(self.paused, backoff(2))
             logger.warning("Partner %s unreachable; its pushes pause for a while", self.partner.pk)
         return self.attempted
 
     def claim(self) -> bool:
-        """Claim more; return whether more may be due at once (the batch was full)."""
+        """Claim more and queue their chains; return whether more may be due at once."""
         batch = _claim(self.partner, settings.PUSH_BATCH_SIZE)
         full = len(batch) >= settings.PUSH_BATCH_SIZE
-        modules = {d.change.module for d in batch} - set(self.urls)
-        self.urls.update(
-            _receiver_urls(self.partner, [d for d in batch if d.change.module in modules])
-        )
+        self.add_urls({d.module for d in batch} - set(self.urls) - set(self.unsafe), batch)
+        chains: dict[str, list[Claimed]] = {}
         for delivery in batch:
-            if delivery.change.module in self.urls:
-                chain = self.chains.setdefault(delivery.queue_key, deque())
-                chain.append(delivery)
-                self.waiting += 1
-                if full or len(chain) >= CHAIN_DEPTH:
-                    self.continues.add(delivery.queue_key)
+            if delivery.module in self.urls:
+                chains.setdefault(delivery.queue_key, []).append(delivery)
+        for queue_key, chain in chains.items():
+            if full or len(chain) >= CHAIN_DEPTH:
+                self.continues.add(queue_key)
+            self.chains += 1
+            self.outstanding += len(chain)
+            self.pool.submit(self.send_chain, queue_key, chain)
         return full
 
-    def may_start(self, delivery: Delivery) -> bool:
-        return not self.busy.get(delivery.queue_key)
+    def add_urls(self, modules: set[str], batch: list[Claimed]) -> None:
+        """The partner's receiver endpoint per module, checked once (ocpi.netsafety: a
+        refused URL fails each request as no answer would); fail deliveries for modules
+        the partner has no receiver for."""
+        for module in modules:
+            url = self.partner.endpoint_url(module, InterfaceRole.RECEIVER)
+            if not url:
+                Delivery.objects.filter(pk__in=[d.pk for d in batch if d.module == module]).update(
+                    status=DeliveryStatus.FAILED,
+                    last_error=f"partner has no {module} receiver endpoint",
+                )
+                continue
+            self.urls[module] = url
+            try:
+                self.client.check(url)
+            except OcpiClientError as exc:
+                self.unsafe[module] = exc
 
-    def start(self) -> None:
-        started = True
-        while started and not self.tripped:
-            started = False
-            for chain in self.chains.values():
-                if len(self.in_flight) >= settings.PUSH_CONCURRENCY:
-                    return
-                if chain and self.may_start(chain[0]):
-                    self.launch(chain.popleft())
-                    started = True
+    def send_chain(self, queue_key: str, chain: list[Claimed]) -> None:
+        """In a sending thread: the chain in order, as far as it goes."""
+        done = _Chain(queue_key, [], [], [])
+        try:
+            for position, delivery in enumerate(chain):
+                if self.tripped:
+                    done.paused = chain[position:]
+                    break
+                refused = self.unsafe.get(delivery.module)
+                outcome = (
+                    _failure(refused, time.monotonic())
+                    if refused
+                    else _send(self.client, self.urls[delivery.module], delivery)
+                )
+                self.count(outcome)
+                result = _apply(self.partner, delivery, outcome)
+                done.results.append(result)
+                if result.status == DeliveryStatus.PENDING:  # to be retried: holds its queue
+                    done.held = chain[position + 1 :]
+                    break
+        except BaseException as exc:  # noqa: BLE001 (raised again in the task's thread)
+            done.error = exc
+        self.finished.put(done)
 
-    def launch(self, delivery: Delivery) -> None:
-        self.waiting -= 1
-        self.busy.setdefault(delivery.queue_key, []).append(delivery)
-        url = self.urls[delivery.change.module]
-        self.in_flight[self.pool.submit(_send, self.client, url, delivery)] = delivery
+    def count(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.failures_in_a_row = self.failures_in_a_row + 1 if outcome.transport_failure else 0
+            if self.failures_in_a_row >= settings.PUSH_BREAKER_FAILURES:
+                self.tripped = True
 
-    def finish(self, delivery: Delivery, outcome: Outcome) -> None:
-        self.attempts.append(_apply(self.partner, delivery, outcome))
-        self.done.append(delivery)
-        self.attempted += 1
-        self.failures_in_a_row = self.failures_in_a_row + 1 if outcome.transport_failure else 0
-        self.tripped = self.tripped or self.failures_in_a_row >= settings.PUSH_BREAKER_FAILURES
-        queue = delivery.queue_key
-        self.busy[queue].remove(delivery)
-        chain = self.chains[queue]
-        if delivery.status == DeliveryStatus.PENDING:  # to be retried: it holds its queue
-            self.held.extend(chain)
-            self.waiting -= len(chain)
-            chain.clear()
-        if not chain and not self.busy[queue]:
-            del self.chains[queue], self.busy[queue]
-            if queue in self.continues:
-                self.continues.discard(queue)
-                self.chain_ended = True
+    def collect(self, chain: _Chain) -> None:
+        if chain.error is not None:
+            raise chain.error
+        self.chains -= 1
+        self.outstanding -= len(chain.results) + len(chain.held) + len(chain.paused)
+        self.results.extend(chain.results)
+        self.held.extend(chain.held)
+        self.paused.extend(chain.paused)
+        self.attempted += len(chain.results)
+        if chain.queue_key in self.continues:
+            self.continues.discard(chain.queue_key)
+            self.chain_ended = True
 
     def record(self) -> None:
-        _save(self.done, self.attempts)
+        _save(self.results)
         _release(self.held, None)
-        self.done, self.attempts, self.held = [], [], []
+        self.results, self.held = [], []
 
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
-    """The sending threads of this process, started once (a task wakes up often)."""
-    global _POOL
+    """The sending threads of this process, started once (a task wakes up often); as many
+    as PUSH_CONCURRENCY says, the requests one partner may have in flight."""
+    global _POOL, _POOL_SIZE
     with _POOL_LOCK:
-        if _POOL is None:
+        if _POOL is None or _POOL_SIZE != settings.PUSH_CONCURRENCY:
+            if _POOL is not None:
+                _POOL.shutdown(wait=False)
             _POOL = ThreadPoolExecutor(settings.PUSH_CONCURRENCY, thread_name_prefix="push")
+            _POOL_SIZE = settings.PUSH_CONCURRENCY
         return _POOL
 
 
@@ -455,6 +509,12 @@ def release_stale_claims() -> list[int]:
     partner_ids = list(stale.values_list("partner_id", flat=True).distinct())
     stale.update(status=DeliveryStatus.PENDING, claimed_at=None)
     return partner_ids
+
+
+def has_due(partner_id: int) -> bool:
+    return Delivery.objects.filter(
+        partner_id=partner_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now()
+    ).exists()
 
 
 def partners_with_due_deliveries() -> list[int]:

@@ -78,10 +78,33 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["pk"]
         verbose_name_plural = "deliveries"
+        # Partial indexes: a delivery is indexed by state only while it is open, so the
+        # table's history (delivered, failed, superseded) costs a claim nothing, and
+        # recording an outcome updates few index entries.
         indexes = [
-            models.Index(fields=["partner", "status", "next_attempt_at"], name="delivery_due"),
-            models.Index(fields=["partner", "queue_key", "status"], name="delivery_queue"),
-            models.Index(fields=["status", "claimed_at"], name="delivery_claims"),
+            # What a claim walks: the partner's open deliveries oldest first.
+            models.Index(
+                fields=["partner", "id"],
+                condition=models.Q(status__in=["PENDING", "IN_FLIGHT"]),
+                name="delivery_open",
+            ),
+            # A new change looks for what it supersedes in the same queues.
+            models.Index(
+                fields=["partner", "queue_key"],
+                condition=models.Q(status="PENDING"),
+                name="delivery_queue",
+            ),
+            # The beat: retries that came due, claims whose worker died.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="PENDING"),
+                name="delivery_due",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="IN_FLIGHT"),
+                name="delivery_claims",
+            ),
         ]
 
     def __str__(self) -> str:

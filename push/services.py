@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 # Roles that receive the CPO's catalogue (locations, tariffs): DESIGN.md, "Who gets what".
 CATALOGUE_ROLES = (Role.EMSP, Role.NSP)
 KICK_KEY = "push:kick:{partner_id}"
+# How long a wake-up marker lives: a task of the partner is queued or running meanwhile. A
+# task running longer lets a second one start, which is harmless (claims).
+KICK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -115,17 +118,24 @@ def push_change(
         )
         for target in targets
     ]
-    pending = Delivery.objects.filter(
-        partner_id__in={t.partner_id for t in targets},
-        queue_key__in={d.queue_key for d in deliveries},
-        status=DeliveryStatus.PENDING,
-    ).select_related("change")
+    # What this change may supersede: the pending deliveries of its queues, read as plain
+    # values, and their changes once each (a change goes to every partner: one change
+    # behind many deliveries).
     queues = {(d.partner_id, d.queue_key) for d in deliveries}
-    superseded = [
-        d.pk
-        for d in pending
-        if (d.partner_id, d.queue_key) in queues and _supersedes(change, d.change)
+    pending = [
+        (pk, change_id)
+        for pk, partner_id, queue_key, change_id in Delivery.objects.filter(
+            partner_id__in={t.partner_id for t in targets},
+            queue_key__in={d.queue_key for d in deliveries},
+            status=DeliveryStatus.PENDING,
+        ).values_list("pk", "partner_id", "queue_key", "change_id")
+        if (partner_id, queue_key) in queues
     ]
+    older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
+        "method", "path", "payload"
+    )
+    covered = {old.pk for old in older if _supersedes(change, old)}
+    superseded = [pk for pk, change_id in pending if change_id in covered]
     if superseded:
         Delivery.objects.filter(pk__in=superseded, status=DeliveryStatus.PENDING).update(
             status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"
@@ -138,17 +148,18 @@ def push_change(
 def kick(*partner_ids: int) -> None:
     """Wake a worker for each partner that has no wake-up queued yet.
 
-    A change goes to every partner at once: one cache read tells which have a wake-up
-    queued (a marker there is a task not yet started, which will send what is committed
-    now: push.tasks clears it first); only the others are marked, atomically (add: one
-    task each), and woken. One round trip per change, not one per partner.
+    A change goes to every partner at once: one cache read tells which have a task queued
+    or running (a marker there is a task that will still look at what is committed now:
+    push.tasks.deliver_partner); only the others are marked, atomically (add: one task
+    each), and woken. Under steady traffic the partners' tasks keep running and a change
+    costs that one read, not a task per partner.
     """
     from push.tasks import deliver_partner
 
     keys = {partner_id: KICK_KEY.format(partner_id=partner_id) for partner_id in partner_ids}
     queued = cache.get_many(list(keys.values()))
     for partner_id, key in keys.items():
-        if key not in queued and cache.add(key, 1, timeout=60):
+        if key not in queued and cache.add(key, 1, timeout=KICK_SECONDS):
             deliver_partner.delay(partner_id)
 
 

@@ -26,7 +26,7 @@ def _fresh_cache() -> None:
     or the Redis database it was given).
 
     What one test leaves there must not decide another: above all the push wake-up markers
-    (push.services.KICK_KEY, 60 s), keyed by partner pk. On SQLite a rolled-back test gives
+    (push.services.KICK_KEY, KICK_SECONDS), keyed by partner pk. On SQLite a rolled-back test gives
     its primary keys back, so the next test's partner can have the pk of one whose wake-up
     task never ran (no worker) and would not be woken.
     """

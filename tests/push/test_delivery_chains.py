@@ -1,5 +1,7 @@
 """Claiming a queue's head together with what follows it, and sending that chain in order."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -112,6 +114,24 @@ def test_a_second_claim_never_takes_the_rest_of_a_queue_claimed_before(sink, mak
     first = delivery._claim(partner, 2)
     second = delivery._claim(partner, 64)
 
-    assert [d.change.path for d in first] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
-    assert [d.change.path for d in second] == [["NL", "TNM", "LOC2"]]
+    assert [d.path for d in first] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
+    assert [d.path for d in second] == [["NL", "TNM", "LOC2"]]
     assert delivery._claim(partner, 64) == []
+
+
+def test_due_deliveries_behind_a_page_of_held_queues_are_claimed(sink, make_partner, monkeypatch):
+    """The claim reads the partner's open deliveries a page at a time, oldest first: queues
+    held by retries waiting for their backoff do not hide what is due behind them."""
+    monkeypatch.setattr(delivery, "SCAN_PAGE", 2)
+    partner = make_partner(sink.url)
+    for location in ("LOC1", "LOC2", "LOC3"):
+        push(location)
+        push(location, "E1", method="PATCH")
+    Delivery.objects.filter(change__method="PUT").update(
+        attempts=1, next_attempt_at=now() + timedelta(hours=1)
+    )
+    push("LOC4")
+
+    assert delivery.deliver_due(partner.pk) == 1
+    assert [r.path for r in sink.received] == ["/locations/NL/TNM/LOC4"]
+    assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == 6
