@@ -342,7 +342,7 @@ class _Window:
     Recording and claiming happen whenever fewer than a batch of claimed deliveries are
     outstanding and more may be due (the last claim was full, or a chain that may have more
     behind it ended): recording first, so that the queue whose chain just ended can be
-    claimed again. What is committed meanwhile is the next pass's (push.tasks).
+    claimed again. What is committed meanwhile wakes another task (push.services.kick).
     Once PUSH_BREAKER_FAILURES requests in a row found no partner at all, nothing more is
     sent and the rest goes back, to be tried again after a backoff.
     """
@@ -509,12 +509,6 @@ def release_stale_claims() -> list[int]:
     partner_ids = list(stale.values_list("partner_id", flat=True).distinct())
     stale.update(status=DeliveryStatus.PENDING, claimed_at=None)
     return partner_ids
-
-
-def has_due(partner_id: int) -> bool:
-    return Delivery.objects.filter(
-        partner_id=partner_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now()
-    ).exists()
 
 
 def partners_with_due_deliveries() -> list[int]:

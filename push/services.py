@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 # Roles that receive the CPO's catalogue (locations, tariffs): DESIGN.md, "Who gets what".
 CATALOGUE_ROLES = (Role.EMSP, Role.NSP)
 KICK_KEY = "push:kick:{partner_id}"
-# How long a wake-up marker lives: a task of the partner is queued or running meanwhile. A
-# task running longer lets a second one start, which is harmless (claims).
+# How long a wake-up marker lives at most: a wake-up lost with the broker holds back no
+# other for longer (the beat wakes the partner again).
 KICK_SECONDS = 60
 
 
@@ -148,11 +148,10 @@ def push_change(
 def kick(*partner_ids: int) -> None:
     """Wake a worker for each partner that has no wake-up queued yet.
 
-    A change goes to every partner at once: one cache read tells which have a task queued
-    or running (a marker there is a task that will still look at what is committed now:
-    push.tasks.deliver_partner); only the others are marked, atomically (add: one task
-    each), and woken. Under steady traffic the partners' tasks keep running and a change
-    costs that one read, not a task per partner.
+    A change goes to every partner at once: one cache read tells which have a wake-up
+    queued (a marker there is a task not yet started, which will send what is committed
+    now: push.tasks clears it first); only the others are marked, atomically (add: one
+    task each), and woken. One round trip per change, not one per partner.
     """
     from push.tasks import deliver_partner
 
