@@ -16,14 +16,10 @@ from credentials.models import PartnerPlatform
 from ocpi import sql
 from push.models import Attempt, Change, Delivery, DeliveryStatus
 
-ATTEMPT_FIELDS = (
-    "delivery_id",
-    "started_at",
-    "duration_ms",
-    "http_status",
-    "ocpi_status",
-    "error",
-    "response_excerpt",
+# An Attempt's columns but its id, in the model's order: delivery, started_at, duration_ms,
+# http_status, ocpi_status, error, response_excerpt.
+ATTEMPT_COLUMNS: tuple[str, ...] = tuple(
+    str(field.column) for field in Attempt._meta.concrete_fields if not field.primary_key
 )
 
 
@@ -33,7 +29,7 @@ class Statements:
     scan: str  # its open deliveries in order: %(partner)s %(now)s %(after)s %(page)s
     claim: str  # PENDING → IN_FLIGHT: %s (claimed_at), then the ids ({ids})
     read: str  # what sending the claimed ones takes: the ids ({ids})
-    attempts: str  # one Attempt: ATTEMPT_FIELDS
+    attempts: str  # one Attempt: ATTEMPT_COLUMNS
     delivered: str  # status, delivered_at, Location, HTTP, OCPI, error, then the ids ({ids})
     other: str  # status, attempts, next attempt (NULL: unchanged), HTTP, OCPI, error, id
 
@@ -87,8 +83,8 @@ def written(using: str) -> Statements:
         ),
         attempts=(
             f"INSERT INTO {sql.table(Attempt, using)} "  # noqa: S608 (names from _meta)
-            f"({', '.join(quote(name) for name in ATTEMPT_FIELDS)}) "
-            f"VALUES ({', '.join(['%s'] * len(ATTEMPT_FIELDS))})"
+            f"({', '.join(quote(name) for name in ATTEMPT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(ATTEMPT_COLUMNS))})"
         ),
         delivered=(
             f"UPDATE {deliveries} SET {status} = %s, {quote('attempts')} = "  # noqa: S608 (names from _meta)
