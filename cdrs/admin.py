@@ -13,17 +13,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from cdrs import selectors, services
 from cdrs.models import Cdr
-from ocpi.admin import ReadOnlyAdminMixin, pretty_json
+from ocpi.admin import ReadOnlyAdminMixin, admin_page, pretty_json
 from push.models import Delivery
 from sessions.admin import DIMENSION_UNITS
 from sessions.serializers import plain
@@ -106,6 +104,15 @@ class CorrectionForm(forms.Form):
         if choice == FREE_OF_CHARGE:
             return None
         return selectors.tariff_object(self.tariffs[choice])
+
+
+def _cdr_link(cdr: Cdr | None) -> str:
+    """A link to the CDR's admin page, or a dash when there is none."""
+    if cdr is None:
+        return "–"
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:cdrs_cdr_change", args=[cdr.pk]), cdr.ocpi_id
+    )
 
 
 @admin.register(Cdr)
@@ -250,19 +257,11 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
 
     @admin.display(description="credited by")
     def credit_cdr_link(self, cdr: Cdr) -> str:
-        credit = Cdr.objects.filter(original=cdr).first()
-        if credit is None:
-            return "–"
-        url = reverse("admin:cdrs_cdr_change", args=[credit.pk])
-        return format_html('<a href="{}">{}</a>', url, credit.ocpi_id)
+        return _cdr_link(Cdr.objects.filter(original=cdr).first())
 
     @admin.display(description="corrected by")
     def corrected_by_link(self, cdr: Cdr) -> str:
-        corrected = Cdr.objects.filter(corrects=cdr).first()
-        if corrected is None:
-            return "–"
-        url = reverse("admin:cdrs_cdr_change", args=[corrected.pk])
-        return format_html('<a href="{}">{}</a>', url, corrected.ocpi_id)
+        return _cdr_link(Cdr.objects.filter(corrects=cdr).first())
 
     total_fixed_cost = _cost_display("total_fixed_cost")
     total_energy_cost = _cost_display("total_energy_cost")
@@ -390,15 +389,14 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
             if issued:
                 self.message_user(request, f"{issued} credit CDR(s) queued to their eMSPs.")
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Issue credit CDRs",
-            "opts": self.model._meta,
-            "cdrs": queryset.order_by("pk"),
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/cdrs/cdr/credit.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/cdrs/cdr/credit.html",
+            title="Issue credit CDRs",
+            cdrs=queryset.order_by("pk"),
+            form=form,
+        )
 
     @admin.action(description="Credit and issue a corrected CDR…")
     def issue_correction(
@@ -432,12 +430,11 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
             if issued:
                 self.message_user(request, f"{issued} corrected CDR(s) queued to their eMSPs.")
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Credit and issue corrected CDRs",
-            "opts": self.model._meta,
-            "cdrs": cdrs,
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/cdrs/cdr/correct.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/cdrs/cdr/correct.html",
+            title="Credit and issue corrected CDRs",
+            cdrs=cdrs,
+            form=form,
+        )

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
@@ -24,6 +23,7 @@ from credentials.models import (
     PartnerStatus,
 )
 from credentials.serializers import CredentialsRoleSerializer
+from ocpi.admin import admin_page
 from ocpi.versioning import versions_url
 
 
@@ -186,13 +186,13 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
                 return HttpResponseRedirect(
                     reverse("admin:credentials_partnerplatform_change", args=[partner.pk])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Register with a partner platform",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/credentials/partnerplatform/register.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/credentials/partnerplatform/register.html",
+            title="Register with a partner platform",
+            form=form,
+        )
 
 
 class InvitationForm(forms.ModelForm):  # type: ignore[type-arg]

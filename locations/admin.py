@@ -11,12 +11,10 @@ Nothing here deletes: EVSEs are removed by status REMOVED (mod_locations, Flow).
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -25,6 +23,7 @@ from locations.forms import ConnectorForm, EvseForm, EvseStatusForm, LocationFor
 from locations.models import EVSE, Connector, Location
 from locations.selectors import evses_of
 from locations.serializers import EVSESerializer
+from ocpi.admin import admin_page
 
 
 class _NoDelete:
@@ -197,15 +196,14 @@ class EvseAdmin(_NoDelete, admin.ModelAdmin[EVSE]):
                     self.message_user(request, f"{evse}: {exc.messages[0]}", messages.ERROR)
             self.message_user(request, f"Status of {changed} EVSEs set.")
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Set the status of EVSEs",
-            "opts": self.model._meta,
-            "evses": queryset,
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/locations/evse/set_status.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/locations/evse/set_status.html",
+            title="Set the status of EVSEs",
+            evses=queryset,
+            form=form,
+        )
 
 
 def _connector_rows(formsets: Any) -> list[dict[str, Any]]:

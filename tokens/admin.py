@@ -11,11 +11,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from credentials.models import PartnerPlatform
-from ocpi.admin import ReadOnlyAdminMixin
+from ocpi.admin import ReadOnlyAdminMixin, admin_page
 from tokens import tasks
 from tokens.models import Token, TokenPull
 from tokens.selectors import partner_of_party, partners_to_pull
@@ -119,13 +118,13 @@ class TokenPullAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TokenPull]):
         if request.method == "POST" and form.is_valid():
             _queue_pulls(self, request, [form.cleaned_data["partner"]], form.cleaned_data["full"])
             return HttpResponseRedirect(reverse("admin:tokens_tokenpull_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Pull tokens from a partner",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tokens/tokenpull/pull.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/tokens/tokenpull/pull.html",
+            title="Pull tokens from a partner",
+            form=form,
+        )
 
 
 def _partners_of(queryset: QuerySet[TokenPull]) -> list[PartnerPlatform]:
