@@ -38,7 +38,7 @@ from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.status import is_server_error, is_success
 from ocpi.time import now
 from push.models import Delivery, DeliveryStatus
-from push.statements import ids, written
+from push.statements import ATTEMPT_COLUMNS, ids, rows, written
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +102,14 @@ def _db_time(moment: datetime, using: str = DEFAULT_DB_ALIAS) -> Any:
     return connections[using].ops.adapt_datetimefield_value(moment)
 
 
-# Open deliveries read at a time while looking for due ones (a claim usually needs one page).
-SCAN_PAGE = 512
+# Open deliveries read at a time while looking for due ones. A claim usually needs one page:
+# the batch it claims, behind what is still in flight (at most a batch: the task claims
+# only when fewer are outstanding), with room for queues held by retries. Rows read beyond
+# what a claim takes were much of its cost in PostgreSQL when a page was 512.
+SCAN_PAGE = 192
 
 
-def _claim(partner: PartnerPlatform, limit: int) -> list[Claimed]:
+def _claim(partner: PartnerPlatform, limit: int, floor: int = 0) -> tuple[list[Claimed], int]:
     """Claim up to `limit` due deliveries of the partner, oldest first: the head of each
     queue that nobody is sending from, and behind it up to CHAIN_DEPTH - 1 of its
     successors, so that they go out one after another without a claim in between.
@@ -126,7 +129,7 @@ def _claim(partner: PartnerPlatform, limit: int) -> list[Claimed]:
         cursor.execute(statements.lock, {"partner": partner.pk})
         held: set[str] = set()  # queues with an older delivery in flight or not yet due
         chained: dict[str, int] = {}
-        after, more = 0, True
+        after, more = floor, True
         while more and len(chosen) < limit:
             cursor.execute(
                 statements.scan,
@@ -134,6 +137,8 @@ def _claim(partner: PartnerPlatform, limit: int) -> list[Claimed]:
             )
             rows = cursor.fetchall()
             more = len(rows) == SCAN_PAGE
+            if rows and after == floor:  # the first page starts at the lowest open id
+                floor = rows[0][0] - 1
             for pk, queue_key, pending, due in rows:
                 after = pk
                 if queue_key in held:
@@ -146,11 +151,11 @@ def _claim(partner: PartnerPlatform, limit: int) -> list[Claimed]:
                 if len(chosen) == limit:
                     break
         if not chosen:
-            return []
+            return [], floor
         cursor.execute(ids(statements.claim, len(chosen)), [_db_time(now()), *chosen])
         claimed = [row[0] for row in cursor.fetchall()]
     if not claimed:
-        return []
+        return [], floor
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(ids(statements.read, len(claimed)), claimed)
         rows = cursor.fetchall()
@@ -167,7 +172,7 @@ def _claim(partner: PartnerPlatform, limit: int) -> list[Claimed]:
         batch.append(
             Claimed(pk, queue_key, attempts, module, method, loads(path), body, routing[parties])
         )
-    return batch
+    return batch, floor
 
 
 def _send(client: OcpiClient, base_url: str, delivery: Claimed) -> Outcome:
@@ -238,6 +243,10 @@ def _apply(partner: PartnerPlatform, delivery: Claimed, outcome: Outcome) -> Res
     return result
 
 
+# Rows of one INSERT of attempts: far below any database's limit of parameters.
+ATTEMPTS_PER_INSERT = 256
+
+
 def _save(results: list[Result]) -> None:
     """Record outcomes in a few statements: the attempts, then the delivered deliveries (one
     UPDATE per reply status and Location header, usually one in all: only POSTs of CDRs get
@@ -258,15 +267,19 @@ def _save(results: list[Result]) -> None:
                 + (result.http_status, result.ocpi_status, result.error, result.pk)
             )
     moment = _db_time(now())
+    attempts = [
+        (r.pk, _db_time(r.started_at), r.duration_ms, r.http_status, r.ocpi_status)
+        + (r.error if r.status != DeliveryStatus.DELIVERED else "", r.excerpt)
+        for r in results
+    ]
     with transaction.atomic(), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.executemany(
-            statements.attempts,
-            [
-                (r.pk, _db_time(r.started_at), r.duration_ms, r.http_status, r.ocpi_status)
-                + (r.error if r.status != DeliveryStatus.DELIVERED else "", r.excerpt)
-                for r in results
-            ],
-        )
+        # One INSERT of many rows: a statement per attempt cost PostgreSQL more than the row.
+        for start in range(0, len(attempts), ATTEMPTS_PER_INSERT):
+            chunk = attempts[start : start + ATTEMPTS_PER_INSERT]
+            cursor.execute(
+                rows(statements.attempts, len(chunk), len(ATTEMPT_COLUMNS)),
+                [value for attempt in chunk for value in attempt],
+            )
         for (http_status, ocpi_status, location), pks in delivered.items():
             cursor.execute(
                 ids(statements.delivered, len(pks)),
@@ -365,6 +378,7 @@ class _Window:
         self.tripped = False
         self.continues: set[str] = set()  # queues that may have more behind their chain
         self.chain_ended = False  # one of those came to its end: claim again
+        self.floor = 0  # no open delivery of the partner below it (_claim)
 
     def run(self) -> int:
         may_claim = True
@@ -388,7 +402,7 @@ class _Window:
 
     def claim(self) -> bool:
         """Claim more and queue their chains; return whether more may be due at once."""
-        batch = _claim(self.partner, settings.PUSH_BATCH_SIZE)
+        batch, self.floor = _claim(self.partner, settings.PUSH_BATCH_SIZE, self.floor)
         full = len(batch) >= settings.PUSH_BATCH_SIZE
         self.add_urls({d.module for d in batch} - set(self.urls) - set(self.unsafe), batch)
         chains: dict[str, list[Claimed]] = {}

@@ -29,7 +29,7 @@ class Statements:
     scan: str  # its open deliveries in order: %(partner)s %(now)s %(after)s %(page)s
     claim: str  # PENDING → IN_FLIGHT: %s (claimed_at), then the ids ({ids})
     read: str  # what sending the claimed ones takes: the ids ({ids})
-    attempts: str  # one Attempt: ATTEMPT_COLUMNS
+    attempts: str  # Attempts, ATTEMPT_COLUMNS of each ({rows}: rows())
     delivered: str  # status, delivered_at, Location, HTTP, OCPI, error, then the ids ({ids})
     other: str  # status, attempts, next attempt (NULL: unchanged), HTTP, OCPI, error, id
 
@@ -37,6 +37,12 @@ class Statements:
 def ids(statement: str, count: int) -> str:
     """The statement with one placeholder per id where it says {ids}."""
     return statement.replace("{ids}", ", ".join(["%s"] * count))
+
+
+def rows(statement: str, count: int, width: int) -> str:
+    """The statement with `count` rows of `width` placeholders where it says {rows}."""
+    row = f"({', '.join(['%s'] * width)})"
+    return statement.replace("{rows}", ", ".join([row] * count))
 
 
 @cache
@@ -67,11 +73,16 @@ def written(using: str) -> Statements:
     )
     return Statements(
         lock=lock,
+        # The partner as a range, not an equality, and the order as (partner, id): then
+        # only delivery_open yields rows in that order. With `partner = …` PostgreSQL may
+        # walk the primary key instead, filtering out every other partner's rows, when its
+        # statistics (taken while a burst was pending) say most deliveries are open.
         scan=(
             f"SELECT {d('id')}, {d('queue_key')}, {d('status')} = {pending}, "  # noqa: S608 (names from _meta)
             f"{d('next_attempt_at')} <= %(now)s FROM {deliveries} d "
-            f"WHERE {d('partner')} = %(partner)s AND {d('status')} IN ({pending}, {in_flight}) "
-            f"AND {d('id')} > %(after)s ORDER BY {d('id')} LIMIT %(page)s"
+            f"WHERE ({d('partner')}, {d('id')}) > (%(partner)s, %(after)s) "
+            f"AND {d('partner')} <= %(partner)s AND {d('status')} IN ({pending}, {in_flight}) "
+            f"ORDER BY {d('partner')}, {d('id')} LIMIT %(page)s"
         ),
         claim=(
             f"UPDATE {deliveries} SET {status} = {in_flight}, {claimed_at} = %s "  # noqa: S608 (names from _meta)
@@ -83,8 +94,7 @@ def written(using: str) -> Statements:
         ),
         attempts=(
             f"INSERT INTO {sql.table(Attempt, using)} "  # noqa: S608 (names from _meta)
-            f"({', '.join(quote(name) for name in ATTEMPT_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * len(ATTEMPT_COLUMNS))})"
+            f"({', '.join(quote(name) for name in ATTEMPT_COLUMNS)}) VALUES {{rows}}"
         ),
         delivered=(
             f"UPDATE {deliveries} SET {status} = %s, {quote('attempts')} = "  # noqa: S608 (names from _meta)

@@ -111,12 +111,50 @@ def test_a_second_claim_never_takes_the_rest_of_a_queue_claimed_before(sink, mak
     push("LOC1", "E2", method="PATCH")
     push("LOC2")
 
-    first = delivery._claim(partner, 2)
-    second = delivery._claim(partner, 64)
+    first, _ = delivery._claim(partner, 2)
+    second, _ = delivery._claim(partner, 64)
 
     assert [d.path for d in first] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
     assert [d.path for d in second] == [["NL", "TNM", "LOC2"]]
-    assert delivery._claim(partner, 64) == []
+    assert delivery._claim(partner, 64)[0] == []
+
+
+def test_the_floor_a_claim_returns_stays_below_every_open_delivery(sink, make_partner):
+    """A claim starts above the floor the one before returned: a retry waiting for its
+    backoff, skipped by one claim, is still there for the next."""
+    partner = make_partner(sink.url)
+    push("LOC1")
+    push("LOC1", "E1", method="PATCH")
+    push("LOC2")
+    waiting = Delivery.objects.get(change__method="PUT", change__path=["NL", "TNM", "LOC1"])
+    Delivery.objects.filter(pk=waiting.pk).update(
+        attempts=1, next_attempt_at=now() + timedelta(hours=1)
+    )
+
+    claimed, floor = delivery._claim(partner, 64)
+    assert [d.path for d in claimed] == [["NL", "TNM", "LOC2"]]
+    assert floor == waiting.pk - 1
+
+    Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=now())
+    claimed, floor = delivery._claim(partner, 64, floor)
+    assert [d.path for d in claimed] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
+    assert floor == waiting.pk - 1
+
+
+def test_a_resent_delivery_below_a_floor_goes_out_with_the_next_wake_up(sink, make_partner):
+    """Only an operator's resend reopens a delivery below a window's floor; the wake-up it
+    queues starts a new window, which scans from the start."""
+    partner = make_partner(sink.url)
+    push("LOC1")
+    push("LOC2")
+    assert delivery.deliver_due(partner.pk) == 2
+    first = Delivery.objects.get(change__path=["NL", "TNM", "LOC1"])
+
+    services.resend(delivery_ids=[first.pk])
+
+    assert delivery.deliver_due(partner.pk) == 1
+    assert [r.path for r in sink.received][-1] == "/locations/NL/TNM/LOC1"
+    assert Delivery.objects.get(pk=first.pk).status == DeliveryStatus.DELIVERED
 
 
 def test_due_deliveries_behind_a_page_of_held_queues_are_claimed(sink, make_partner, monkeypatch):
