@@ -186,7 +186,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's, keeping one client per connection pool (ocpi.rediscache).
+        "default": {"BACKEND": "ocpi.rediscache.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {

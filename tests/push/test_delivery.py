@@ -249,7 +249,9 @@ def test_push_change_wakes_each_partner_once_after_commit(
     for partner_id in partners:
         cache.delete(services.KICK_KEY.format(partner_id=partner_id))
     woken: list[int] = []
-    monkeypatch.setattr(tasks.deliver_partner, "delay", woken.append)
+    monkeypatch.setattr(
+        tasks.deliver_partner, "apply_async", lambda args, **options: woken.append(*args)
+    )
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         push(["NL", "TNM", "LOC1"])
