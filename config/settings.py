@@ -314,6 +314,10 @@ CELERY_BEAT_SCHEDULE["push-resend-due"] = {
     "task": "push.resend_due",
     "schedule": float(os.environ.get("PUSH_RESEND_SECONDS", "15")),
 }
+CELERY_BEAT_SCHEDULE["push-prune-history"] = {
+    "task": "push.prune_history",
+    "schedule": float(os.environ.get("PUSH_PRUNE_SECONDS", "3600")),
+}
 CELERY_BEAT_SCHEDULE["tokens-pull"] = {
     # Each eMSP partner's tokens: a delta pull, or a full one when TOKENS_FULL_PULL_SECONDS
     # have passed since the last (mod_tokens, Pull model: "every X hours").
@@ -330,6 +334,9 @@ PUSH_MAX_ATTEMPTS = int(os.environ.get("PUSH_MAX_ATTEMPTS", "25"))
 PUSH_BREAKER_FAILURES = int(os.environ.get("PUSH_BREAKER_FAILURES", "3"))
 # A claim older than this is taken for a dead worker's and sent again.
 PUSH_CLAIM_LEASE_SECONDS = int(os.environ.get("PUSH_CLAIM_LEASE_SECONDS", "180"))
+# Days the sent history (deliveries, attempts, changes) is kept; 0 keeps it for good. POSTs
+# (where the partner keeps what we created) are kept for good anyway (push.history).
+PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
 
 # --- Tokens ---------------------------------------------------------------------------------
 # Real-time authorization: a driver waits at the charge point. The budget is split between

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.core.cache import cache
 
-from push import delivery
+from push import delivery, history
 from push.services import KICK_KEY, kick
 
 
@@ -21,3 +21,9 @@ def resend_due() -> None:
     kick(
         *sorted(set(delivery.release_stale_claims()) | set(delivery.partners_with_due_deliveries()))
     )
+
+
+@shared_task(name="push.prune_history")
+def prune_history() -> tuple[int, int]:
+    """Beat: forget deliveries and changes older than PUSH_KEEP_DAYS (push.history)."""
+    return history.prune()
