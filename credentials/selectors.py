@@ -18,8 +18,15 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
 
-from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus
+from credentials.models import (
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+    PartnerStatus,
+)
 from ocpi import sql
+from ocpi.enums import InterfaceRole
 from ocpi.models import ListGeneration
 from ocpi.routing import PartyRef
 from ocpi.versioning import versions_url
@@ -75,6 +82,11 @@ class Caller:
     parties: list[LocalParty]
 
 
+# A role of a registered partner with a Receiver endpoint for a module: (partner id, role,
+# country code, party id).
+Receiver = tuple[int, str, str, str]
+
+
 # --- The per-process cache ------------------------------------------------------------------
 
 GENERATION = "credentials"  # the ocpi_listgeneration row the triggers bump (shard 0)
@@ -89,6 +101,7 @@ class _Directory:
     generation: int
     callers: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     parties: list[tuple[Any, ...]] | None = None
+    receivers: dict[str, list[Receiver]] = field(default_factory=dict)  # by module
 
 
 class _Cache:
@@ -164,6 +177,45 @@ def caller_by_token_digest(digest: str, using: str = DEFAULT_DB_ALIAS) -> Caller
         ],
         parties=[sql.instance(LocalParty, row, using=using) for row in parties],
     )
+
+
+@cache
+def _receivers_sql(using: str) -> str:
+    p = sql.qualifier(PartnerPlatform, "p", using)
+    e = sql.qualifier(PartnerEndpoint, "e", using)
+    r = sql.qualifier(PartnerRole, "r", using)
+
+    return (
+        f"SELECT {p('id')}, {r('role')}, {r('country_code')}, {r('party_id')} "  # noqa: S608 (names from _meta)
+        f"FROM {sql.table(PartnerPlatform, using)} p "
+        f"JOIN {sql.table(PartnerEndpoint, using)} e ON {e('partner')} = {p('id')} "
+        f"JOIN {sql.table(PartnerRole, using)} r ON {r('partner')} = {p('id')} "
+        f"WHERE {p('status')} = %s AND {e('identifier')} = %s AND {e('role')} = %s "
+        # The partners in PartnerPlatform.Meta.ordering, their roles in PartnerRole's.
+        f"ORDER BY {p('name')}, {p('id')}, {r('country_code')}, {r('party_id')}, {r('role')}"
+    )
+
+
+def receivers(module: str, using: str = DEFAULT_DB_ALIAS) -> list[Receiver]:
+    """Every role of every registered partner with a Receiver endpoint for `module`: whom
+    a push of the module may go to (push.services picks the roles).
+
+    Every change of a location, an EVSE, a session asks this; kept per process like the
+    callers, so it costs one read of the generation while no partner, role or endpoint
+    changed (endpoints move it too: credentials/migrations/0005).
+    """
+    with connections[using].cursor() as cursor:
+        directory = _cache.current(cursor, using)
+        rows = directory.receivers.get(module) if directory is not None else None
+        if rows is None:
+            cursor.execute(
+                _receivers_sql(using),
+                [PartnerStatus.REGISTERED.value, module, InterfaceRole.RECEIVER.value],
+            )
+            rows = [(pk, role, cc, party_id) for pk, role, cc, party_id in cursor.fetchall()]
+            if directory is not None:
+                directory.receivers[module] = rows
+    return list(rows)
 
 
 def find_local_party(parties: Sequence[LocalParty], ref: PartyRef) -> LocalParty | None:

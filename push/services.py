@@ -10,8 +10,8 @@ from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
 
-from credentials.models import PartnerPlatform, PartnerStatus
-from ocpi.enums import InterfaceRole, Role
+from credentials.selectors import receivers
+from ocpi.enums import Role
 from ocpi.rediscache import add_many
 from ocpi.routing import PartyRef
 from ocpi.time import now
@@ -36,21 +36,10 @@ class Target:
 
 
 def _targets(module: str, roles: Sequence[str], party: PartyRef | None = None) -> list[Target]:
-    partners = (
-        PartnerPlatform.objects.filter(
-            status=PartnerStatus.REGISTERED,
-            endpoints__identifier=module,
-            endpoints__role=InterfaceRole.RECEIVER,
-        )
-        .prefetch_related("roles")
-        .distinct()
-    )
     return [
-        Target(partner.pk, PartyRef.of(role.country_code, role.party_id))
-        for partner in partners
-        for role in partner.roles.all()
-        if role.role in roles
-        and (party is None or PartyRef.of(role.country_code, role.party_id) == party)
+        Target(partner_id, PartyRef.of(country_code, party_id))
+        for partner_id, role, country_code, party_id in receivers(module)
+        if role in roles and (party is None or PartyRef.of(country_code, party_id) == party)
     ]
 
 

@@ -25,6 +25,36 @@ POSTGRES_VALUE = "floor(random() * 281474976710656)::bigint"
 SQLITE_VALUE = "abs(random() % 281474976710656)"
 
 
+def add_triggers(schema_editor: BaseDatabaseSchemaEditor, tables: tuple[str, ...]) -> None:
+    """Triggers bumping the generation on every write of `tables` (the PostgreSQL function
+    they call is created by create())."""
+    vendor = schema_editor.connection.vendor
+    for table in tables:
+        if vendor == "postgresql":
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION credentials_bump_generation()"
+            )
+        elif vendor == "sqlite":
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                schema_editor.execute(
+                    f"CREATE TRIGGER {table}_generation_{event.lower()} AFTER {event} ON {table} "
+                    f"BEGIN {BUMP.format(value=SQLITE_VALUE)}; END"
+                )
+        else:
+            raise NotImplementedError(f"credentials generation triggers for {vendor}")
+
+
+def drop_triggers(schema_editor: BaseDatabaseSchemaEditor, tables: tuple[str, ...]) -> None:
+    vendor = schema_editor.connection.vendor
+    for table in tables:
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_generation ON {table}")
+        else:
+            for event in ("insert", "update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_generation_{event}")
+
+
 def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
@@ -33,33 +63,14 @@ def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
             f"LANGUAGE plpgsql AS $$ BEGIN {BUMP.format(value=POSTGRES_VALUE)}; "
             "RETURN NULL; END $$"
         )
-        for table in TABLES:
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION credentials_bump_generation()"
-            )
-    elif vendor == "sqlite":
-        for table in TABLES:
-            for event in ("INSERT", "UPDATE", "DELETE"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_generation_{event.lower()} AFTER {event} ON {table} "
-                    f"BEGIN {BUMP.format(value=SQLITE_VALUE)}; END"
-                )
-    else:
-        raise NotImplementedError(f"credentials generation triggers for {vendor}")
+    add_triggers(schema_editor, TABLES)
     # A first generation, so the cache works before anything is written.
     schema_editor.execute(BUMP.format(value=POSTGRES_VALUE if vendor == "postgresql" else SQLITE_VALUE))
 
 
 def drop(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_generation ON {table}")
-        else:
-            for event in ("insert", "update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_generation_{event}")
-    if vendor == "postgresql":
+    drop_triggers(schema_editor, TABLES)
+    if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP FUNCTION IF EXISTS credentials_bump_generation()")
 
 

@@ -1,6 +1,6 @@
 """Who is who behind a token (credentials.selectors.caller_by_token_digest): hand-written SQL
 read as the ORM would, kept per process and checked on every request against the
-credentials generation, which the database moves on every write (migration 0004's triggers).
+credentials generation, which the database moves on every write (migrations 0004 and 0005).
 """
 
 from typing import Any
@@ -11,7 +11,13 @@ from django.db.models import Model
 from pytest_django import DjangoAssertNumQueries
 
 from credentials.crypto import token_digest
-from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus
+from credentials.models import (
+    LocalParty,
+    PartnerEndpoint,
+    PartnerPlatform,
+    PartnerRole,
+    PartnerStatus,
+)
 from credentials.selectors import GENERATION, caller_by_token_digest, local_parties
 from ocpi.models import ListGeneration
 from ocpi.time import now
@@ -200,9 +206,9 @@ def test_a_party_of_ours_deactivated_counts_on_the_next_lookup() -> None:
     assert lookup().parties == []
 
 
-@pytest.mark.parametrize("model", [PartnerPlatform, PartnerRole, LocalParty])
+@pytest.mark.parametrize("model", [PartnerPlatform, PartnerRole, PartnerEndpoint, LocalParty])
 @pytest.mark.parametrize("action", ["insert", "update", "delete"])
-def test_every_write_of_the_three_tables_moves_the_generation(
+def test_every_write_of_the_credentials_tables_moves_the_generation(
     model: type[Model], action: str
 ) -> None:
     """Also the guard for SQLite, where rebuilding a table in a migration drops its
@@ -211,6 +217,9 @@ def test_every_write_of_the_three_tables_moves_the_generation(
     rows: dict[type[Model], Model] = {
         PartnerPlatform: made,
         PartnerRole: made.roles.get(),
+        PartnerEndpoint: PartnerEndpoint.objects.create(
+            partner=made, identifier="locations", role="RECEIVER", url="https://p.example.com/l"
+        ),
         LocalParty: LocalParty.objects.get(),
     }
     row = rows[model]
@@ -222,9 +231,16 @@ def test_every_write_of_the_three_tables_moves_the_generation(
             row.set_incoming_token("another")
         if isinstance(row, LocalParty | PartnerRole):
             row.party_id = "NEW"
+        if isinstance(row, PartnerEndpoint):
+            row.identifier = "tariffs"
         row.save()
     elif action == "update":
-        named = {PartnerPlatform: "name", PartnerRole: "party_id", LocalParty: "business_name"}
+        named = {
+            PartnerPlatform: "name",
+            PartnerRole: "party_id",
+            PartnerEndpoint: "url",
+            LocalParty: "business_name",
+        }
         model.objects.filter(pk=row.pk).update(**{named[model]: "XYZ"})  # type: ignore[attr-defined]
     else:
         model.objects.filter(pk=row.pk).delete()  # type: ignore[attr-defined]
