@@ -38,7 +38,7 @@ from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.status import is_server_error, is_success
 from ocpi.time import now
 from push.models import Delivery, DeliveryStatus
-from push.statements import ATTEMPT_COLUMNS, ids, rows, written
+from push.statements import ATTEMPT_COLUMNS, ids, value_rows, written
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def _save(results: list[Result]) -> None:
         for start in range(0, len(attempts), ATTEMPTS_PER_INSERT):
             chunk = attempts[start : start + ATTEMPTS_PER_INSERT]
             cursor.execute(
-                rows(statements.attempts, len(chunk), len(ATTEMPT_COLUMNS)),
+                value_rows(statements.attempts, len(chunk), len(ATTEMPT_COLUMNS)),
                 [value for attempt in chunk for value in attempt],
             )
         for (http_status, ocpi_status, location), pks in delivered.items():

@@ -29,7 +29,7 @@ class Statements:
     scan: str  # its open deliveries in order: %(partner)s %(now)s %(after)s %(page)s
     claim: str  # PENDING → IN_FLIGHT: %s (claimed_at), then the ids ({ids})
     read: str  # what sending the claimed ones takes: the ids ({ids})
-    attempts: str  # Attempts, ATTEMPT_COLUMNS of each ({rows}: rows())
+    attempts: str  # Attempts, ATTEMPT_COLUMNS of each ({rows}: value_rows())
     delivered: str  # status, delivered_at, Location, HTTP, OCPI, error, then the ids ({ids})
     other: str  # status, attempts, next attempt (NULL: unchanged), HTTP, OCPI, error, id
 
@@ -39,7 +39,7 @@ def ids(statement: str, count: int) -> str:
     return statement.replace("{ids}", ", ".join(["%s"] * count))
 
 
-def rows(statement: str, count: int, width: int) -> str:
+def value_rows(statement: str, count: int, width: int) -> str:
     """The statement with `count` rows of `width` placeholders where it says {rows}."""
     row = f"({', '.join(['%s'] * width)})"
     return statement.replace("{rows}", ", ".join([row] * count))
