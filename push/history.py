@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from ocpi.time import now
-from push.models import CLOSED_STATUSES, Change, Delivery, Method
+from push.models import OPEN_STATUSES, Change, Delivery, Method
 
 # Rows deleted per transaction: short ones, so a worker recording outcomes or an operator
 # resending never waits long for the rows this holds.
@@ -32,7 +32,8 @@ def prune() -> tuple[int, int]:
         return 0, 0
     cutoff = now() - timedelta(days=settings.PUSH_KEEP_DAYS)
     deliveries = _delete(
-        Delivery.objects.filter(status__in=CLOSED_STATUSES, next_attempt_at__lt=cutoff)
+        Delivery.objects.filter(next_attempt_at__lt=cutoff)
+        .exclude(status__in=OPEN_STATUSES)
         .exclude(delivered_at__gte=cutoff)
         .exclude(change__method=Method.POST)
     )

@@ -50,7 +50,6 @@ class DeliveryStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
-CLOSED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SUPERSEDED)
 
 
 class Delivery(models.Model):
