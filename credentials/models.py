@@ -96,6 +96,9 @@ class PartnerPlatform(models.Model):
     )
     last_contact_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # PUTs and PATCHes from this partner older than what we hold, answered but not applied
+    # (ocpi.receiving): a partner replaying old data shows up here for the operator.
+    stale_updates = models.PositiveIntegerField(default=0, editable=False)
     registered_at = models.DateTimeField(null=True, blank=True)
     unregistered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -217,6 +220,8 @@ class Invitation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # NULL for invitations issued before invitations expired (they never do).
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     partner = models.OneToOneField(
