@@ -134,7 +134,7 @@ def _usable_endpoints(raw: list[dict[str, Any]]) -> list[DiscoveredEndpoint]:
     for item in raw:
         role = "SENDER" if item["identifier"] == ModuleID.CREDENTIALS else item["role"]
         try:
-            check_partner_url(item["url"], resolve=False)
+            check_partner_url(item["url"])
         except UnsafeUrl as exc:
             logger.warning("Ignoring partner endpoint %s %s: %s", item["identifier"], role, exc)
             continue

@@ -18,8 +18,9 @@ import requests
 from django.conf import settings
 
 from ocpi.context import current_correlation_id, new_id
+from ocpi.httpsession import KeptSession
 from ocpi.json import dumps, loads
-from ocpi.netsafety import UnsafeUrl, check_partner_url
+from ocpi.netsafety import UnsafeUrl, check_partner_url, refusal
 from ocpi.routing import RoutingHeaders
 from ocpi.status import is_success
 from ocpi.time import parse_datetime
@@ -77,14 +78,15 @@ class OcpiClient:
         *,
         plain_token: bool = False,
         timeout: tuple[float, float] | None = None,
-        session: requests.Session | None = None,
+        session: KeptSession | None = None,
     ) -> None:
         self._authorization = encode_authorization(token, plain=plain_token)
         self._timeout = timeout or (
             settings.OCPI_HTTP_CONNECT_TIMEOUT,
             settings.OCPI_HTTP_READ_TIMEOUT,
         )
-        self._session = session or requests.Session()
+        # Its connections go to the addresses netsafety vetted (ocpi.pinning).
+        self._session = session or KeptSession()
 
     def request(
         self,
@@ -107,7 +109,10 @@ class OcpiClient:
 
     @staticmethod
     def check(url: str) -> None:
-        """Refuse a URL we must not call (ocpi.netsafety) before any request goes to it."""
+        """Refuse a URL we must not call (ocpi.netsafety) before any request goes to it.
+
+        Judges the URL only: its host name is resolved and judged once, by the connection
+        that goes to it (ocpi.pinning), which then refuses as this does."""
         try:
             check_partner_url(url)
         except UnsafeUrl as exc:
@@ -147,6 +152,9 @@ class OcpiClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            refused = refusal(exc)
+            if refused is not None:
+                raise OcpiTransportError(f"refusing to call {url}: {refused}") from exc
             raise OcpiTransportError(f"{method} {url} failed: {exc}") from exc
         duration = time.monotonic() - started
         logger.info(

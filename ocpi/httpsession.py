@@ -6,12 +6,18 @@ a millisecond each time, on a path where a driver waits (real-time authorization
 environment of a running process does not change: this session reads it once per origin
 (scheme and host) and keeps what it found. Our requests carry their own Authorization
 header, so ~/.netrc could never apply to them.
+
+Its connections are pinned to the addresses ocpi.netsafety vetted (ocpi.pinning): every
+session that calls partners is one of these.
 """
 
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE
+
+from ocpi.pinning import PinnedAdapter
 
 
 def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -21,8 +27,12 @@ def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest
 
 
 class KeptSession(requests.Session):
-    def __init__(self) -> None:
+    def __init__(self, *, pool_maxsize: int = DEFAULT_POOLSIZE) -> None:
+        """`pool_maxsize`: connections kept per origin (threads that send at once)."""
         super().__init__()
+        adapter = PinnedAdapter(pool_maxsize=pool_maxsize)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
         self.auth = _keep_headers
         self._environment: dict[tuple[str, str], Any] = {}
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -306,20 +305,18 @@ def _release(deliveries: list[Claimed], delay: timedelta | None) -> None:
 
 # One HTTP session per partner and process, reused by the next task: its connections stay
 # open (keep-alive) between wake-ups. Bounded: partners beyond it get a fresh one.
-_SESSIONS: OrderedDict[int, requests.Session] = OrderedDict()
+_SESSIONS: OrderedDict[int, KeptSession] = OrderedDict()
 _SESSIONS_LOCK = threading.Lock()
 SESSIONS_KEPT = 64
 
 
-def _session(partner_id: int) -> requests.Session:
+def _session(partner_id: int) -> KeptSession:
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(partner_id)
         if session is None:
-            # Reads the proxy environment once per origin and never ~/.netrc (ocpi.httpsession).
-            session = KeptSession()
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.PUSH_CONCURRENCY)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            # Reads the proxy environment once per origin and never ~/.netrc, its connections
+            # pinned to vetted addresses (ocpi.httpsession).
+            session = KeptSession(pool_maxsize=settings.PUSH_CONCURRENCY)
             _SESSIONS[partner_id] = session
             if len(_SESSIONS) > SESSIONS_KEPT:
                 _SESSIONS.popitem(last=False)[1].close()

@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-import requests
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
@@ -64,10 +63,10 @@ def authorize_timeout() -> tuple[float, float]:
 _local = threading.local()
 
 
-def _session() -> requests.Session:
+def _session() -> KeptSession:
     """One session per thread: the connection to an eMSP stays open between drivers, and
     the environment's proxy settings are read once (ocpi.httpsession)."""
-    session: requests.Session | None = getattr(_local, "session", None)
+    session: KeptSession | None = getattr(_local, "session", None)
     if session is None:
         session = _local.session = KeptSession()
     return session
