@@ -1,6 +1,7 @@
 """Real HTTP servers on 127.0.0.1 for the outbound client's tests (standard library only)."""
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,14 +53,23 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    """A threaded HTTP server; `release` unblocks responders that wait on it."""
+    """A threaded HTTP server; `release` unblocks responders that wait on it. `keep_alive`:
+    HTTP/1.1, the connection kept open between requests; `tls`: HTTPS with this context."""
 
-    def __init__(self, responder: Responder) -> None:
+    def __init__(
+        self,
+        responder: Responder,
+        *,
+        keep_alive: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.received: list[Received] = []
         self.release = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Received(self.command, self.path, self.headers, self.rfile.read(length))
@@ -78,15 +88,21 @@ class LoopbackServer:
                 """Keep test output quiet."""
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
         # A short poll interval makes shutdown() quick.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self._thread.start()
