@@ -69,6 +69,9 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            # Buffered: headers and body leave in one write, not two small ones that Nagle's
+            # algorithm holds back on a kept connection (40 ms a request).
+            wbufsize = -1
 
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
