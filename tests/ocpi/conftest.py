@@ -55,12 +55,13 @@ def partner_client(registered_partner: PartnerPlatform) -> APIClient:
 
 
 @pytest.fixture
-def loopback() -> Iterator[Callable[[Responder], LoopbackServer]]:
-    """Start HTTP servers on 127.0.0.1 answering with a responder; stop them afterwards."""
+def loopback() -> Iterator[Callable[..., LoopbackServer]]:
+    """Start HTTP servers on 127.0.0.1 answering with a responder (and LoopbackServer's
+    options); stop them afterwards."""
     servers: list[LoopbackServer] = []
 
-    def start(responder: Responder) -> LoopbackServer:
-        server = LoopbackServer(responder)
+    def start(responder: Responder, **options: Any) -> LoopbackServer:
+        server = LoopbackServer(responder, **options)
         server.start()
         servers.append(server)
         return server

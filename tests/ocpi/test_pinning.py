@@ -5,7 +5,7 @@ DNS is a stub (tests/ocpi/netstubs.Dns) and sockets refuse any address off loopb
 test sends traffic anywhere but 127.0.0.1.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from ipaddress import ip_address
 from pathlib import Path
 
@@ -18,10 +18,16 @@ from ocpi.client import OcpiClient, OcpiTransportError
 from ocpi.httpsession import KeptSession
 from ocpi.pinning import PinnedAdapter, PinnedHTTPConnection, PinnedHTTPSConnection
 from push.delivery import _session as push_session
-from tests.ocpi.loopback import LoopbackServer, Received, Reply, Responder, envelope_reply
-from tests.ocpi.netstubs import Answer, Dns, certificates_for, loopback_only_socket
+from tests.ocpi.loopback import LoopbackServer, Received, Reply, envelope_reply
+from tests.ocpi.netstubs import (
+    Answer,
+    Certificates,
+    Dns,
+    certificates_for,
+    loopback_only_socket,
+)
 
-Start = Callable[[Responder], LoopbackServer]
+Start = Callable[..., LoopbackServer]
 PUBLIC = "93.184.215.14"
 
 
@@ -45,21 +51,6 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, list[Answer]]], 
         return stub
 
     return install
-
-
-@pytest.fixture
-def keep_alive() -> Iterator[Callable[[], LoopbackServer]]:
-    servers: list[LoopbackServer] = []
-
-    def start() -> LoopbackServer:
-        server = LoopbackServer(ok, keep_alive=True)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 Install = Callable[[dict[str, list[Answer]]], Dns]
@@ -138,10 +129,8 @@ def test_the_connection_goes_to_the_resolved_address_under_the_name(
     assert second.received == []
 
 
-def test_a_kept_connection_is_reused_without_resolving_again(
-    keep_alive: Callable[[], LoopbackServer], dns: Install
-) -> None:
-    first, second = keep_alive(), keep_alive()
+def test_a_kept_connection_is_reused_without_resolving_again(loopback: Start, dns: Install) -> None:
+    first, second = loopback(ok, keep_alive=True), loopback(ok, keep_alive=True)
     stub = dns({"emsp.example.com": [[("127.0.0.1", first.port)], [("127.0.0.1", second.port)]]})
     client = OcpiClient("t", session=KeptSession())
 
@@ -171,35 +160,36 @@ def test_each_new_connection_resolves_and_is_vetted_again(
     assert connects == [("127.0.0.1", server.port)]
 
 
-def test_tls_checks_and_sends_the_name_not_the_address(tmp_path: Path, dns: Install) -> None:
-    """The certificate names emsp.example.com only: verifying it against 127.0.0.1 would fail."""
+@pytest.fixture
+def tls_server(tmp_path: Path, loopback: Start) -> tuple[Certificates, LoopbackServer]:
+    """An HTTPS server whose certificate names emsp.example.com only (no IP address)."""
     certificates = certificates_for("emsp.example.com", tmp_path)
-    server = LoopbackServer(ok, tls=certificates.server)
-    server.start()
+    return certificates, loopback(ok, tls=certificates.server)
+
+
+def test_tls_checks_and_sends_the_name_not_the_address(
+    tls_server: tuple[Certificates, LoopbackServer], dns: Install
+) -> None:
+    """Verifying the certificate against 127.0.0.1 would fail."""
+    certificates, server = tls_server
     dns({"emsp.example.com": [[("127.0.0.1", server.port)]]})
-    try:
-        response = KeptSession().get(
-            "https://emsp.example.com/ocpi/versions", verify=str(certificates.ca_file), timeout=5
-        )
-    finally:
-        server.stop()
+
+    response = KeptSession().get(
+        "https://emsp.example.com/ocpi/versions", verify=str(certificates.ca_file), timeout=5
+    )
 
     assert response.json()["data"] == {"host": "emsp.example.com"}
     assert certificates.server_names == ["emsp.example.com"]
 
 
-def test_tls_refuses_a_certificate_for_another_name(tmp_path: Path, dns: Install) -> None:
-    certificates = certificates_for("emsp.example.com", tmp_path)
-    server = LoopbackServer(ok, tls=certificates.server)
-    server.start()
+def test_tls_refuses_a_certificate_for_another_name(
+    tls_server: tuple[Certificates, LoopbackServer], dns: Install
+) -> None:
+    certificates, server = tls_server
     dns({"other.example.com": [[("127.0.0.1", server.port)]]})
-    try:
-        with pytest.raises(requests.exceptions.SSLError, match="Hostname mismatch"):
-            KeptSession().get(
-                "https://other.example.com/", verify=str(certificates.ca_file), timeout=5
-            )
-    finally:
-        server.stop()
+
+    with pytest.raises(requests.exceptions.SSLError, match="Hostname mismatch"):
+        KeptSession().get("https://other.example.com/", verify=str(certificates.ca_file), timeout=5)
 
     assert certificates.server_names == ["other.example.com"]
     assert server.received == []
