@@ -109,6 +109,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "party_roles",
         "last_contact_at",
         "plain_tokens",
+        "stale_updates",
         "last_error",
     ]
     list_filter = ["status", "plain_tokens"]
@@ -119,6 +120,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "version",
         "last_contact_at",
         "last_error",
+        "stale_updates",
         "registered_at",
         "unregistered_at",
         "created_at",

@@ -16,9 +16,11 @@ from rest_framework.views import APIView
 
 from credentials.authentication import OcpiPrincipal
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole
+from credentials.receiving import stale_update_received
 from credentials.selectors import find_local_party, find_partner_role
 from ocpi.exceptions import InvalidParameters, OcpiError
 from ocpi.permissions import IsRegisteredPartner
+from ocpi.receiving import StaleUpdate
 from ocpi.routing import PartyRef, RoutingHeaders, parse_routing_headers
 from ocpi.status import OcpiStatus
 
@@ -91,6 +93,13 @@ class FunctionalModuleApi(APIView):
         assert isinstance(principal, OcpiPrincipal)
         assert isinstance(principal.caller, PartnerPlatform)
         self.route = resolve_route(request, principal.caller, principal.roles, principal.parties)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Every Receiver interface, present or future: a PUT/PATCH older than what we hold
+        # is answered as not applied and counted for the partner (ocpi.receiving).
+        if isinstance(exc, StaleUpdate):
+            return stale_update_received(partner=self.route.partner, update=exc)
+        return super().handle_exception(exc)
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

@@ -1,10 +1,11 @@
 """Writes of the token cache, and the one authorization decision (mod_tokens.asciidoc).
 
 The cache holds what eMSPs tell us; the eMSP owns every field, `last_updated` included:
-- token_put / token_patch: the Receiver interface (the owner pushes; its word is final).
+- token_put / token_patch: the Receiver interface (the owner pushes; its word is final,
+  its newest word: one older than the cached token is not applied, ocpi.receiving).
 - tokens_sync: a pulled page or the token in an authorize answer. A copy older than the
-  cached one (by last_updated) is not applied: a pull may read a page before a PUT that the
-  eMSP sent meanwhile.
+  cached one (by last_updated) is not applied either (ocpi.receiving.is_stale): a pull may
+  read a page before a PUT that the eMSP sent meanwhile.
 - tokens_invalidate_missing: after a full pull, which is the new truth (Pagination, "Any
   older information that is not specified in the response is considered as no longer valid").
   Tokens are set valid=false, never deleted: sessions and CDRs refer to them.
@@ -27,6 +28,7 @@ from django.db.models.functions import Upper
 from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerRole, PartnerStatus
 from ocpi import sql
 from ocpi.enums import InterfaceRole, Role
+from ocpi.receiving import is_stale, refuse_stale
 from ocpi.routing import PartyRef, RoutingHeaders
 from tokens import realtime
 from tokens.authorization import AuthorizationDecision, LocationReferences, Result, Source
@@ -106,10 +108,16 @@ def _create(values: Mapping[str, Any]) -> Token | None:
 # --- the Receiver interface ---------------------------------------------------------------
 
 
+def _refuse_stale(token: Token, received: datetime) -> None:
+    """Under the row lock: an update older than the cached token is not applied."""
+    refuse_stale(what=f"Token {token}", stored=token.last_updated, received=received)
+
+
 def token_put(*, data: Mapping[str, Any]) -> tuple[Token, bool]:
     """Create or replace a token from validated TokenSerializer data; (token, created).
 
     The same PUT twice is one row, written once. `last_updated` is the eMSP's, as sent.
+    Raise StaleUpdate, writing nothing, when it is older than the cached token's.
     """
     values = {**_put_values(data), "missing_since": None}
     with transaction.atomic():
@@ -120,6 +128,7 @@ def token_put(*, data: Mapping[str, Any]) -> tuple[Token, bool]:
                 return created, True
             token = _locked(values)
             assert token is not None  # _create found it
+        _refuse_stale(token, values["last_updated"])
         changed = _apply(token, values)
         if changed:
             token.save(update_fields=changed)
@@ -127,11 +136,15 @@ def token_put(*, data: Mapping[str, Any]) -> tuple[Token, bool]:
 
 
 def token_patch(*, token: Token, changes: Mapping[str, Any]) -> Token:
-    """Apply a PATCH's fields (validated, `last_updated` among them) to a cached token."""
+    """Apply a PATCH's fields (validated, `last_updated` among them) to a cached token.
+
+    Raise StaleUpdate, writing nothing, when it is older than the cached token.
+    """
     values = {name: _value(name, changes) for name in changes}
     values["missing_since"] = None  # the owner just told us about it
     with transaction.atomic():
         token = Token.objects.select_for_update().get(pk=token.pk)
+        _refuse_stale(token, values["last_updated"])
         changed = _apply(token, values)
         if changed:
             token.save(update_fields=changed)
@@ -153,7 +166,10 @@ def _newest_per_key(items: Iterable[Mapping[str, Any]]) -> dict[TokenKey, dict[s
     for item in items:
         values = _put_values(item)
         key = key_of(values)
-        if key not in newest or newest[key]["last_updated"] <= values["last_updated"]:
+        kept = newest.get(key)
+        if kept is None or not is_stale(
+            stored=kept["last_updated"], received=values["last_updated"]
+        ):
             newest[key] = values
     return newest
 
@@ -191,8 +207,8 @@ def _sync(wanted: Mapping[TokenKey, dict[str, Any]], counts: SyncCounts) -> None
         token = cached.get(key)
         if token is None:
             new.append(Token(**values))
-        elif token.last_updated > values["last_updated"]:
-            counts.unchanged += 1
+        elif is_stale(stored=token.last_updated, received=values["last_updated"]):
+            counts.unchanged += 1  # not the partner's doing: not counted (credentials.receiving)
         elif _apply(token, {**values, "missing_since": None}):
             changed.append(token)
         else:

@@ -12,6 +12,9 @@ A body whose country_code, party_id, uid or type differs from the URL is refused
   is left unchanged (a PATCH cannot remove data; transport_and_format, PATCH). A PATCH of a
   token we do not have answers HTTP 404 + 2004: there is nothing to apply it to, and the
   eMSP is expected to GET, see the 404, and PUT the token (transport_and_format, PATCH).
+- PUT or PATCH older (by `last_updated`) than the cached token: not applied, HTTP 200 +
+  1000 with a status_message saying so, counted for the partner (ocpi.receiving: checked
+  under the row lock by tokens.services, answered by FunctionalModuleApi).
 - POST and DELETE: HTTP 405 (n/a: a token is invalidated with valid=false).
 """
 

@@ -88,7 +88,7 @@ def published_endpoints(platform: LivePlatform, token: str | None) -> list[tuple
 
 def expected_show(name: str, status: str, role: str, endpoints: list[tuple[str, str, str]]) -> str:
     """`ocpi_partner show` of a partner that is another instance of our own platform."""
-    return f"{name} (id N): {status}, version 2.2.1\n  role {role}\n" + "".join(
+    return f"{name} (id N): {status}, version 2.2.1\n  stale updates 0\n  role {role}\n" + "".join(
         f"  {identifier:16} {r:8} {url}\n" for identifier, r, url in endpoints
     )
 

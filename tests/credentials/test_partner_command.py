@@ -21,9 +21,17 @@ def partner_command(action: str, partner: str = "Fake eMSP") -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def summary(stored: PartnerPlatform, partner: FakePartner, status: str = "REGISTERED") -> str:
-    return f"Fake eMSP (id {stored.pk}): {status}, version 2.2.1\n  role DE*FKE EMSP\n" + "".join(
-        f"  {identifier:16} {role:8} {url}\n" for identifier, role, url in partner.endpoint_rows()
+def summary(
+    stored: PartnerPlatform, partner: FakePartner, status: str = "REGISTERED", stale: int = 0
+) -> str:
+    return (
+        f"Fake eMSP (id {stored.pk}): {status}, version 2.2.1\n"
+        f"  stale updates {stale}\n"
+        "  role DE*FKE EMSP\n"
+        + "".join(
+            f"  {identifier:16} {role:8} {url}\n"
+            for identifier, role, url in partner.endpoint_rows()
+        )
     )
 
 
@@ -34,6 +42,16 @@ def test_show_prints_status_roles_and_endpoints(
 
     assert output == summary(registered_with_partner, partner)
     assert partner.calls == []
+
+
+def test_show_prints_the_stale_updates_the_partner_sent(
+    registered_with_partner: PartnerPlatform, partner: FakePartner
+) -> None:
+    PartnerPlatform.objects.update(stale_updates=3)
+
+    output, _ = partner_command("show")
+
+    assert output == summary(registered_with_partner, partner, stale=3)
 
 
 def test_show_finds_a_partner_by_id(

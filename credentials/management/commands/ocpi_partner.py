@@ -41,6 +41,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{partner.name} (id {partner.pk}): {partner.status}, version {partner.version or '-'}"
         )
+        # PUTs/PATCHes older than what we held, answered but not applied (ocpi.receiving).
+        self.stdout.write(f"  stale updates {partner.stale_updates}")
         for role in partner.roles.all():
             self.stdout.write(f"  role {role}")
         for endpoint in partner.endpoints.all():
