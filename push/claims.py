@@ -31,7 +31,7 @@ from ocpi.json import loads
 from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.time import now
 from push.models import Change, Delivery, DeliveryStatus
-from push.statements import Listed, db_time
+from push.statements import ForIds, db_time, has_arrays
 
 # Deliveries of one queue claimed at once: its head and what follows it.
 CHAIN_DEPTH = 8
@@ -106,15 +106,16 @@ class QueueHeads:
 
     def take(self, rows: Sequence[tuple[int, str, str, Any]]) -> None:
         """Choose from one page of the scan: (id, queue, status, due) oldest first."""
+        held, chained, chosen = self._held, self._chained, self.chosen  # locals: a row's cost
         for pk, queue_key, status, due in rows:
-            if queue_key in self._held:
+            if queue_key in held:
                 continue
-            if holds_queue(status, due) or self._chained.get(queue_key, 0) >= CHAIN_DEPTH:
-                self._held.add(queue_key)
+            if holds_queue(status, due) or chained.get(queue_key, 0) >= CHAIN_DEPTH:
+                held.add(queue_key)
                 continue
-            self._chained[queue_key] = self._chained.get(queue_key, 0) + 1
-            self.chosen.append(pk)
-            if len(self.chosen) == self.limit:
+            chained[queue_key] = chained.get(queue_key, 0) + 1
+            chosen.append(pk)
+            if len(chosen) == self.limit:
                 return
 
 
@@ -138,7 +139,7 @@ def claim(partner: PartnerPlatform, limit: int, floor: int = 0) -> Claim:
             heads.take(rows)
         if not heads.chosen:
             return Claim([], floor, full=False)
-        cursor.execute(statements.claim(len(heads.chosen)), [db_time(now()), *heads.chosen])
+        cursor.execute(*statements.claim(heads.chosen, db_time(now())))
         claimed = [row[0] for row in cursor.fetchall()]
     deliveries = _read(claimed) if claimed else []
     return Claim(deliveries, floor, full=len(deliveries) >= limit)
@@ -147,7 +148,7 @@ def claim(partner: PartnerPlatform, limit: int, floor: int = 0) -> Claim:
 def _read(claimed: list[int]) -> list[Claimed]:
     """What sending the claimed deliveries takes, as plain values: no model instances."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(written(DEFAULT_DB_ALIAS).read(len(claimed)), claimed)
+        cursor.execute(*written(DEFAULT_DB_ALIAS).read(claimed))
         rows = cursor.fetchall()
     routing: dict[tuple[str, ...], dict[str, str]] = {}
     deliveries = []
@@ -169,8 +170,8 @@ def _read(claimed: list[int]) -> list[Claimed]:
 class Statements:
     lock: str  # the partner's row, serializing its claims: %(partner)s
     scan: str  # its open deliveries in order: %(partner)s %(now)s %(after)s %(page)s
-    claim: Listed  # PENDING → IN_FLIGHT: %s (claimed_at), then the ids
-    read: Listed  # what sending the claimed ones takes: the ids
+    claim: ForIds  # PENDING → IN_FLIGHT: claimed_at, then the ids
+    read: ForIds  # what sending the claimed ones takes: the ids
 
 
 @cache
@@ -205,16 +206,16 @@ def written(using: str) -> Statements:
             f"AND {d('partner')} <= %(partner)s AND {d('status')} IN ({pending}, {in_flight}) "
             f"ORDER BY {d('partner')}, {d('id')} LIMIT %(page)s"
         ),
-        claim=Listed(
+        claim=ForIds(
             f"UPDATE {deliveries} SET {status} = {in_flight}, {quote('claimed_at')} = %s "  # noqa: S608 (names from _meta)
-            f"WHERE {pk} IN (",
-            "%s",
-            f") AND {status} = {pending} RETURNING {pk}",
+            f"WHERE {pk}",
+            f" AND {status} = {pending} RETURNING {pk}",
+            array=has_arrays(using),
         ),
-        read=Listed(
+        read=ForIds(
             f"SELECT {read} FROM {deliveries} d JOIN {changes} c ON {c('id')} = {d('change')} "  # noqa: S608 (names from _meta)
-            f"WHERE {d('id')} IN (",
-            "%s",
-            f") ORDER BY {d('id')}",
+            f"WHERE {d('id')}",
+            f" ORDER BY {d('id')}",
+            array=has_arrays(using),
         ),
     )

@@ -15,7 +15,7 @@ from ocpi.time import now
 from push.claims import Claimed
 from push.models import Attempt, Delivery, DeliveryStatus
 from push.sending import Result
-from push.statements import Listed, db_time, placeholders
+from push.statements import ForIds, Listed, db_time, has_arrays, placeholders
 
 # An Attempt's columns but its id, in the model's order: delivery, started_at, duration_ms,
 # http_status, ocpi_status, error, response_excerpt.
@@ -59,9 +59,15 @@ def save(results: list[Result]) -> None:
             )
         for (http_status, ocpi_status, location), pks in delivered.items():
             cursor.execute(
-                statements.delivered(len(pks)),
-                [DeliveryStatus.DELIVERED.value, moment, location, http_status, ocpi_status, ""]
-                + pks,
+                *statements.delivered(
+                    pks,
+                    DeliveryStatus.DELIVERED.value,
+                    moment,
+                    location,
+                    http_status,
+                    ocpi_status,
+                    "",
+                )
             )
         if others:
             cursor.executemany(statements.other, others)
@@ -91,7 +97,7 @@ def fail(deliveries: list[Claimed], error: str) -> None:
 @dataclass(frozen=True)
 class Statements:
     attempts: Listed  # Attempts, each ATTEMPT_COLUMNS, one row of placeholders per attempt
-    delivered: Listed  # status, delivered_at, Location, HTTP, OCPI, error, then the ids
+    delivered: ForIds  # status, delivered_at, Location, HTTP, OCPI, error, then the ids
     other: str  # status, attempts, next attempt (NULL: unchanged), HTTP, OCPI, error, id
 
 
@@ -111,12 +117,12 @@ def written(using: str) -> Statements:
             f"({', '.join(quote(name) for name in ATTEMPT_COLUMNS)}) VALUES ",
             placeholders(len(ATTEMPT_COLUMNS)),
         ),
-        delivered=Listed(
+        delivered=ForIds(
             f"UPDATE {deliveries} SET {status} = %s, {attempts} = {attempts} + 1, "  # noqa: S608 (names from _meta)
             f"{quote('delivered_at')} = %s, {quote('response_location')} = %s, {finished} "
-            f"WHERE {quote('id')} IN (",
-            "%s",
-            ")",
+            f"WHERE {quote('id')}",
+            "",
+            array=has_arrays(using),
         ),
         other=(
             f"UPDATE {deliveries} SET {status} = %s, {attempts} = %s, "  # noqa: S608 (names from _meta)

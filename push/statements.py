@@ -16,15 +16,12 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 
 class Listed:
-    """A statement that takes a list in one place: the ids of `IN (%s, %s, …)`, or the rows of
-    a multi-row INSERT. Every value is a parameter; only the count of placeholders varies.
+    """A statement that takes a list in one place: the rows of a multi-row INSERT, or the ids
+    of `IN (%s, %s, …)`. Every value is a parameter; only the count of placeholders varies.
 
     Its text for a count is written the first time that count comes and kept: counts are
     bounded by the batch sizes (PUSH_BATCH_SIZE, push.outcomes.ATTEMPTS_PER_INSERT), and a
-    window of one partner asks for the same few counts again and again. One text for every
-    count (`= ANY(%s)` with an array) would plan no better: PostgreSQL turns `IN (…)` into
-    `= ANY(ARRAY[…])` itself; and it has no SQLite form but a second statement
-    (`json_each()`), nor any form for the rows of an INSERT.
+    window of one partner asks for the same few counts again and again.
     """
 
     __slots__ = ("_after", "_before", "_item", "_texts")
@@ -41,6 +38,34 @@ class Listed:
             items = ", ".join([self._item] * count)
             text = self._texts[count] = f"{self._before}{items}{self._after}"
         return text
+
+
+class ForIds:
+    """A statement over a list of ids: `{before} = ANY(%s){after}` with the ids as one array
+    on PostgreSQL, `{before} IN (%s, …){after}` elsewhere (SQLite has no arrays).
+
+    Both plan the same (PostgreSQL turns `IN (…)` into `= ANY(ARRAY[…])` itself), but one
+    array costs less than 64 values: measured on this machine with Django's client-side
+    binding, a lookup of 64 ids by primary key took 220–250 µs a round trip instead of
+    450–820, and 45–50 µs of the worker's CPU instead of 100–150.
+    """
+
+    __slots__ = ("_array", "_listed")
+
+    def __init__(self, before: str, after: str, *, array: bool) -> None:
+        self._array = f"{before} = ANY(%s){after}" if array else None
+        self._listed = Listed(f"{before} IN (", "%s", f"){after}")
+
+    def __call__(self, ids: list[int], *values: Any) -> tuple[str, list[Any]]:
+        """The statement and its parameters: `values`, then the ids."""
+        if self._array is not None:
+            return self._array, [*values, ids]
+        return self._listed(len(ids)), [*values, *ids]
+
+
+def has_arrays(using: str) -> bool:
+    """Whether the database takes a list of ids as one array parameter (ForIds)."""
+    return connections[using].vendor == "postgresql"
 
 
 def placeholders(width: int) -> str:

@@ -4,7 +4,7 @@ import pytest
 
 from push.claims import CHAIN_DEPTH, Claim, Claimed, QueueHeads, holds_queue
 from push.models import DeliveryStatus
-from push.statements import Listed
+from push.statements import ForIds, Listed
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,17 @@ def test_a_listed_statement_is_written_once_per_count():
     assert first == "SELECT 1 WHERE id IN (%s, %s, %s)"
     assert statement(3) is first
     assert statement(1) == "SELECT 1 WHERE id IN (%s)"
+
+
+def test_ids_go_as_one_array_where_the_database_has_arrays():
+    """PostgreSQL: one parameter whatever the count; SQLite: a placeholder per id."""
+    before, after = "UPDATE t SET a = %s WHERE id", " RETURNING id"
+
+    arrays = ForIds(before, after, array=True)([7, 8, 9], "x")
+    listed = ForIds(before, after, array=False)([7, 8, 9], "x")
+
+    assert arrays == ("UPDATE t SET a = %s WHERE id = ANY(%s) RETURNING id", ["x", [7, 8, 9]])
+    assert listed == (
+        "UPDATE t SET a = %s WHERE id IN (%s, %s, %s) RETURNING id",
+        ["x", 7, 8, 9],
+    )
