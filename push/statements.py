@@ -44,10 +44,10 @@ class ForIds:
     """A statement over a list of ids: `{before} = ANY(%s){after}` with the ids as one array
     on PostgreSQL, `{before} IN (%s, …){after}` elsewhere (SQLite has no arrays).
 
-    Both plan the same (PostgreSQL turns `IN (…)` into `= ANY(ARRAY[…])` itself), but one
-    array costs less than 64 values: measured on this machine with Django's client-side
-    binding, a lookup of 64 ids by primary key took 220–250 µs a round trip instead of
-    450–820, and 45–50 µs of the worker's CPU instead of 100–150.
+    Both plan the same (PostgreSQL turns `IN (…)` into `= ANY(ARRAY[…])` itself), but with
+    Django's client-side binding one array costs the worker and the server less than a
+    batch of separate values (measured when this was written; figures in the commit that
+    brought it, for bench/RESULTS.md).
     """
 
     __slots__ = ("_array", "_listed")
