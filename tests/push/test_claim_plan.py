@@ -5,9 +5,9 @@ from django.db import connection
 
 from credentials.models import PartnerPlatform
 from ocpi.time import now
-from push.delivery import _db_time
+from push.claims import written
 from push.models import Change, Delivery
-from push.statements import written
+from push.statements import db_time
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ PER_PARTNER = 300
 def plan(partner: PartnerPlatform) -> str:
     """The database's plan for the scan of one partner's open deliveries."""
     explain = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
-    params = {"partner": partner.pk, "now": _db_time(now()), "after": 0, "page": 192}
+    params = {"partner": partner.pk, "now": db_time(now()), "after": 0, "page": 192}
     with connection.cursor() as cursor:
         cursor.execute(f"{explain} {written('default').scan}", params)
         return "\n".join(str(row) for row in cursor.fetchall())

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ocpi.routing import PartyRef
 from ocpi.time import now
-from push import delivery, services
+from push import claims, delivery, services
 from push.models import Attempt, Delivery, DeliveryStatus
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def push(location: str, *evse: str, method: str = "PUT") -> None:
     )
 
 
-def claims(queries: CaptureQueriesContext) -> int:
+def claims_made(queries: CaptureQueriesContext) -> int:
     """The claim statements run (UPDATE … SET status IN_FLIGHT … RETURNING)."""
     return sum(
         1
@@ -55,13 +55,13 @@ def test_a_queue_and_what_follows_its_head_go_out_in_order_from_one_claim(sink, 
         "/locations/NL/TNM/LOC1/E2",
         "/locations/NL/TNM/LOC1/E3",
     ]
-    assert claims(queries) == 1  # less than a batch, no chain of CHAIN_DEPTH: all there was
+    assert claims_made(queries) == 1  # less than a batch, no chain of CHAIN_DEPTH: all there was
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
 
 
 def test_a_chain_is_at_most_chain_depth_long(sink, make_partner):
     partner = make_partner(sink.url)
-    evses = [f"E{n}" for n in range(delivery.CHAIN_DEPTH + 2)]
+    evses = [f"E{n}" for n in range(claims.CHAIN_DEPTH + 2)]
     for evse in evses:
         push("LOC1", evse, method="PATCH")
 
@@ -70,7 +70,7 @@ def test_a_chain_is_at_most_chain_depth_long(sink, make_partner):
 
     assert sent == len(evses)
     assert [r.path for r in sink.received] == [f"/locations/NL/TNM/LOC1/{e}" for e in evses]
-    assert claims(queries) == 2  # CHAIN_DEPTH, then the 2 behind them
+    assert claims_made(queries) == 2  # CHAIN_DEPTH, then the 2 behind them
 
 
 def test_a_retry_holds_the_rest_of_its_chain_unsent(sink, make_partner):
@@ -111,12 +111,15 @@ def test_a_second_claim_never_takes_the_rest_of_a_queue_claimed_before(sink, mak
     push("LOC1", "E2", method="PATCH")
     push("LOC2")
 
-    first, _ = delivery._claim(partner, 2)
-    second, _ = delivery._claim(partner, 64)
+    first = claims.claim(partner, 2)
+    second = claims.claim(partner, 64)
 
-    assert [d.path for d in first] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
-    assert [d.path for d in second] == [["NL", "TNM", "LOC2"]]
-    assert delivery._claim(partner, 64)[0] == []
+    assert [d.path for d in first.deliveries] == [
+        ["NL", "TNM", "LOC1"],
+        ["NL", "TNM", "LOC1", "E1"],
+    ]
+    assert [d.path for d in second.deliveries] == [["NL", "TNM", "LOC2"]]
+    assert claims.claim(partner, 64).deliveries == []
 
 
 def test_the_floor_a_claim_returns_stays_below_every_open_delivery(sink, make_partner):
@@ -131,14 +134,17 @@ def test_the_floor_a_claim_returns_stays_below_every_open_delivery(sink, make_pa
         attempts=1, next_attempt_at=now() + timedelta(hours=1)
     )
 
-    claimed, floor = delivery._claim(partner, 64)
-    assert [d.path for d in claimed] == [["NL", "TNM", "LOC2"]]
-    assert floor == waiting.pk - 1
+    claim = claims.claim(partner, 64)
+    assert [d.path for d in claim.deliveries] == [["NL", "TNM", "LOC2"]]
+    assert claim.floor == waiting.pk - 1
 
     Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=now())
-    claimed, floor = delivery._claim(partner, 64, floor)
-    assert [d.path for d in claimed] == [["NL", "TNM", "LOC1"], ["NL", "TNM", "LOC1", "E1"]]
-    assert floor == waiting.pk - 1
+    claim = claims.claim(partner, 64, claim.floor)
+    assert [d.path for d in claim.deliveries] == [
+        ["NL", "TNM", "LOC1"],
+        ["NL", "TNM", "LOC1", "E1"],
+    ]
+    assert claim.floor == waiting.pk - 1
 
 
 def test_a_resent_delivery_below_a_floor_goes_out_with_the_next_wake_up(sink, make_partner):
@@ -160,7 +166,7 @@ def test_a_resent_delivery_below_a_floor_goes_out_with_the_next_wake_up(sink, ma
 def test_due_deliveries_behind_a_page_of_held_queues_are_claimed(sink, make_partner, monkeypatch):
     """The claim reads the partner's open deliveries a page at a time, oldest first: queues
     held by retries waiting for their backoff do not hide what is due behind them."""
-    monkeypatch.setattr(delivery, "SCAN_PAGE", 2)
+    monkeypatch.setattr(claims, "SCAN_PAGE", 2)
     partner = make_partner(sink.url)
     for location in ("LOC1", "LOC2", "LOC3"):
         push(location)
