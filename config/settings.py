@@ -392,16 +392,16 @@ AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username"]
 
 # Content Security Policy (django-csp) for the pages a browser shows: the admin and the API
-# docs (Swagger UI from drf-spectacular-sidecar, its start script a file of its own: urls).
-# Only our own scripts run; inline style is allowed for the style attributes and the <style>
-# block those pages carry. OCPI answers are JSON for machines: no policy needed there, and
-# leaving it off spares the busiest path the work.
+# docs (Swagger UI from drf-spectacular-sidecar; its start script a file of its own and its
+# inline <style> allowed on that page only: config/urls.py). Only our own scripts and styles
+# load. OCPI answers are JSON for machines: no policy needed there, and leaving it off spares
+# the busiest path the work.
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/ocpi/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
