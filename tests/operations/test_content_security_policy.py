@@ -2,7 +2,7 @@
 the admin and the API docs). That the pages work under it: tests/admin_browser."""
 
 import pytest
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +21,8 @@ ADMIN_POLICY = {
 }
 
 
-def get(path: str) -> HttpResponse:
-    response: HttpResponse = Client(SERVER_NAME="localhost").get(path)
-    return response
+def get(path: str) -> HttpResponseBase:
+    return Client(SERVER_NAME="localhost").get(path)
 
 
 def policy(path: str) -> dict[str, str]:
