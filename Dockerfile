@@ -1,8 +1,10 @@
 # Production image: the web process by default; run the worker and beat from the same image
 # with the commands in Procfile, e.g. `docker run IMAGE celery -A config worker --loglevel INFO`.
 # Configure it through the environment (.env.example lists every variable); at least
-# DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS (keep 127.0.0.1 in it for the HEALTHCHECK),
-# OCPI_BASE_URL, DATABASE_URL and REDIS_URL. Run `python manage.py migrate` once per release.
+# DJANGO_SECRET_KEY, OCPI_TOKEN_KEY, DATABASE_URL (without them no process starts: the image
+# runs in production mode, OCPI_PRODUCTION=1), DJANGO_ALLOWED_HOSTS (keep 127.0.0.1 in it for
+# the HEALTHCHECK), OCPI_BASE_URL and REDIS_URL. Run `python manage.py migrate` once per release.
+# Trying the image on a laptop without them: -e OCPI_PRODUCTION=0.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VAR_DIR=/app/var \
-    PORT=8000
+    PORT=8000 \
+    OCPI_PRODUCTION=1
 
 RUN useradd --create-home --uid 10001 --user-group app
 WORKDIR /app
@@ -21,12 +24,14 @@ COPY pyproject.toml README.md ./
 RUN pip install . && rm -rf build ./*.egg-info
 
 COPY --chown=app:app . .
-RUN mkdir -p "$VAR_DIR" && chown app:app "$VAR_DIR"
+RUN mkdir -p "$VAR_DIR" && chown app:app "$VAR_DIR" && chmod 700 "$VAR_DIR"
 USER app
 
 # Static files for the admin and the API docs, served by WhiteNoise from $VAR_DIR/static.
-# The dummy key is set for this step only, so that no key is written into the image.
-RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --no-input
+# The dummy key is set for this step only, so that no key is written into the image; it runs
+# out of production mode, which would ask for the real keys and database.
+RUN OCPI_PRODUCTION=0 DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
+    python manage.py collectstatic --no-input
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -6,18 +6,33 @@ and Redis; the code paths stay the same.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets ModelAdmin[Model] and QuerySet[Model] be written in annotations that run.
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` readable by its owner only: it holds the SQLite database, the generated
+    secret key and the operator's password, which other users of the machine must not read.
+
+    A folder made before this rule (a checkout's var/) is tightened too, if it is ours.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
+make_private_dir(VAR_DIR)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -34,6 +49,34 @@ def env_list(name: str, default: str) -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
+def production_mode() -> bool:
+    """Return whether this is a production deployment: OCPI_PRODUCTION when set, otherwise
+    debug off with an https OCPI_BASE_URL (partners reach us over TLS).
+
+    `make run` and the tests use http on loopback, so they stay in development mode.
+    """
+    if os.environ.get("OCPI_PRODUCTION", "").strip():
+        return env_bool("OCPI_PRODUCTION", False)
+    return not DEBUG and os.environ.get("OCPI_BASE_URL", "").startswith("https://")
+
+
+# Production mode: HSTS, redirect to https, Secure cookies (--- Security, below), and no
+# fallback for what must outlive a container: a key generated into var/ and SQLite there
+# would be lost on restart, and with them every stored partner token.
+PRODUCTION = production_mode()
+PRODUCTION_REQUIRES = ("DJANGO_SECRET_KEY", "OCPI_TOKEN_KEY", "DATABASE_URL")
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("Production mode (OCPI_PRODUCTION) needs DJANGO_DEBUG off.")
+    if missing := [name for name in PRODUCTION_REQUIRES if not os.environ.get(name)]:
+        raise ImproperlyConfigured(
+            f"Production mode (OCPI_PRODUCTION, or an https OCPI_BASE_URL) needs "
+            f"{', '.join(missing)} set explicitly: without them keys would be generated into "
+            f"{VAR_DIR} and data kept in SQLite there, lost when the container restarts. "
+            "Set them, or OCPI_PRODUCTION=0 for a development machine."
+        )
+
+
 def _secret_key() -> str:
     """Return DJANGO_SECRET_KEY, or a key made once and kept in var/ for a single machine.
 
@@ -45,8 +88,10 @@ def _secret_key() -> str:
     if not path.exists():
         import secrets
 
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Created with its final mode: never readable by others, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -72,6 +117,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served by us: partners' networks may block CDNs
+    "axes",  # admin login throttling (--- Security)
+    "csp",
     "ocpi",
     "credentials",
     "push",
@@ -93,6 +140,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its own answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -277,6 +327,10 @@ OCPI_ALLOW_PRIVATE_URLS = env_bool("OCPI_ALLOW_PRIVATE_URLS", False)
 # SECRET_KEY: set it separately so rotating SECRET_KEY keeps stored tokens readable.
 OCPI_TOKEN_KEY = os.environ.get("OCPI_TOKEN_KEY", "") or SECRET_KEY
 OCPI_PAGE_LIMIT = int(os.environ.get("OCPI_PAGE_LIMIT", "100"))
+# Days a registration invitation (token A) can be used: long enough to reach a partner's
+# engineers and have them configure their side, short enough that a token A lying forgotten
+# in a mailbox stops opening our credentials module.
+OCPI_INVITATION_DAYS = int(os.environ.get("OCPI_INVITATION_DAYS", "14"))
 # Rendered objects' JSON kept in each web process's memory, in front of the shared cache
 # (ocpi.jsoncache), counted in characters (bytes, for ASCII).
 OCPI_JSON_LOCAL_BYTES = int(os.environ.get("OCPI_JSON_LOCAL_BYTES", str(16 * 2**20)))
@@ -296,11 +350,67 @@ LOGGING = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- Security ---------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Production mode (PRODUCTION, above): browsers keep to https, plain http is redirected,
+# cookies travel over https only.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION
+# The load balancer's health check speaks plain http to the container (Dockerfile HEALTHCHECK).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# Preloading is a commitment made for a whole registrable domain (hstspreload.org), which an
+# OCPI platform on its own host name is rarely in a position to make: off unless asked for,
+# and then no reason to warn about it (check --deploy's W021).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Whether a request came over https is what the server saw (uvicorn trusts X-Forwarded-Proto
+# only from FORWARDED_ALLOW_IPS), unless a header is named here, e.g. X-Forwarded-Proto: then
+# Django believes its "https" from anyone, so name it only when every request passes a proxy
+# that sets that header itself.
+if proxy_header := os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
+
+# Admin login throttling (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords for
+# one username from one address, that pair is refused (HTTP 429) for the cool-off, even with
+# the right password. `manage.py axes_reset` lifts every lockout at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("ADMIN_LOGIN_COOLOFF_SECONDS", "900")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# No banner on every start of every process. Failures and lockouts are logged with the
+# address; the username is masked (people type passwords into it), the admin's "Access
+# attempts" shows it.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username"]
+
+# Content Security Policy (django-csp) for the pages a browser shows: the admin and the API
+# docs (Swagger UI from drf-spectacular-sidecar; its start script a file of its own and its
+# inline <style> allowed on that page only: config/urls.py). Only our own scripts and styles
+# load. OCPI answers are JSON for machines: no policy needed there, and leaving it off spares
+# the busiest path the work.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/ocpi/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 CELERY_BEAT_SCHEDULE = {
     # Liveness and endpoint changes of every registered partner (the spec asks a partner

@@ -206,12 +206,13 @@ class InvitationForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin[Invitation]):
     form = InvitationForm
-    list_display = ["name", "state", "created_at", "created_by", "partner"]
+    list_display = ["name", "state", "created_at", "expires_at", "created_by", "partner"]
     readonly_fields = [
         "state",
         "versions_url",
         "token_a",
         "created_at",
+        "expires_at",
         "created_by",
         "used_at",
         "revoked_at",

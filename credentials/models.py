@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 
 from credentials import crypto
 from ocpi.enums import InterfaceRole, Role
+from ocpi.time import now
 
 
 class LocalParty(models.Model):
@@ -205,7 +206,12 @@ class PartnerRole(models.Model):
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
     def open(self) -> "InvitationQuerySet":
-        return self.filter(used_at__isnull=True, revoked_at__isnull=True)
+        """Invitations whose token A still works: not used, not revoked, not expired."""
+        return self.filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now()),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+        )
 
 
 class Invitation(models.Model):
@@ -252,4 +258,6 @@ class Invitation(models.Model):
     def state(self) -> str:
         if self.revoked_at:
             return "revoked"
-        return "used" if self.used_at else "open"
+        if self.used_at:
+            return "used"
+        return "expired" if self.expires_at and self.expires_at <= now() else "open"

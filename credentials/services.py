@@ -10,8 +10,10 @@ Outbound HTTP never runs inside a transaction; a failed handshake stores nothing
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
@@ -44,9 +46,17 @@ class PartnerCallFailed(Exception):
 
 
 def invitation_create(*, name: str, created_by: User | None = None) -> tuple[Invitation, str]:
-    """Issue a credentials token A for a prospective partner; return it with the invitation."""
+    """Issue a credentials token A for a prospective partner; return it with the invitation.
+
+    It expires after OCPI_INVITATION_DAYS: a token A forgotten in a mailbox must not open our
+    credentials module for good.
+    """
     token = generate_token()
-    invitation = Invitation(name=name, created_by=created_by)
+    invitation = Invitation(
+        name=name,
+        created_by=created_by,
+        expires_at=now() + timedelta(days=settings.OCPI_INVITATION_DAYS),
+    )
     invitation.token_digest = crypto.token_digest(token)
     invitation.token_sealed = crypto.encrypt_token(token)
     invitation.save()

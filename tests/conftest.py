@@ -72,8 +72,11 @@ def operator(client: Client, django_user_model: Any, settings: Any) -> Client:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    django_user_model.objects.create_superuser("operator", "operator@cpo.test", "s3cret-pass")
-    assert client.login(username="operator", password="s3cret-pass")
+    user = django_user_model.objects.create_superuser(
+        "operator", "operator@cpo.test", "s3cret-pass"
+    )
+    # Logged in without the login form (its throttling has tests of its own: tests/operations).
+    client.force_login(user)
     return client
 
 

@@ -7,11 +7,18 @@ never run. A missing browser fails the test: these checks are never skipped.
 
 import os
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django.test import override_settings
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from tests.partners import only_local_party
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,3 +73,33 @@ def browser(tmp_path: Path, _async_unsafe_allowed: None) -> Iterator[BrowserCont
 @pytest.fixture
 def page(browser: BrowserContext) -> Page:
     return browser.pages[0] if browser.pages else browser.new_page()
+
+
+@pytest.fixture
+def platform(live_server: LiveServer, transactional_db: None, settings: Any) -> str:
+    """Our platform over real HTTP; static files as `runserver` serves them (no manifest)."""
+    settings.OCPI_BASE_URL = live_server.url
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    only_local_party()
+    return str(live_server.url)
+
+
+@pytest.fixture
+def login(platform: str, tmp_path: Path) -> tuple[str, str]:
+    """The operator's account as `make run` makes it (its password file kept out of var/)."""
+    out = StringIO()
+    with override_settings(VAR_DIR=tmp_path):
+        call_command("bootstrap_operator", stdout=out)
+    username, password = out.getvalue().strip().split(" / ")
+    return username, password
+
+
+def log_in(page: Page, platform: str, login: tuple[str, str]) -> None:
+    page.goto(f"{platform}/admin/")
+    page.get_by_label("Username").fill(login[0])
+    page.get_by_label("Password").fill(login[1])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#user-tools strong")).to_have_text(login[0])

@@ -8,15 +8,11 @@ a new Location and EVSE, PATCH of a status).
 """
 
 from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.test import override_settings
 from playwright.sync_api import Page, expect
-from pytest_django.live_server_helper import LiveServer
 
 from credentials.models import (
     PartnerEndpoint,
@@ -24,34 +20,12 @@ from credentials.models import (
     PartnerRole,
     PartnerStatus,
 )
-from tests.partners import only_local_party
+from tests.admin_browser.conftest import log_in
 from tests.push.sink import Sink, running_sink
 
 pytestmark = pytest.mark.browser
 
 RECEIVER_PATH = "/ocpi/emsp/2.2.1/locations"
-
-
-@pytest.fixture
-def platform(live_server: LiveServer, transactional_db: None, settings: Any) -> str:
-    """Our platform over real HTTP; static files as `runserver` serves them (no manifest)."""
-    settings.OCPI_BASE_URL = live_server.url
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    only_local_party()
-    return str(live_server.url)
-
-
-@pytest.fixture
-def login(platform: str, tmp_path: Path) -> tuple[str, str]:
-    """The operator's account as `make run` makes it (its password file kept out of var/)."""
-    out = StringIO()
-    with override_settings(VAR_DIR=tmp_path):
-        call_command("bootstrap_operator", stdout=out)
-    username, password = out.getvalue().strip().split(" / ")
-    return username, password
 
 
 @pytest.fixture
@@ -81,14 +55,6 @@ def emsp(platform: str) -> Iterator[Sink]:
             url=f"{sink.url}{RECEIVER_PATH}",
         )
         yield sink
-
-
-def log_in(page: Page, platform: str, login: tuple[str, str]) -> None:
-    page.goto(f"{platform}/admin/")
-    page.get_by_label("Username").fill(login[0])
-    page.get_by_label("Password").fill(login[1])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#user-tools strong")).to_have_text(login[0])
 
 
 def fill_location(page: Page, **overrides: str) -> None:

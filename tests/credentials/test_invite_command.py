@@ -6,6 +6,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from credentials.models import Invitation, LocalParty
+from ocpi.time import format_datetime
 from tests.credentials.conftest import VERSIONS_PATH, OcpiCall
 
 
@@ -19,13 +20,15 @@ def test_json_output_is_one_object_with_a_working_token(
     lines = out.getvalue().splitlines()
     assert len(lines) == 1
     invitation = json.loads(lines[0])
+    stored = Invitation.objects.get()
     assert invitation == {
         "versions_url": "https://cpo.test/ocpi/versions",
         "token": invitation["token"],
+        "expires_at": format_datetime(stored.expires_at),  # type: ignore[arg-type]
     }
     answer = ocpi_call("GET", invitation["token"], path=VERSIONS_PATH)
     assert (answer.http_status, answer.status_code) == (200, 1000)
-    assert Invitation.objects.get().name == "New eMSP"
+    assert stored.name == "New eMSP"
 
 
 def test_plain_output_names_the_versions_url_and_the_token(our_party: LocalParty) -> None:
@@ -38,6 +41,7 @@ def test_plain_output_names_the_versions_url_and_the_token(our_party: LocalParty
         f"Invitation {invitation.pk} for New eMSP\n"
         "  versions URL: https://cpo.test/ocpi/versions\n"
         f"  token A:      {invitation.token}\n"
+        f"  expires at:   {format_datetime(invitation.expires_at)}\n"  # type: ignore[arg-type]
         "Hand both to the partner; the token works once, for registration.\n"
     )
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +16,11 @@ pytestmark = pytest.mark.django_db
 def var_dir(settings, tmp_path: Path) -> Path:
     settings.VAR_DIR = tmp_path
     return tmp_path
+
+
+def admin_login() -> HttpRequest:
+    """The request authenticate() is given by the admin's login form (django-axes needs it)."""
+    return RequestFactory().post("/admin/login/")
 
 
 def run(*args: str) -> str:
@@ -29,7 +36,7 @@ def test_first_run_creates_the_superuser_with_a_kept_random_password(var_dir):
     assert printed == f"operator / {password}"
     assert len(password) >= 20
     assert (var_dir / "operator-password").stat().st_mode & 0o777 == 0o600
-    user = authenticate(username="operator", password=password)
+    user = authenticate(admin_login(), username="operator", password=password)
     assert user is not None
     assert (user.is_staff, user.is_superuser) == (True, True)
 
@@ -49,7 +56,7 @@ def test_a_database_that_outlived_var_gets_the_new_password(var_dir):
 
     password = (var_dir / "operator-password").read_text().strip()
     assert printed == f"operator / {password}"
-    assert authenticate(username="operator", password=password) is not None
+    assert authenticate(admin_login(), username="operator", password=password) is not None
 
 
 def test_a_password_changed_in_the_admin_is_left_alone_until_reset(var_dir):
@@ -59,8 +66,11 @@ def test_a_password_changed_in_the_admin_is_left_alone_until_reset(var_dir):
     user.save()
 
     assert "password changed since" in run()
-    assert authenticate(username="operator", password="changed-by-the-operator") is not None
+    assert (
+        authenticate(admin_login(), username="operator", password="changed-by-the-operator")
+        is not None
+    )
 
     password = (var_dir / "operator-password").read_text().strip()
     assert run("--reset") == f"operator / {password}"
-    assert authenticate(username="operator", password=password) is not None
+    assert authenticate(admin_login(), username="operator", password=password) is not None

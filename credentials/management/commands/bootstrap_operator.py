@@ -3,12 +3,14 @@
 `make run` calls this on every start. The first call creates the superuser `operator` with a
 random password kept in var/operator-password (mode 0600), so that a fresh clone has a login
 without anyone typing one; later calls change nothing and print the same login again.
+`--reset` also lifts a lockout of the account (django-axes, after too many failed logins).
 """
 
 import secrets
 from pathlib import Path
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
@@ -41,12 +43,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Set the account's password back to the one in var/operator-password.",
+            help=(
+                "Set the account's password back to the one in var/operator-password and lift "
+                "a lockout of the account after too many failed logins."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = password_file()
         password, made_now = read_or_make_password(path)
+        if options["reset"]:
+            # Whoever runs this on the server may log in again at once, whatever failed before.
+            axes_reset(username=USERNAME)
         user_model = get_user_model()
         with transaction.atomic():
             user = user_model.objects.select_for_update().filter(username=USERNAME).first()

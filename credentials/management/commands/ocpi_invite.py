@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from credentials.services import invitation_create
+from ocpi.time import format_datetime
 from ocpi.versioning import versions_url
 
 
@@ -18,10 +19,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         invitation, token = invitation_create(name=options["name"])
+        expires = invitation.expires_at
+        expires_at = format_datetime(expires) if expires else None
         if options["json"]:
-            self.stdout.write(json.dumps({"versions_url": versions_url(), "token": token}))
+            self.stdout.write(
+                json.dumps(
+                    {"versions_url": versions_url(), "token": token, "expires_at": expires_at}
+                )
+            )
             return
         self.stdout.write(f"Invitation {invitation.pk} for {invitation.name}")
         self.stdout.write(f"  versions URL: {versions_url()}")
         self.stdout.write(f"  token A:      {token}")
+        self.stdout.write(f"  expires at:   {expires_at or 'never'}")
         self.stdout.write("Hand both to the partner; the token works once, for registration.")
