@@ -8,7 +8,9 @@ from credentials.models import (
     PartnerPlatform,
     PartnerRole,
     PartnerStatus,
+    PartyClaim,
 )
+from credentials.services import local_parties_delete, local_party_save
 from ocpi.time import now
 
 
@@ -17,13 +19,15 @@ def only_local_party(
 ) -> LocalParty:
     """Our one CPO party, whatever the data migration made (BE*BEC owns the spec's location
     and CDR examples)."""
-    LocalParty.objects.all().delete()
-    return LocalParty.objects.create(
-        country_code=country_code,
-        party_id=party_id,
-        role="CPO",
-        business_name=business_name,
-        **fields,
+    local_parties_delete(parties=LocalParty.objects.all())
+    return local_party_save(
+        party=LocalParty(
+            country_code=country_code,
+            party_id=party_id,
+            role="CPO",
+            business_name=business_name,
+            **fields,
+        )
     )
 
 
@@ -50,6 +54,7 @@ def registered_emsp(
     partner.set_outgoing_token(f"out-{token}")
     partner.save()
     for country, party in parties:
+        PartyClaim.objects.create(country_code=country, party_id=party, partner=partner)
         PartnerRole.objects.create(
             partner=partner,
             role="EMSP",
