@@ -36,8 +36,10 @@ def registered_emsp(
     token: str,
     *parties: tuple[str, str],
     endpoints: tuple[tuple[str, str, str], ...] = (),
+    role: str = "EMSP",
 ) -> PartnerPlatform:
-    """An eMSP platform calling us with `token`, with EMSP `parties` and (module, role, url)s.
+    """An eMSP platform calling us with `token`, with EMSP `parties` and (module, role, url)s
+    (or a platform of another `role`).
 
     last_contact_at is fresh so authentication does not write (query counts stay exact).
     """
@@ -57,7 +59,7 @@ def registered_emsp(
         PartyClaim.objects.create(country_code=country, party_id=party, partner=partner)
         PartnerRole.objects.create(
             partner=partner,
-            role="EMSP",
+            role=role,
             country_code=country,
             party_id=party,
             business_details={"name": party},

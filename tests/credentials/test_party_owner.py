@@ -7,8 +7,8 @@ request's roles that are wrong, status_codes.asciidoc 2001 "Invalid or missing p
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from django.db import IntegrityError
 
 from credentials import services
 from credentials.claims import PartyTaken, claim_local_party
-from credentials.discovery import Discovery
+from credentials.discovery import Discovery, discover
 from credentials.models import (
     Invitation,
     LocalParty,
@@ -47,7 +47,6 @@ def claims() -> list[tuple[str, str, str | None]]:
 def claim_meanwhile(monkeypatch: pytest.MonkeyPatch, country_code: str, party_id: str) -> None:
     """Another platform claims the party while ours talks to the partner: the race that the
     check before the call cannot see, only the claim's constraint."""
-    discover: Callable[..., Discovery] = services.discover
 
     def discover_then_lose_the_race(*args: Any, **kwargs: Any) -> Discovery:
         found = discover(*args, **kwargs)
@@ -271,7 +270,7 @@ def test_the_backfill_claims_ours_then_the_first_registered_and_reports_conflict
     LocalParty.objects.create(country_code="NL", party_id="TNM", role="CPO", business_name="Us")
     early = registered_emsp("Early", "early-token", ("DE", "ONE"), ("NL", "TNM"))
     PartnerPlatform.objects.filter(pk=early.pk).update(
-        registered_at=early.registered_at.replace(year=2020)
+        registered_at=datetime(2020, 1, 1, tzinfo=UTC)
     )
     late = registered_emsp("Late", "late-token")
     gone = registered_emsp("Gone", "gone-token")
