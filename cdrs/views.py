@@ -2,7 +2,8 @@
 
 POST, PUT, PATCH and DELETE are n/a on the Sender interface; APIView answers them with 405,
 in the envelope like every other error. The list holds only CDRs of the calling eMSP's own
-tokens: of the party named in `OCPI-from-*`, else of every party of the calling platform.
+tokens (credentials.access): of the eMSP named in `OCPI-from-*`, else of every eMSP party of
+the calling platform; other roles of that party see none.
 With `OCPI-to-*` it holds the CDRs of that CPO party of ours only.
 """
 
@@ -18,10 +19,8 @@ from cdrs.openapi import CDR
 from cdrs.selectors import cdr_list
 from cdrs.serializers import CdrSerializer
 from credentials.routing import FunctionalModuleApi
-from credentials.selectors import local_parties
 from ocpi.openapi import ocpi_schema
 from ocpi.pagination import paginated_response
-from ocpi.routing import PartyRef
 
 PAGE_PARAMETERS = [
     OpenApiParameter("date_from", str, description="last_updated ≥ this DateTime (UTC)."),
@@ -47,13 +46,5 @@ class CdrSenderListApi(FunctionalModuleApi):
     )
     def get(self, request: Request) -> Response:
         route = self.route
-        owners = [route.receiver] if route.receiver is not None else local_parties()
-        callers = [route.sender] if route.sender is not None else list(route.partner.roles.all())
-        return paginated_response(
-            request,
-            cdr_list(
-                owners=[PartyRef.of(p.country_code, p.party_id) for p in owners],
-                token_parties=[PartyRef.of(p.country_code, p.party_id) for p in callers],
-            ),
-            render_cdrs,
-        )
+        cdrs = cdr_list(owners=route.receiver_parties(), token_parties=route.emsp_parties())
+        return paginated_response(request, cdrs, render_cdrs)

@@ -14,6 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
 from credentials import services, tasks
+from credentials.claims import partner_holding
 from credentials.models import (
     Invitation,
     LocalParty,
@@ -61,6 +62,9 @@ class LocalPartyForm(forms.ModelForm):  # type: ignore[type-arg]
             for field, errors in serializer.errors.items():
                 target = {"business_details": "business_name"}.get(field, field)
                 self.add_error(target if target in self.fields else None, str(errors))
+        holder = partner_holding(cleaned.get("country_code", ""), cleaned.get("party_id", ""))
+        if holder is not None:
+            self.add_error(None, f"This party is connected through partner {holder.name}.")
         return cleaned
 
 
@@ -70,6 +74,16 @@ class LocalPartyAdmin(admin.ModelAdmin[LocalParty]):
     list_display = ["country_code", "party_id", "role", "business_name", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["party_id", "business_name"]
+
+    # Through the services, so that each of our parties has its claim (credentials.claims).
+    def save_model(self, request: HttpRequest, obj: LocalParty, form: Any, change: bool) -> None:
+        services.local_party_save(party=obj)
+
+    def delete_model(self, request: HttpRequest, obj: LocalParty) -> None:
+        services.local_parties_delete(parties=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LocalParty]) -> None:
+        services.local_parties_delete(parties=queryset)
 
 
 class PartnerEndpointInline(admin.TabularInline[PartnerEndpoint, PartnerPlatform]):

@@ -204,6 +204,43 @@ class PartnerRole(models.Model):
         return f"{self.country_code}*{self.party_id} {self.role}"
 
 
+class PartyClaim(models.Model):
+    """The one owner of a party: a partner platform, or us (`partner` NULL).
+
+    Routing by (country_code, party_id) needs each party behind exactly one platform
+    (credentials.asciidoc, CredentialsRole: "The combination of country_id and party_id
+    should always be unique"), whatever its roles: one platform may hold a party in several
+    roles, no second platform may hold it in any. PartnerRole rows are per role, so no
+    constraint on them can say this; a claim is per party, and its unique constraint makes
+    the database refuse the second of two registrations, updates or rotations racing for
+    the same party (credentials.claims writes claims in the transaction that stores roles).
+    """
+
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    partner = models.ForeignKey(
+        PartnerPlatform,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,  # a deleted partner gives its parties back
+        related_name="claims",
+        help_text="Empty: one of our local parties.",
+    )
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["country_code", "party_id"]
+        constraints = [
+            models.UniqueConstraint(
+                Upper("country_code"), Upper("party_id"), name="one_owner_per_party"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.partner.name if self.partner is not None else "ours"
+        return f"{self.country_code}*{self.party_id} ({owner})"
+
+
 class InvitationQuerySet(models.QuerySet["Invitation"]):
     def open(self) -> "InvitationQuerySet":
         """Invitations whose token A still works: not used, not revoked, not expired."""

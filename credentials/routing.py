@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credentials.access import token_owner_parties
 from credentials.authentication import OcpiPrincipal
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole
 from credentials.receiving import stale_update_received
@@ -38,10 +39,20 @@ class Route:
     sender: PartnerRole | None  # the requesting party, when known
     receiver: LocalParty | None  # our party addressed, when known
     ours: tuple[LocalParty, ...] = ()  # all our active parties, as read for this request
+    roles: tuple[PartnerRole, ...] = ()  # all the caller's roles, as read for this request
 
     def receivers(self) -> list[LocalParty]:
         """The party addressed, or all of ours when the request names none."""
         return [self.receiver] if self.receiver is not None else list(self.ours)
+
+    def receiver_parties(self) -> list[PartyRef]:
+        """receivers() as parties: the owners whose objects the request may see."""
+        return [PartyRef.of(party.country_code, party.party_id) for party in self.receivers()]
+
+    def emsp_parties(self) -> list[PartyRef]:
+        """The eMSP parties whose tokens, sessions and CDRs the caller may see and change
+        (credentials.access: as EMSP role only)."""
+        return token_owner_parties(self.roles, self.sender)
 
     def reply_headers(self) -> dict[str, str]:
         if self.sender is None or self.receiver is None:
@@ -61,13 +72,14 @@ def resolve_route(
     """The parties of a request by `partner`, whose CredentialsRoles are `roles`, to us,
     whose active parties are `parties`."""
     headers = parse_routing_headers(request)
-    ours = tuple(parties)
+    ours, caller_roles = tuple(parties), tuple(roles)
     if headers is None:
         return Route(
             partner=partner,
             sender=roles[0] if len(roles) == 1 else None,
             receiver=ours[0] if len(ours) == 1 else None,
             ours=ours,
+            roles=caller_roles,
         )
     sender = find_partner_role(roles, headers.from_party)
     if sender is None:
@@ -77,7 +89,7 @@ def resolve_route(
     receiver = find_local_party(ours, headers.to_party)
     if receiver is None:
         raise UnknownReceiver(f"OCPI-to party {headers.to_party} is not a party of this platform")
-    return Route(partner=partner, sender=sender, receiver=receiver, ours=ours)
+    return Route(partner=partner, sender=sender, receiver=receiver, ours=ours, roles=caller_roles)
 
 
 class FunctionalModuleApi(APIView):

@@ -9,6 +9,7 @@ Outbound HTTP never runs inside a transaction; a failed handshake stores nothing
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,14 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from credentials import crypto
+from credentials.claims import (
+    PartyTaken,
+    check_parties,
+    claim_local_party,
+    claim_partner_parties,
+    release_local_parties,
+    release_partner_parties,
+)
 from credentials.discovery import Discovery, discover
 from credentials.models import (
     Invitation,
@@ -73,34 +82,6 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 # --- shared steps --------------------------------------------------------------------------
 
 
-def _check_roles(roles: list[dict[str, Any]], *, partner: PartnerPlatform | None) -> None:
-    """Refuse roles that are ours or already connected through another platform.
-
-    Routing by (country_code, party_id) needs each party behind exactly one platform.
-    """
-    for role in roles:
-        country, party = role["country_code"].upper(), role["party_id"].upper()
-        if LocalParty.objects.filter(
-            country_code__iexact=country, party_id__iexact=party, role=role["role"]
-        ).exists():
-            raise InvalidParameters(f"{country}*{party} {role['role']} is a party of this platform")
-        taken = (
-            PartnerRole.objects.filter(
-                country_code__iexact=country,
-                party_id__iexact=party,
-                role=role["role"],
-                partner__status__in=[PartnerStatus.REGISTERED, PartnerStatus.PENDING],
-            )
-            .exclude(partner=partner)
-            .select_related("partner")
-            .first()
-        )
-        if taken is not None:
-            raise InvalidParameters(
-                f"{country}*{party} {role['role']} is already connected through another platform"
-            )
-
-
 def _store_endpoints(partner: PartnerPlatform, discovery: Discovery) -> None:
     partner.endpoints.all().delete()
     PartnerEndpoint.objects.bulk_create(
@@ -110,6 +91,9 @@ def _store_endpoints(partner: PartnerPlatform, discovery: Discovery) -> None:
 
 
 def _store_roles(partner: PartnerPlatform, roles: list[dict[str, Any]]) -> None:
+    """Store the partner's roles with their parties' claims (credentials.claims): PartyTaken
+    when another platform, or we, hold one of them; the caller's transaction rolls back."""
+    claim_partner_parties(partner=partner, roles=roles)
     partner.roles.all().delete()
     PartnerRole.objects.bulk_create(
         PartnerRole(
@@ -142,7 +126,7 @@ class Accepted:
 def accept_registration(*, invitation: Invitation, data: Any) -> Accepted:
     """POST credentials with token A: fetch their endpoints with token B, answer token C."""
     credentials = _valid_credentials(data)
-    _check_roles(credentials["roles"], partner=None)
+    check_parties(credentials["roles"], partner=None)
     discovery = discover(credentials["url"], credentials["token"])
     token_c = generate_token()
     with transaction.atomic():
@@ -174,7 +158,7 @@ def accept_registration(*, invitation: Invitation, data: Any) -> Accepted:
 def accept_update(*, partner: PartnerPlatform, data: Any) -> Accepted:
     """PUT credentials: refetch their endpoints with their new token, issue ours anew."""
     credentials = _valid_credentials(data)
-    _check_roles(credentials["roles"], partner=partner)
+    check_parties(credentials["roles"], partner=partner)
     discovery = discover(credentials["url"], credentials["token"])
     token = generate_token()
     with transaction.atomic():
@@ -204,6 +188,7 @@ def _mark_unregistered(partner_id: int) -> PartnerPlatform:
         partner.set_next_incoming_token(None)
         partner.set_outgoing_token(None)
         partner.save()
+        release_partner_parties(partner=partner)
     return partner
 
 
@@ -281,7 +266,7 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
         raise PartnerCallFailed(f"Registration with {name} failed: {exc}") from exc
     try:
         credentials = _valid_credentials(data)
-        _check_roles(credentials["roles"], partner=partner)
+        check_parties(credentials["roles"], partner=partner)
     except OcpiError as exc:
         _withdraw_registration(partner, data)
         partner.delete()
@@ -294,7 +279,7 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
             partner.last_contact_at = now()
             partner.save()
             _store_roles(partner, credentials["roles"])
-    except IntegrityError as exc:
+    except (IntegrityError, PartyTaken) as exc:
         _withdraw_registration(partner, data)
         partner.delete()
         raise PartnerCallFailed(f"Registration with {name} failed: {exc}") from exc
@@ -325,6 +310,9 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
         raise PartnerCallFailed(
             f"Rotation with {partner.name} failed: {partner.last_error}"
         ) from exc
+    # The partner has switched to the new tokens whatever we think of its roles: keep them,
+    # and its former roles when the new ones name a party held by someone else.
+    refused: PartyTaken | None = None
     with transaction.atomic():
         partner.set_incoming_token(new_token)
         partner.set_next_incoming_token(None)
@@ -332,8 +320,15 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
         partner.versions_url = credentials["url"]
         partner.last_error = ""
         partner.last_contact_at = now()
+        try:
+            with transaction.atomic():
+                _store_roles(partner, credentials["roles"])
+        except PartyTaken as exc:
+            refused = exc
+            partner.last_error = f"Roles not changed: {exc.message}"
         partner.save()
-        _store_roles(partner, credentials["roles"])
+    if refused is not None:
+        raise PartnerCallFailed(f"Rotation with {partner.name}: {partner.last_error}") from refused
     logger.info("Rotated credentials with partner %s (%s)", partner.pk, partner.name)
     return partner
 
@@ -375,3 +370,22 @@ def unregister_partner(*, partner: PartnerPlatform) -> str | None:
     _mark_unregistered(partner.pk)
     logger.info("Unregistered partner %s (%s)", partner.pk, partner.name)
     return problem
+
+
+# --- our parties ----------------------------------------------------------------------------
+
+
+def local_party_save(*, party: LocalParty) -> LocalParty:
+    """Save one of our parties with its claim: PartyTaken when a partner holds the party."""
+    with transaction.atomic():
+        party.save()
+        claim_local_party(party=party)
+        release_local_parties()  # the party it named before an edit, if no other names it
+    return party
+
+
+def local_parties_delete(*, parties: Iterable[LocalParty]) -> None:
+    """Delete some of our parties and give back those no other local party names."""
+    with transaction.atomic():
+        LocalParty.objects.filter(pk__in=[party.pk for party in parties]).delete()
+        release_local_parties()

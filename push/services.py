@@ -10,8 +10,8 @@ from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
 
+from credentials.access import CATALOGUE_ROLES, TOKEN_OWNER_ROLES
 from credentials.selectors import receivers
-from ocpi.enums import Role
 from ocpi.rediscache import add_many
 from ocpi.routing import PartyRef
 from ocpi.time import now
@@ -19,8 +19,6 @@ from push.models import OPEN_STATUSES, Change, Delivery, DeliveryStatus, Method
 
 logger = logging.getLogger(__name__)
 
-# Roles that receive the CPO's catalogue (locations, tariffs): DESIGN.md, "Who gets what".
-CATALOGUE_ROLES = (Role.EMSP, Role.NSP)
 KICK_KEY = "push:kick:{partner_id}"
 # How long a wake-up marker lives at most: a wake-up lost with the broker holds back no
 # other for longer (the beat wakes the partner again).
@@ -49,8 +47,9 @@ def catalogue_targets(module: str) -> list[Target]:
 
 
 def party_targets(module: str, party: PartyRef) -> list[Target]:
-    """The one party a session or CDR belongs to (the eMSP that owns the token)."""
-    return _targets(module, [Role.EMSP, Role.SCSP, Role.NSP, Role.OTHER], party)
+    """The one party a session or CDR belongs to, as the eMSP that owns the token: no other
+    role of that party (credentials.access)."""
+    return _targets(module, TOKEN_OWNER_ROLES, party)
 
 
 def _supersedes(new: Change, old: Change) -> bool:

@@ -9,9 +9,9 @@
   nothing of another's: transport_and_format, access blocking).
 - POST, PATCH, DELETE: n/a (HTTP 405).
 
-Scope: sessions of our party named by the OCPI-to headers (all ours without headers) whose
-token belongs to the party named by the OCPI-from headers (without headers: any party of the
-calling platform).
+Scope (credentials.access): sessions of our party named by the OCPI-to headers (all ours
+without headers) whose token belongs to the eMSP named by the OCPI-from headers (without
+headers: any eMSP party of the calling platform); other roles of that party see none.
 """
 
 from collections.abc import Sequence
@@ -21,14 +21,11 @@ from django.db.models import Model
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from credentials.authentication import OcpiPrincipal
-from credentials.models import PartnerRole
 from credentials.routing import FunctionalModuleApi
 from ocpi.exceptions import InvalidParameters, NotFound, OcpiError
 from ocpi.openapi import ocpi_schema
 from ocpi.pagination import paginated_response
 from ocpi.responses import ocpi_response
-from ocpi.routing import PartyRef
 from ocpi.status import OcpiStatus
 from sessions import openapi, services
 from sessions.errors import NotCapable
@@ -53,24 +50,7 @@ def render_sessions(sessions: Sequence[Model]) -> list[Any]:
     return list(SessionSerializer(sessions, many=True).data)
 
 
-class SessionsSenderApi(FunctionalModuleApi):
-    def owners(self) -> list[PartyRef]:
-        """Our party addressed, or all of ours (as read for routing: no further query)."""
-        return [PartyRef.of(p.country_code, p.party_id) for p in self.route.receivers()]
-
-    def token_parties(self) -> list[PartyRef]:
-        """The calling party, or every party of the calling platform."""
-        sender = self.route.sender
-        if sender is not None:
-            roles: Sequence[PartnerRole] = [sender]
-        else:
-            principal = self.request.user
-            assert isinstance(principal, OcpiPrincipal)  # FunctionalModuleApi.initial
-            roles = principal.roles
-        return [PartyRef.of(role.country_code, role.party_id) for role in roles]
-
-
-class SessionSenderListApi(SessionsSenderApi):
+class SessionSenderListApi(FunctionalModuleApi):
     @ocpi_schema(
         operation_id="sessions_list",
         summary="The caller's sessions last updated in [date_from, date_to), paginated",
@@ -80,11 +60,12 @@ class SessionSenderListApi(SessionsSenderApi):
         extra_parameters=openapi.PAGE_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
-        sessions = session_list(owners=self.owners(), token_parties=self.token_parties())
+        route = self.route
+        sessions = session_list(owners=route.receiver_parties(), token_parties=route.emsp_parties())
         return paginated_response(request, sessions, render_sessions, date_from_required=True)
 
 
-class ChargingPreferencesApi(SessionsSenderApi):
+class ChargingPreferencesApi(FunctionalModuleApi):
     @ocpi_schema(
         operation_id="sessions_charging_preferences",
         summary="Set the driver's charging preferences for a running session",
@@ -94,7 +75,9 @@ class ChargingPreferencesApi(SessionsSenderApi):
     )
     def put(self, request: Request, session_id: str) -> Response:
         session = session_get(
-            owners=self.owners(), token_parties=self.token_parties(), session_id=session_id
+            owners=self.route.receiver_parties(),
+            token_parties=self.route.emsp_parties(),
+            session_id=session_id,
         )
         if session is None:
             raise SessionNotFound(f"Unknown session {session_id}")

@@ -13,10 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from credentials.routing import FunctionalModuleApi
-from credentials.selectors import local_parties
 from ocpi.openapi import ocpi_schema
 from ocpi.pagination import paginated_response
-from ocpi.routing import PartyRef
 from tariffs.selectors import tariff_list
 from tariffs.serializers import TariffSerializer
 
@@ -63,7 +61,5 @@ class TariffSenderListApi(FunctionalModuleApi):
         extra_parameters=PAGE_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
-        receiver = self.route.receiver
-        owners = [receiver] if receiver is not None else local_parties()
-        parties = [PartyRef.of(party.country_code, party.party_id) for party in owners]
-        return paginated_response(request, tariff_list(parties=parties), render_tariffs)
+        tariffs = tariff_list(parties=self.route.receiver_parties())
+        return paginated_response(request, tariffs, render_tariffs)

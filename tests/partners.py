@@ -8,7 +8,9 @@ from credentials.models import (
     PartnerPlatform,
     PartnerRole,
     PartnerStatus,
+    PartyClaim,
 )
+from credentials.services import local_parties_delete, local_party_save
 from ocpi.time import now
 
 
@@ -17,13 +19,15 @@ def only_local_party(
 ) -> LocalParty:
     """Our one CPO party, whatever the data migration made (BE*BEC owns the spec's location
     and CDR examples)."""
-    LocalParty.objects.all().delete()
-    return LocalParty.objects.create(
-        country_code=country_code,
-        party_id=party_id,
-        role="CPO",
-        business_name=business_name,
-        **fields,
+    local_parties_delete(parties=LocalParty.objects.all())
+    return local_party_save(
+        party=LocalParty(
+            country_code=country_code,
+            party_id=party_id,
+            role="CPO",
+            business_name=business_name,
+            **fields,
+        )
     )
 
 
@@ -32,8 +36,10 @@ def registered_emsp(
     token: str,
     *parties: tuple[str, str],
     endpoints: tuple[tuple[str, str, str], ...] = (),
+    role: str = "EMSP",
 ) -> PartnerPlatform:
-    """An eMSP platform calling us with `token`, with EMSP `parties` and (module, role, url)s.
+    """An eMSP platform calling us with `token`, with EMSP `parties` and (module, role, url)s
+    (or a platform of another `role`).
 
     last_contact_at is fresh so authentication does not write (query counts stay exact).
     """
@@ -50,9 +56,10 @@ def registered_emsp(
     partner.set_outgoing_token(f"out-{token}")
     partner.save()
     for country, party in parties:
+        PartyClaim.objects.create(country_code=country, party_id=party, partner=partner)
         PartnerRole.objects.create(
             partner=partner,
-            role="EMSP",
+            role=role,
             country_code=country,
             party_id=party,
             business_details={"name": party},

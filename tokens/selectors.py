@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from credentials.access import TOKEN_OWNER_ROLES
 from credentials.crypto import decrypt_token
 from credentials.models import (
     LocalParty,
@@ -73,12 +74,8 @@ def emsp_parties(partner: PartnerPlatform) -> list[PartyRef]:
     return [
         PartyRef.of(role.country_code, role.party_id)
         for role in partner.roles.all()
-        if role.role == Role.EMSP
+        if role.role in TOKEN_OWNER_ROLES
     ]
-
-
-def partner_has_emsp_party(partner: PartnerPlatform, party: PartyRef) -> bool:
-    return party in emsp_parties(partner)
 
 
 def partner_of_party(party: PartyRef) -> PartnerPlatform | None:

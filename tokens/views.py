@@ -1,8 +1,9 @@
 """The Tokens Receiver interface (mod_tokens.asciidoc, Receiver Interface): GET, PUT, PATCH.
 
 `{tokens_endpoint_url}/{country_code}/{party_id}/{token_uid}[?type={type}]`, type RFID when
-omitted, for every method. The URL's party must be one of the caller's eMSP roles: a
-platform reads and writes only its own parties' tokens; any other party answers HTTP 404
+omitted, for every method. The URL's party must be the caller's eMSP (credentials.access:
+the party of OCPI-from, or without headers any eMSP role of the platform): a platform reads
+and writes only its own parties' tokens; any other party answers HTTP 404
 (transport_and_format, "access blocking"), so one eMSP learns nothing of another's tokens.
 A body whose country_code, party_id, uid or type differs from the URL is refused with 2001.
 
@@ -33,7 +34,7 @@ from ocpi.status import OcpiStatus
 from tokens import services
 from tokens.models import TokenType
 from tokens.openapi import TOKEN, TYPE_PARAMETER
-from tokens.selectors import partner_has_emsp_party, token_get
+from tokens.selectors import token_get
 from tokens.serializers import TokenSerializer
 
 
@@ -71,7 +72,7 @@ class TokenReceiverApi(FunctionalModuleApi):
 
     def _owner(self, country_code: str, party_id: str) -> PartyRef:
         party = PartyRef.of(country_code, party_id)
-        if not partner_has_emsp_party(self.route.partner, party):
+        if party not in self.route.emsp_parties():  # credentials.access
             raise NotFound(f"{party} is not one of your eMSP parties")
         return party
 

@@ -169,9 +169,9 @@ def test_a_page_costs_a_fixed_number_of_queries(
     get(api_client)  # the first call also records the partner's last contact
     get(api_client)  # which moved the credentials generation: the caller is read again
 
-    # the credentials generation (the caller is kept), our parties (owners), count, page,
+    # the credentials generation (the caller and our parties are kept), count, page,
     # elements, components
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         get(api_client)
 
 

@@ -265,15 +265,15 @@ def test_a_uid_longer_than_36_matches_no_url(client_a: APIClient) -> None:
     assert status(response) == (404, 2000)
 
 
-def test_get_costs_three_queries(
+def test_get_costs_two_queries(
     client_a: APIClient, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     cache_token()
     client_a.get(TOKEN_URL)  # the caller, its roles and our parties, then kept
 
-    # The credentials generation (the caller is kept); its roles for the URL's party; the
-    # token.
-    with django_assert_num_queries(3):
+    # The credentials generation (the caller and its roles are kept: the URL's party is
+    # checked against the roles read with it); the token.
+    with django_assert_num_queries(2):
         response = client_a.get(TOKEN_URL)
 
     assert status(response) == (200, 1000)
