@@ -11,7 +11,6 @@ its Refusal and OcpiMiddleware answers it, under /ocpi/ with the envelope (statu
 these never reached the OCPI layer, so HTTP error statuses with OCPI 2000).
 """
 
-import re
 from dataclasses import dataclass
 
 from ocpi.status import OcpiStatus
@@ -22,9 +21,7 @@ REFUSAL_ATTRIBUTE = "ocpi_refusal"
 # a page size or a primary key.
 MAX_QUERY_INTEGER = 2**63 - 1
 
-# A JSON string (quotes included, escapes skipped): brackets inside it are text.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NOT_QUOTE_OR_BRACKET = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 
 
 @dataclass(frozen=True)
@@ -48,14 +45,17 @@ def json_depth_exceeds(raw: bytes, limit: int) -> bool:
     """Whether JSON text `raw` nests arrays and objects deeper than `limit` levels.
 
     Without recursion or a loop over the bytes in Python: a body with no more brackets than
-    `limit` cannot be deeper (one count, the common case of small bodies); otherwise strings
-    are cut out, everything but the brackets deleted, and innermost pairs removed `limit`
-    times. What is left then is deeper than `limit` or not JSON at all (unbalanced), which
-    is refused as well.
+    `limit` cannot be deeper (one count, the common case of small bodies). Otherwise escapes
+    (\\\\ then \\") and every byte but quotes and brackets are deleted, strings (now quote
+    pairs) cut out, and innermost bracket pairs removed `limit` times. What is left then is
+    deeper than `limit` or not JSON at all (unbalanced), which is refused as well.
     """
     if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Quotes now pair up: every other piece between them is inside a string.
+    brackets = b"".join(raw.translate(None, _NOT_QUOTE_OR_BRACKET).split(b'"')[::2])
     for _ in range(limit):
         if not brackets:
             return False

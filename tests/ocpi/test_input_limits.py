@@ -96,6 +96,8 @@ def test_json_as_deep_as_the_limit_is_parsed(emsp_client: APIClient) -> None:
         # Brackets inside strings are text, not nesting.
         (b'["' + b"[" * 100 + b'"]', False),
         (b'["\\"' + b"{" * 100 + b'"]', False),
+        (b'["\\\\", "' + b"[" * 100 + b'"]', False),
+        (b'["\\\\\\"' + b"[" * 100 + b'"]', False),
         # Many brackets side by side are wide, not deep.
         (b"[" + b"[]," * 1000 + b"[]]", False),
         # Unbalanced brackets are not JSON at all: left to the parser to say so.
