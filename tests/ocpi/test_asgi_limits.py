@@ -15,13 +15,13 @@ from asgiref.testing import ApplicationCommunicator
 from credentials.models import Invitation
 from ocpi.asgi import PooledThreadASGIHandler
 from tests.conftest import authorization
+from tests.ocpi.answers import ERROR_KEYS, http_scope, read_reply
 
 # transaction: the application runs the view in a thread of its own, whose database
 # connection sees only what the test committed.
 pytestmark = [pytest.mark.urls("tests.ocpi.testapp.urls"), pytest.mark.django_db(transaction=True)]
 
 CREDENTIALS = "/ocpi/2.2.1/credentials"
-ERROR_KEYS = ["status_code", "status_message", "timestamp"]
 Reply = tuple[int, dict[str, str], Any]
 
 
@@ -29,36 +29,14 @@ async def exchange(
     path: str, headers: dict[str, str], chunks: list[bytes], *, ends: bool, method: str = "POST"
 ) -> tuple[int, dict[str, str], bytes]:
     """Send the request head and `chunks` of its body (the last one final if `ends`)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")]
-        + [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope(path, headers, method=method)
     communicator = ApplicationCommunicator(PooledThreadASGIHandler(), scope)
     for index, chunk in enumerate(chunks):
         final = ends and index == len(chunks) - 1
         await communicator.send_input(
             {"type": "http.request", "body": chunk, "more_body": not final}
         )
-    start = await communicator.receive_output(5)
-    body = b""
-    while True:
-        message = await communicator.receive_output(5)
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    received = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-    return start["status"], received, body
+    return await read_reply(communicator, 5)
 
 
 def send(path: str, headers: dict[str, str], chunks: list[bytes], *, ends: bool) -> Reply:

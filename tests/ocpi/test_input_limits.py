@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from credentials.models import Invitation
 from ocpi.limits import json_depth_exceeds
 from tests.conftest import client_for
+from tests.ocpi.answers import assert_error
 from tests.partners import only_local_party, registered_emsp
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,6 @@ TOKEN_URL = "/ocpi/cpo/2.2.1/tokens/DE/TNM/TOKEN1"
 # 2**63: one past the largest integer a 64-bit database column (and SQLite) can hold.
 HUGE = "9223372036854775808"
 LARGEST = "9223372036854775807"
-ERROR_KEYS = ["status_code", "status_message", "timestamp"]
 
 
 @pytest.fixture
@@ -35,14 +35,6 @@ def emsp_client() -> APIClient:
 
 def nested(levels: int) -> bytes:
     return b"[" * levels + b"]" * levels
-
-
-def assert_envelope(response: Any, http_status: int, status_code: int, message: str) -> None:
-    assert response.status_code == http_status
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert list(body) == ERROR_KEYS
-    assert (body["status_code"], body["status_message"]) == (status_code, message)
 
 
 # --- JSON nested deeper than OCPI ever nests: HTTP 400, 2001, never a RecursionError ---------
@@ -57,7 +49,7 @@ def test_deep_json_on_credentials_post_with_token_a_is_refused(
         "/ocpi/2.2.1/credentials", data=nested(1000), content_type="application/json"
     )
 
-    assert_envelope(response, 400, 2001, DEEP_MESSAGE)
+    assert_error(response, 400, 2001, DEEP_MESSAGE)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +68,7 @@ def test_deep_json_from_a_partner_is_refused(
         url, data=nested(levels), content_type="application/json"
     )
 
-    assert_envelope(response, 400, 2001, DEEP_MESSAGE)
+    assert_error(response, 400, 2001, DEEP_MESSAGE)
 
 
 def test_json_as_deep_as_the_limit_is_parsed(emsp_client: APIClient) -> None:
@@ -125,7 +117,7 @@ def test_depth_is_measured_outside_strings(text: bytes, exceeds: bool) -> None:
 def test_an_integer_past_64_bits_is_2001(emsp_client: APIClient, url: str, name: str) -> None:
     response = emsp_client.get(url, {name: HUGE, "date_from": "2026-01-01T00:00:00Z"})
 
-    assert_envelope(response, 200, 2001, f"{name} must be an integer from 0 to {LARGEST}")
+    assert_error(response, 200, 2001, f"{name} must be an integer from 0 to {LARGEST}")
 
 
 @pytest.mark.parametrize("name", ["offset", "after"])
@@ -140,7 +132,7 @@ def test_the_largest_64_bit_integer_reads_an_empty_page(emsp_client: APIClient, 
 def test_only_plain_decimal_digits_are_integers(emsp_client: APIClient, value: str) -> None:
     response = emsp_client.get("/ocpi/cpo/2.2.1/locations", {"offset": value})
 
-    assert_envelope(response, 200, 2001, f"offset must be an integer from 0 to {LARGEST}")
+    assert_error(response, 200, 2001, f"offset must be an integer from 0 to {LARGEST}")
 
 
 # --- Bodies larger than OCPI_MAX_BODY_BYTES: HTTP 413 before parsing -------------------------
@@ -154,7 +146,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_parsed(
 
     response = emsp_client.put(TOKEN_URL, data=body, content_type="application/json")
 
-    assert_envelope(response, 413, 2000, "Request body is larger than 1000 bytes")
+    assert_error(response, 413, 2000, "Request body is larger than 1000 bytes")
 
 
 def test_a_body_of_the_limit_is_parsed(emsp_client: APIClient, settings: Any) -> None:
