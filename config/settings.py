@@ -337,6 +337,20 @@ OCPI_JSON_LOCAL_BYTES = int(os.environ.get("OCPI_JSON_LOCAL_BYTES", str(16 * 2**
 OCPI_HTTP_CONNECT_TIMEOUT = float(os.environ.get("OCPI_HTTP_CONNECT_TIMEOUT", "5"))
 OCPI_HTTP_READ_TIMEOUT = float(os.environ.get("OCPI_HTTP_READ_TIMEOUT", "30"))
 
+# --- Input limits ---------------------------------------------------------------------------
+# What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/
+# are OCPI envelopes. The body limit fits the largest OCPI object a partner sends whole: a
+# Location of 1,000 EVSEs is about 0.5 MB as the spec's example EVSE and 2 MB with richer
+# ones (several connectors, images, directions), a CDR of a week of 15-minute charging
+# periods about 0.2 MB; 4 MiB leaves twice the margin. Larger bodies are HTTP 413.
+OCPI_MAX_BODY_BYTES = int(os.environ.get("OCPI_MAX_BODY_BYTES", str(4 * 2**20)))
+# OCPI's deepest object (a CDR's tariffs' elements' restrictions' day_of_week) nests 7 levels;
+# deeper JSON is HTTP 400 / 2001 before the parser recurses.
+OCPI_MAX_JSON_DEPTH = int(os.environ.get("OCPI_MAX_JSON_DEPTH", "32"))
+# All request header names and values together, in bytes; more is HTTP 431. The Authorization
+# header of a 64-character token is under 100 bytes; an admin's cookies under 1 KiB.
+OCPI_MAX_HEADER_BYTES = int(os.environ.get("OCPI_MAX_HEADER_BYTES", str(32 * 2**10)))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -18,10 +18,18 @@ CONN_MAX_AGE, without one) before the first byte is written.
 
 A streaming response (a static file) is closed after it is sent, where Django closes it;
 its iterator, if synchronous, runs in asgiref's thread, as under Django's own handler.
+
+Input is bounded before it is read (ocpi.limits): headers over OCPI_MAX_HEADER_BYTES are
+431, a body over OCPI_MAX_BODY_BYTES is 413 on its Content-Length before a byte is read, or,
+streamed, as soon as it passes the limit; and a request under /ocpi/ without an
+Authorization header is answered (401, by DRF) without reading its body at all. Such an
+answer closes the connection: the rest of the body is never read.
 """
 
 import asyncio
 import gc
+import io
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
@@ -37,6 +45,9 @@ from django.db import close_old_connections
 from django.http import HttpResponseBase
 from django.urls import set_script_prefix
 
+from ocpi.limits import REFUSAL_ATTRIBUTE, Refusal, body_too_large, headers_too_large
+from ocpi.middleware import is_ocpi_path
+
 Scope = dict[str, Any]
 
 
@@ -44,6 +55,8 @@ class PooledThreadASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         BaseHandler.__init__(self)  # not ASGIHandler's: it loads the chain in async mode
         self.load_middleware(is_async=False)
+        self.max_body = settings.OCPI_MAX_BODY_BYTES
+        self.max_headers = settings.OCPI_MAX_HEADER_BYTES
 
     @cached_property
     def executor(self) -> ThreadPoolExecutor:
@@ -55,13 +68,21 @@ class PooledThreadASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope: Scope, receive: Any, send: Any) -> None:
+        refusal, read = self.check_head(scope)
         try:
-            body_file = await self.read_body(receive)
+            body_file = await self.read_body(receive) if read else empty_body()
         except RequestAborted:
             return
+        except _BodyTooLarge:
+            refusal, read, body_file = body_too_large(self.max_body), False, empty_body()
         try:
             loop = asyncio.get_running_loop()
-            response = await loop.run_in_executor(self.executor, self.respond, scope, body_file)
+            response = await loop.run_in_executor(
+                self.executor, self.respond, scope, body_file, refusal
+            )
+            if not read:
+                # The client may still be sending the body we did not read.
+                response["Connection"] = "close"
             if response.streaming:
                 try:
                     await self.send_response(response, send)
@@ -72,12 +93,61 @@ class PooledThreadASGIHandler(ASGIHandler):
         finally:
             body_file.close()
 
-    def respond(self, scope: Scope, body_file: Any) -> HttpResponseBase:
+    def check_head(self, scope: Scope) -> tuple[Refusal | None, bool]:
+        """A refusal the request's head alone decides, and whether to read its body.
+
+        One pass over the headers, as the server parsed them: their size, the body they
+        announce, whether the caller sent a token.
+        """
+        size = 0
+        announced = 0
+        authorized = False
+        for name, value in scope["headers"]:
+            size += len(name) + len(value)
+            if name == b"content-length":
+                announced = int(value) if value.isdigit() else 0  # servers refuse worse ones
+            elif name == b"transfer-encoding":
+                announced = 1  # chunked: its length is known once read
+            elif name == b"authorization":
+                authorized = True
+        if size > self.max_headers:
+            return headers_too_large(self.max_headers), False
+        if announced > self.max_body:
+            return body_too_large(self.max_body), False
+        if announced and not authorized and is_ocpi_path(scope["path"]):
+            return None, False  # DRF answers 401 before it would parse the body
+        return None, True
+
+    async def read_body(self, receive: Any) -> Any:
+        """ASGIHandler.read_body(), refusing a body that grows past OCPI_MAX_BODY_BYTES."""
+        body_file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by handle())
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b"
+        )
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                body_file.close()
+                raise RequestAborted
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                body_file.close()
+                raise _BodyTooLarge
+            body_file.write(chunk)
+            if not message.get("more_body", False):
+                break
+        body_file.seek(0)
+        return body_file
+
+    def respond(self, scope: Scope, body_file: Any, refusal: Refusal | None) -> HttpResponseBase:
         """All of a request's synchronous work, in one thread (ASGIHandler.handle's steps)."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:
+            if refusal is not None:
+                setattr(request, REFUSAL_ATTRIBUTE, refusal)  # answered by OcpiMiddleware
             response = self.get_response(request)
             response._handler_class = self.__class__  # type: ignore[attr-defined]
         assert response is not None
@@ -88,6 +158,15 @@ class PooledThreadASGIHandler(ASGIHandler):
         else:
             response.close()  # request_finished: the connection goes back to the pool
         return response
+
+
+class _BodyTooLarge(Exception):
+    """The body being read passed OCPI_MAX_BODY_BYTES."""
+
+
+def empty_body() -> Any:
+    """The body of a request whose body is not read: none."""
+    return io.BytesIO()
 
 
 def get_asgi_application() -> PooledThreadASGIHandler:

@@ -184,7 +184,7 @@ class OcpiClient:
             )
         try:
             body = loads(response.content) if response.content else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # deep JSON: as a request's (ocpi.limits)
             raise OcpiTransportError(
                 f"{method} {url}: HTTP {response.status_code}, body is not JSON: {excerpt!r}",
                 http_status=response.status_code,

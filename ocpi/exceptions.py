@@ -36,6 +36,25 @@ class InvalidParameters(OcpiError):
     default_message = "Invalid or missing parameters"
 
 
+class JsonTooDeep(OcpiError):
+    """Valid JSON nested deeper than any OCPI object: refused before the parser recurses.
+
+    HTTP 400 like invalid JSON (status_codes.asciidoc: it never became a JSON structure for
+    the OCPI layer), with 2001 to say which limit it broke.
+    """
+
+    status_code = OcpiStatus.INVALID_PARAMETERS
+    http_status = 400
+    default_message = "Request body is nested too deep"
+
+
+class BodyTooLarge(OcpiError):
+    """A body over OCPI_MAX_BODY_BYTES: HTTP 413 Content Too Large (RFC 9110 §15.5.14)."""
+
+    http_status = 413
+    default_message = "Request body is too large"
+
+
 class NotEnoughInformation(OcpiError):
     status_code = OcpiStatus.NOT_ENOUGH_INFORMATION
     default_message = "Not enough information"

@@ -11,11 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 import simplejson
+from django.conf import settings
 from django.db import models
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
+from ocpi.exceptions import BodyTooLarge, JsonTooDeep
+from ocpi.limits import json_depth_exceeds
 from ocpi.time import format_datetime
 
 
@@ -52,7 +55,12 @@ class OcpiJSONRenderer(BaseRenderer):
 
 
 class OcpiJSONParser(BaseParser):
-    """Parse request bodies; anything that is not JSON becomes HTTP 400 (status_codes §)."""
+    """Parse request bodies; anything that is not JSON becomes HTTP 400 (status_codes §).
+
+    Bounded before parsing (ocpi.limits): larger than OCPI_MAX_BODY_BYTES is HTTP 413, nested
+    deeper than OCPI_MAX_JSON_DEPTH HTTP 400 with 2001 (the parser would recurse into a
+    RecursionError).
+    """
 
     media_type = "*/*"  # Partners send JSON with and without a Content-Type header.
 
@@ -62,9 +70,17 @@ class OcpiJSONParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        raw = stream.read() if stream is not None else b""
+        if stream is None:
+            return None
+        limit = settings.OCPI_MAX_BODY_BYTES
+        raw = stream.read(limit + 1)  # the ASGI handler refused larger ones; WSGI did not
+        if len(raw) > limit:
+            raise BodyTooLarge(f"Request body is larger than {limit} bytes")
         if not raw.strip():
             return None
+        depth = settings.OCPI_MAX_JSON_DEPTH
+        if json_depth_exceeds(raw, depth):
+            raise JsonTooDeep(f"Request body is nested deeper than {depth} levels")
         try:
             return loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:

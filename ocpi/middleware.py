@@ -2,6 +2,8 @@
 
 - X-Request-ID and X-Correlation-ID: echoed when sent, generated when not.
 - A URL under /ocpi/ that matches nothing, or any crash, still answers with the envelope.
+- A request the ASGI handler refused before reading it (ocpi.limits) is answered here, with
+  the envelope under /ocpi/, without reaching a view.
 """
 
 import logging
@@ -12,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ocpi.context import current_correlation_id, current_request_id, new_id
 from ocpi.json import dumps
+from ocpi.limits import REFUSAL_ATTRIBUTE, Refusal
 from ocpi.responses import envelope
 from ocpi.status import OcpiStatus
 
@@ -46,14 +49,24 @@ class OcpiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        refusal: Refusal | None = getattr(request, REFUSAL_ATTRIBUTE, None)
         if not is_ocpi_path(request.path):
+            if refusal is not None:
+                return HttpResponse(
+                    refusal.message, status=refusal.http_status, content_type="text/plain"
+                )
             return self.get_response(request)
         request_id = _incoming_id(request, REQUEST_ID) or new_id()
         correlation_id = _incoming_id(request, CORRELATION_ID) or new_id()
         request_token = current_request_id.set(request_id)
         correlation_token = current_correlation_id.set(correlation_id)
         try:
-            response = self.get_response(request)
+            if refusal is not None:
+                response = envelope_response(
+                    refusal.status_code, refusal.message, refusal.http_status
+                )
+            else:
+                response = self.get_response(request)
         finally:
             current_request_id.reset(request_token)
             current_correlation_id.reset(correlation_token)

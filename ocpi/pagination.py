@@ -37,6 +37,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi.exceptions import InvalidParameters
+from ocpi.limits import MAX_QUERY_INTEGER, parse_query_integer
 from ocpi.models import ListGeneration
 from ocpi.responses import ocpi_response
 from ocpi.time import parse_datetime
@@ -69,12 +70,10 @@ def _int_param(request: Request, name: str, default: int | None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise InvalidParameters(f"{name} must be a non-negative integer") from exc
-    if value < 0:
-        raise InvalidParameters(f"{name} must be a non-negative integer")
+    value = parse_query_integer(raw)
+    if value is None:
+        # Beyond 64 bits the database itself would fail (an offset, a primary key).
+        raise InvalidParameters(f"{name} must be an integer from 0 to {MAX_QUERY_INTEGER}")
     return value
 
 

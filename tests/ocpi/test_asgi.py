@@ -19,6 +19,7 @@ from django.db import connection
 from credentials.models import PartnerPlatform
 from ocpi.asgi import PooledThreadASGIHandler
 from tests.conftest import authorization
+from tests.ocpi.answers import http_scope, read_reply
 from tests.ocpi.conftest import REGISTERED_TOKEN
 
 # transaction: the application runs the view in a thread of its own, whose database
@@ -29,33 +30,11 @@ Reply = tuple[int, dict[str, str], Any]
 
 
 async def call(app: PooledThreadASGIHandler, path: str, **headers: str) -> Reply:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")]
-        + [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    communicator = ApplicationCommunicator(app, scope)
+    communicator = ApplicationCommunicator(app, http_scope(path, headers))
     await communicator.send_input({"type": "http.request", "body": b""})
-    start = await communicator.receive_output(10)
-    body = b""
-    while True:
-        message = await communicator.receive_output(10)
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    status, received, body = await read_reply(communicator, 10)
     await communicator.wait(10)
-    received = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-    return start["status"], received, json.loads(body)
+    return status, received, json.loads(body)
 
 
 def get(path: str, **headers: str) -> Reply:

@@ -238,6 +238,8 @@ def test_a_refused_token_is_unauthorized(loopback: Start, status: int) -> None:
         ),
         (Reply(200, b'{"status_code": 1000'), "body is not JSON"),
         (Reply(200, b"\xff\xfe{}"), "body is not JSON"),
+        # A partner's JSON nested deeper than the parser recurses (issue 10, finding 3).
+        (Reply(200, b"[" * 100_000 + b"]" * 100_000), "body is not JSON"),
         (Reply(200, b""), "not an OCPI envelope"),
         (Reply(200, b"[1, 2]"), "not an OCPI envelope"),
         (Reply(200, b'{"data": []}'), "not an OCPI envelope"),

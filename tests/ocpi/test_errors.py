@@ -7,7 +7,6 @@ No DRF `{"detail": …}` body ever leaves.
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.http import Http404
@@ -18,19 +17,9 @@ from rest_framework.test import APIClient
 from credentials.models import Invitation
 from ocpi.exceptions import ocpi_exception_handler, validation_message
 from tests.conftest import authorization
+from tests.ocpi.answers import ERROR_KEYS, assert_error
 
 pytestmark = [pytest.mark.urls("tests.ocpi.testapp.urls"), pytest.mark.django_db]
-
-ERROR_KEYS = ["status_code", "status_message", "timestamp"]
-
-
-def assert_error(response: Any, http_status: int, status_code: int, message: str) -> None:
-    assert response.status_code == http_status
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert list(body) == ERROR_KEYS
-    assert (body["status_code"], body["status_message"]) == (status_code, message)
-
 
 # --- 400: the body is not JSON ---------------------------------------------------------------
 

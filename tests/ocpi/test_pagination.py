@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from ocpi.exceptions import InvalidParameters
+from ocpi.limits import MAX_QUERY_INTEGER
 from ocpi.pagination import (
     PageParams,
     note_list_change,
@@ -470,14 +471,14 @@ def test_a_page_with_the_cached_count_costs_two_queries(
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"offset": "-1"}, "offset must be a non-negative integer"),
-        ({"offset": "two"}, "offset must be a non-negative integer"),
-        ({"offset": "1.5"}, "offset must be a non-negative integer"),
-        ({"limit": "-5"}, "limit must be a non-negative integer"),
-        ({"limit": "ten"}, "limit must be a non-negative integer"),
-        ({"after": "-1"}, "after must be a non-negative integer"),
-        ({"after": "ITEM-3"}, "after must be a non-negative integer"),
-        ({"after": "2.0"}, "after must be a non-negative integer"),
+        ({"offset": "-1"}, f"offset must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"offset": "two"}, f"offset must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"offset": "1.5"}, f"offset must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"limit": "-5"}, f"limit must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"limit": "ten"}, f"limit must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"after": "-1"}, f"after must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"after": "ITEM-3"}, f"after must be an integer from 0 to {MAX_QUERY_INTEGER}"),
+        ({"after": "2.0"}, f"after must be an integer from 0 to {MAX_QUERY_INTEGER}"),
         (
             {"date_from": "2026-03-01"},
             "date_from: expected YYYY-MM-DDThh:mm:ss[.fff][Z] in UTC; "
