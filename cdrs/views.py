@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Model
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,15 +18,8 @@ from cdrs.openapi import CDR
 from cdrs.selectors import cdr_list
 from cdrs.serializers import CdrSerializer
 from credentials.routing import FunctionalModuleApi
-from ocpi.openapi import ocpi_schema
+from ocpi.openapi import ocpi_schema, page_parameters
 from ocpi.pagination import paginated_response
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("date_from", str, description="last_updated ≥ this DateTime (UTC)."),
-    OpenApiParameter("date_to", str, description="last_updated < this DateTime (UTC)."),
-    OpenApiParameter("offset", int, description="Index of the first object. Default 0."),
-    OpenApiParameter("limit", int, description="Page size, capped at X-Limit."),
-]
 
 
 def render_cdrs(cdrs: Sequence[Model]) -> list[Any]:
@@ -42,7 +34,7 @@ class CdrSenderListApi(FunctionalModuleApi):
         data=CDR,
         many=True,
         functional=True,
-        extra_parameters=PAGE_PARAMETERS,
+        extra_parameters=page_parameters(),
     )
     def get(self, request: Request) -> Response:
         route = self.route

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,16 +34,9 @@ from ocpi import json as ocpi_json
 from ocpi import serializers as ocpi_serializers
 from ocpi.exceptions import NotFound
 from ocpi.jsoncache import cached_json, code_version
-from ocpi.openapi import ocpi_schema
+from ocpi.openapi import ocpi_schema, page_parameters
 from ocpi.pagination import paginated_rows
 from ocpi.responses import ocpi_response
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("date_from", str, description="last_updated ≥ date_from (UTC)"),
-    OpenApiParameter("date_to", str, description="last_updated < date_to (UTC)"),
-    OpenApiParameter("offset", int, description="Index of the first object (default 0)"),
-    OpenApiParameter("limit", int, description="Page size, capped by the server (X-Limit)"),
-]
 
 
 class LocationsSenderApi(FunctionalModuleApi):
@@ -85,7 +77,7 @@ class LocationSenderListApi(LocationsSenderApi):
         data=openapi.LOCATION,
         many=True,
         functional=True,
-        extra_parameters=PAGE_PARAMETERS,
+        extra_parameters=page_parameters(),
     )
     def get(self, request: Request) -> Response:
         parties = self.parties()

@@ -57,6 +57,20 @@ ROUTING_HEADERS = [
 ]
 
 
+def page_parameters(*, date_from_required: bool = False) -> list[OpenApiParameter]:
+    """The query of every paginated Sender list (transport_and_format.asciidoc, Pagination).
+
+    Sessions make date_from required (mod_sessions, its Request Parameters table).
+    """
+    date_from = "last_updated ≥ date_from (UTC)" + (". Required." if date_from_required else "")
+    return [
+        OpenApiParameter("date_from", str, required=date_from_required, description=date_from),
+        OpenApiParameter("date_to", str, description="last_updated < date_to (UTC)"),
+        OpenApiParameter("offset", int, description="Index of the first object (default 0)"),
+        OpenApiParameter("limit", int, description="Page size, capped by the server (X-Limit)"),
+    ]
+
+
 def ocpi_schema(
     *,
     operation_id: str,

@@ -2,8 +2,6 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter
-
 from ocpi.openapi import DATETIME, PRICE, string_schema
 from sessions.models import (
     AuthMethod,
@@ -108,11 +106,3 @@ CHARGING_PREFERENCES_RESPONSE: dict[str, Any] = {
     "enum": ChargingPreferencesResponse.values,
     "description": "ChargingPreferencesResponse (mod_sessions.asciidoc).",
 }
-PAGE_PARAMETERS = [
-    OpenApiParameter(
-        "date_from", str, required=True, description="last_updated ≥ date_from (UTC). Required."
-    ),
-    OpenApiParameter("date_to", str, description="last_updated < date_to (UTC)"),
-    OpenApiParameter("offset", int, description="Index of the first object (default 0)"),
-    OpenApiParameter("limit", int, description="Page size, capped by the server (X-Limit)"),
-]

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from credentials.routing import FunctionalModuleApi
 from ocpi.exceptions import InvalidParameters, NotFound, OcpiError
-from ocpi.openapi import ocpi_schema
+from ocpi.openapi import ocpi_schema, page_parameters
 from ocpi.pagination import paginated_response
 from ocpi.responses import ocpi_response
 from ocpi.status import OcpiStatus
@@ -57,7 +57,7 @@ class SessionSenderListApi(FunctionalModuleApi):
         data=openapi.SESSION,
         many=True,
         functional=True,
-        extra_parameters=openapi.PAGE_PARAMETERS,
+        extra_parameters=page_parameters(date_from_required=True),
     )
     def get(self, request: Request) -> Response:
         route = self.route

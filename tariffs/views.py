@@ -8,22 +8,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Model
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from credentials.routing import FunctionalModuleApi
-from ocpi.openapi import ocpi_schema
+from ocpi.openapi import ocpi_schema, page_parameters
 from ocpi.pagination import paginated_response
 from tariffs.selectors import tariff_list
 from tariffs.serializers import TariffSerializer
 
-PAGE_PARAMETERS = [
-    OpenApiParameter("date_from", str, description="last_updated ≥ this DateTime (UTC)."),
-    OpenApiParameter("date_to", str, description="last_updated < this DateTime (UTC)."),
-    OpenApiParameter("offset", int, description="Index of the first object. Default 0."),
-    OpenApiParameter("limit", int, description="Page size, capped at X-Limit."),
-]
 TARIFF_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Tariff (mod_tariffs.asciidoc, Tariff object).",
@@ -58,7 +51,7 @@ class TariffSenderListApi(FunctionalModuleApi):
         data=TARIFF_SCHEMA,
         many=True,
         functional=True,
-        extra_parameters=PAGE_PARAMETERS,
+        extra_parameters=page_parameters(),
     )
     def get(self, request: Request) -> Response:
         tariffs = tariff_list(parties=self.route.receiver_parties())
