@@ -53,9 +53,7 @@ class ItemRowsApi(APIView):
     """The same list as ItemListApi, compiled once per process (paginated_rows)."""
 
     def get(self, request: Request) -> Response:
-        return paginated_rows(
-            request, item_rows, ItemRow, render_items, key=("items",), count_cache="items"
-        )
+        return paginated_rows(request, item_rows, {}, ItemRow, render_items, count_cache="items")
 
 
 class EchoSerializer(serializers.Serializer[Any]):
