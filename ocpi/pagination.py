@@ -291,7 +291,12 @@ def _compiled_list(build: Callable[..., QuerySet[Any]]) -> _CompiledList:
         return _dated(build(**scope), date_from, date_to).order_by().values("pk")
 
     def page(
-        *, date_from: datetime | None, date_to: datetime | None, after: int, rows: Size, **scope: Any
+        *,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        after: int,
+        rows: Size,
+        **scope: Any,
     ) -> Any:
         dated = _dated(build(**scope), date_from, date_to)
         return dated.order_by("pk").filter(pk__gt=after)[:rows]
