@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -90,6 +91,8 @@ class _Markers:
 
 def _shape(value: Argument) -> Hashable:
     """What of `value` shapes the SQL: its kind, and for lists their length; no value."""
+    if value.__class__ is str:
+        return "str"
     if isinstance(value, list | tuple):
         return tuple(_shape(item) for item in value)
     if isinstance(value, Size):
@@ -114,9 +117,11 @@ class _Bind:
 
 
 def _value_at(values: Mapping[str, Any], path: Path) -> Any:
-    found: Any = values[str(path[0])]
-    for step in path[1:]:
-        found = found[step] if isinstance(step, int) else getattr(found, step)
+    found: Any = values
+    for step in path:
+        found = (
+            getattr(found, step) if step.__class__ is str and found is not values else found[step]
+        )
     return found
 
 
@@ -164,14 +169,23 @@ def _hashable(value: Any) -> bool:
 
 
 def _check_closure(build: Callable[..., Any]) -> None:
-    for cell in getattr(build, "__closure__", None) or ():
-        if not callable(cell.cell_contents):
-            raise CompileError(
-                f"{build.__qualname__} closes over data ({type(cell.cell_contents).__name__}):"
-                " every value must come in as an argument"
-            )
+    """Refuse a build function that holds data: in its closure (the functions it closes over
+    checked the same way), its default values, or a partial's arguments."""
+    if isinstance(build, partial):
+        if build.args or build.keywords:
+            raise CompileError("a partial holds values: pass them as arguments")
+        build = build.func
     if getattr(build, "__defaults__", None) or getattr(build, "__kwdefaults__", None):
         raise CompileError(f"{build.__qualname__} has default values: pass them as arguments")
+    for cell in getattr(build, "__closure__", None) or ():
+        held = cell.cell_contents
+        if not callable(held):
+            raise CompileError(
+                f"{build.__qualname__} closes over data ({type(held).__name__}):"
+                " every value must come in as an argument"
+            )
+        if held is not build:
+            _check_closure(held)
 
 
 class CompiledQuery:
@@ -188,7 +202,8 @@ class CompiledQuery:
         self._lock = threading.Lock()
 
     def entry(self, values: Mapping[str, Any], using: str = DEFAULT_DB_ALIAS) -> _Entry:
-        key = (using, tuple((name, _shape(value)) for name, value in sorted(values.items())))
+        # In the call's order: a call site names its arguments in one order.
+        key = (using, *[(name, _shape(value)) for name, value in values.items()])
         with self._lock:
             found = self._entries.get(key)
             if found is not None:

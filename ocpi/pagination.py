@@ -301,7 +301,7 @@ def _compiled_list(build: Callable[..., QuerySet[Any]]) -> _CompiledList:
         dated = _dated(build(**scope), date_from, date_to)
         return dated.order_by("pk").filter(pk__gt=after)[:rows]
 
-    compiled = _CompiledList(CompiledQuery(count), CompiledQuery(page))
+    compiled = _CompiledList(CompiledQuery(count), CompiledQuery(page))  # checks `build` too
     with _lists_lock:
         return _lists.setdefault(build, compiled)
 
