@@ -42,10 +42,9 @@ def _caller(*, digest: str) -> "QuerySet[Any]":
     """The partner calling with `digest` and its roles, one row per role (a partner without
     roles: one row, the role's columns NULL), in both models' Meta.ordering."""
     roles = [f"roles__{name}" for name in _attnames(PartnerRole)]
-    ordering = [f"roles__{name}" for name in PartnerRole._meta.ordering if isinstance(name, str)]
     return (
         PartnerPlatform.objects.calling_with(digest)
-        .order_by(*PartnerPlatform._meta.ordering, *ordering)
+        .order_by(*_ordering(PartnerPlatform), *_ordering(PartnerRole, "roles__"))
         .values_list(*_attnames(PartnerPlatform), *roles)
     )
 
@@ -53,14 +52,16 @@ def _caller(*, digest: str) -> "QuerySet[Any]":
 def _receivers(*, module: str) -> "QuerySet[Any]":
     """Receiver rows: the partners in PartnerPlatform.Meta.ordering, their roles in
     PartnerRole's."""
-    partners = [
-        f"partner__{name}" for name in PartnerPlatform._meta.ordering if isinstance(name, str)
-    ]
     return (
         PartnerRole.objects.receiving(module)
-        .order_by(*partners, *PartnerRole._meta.ordering)
+        .order_by(*_ordering(PartnerPlatform, "partner__"), *_ordering(PartnerRole))
         .values_list("partner_id", "role", "country_code", "party_id")
     )
+
+
+def _ordering(model: type[Model], through: str = "") -> list[str]:
+    """`model`'s Meta.ordering, reached `through` a relation."""
+    return [f"{through}{name}" for name in model._meta.ordering or () if isinstance(name, str)]
 
 
 def _attnames(model: type[Model]) -> list[str]:
