@@ -105,7 +105,7 @@ def evses_of(location: Location) -> QuerySet[EVSE]:
 
 @cache
 def version_sql(using: str = DEFAULT_DB_ALIAS) -> str:
-    """SQL of a location's version (what keys its cached JSON, locations.views), as text:
+    """SQL of a location's version (what keys its cached JSON, locations.rendering), as text:
     created_at (tells apart two rows that had the same primary key) and last_updated (moves
     with every write of the location or anything in it: locations.services makes it only
     grow). Computed by the database, the same text wherever it is read: reading the two
