@@ -106,8 +106,9 @@ def in_process_costs() -> dict[str, Any]:
     from credentials.selectors import local_parties
     from locations import selectors
     from ocpi import pagination
+    from ocpi.routing import PartyRef
 
-    parties = local_parties()
+    parties = [PartyRef.of(party.country_code, party.party_id) for party in local_parties()]
     lister = getattr(selectors, "location_rows", None) or selectors.location_list
     rows = lister(parties=parties)
     pks = list(rows.values_list("pk", flat=True))

@@ -6,15 +6,22 @@ several parties (its roles). Tokens are stored encrypted with a digest for looku
 (credentials/crypto.py).
 """
 
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Upper
 
 from credentials import crypto
 from ocpi.enums import InterfaceRole, Role
 from ocpi.time import now
+
+
+class LocalPartyQuerySet(models.QuerySet["LocalParty"]):
+    def active(self) -> Self:
+        """The parties we speak for now: in our Credentials, addressable by OCPI-to."""
+        return self.filter(is_active=True)
 
 
 class LocalParty(models.Model):
@@ -30,6 +37,8 @@ class LocalParty(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LocalPartyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "local parties"
@@ -58,9 +67,19 @@ class PartnerStatus(models.TextChoices):
     UNREGISTERED = "UNREGISTERED", "Unregistered"
 
 
+# Who may call: a registered partner, or one whose handshake is under way.
+CALLER_STATUSES = (PartnerStatus.PENDING, PartnerStatus.REGISTERED)
+
+
 class PartnerPlatformQuerySet(models.QuerySet["PartnerPlatform"]):
     def registered(self) -> "PartnerPlatformQuerySet":
         return self.filter(status=PartnerStatus.REGISTERED)
+
+    def calling_with(self, digest: str) -> Self:
+        """The partner that may call us with the token of this digest: its current one or,
+        while we rotate, its next one (CALLER_STATUSES)."""
+        token = Q(incoming_token_digest=digest) | Q(next_incoming_token_digest=digest)
+        return self.filter(token, status__in=CALLER_STATUSES)
 
 
 class PartnerPlatform(models.Model):
@@ -176,6 +195,17 @@ class PartnerEndpoint(models.Model):
         return f"{self.identifier} {self.role}"
 
 
+class PartnerRoleQuerySet(models.QuerySet["PartnerRole"]):
+    def receiving(self, module: str) -> Self:
+        """Roles of registered partners with a Receiver endpoint for `module`: whom a push
+        of the module may go to (credentials.access picks the roles)."""
+        return self.filter(
+            partner__status=PartnerStatus.REGISTERED,
+            partner__endpoints__identifier=module,
+            partner__endpoints__role=InterfaceRole.RECEIVER,
+        )
+
+
 class PartnerRole(models.Model):
     """A party the partner platform represents (a CredentialsRole of its Credentials)."""
 
@@ -184,6 +214,8 @@ class PartnerRole(models.Model):
     country_code = models.CharField(max_length=2)
     party_id = models.CharField(max_length=3)
     business_details = models.JSONField()
+
+    objects = PartnerRoleQuerySet.as_manager()
 
     class Meta:
         ordering = ["country_code", "party_id", "role"]

@@ -1,12 +1,13 @@
 """Reads of parties and partners.
 
 The reads behind every request (the caller by its token, with its roles; our parties) are
-hand-written SQL (ocpi.sql): through the ORM they cost more than the rest of a GET of one
-object. Each process keeps what it read, checked on every request against the credentials
-generation, which the database moves in the same transaction as any write of partners,
-roles or our parties (triggers: credentials/migrations/0004): a revoked token or a changed
-role counts from the next request on, in every process, and a request costs one indexed
-read of one row instead of two joins.
+QuerySets compiled once per process (ocpi.compiled) and read with ocpi.sql: built and
+compiled per request they cost more than the rest of a GET of one object. Each process
+keeps what it read, checked on every request against the credentials generation, which the
+database moves in the same transaction as any write of partners, roles or our parties
+(triggers: credentials/migrations/0004): a revoked token or a changed role counts from the
+next request on, in every process, and a request costs one indexed read of one row instead
+of two joins.
 """
 
 import threading
@@ -17,60 +18,67 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Model, QuerySet
 
 from credentials.models import (
     LocalParty,
-    PartnerEndpoint,
     PartnerPlatform,
     PartnerRole,
     PartnerStatus,
 )
 from ocpi import sql
-from ocpi.enums import InterfaceRole
+from ocpi.compiled import CompiledQuery
 from ocpi.models import ListGeneration
+from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from ocpi.versioning import versions_url
 
-# Who may call: a registered partner, or one whose handshake is under way.
-CALLER_STATUSES = (PartnerStatus.PENDING, PartnerStatus.REGISTERED)
+
+def _local_parties() -> "QuerySet[LocalParty]":
+    return LocalParty.objects.active()  # in LocalParty.Meta.ordering
 
 
-@cache
-def _local_parties_sql(using: str) -> str:
-    lp = sql.qualifier(LocalParty, "l", using)
-
+def _caller(*, digest: str) -> "QuerySet[Any]":
+    """The partner calling with `digest` and its roles, one row per role (a partner without
+    roles: one row, the role's columns NULL), in both models' Meta.ordering."""
+    roles = [f"roles__{name}" for name in _attnames(PartnerRole)]
     return (
-        f"SELECT {sql.columns(LocalParty, 'l', using)} "  # noqa: S608 (names from _meta)
-        f"FROM {sql.table(LocalParty, using)} l WHERE {lp('is_active')} = %s "
-        # LocalParty.Meta.ordering, as the ORM orders them.
-        f"ORDER BY {lp('country_code')}, {lp('party_id')}, {lp('role')}"
+        PartnerPlatform.objects.calling_with(digest)
+        .order_by(*_ordering(PartnerPlatform), *_ordering(PartnerRole, "roles__"))
+        .values_list(*_attnames(PartnerPlatform), *roles)
     )
+
+
+def _receivers(*, module: str) -> "QuerySet[Any]":
+    """Receiver rows: the partners in PartnerPlatform.Meta.ordering, their roles in
+    PartnerRole's."""
+    return (
+        PartnerRole.objects.receiving(module)
+        .order_by(*_ordering(PartnerPlatform, "partner__"), *_ordering(PartnerRole))
+        .values_list("partner_id", "role", "country_code", "party_id")
+    )
+
+
+def _ordering(model: type[Model], through: str = "") -> list[str]:
+    """`model`'s Meta.ordering, reached `through` a relation."""
+    return [f"{through}{name}" for name in model._meta.ordering or () if isinstance(name, str)]
+
+
+def _attnames(model: type[Model]) -> list[str]:
+    """The columns ocpi.sql.instance() reads, in its order."""
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+# What every request reads (the caller, our parties) and every push (the receivers):
+# compiled once per process (ocpi.compiled), read into instances with ocpi.sql.
+_LOCAL_PARTIES = CompiledQuery(_local_parties)
+_CALLER = CompiledQuery(_caller)
+_RECEIVERS = CompiledQuery(_receivers)
 
 
 def local_parties(using: str = DEFAULT_DB_ALIAS) -> list[LocalParty]:
     """Our active parties, in LocalParty.Meta.ordering."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(_local_parties_sql(using), [True])
-        return [sql.instance(LocalParty, row, using=using) for row in cursor.fetchall()]
-
-
-@cache
-def _caller_sql(using: str) -> str:
-    p = sql.qualifier(PartnerPlatform, "p", using)
-    r = sql.qualifier(PartnerRole, "r", using)
-
-    statuses = ", ".join(["%s"] * len(CALLER_STATUSES))
-    return (
-        f"SELECT {sql.columns(PartnerPlatform, 'p', using)}, "  # noqa: S608 (names from _meta)
-        f"{sql.columns(PartnerRole, 'r', using)} FROM {sql.table(PartnerPlatform, using)} p "
-        f"LEFT JOIN {sql.table(PartnerRole, using)} r ON {r('partner')} = {p('id')} "
-        f"WHERE ({p('incoming_token_digest')} = %s OR {p('next_incoming_token_digest')} = %s) "
-        f"AND {p('status')} IN ({statuses}) "
-        # PartnerPlatform.Meta.ordering picks between two matches (one partner's current
-        # token digest equal to another's next one), as .first() would; then the roles in
-        # PartnerRole.Meta.ordering.
-        f"ORDER BY {p('name')}, {p('id')}, {r('country_code')}, {r('party_id')}, {r('role')}"
-    )
+    return [sql.instance(LocalParty, row, using=using) for row in _LOCAL_PARTIES.raw(using)]
 
 
 @dataclass(frozen=True)
@@ -154,16 +162,14 @@ def caller_by_token_digest(digest: str, using: str = DEFAULT_DB_ALIAS) -> Caller
         directory = _cache.current(cursor, using)
         rows = directory.callers.get(digest) if directory is not None else None
         if rows is None:
-            cursor.execute(_caller_sql(using), [digest, digest, *CALLER_STATUSES])
-            rows = cursor.fetchall()
+            rows = _CALLER.raw(using, digest=digest)
             if not rows:
                 return None  # never kept: a token that fails costs a read every time
             if directory is not None:
                 _cache.keep_caller(directory, digest, rows)
         parties = directory.parties if directory is not None else None
         if parties is None:
-            cursor.execute(_local_parties_sql(using), [True])
-            parties = cursor.fetchall()
+            parties = _LOCAL_PARTIES.raw(using)
             if directory is not None:
                 directory.parties = parties
     partner = sql.instance(PartnerPlatform, rows[0], using=using)
@@ -179,23 +185,6 @@ def caller_by_token_digest(digest: str, using: str = DEFAULT_DB_ALIAS) -> Caller
     )
 
 
-@cache
-def _receivers_sql(using: str) -> str:
-    p = sql.qualifier(PartnerPlatform, "p", using)
-    e = sql.qualifier(PartnerEndpoint, "e", using)
-    r = sql.qualifier(PartnerRole, "r", using)
-
-    return (
-        f"SELECT {p('id')}, {r('role')}, {r('country_code')}, {r('party_id')} "  # noqa: S608 (names from _meta)
-        f"FROM {sql.table(PartnerPlatform, using)} p "
-        f"JOIN {sql.table(PartnerEndpoint, using)} e ON {e('partner')} = {p('id')} "
-        f"JOIN {sql.table(PartnerRole, using)} r ON {r('partner')} = {p('id')} "
-        f"WHERE {p('status')} = %s AND {e('identifier')} = %s AND {e('role')} = %s "
-        # The partners in PartnerPlatform.Meta.ordering, their roles in PartnerRole's.
-        f"ORDER BY {p('name')}, {p('id')}, {r('country_code')}, {r('party_id')}, {r('role')}"
-    )
-
-
 def receivers(module: str, using: str = DEFAULT_DB_ALIAS) -> list[Receiver]:
     """Every role of every registered partner with a Receiver endpoint for `module`: whom
     a push of the module may go to (push.services picks the roles).
@@ -208,11 +197,10 @@ def receivers(module: str, using: str = DEFAULT_DB_ALIAS) -> list[Receiver]:
         directory = _cache.current(cursor, using)
         rows = directory.receivers.get(module) if directory is not None else None
         if rows is None:
-            cursor.execute(
-                _receivers_sql(using),
-                [PartnerStatus.REGISTERED.value, module, InterfaceRole.RECEIVER.value],
-            )
-            rows = [(pk, role, cc, party_id) for pk, role, cc, party_id in cursor.fetchall()]
+            rows = [
+                (pk, role, cc, party_id)
+                for pk, role, cc, party_id in _RECEIVERS.raw(using, module=module)
+            ]
             if directory is not None:
                 directory.receivers[module] = rows
     return list(rows)
@@ -254,9 +242,7 @@ def our_credentials(token: str) -> dict[str, Any]:
 
 
 def local_party(ref: PartyRef) -> LocalParty | None:
-    return LocalParty.objects.filter(
-        is_active=True, country_code__iexact=ref.country_code, party_id__iexact=ref.party_id
-    ).first()
+    return LocalParty.objects.active().filter(owned_by([ref], "country_code", "party_id")).first()
 
 
 def registered_partner_by_name(name_or_id: str) -> PartnerPlatform:

@@ -20,7 +20,7 @@ def default_cpo_party() -> LocalParty | None:
 def has_catalogue(party: LocalParty) -> bool:
     """Whether the party owns any location or tariff, demo or not."""
     return (
-        Location.objects.for_party(party.country_code, party.party_id).exists()
+        Location.objects.for_party(PartyRef.of(party.country_code, party.party_id)).exists()
         or Tariff.objects.for_party(PartyRef.of(party.country_code, party.party_id)).exists()
     )
 
@@ -28,7 +28,7 @@ def has_catalogue(party: LocalParty) -> bool:
 def demo_location_stamps(party: LocalParty) -> dict[str, datetime]:
     """last_updated of the party's demo locations by upper-cased id (ids are CiStrings)."""
     rows = (
-        Location.objects.for_party(party.country_code, party.party_id)
+        Location.objects.for_party(PartyRef.of(party.country_code, party.party_id))
         .filter(ocpi_id__istartswith=DEMO_PREFIX)
         .values_list("ocpi_id", "last_updated")
     )

@@ -10,11 +10,16 @@ Ids are CiStrings: kept as written, unique and looked up case-insensitively (Upp
 `last_updated` is protocol data written by locations.services, never auto_now.
 """
 
+from collections.abc import Sequence
+from typing import Self
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
 from ocpi.json import exact_json_field
+from ocpi.querysets import PartyOwnedQuerySet, same_text
+from ocpi.routing import PartyRef
 
 
 class Status(models.TextChoices):
@@ -151,19 +156,20 @@ class TokenType(models.TextChoices):
     RFID = "RFID"
 
 
-class LocationQuerySet(models.QuerySet["Location"]):
-    def for_party(self, country_code: str, party_id: str) -> "LocationQuerySet":
-        return self.filter(country_code__iexact=country_code, party_id__iexact=party_id)
-
-    def for_parties(self, parties: "list[tuple[str, str]]") -> "LocationQuerySet":
-        """Locations owned by any of `parties`, given as (country_code, party_id) pairs."""
-        condition = Q(pk__in=[])
-        for country_code, party_id in parties:
-            condition |= Q(country_code__iexact=country_code, party_id__iexact=party_id)
-        return self.filter(condition)
-
-    def roaming(self) -> "LocationQuerySet":
+class LocationQuerySet(PartyOwnedQuerySet["Location"]):
+    def roaming(self) -> Self:
+        """Offered to roaming partners: `roaming` is the operator's flag (private or home
+        chargers are never offered, by GET or push)."""
         return self.filter(roaming=True)
+
+    def visible_to(self, parties: Sequence[PartyRef]) -> Self:
+        """What a partner may GET (credentials.access): the roaming locations of our
+        `parties` the request addresses (credentials.routing.Route.receiver_parties())."""
+        return self.for_parties(parties).roaming()
+
+    def identified(self, location_id: str) -> Self:
+        """By OCPI id, a CiString (the unique index's term)."""
+        return self.filter(same_text("ocpi_id", location_id))
 
 
 class Location(models.Model):

@@ -9,18 +9,16 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 
-from credentials.models import LocalParty
 from locations.models import EVSE, Connector, Location, LocationQuerySet, Status
 from ocpi import sql
-
-
-def _party_keys(parties: Sequence[LocalParty]) -> list[tuple[str, str]]:
-    return [(party.country_code, party.party_id) for party in parties]
+from ocpi.compiled import CompiledQuery
+from ocpi.querysets import same_text
+from ocpi.routing import PartyRef
 
 
 def connectors_prefetch() -> Prefetch:  # type: ignore[type-arg]
@@ -38,26 +36,21 @@ def with_evses(queryset: LocationQuerySet) -> LocationQuerySet:
     return queryset.prefetch_related(evses_prefetch())
 
 
-def location_list(*, parties: Sequence[LocalParty]) -> LocationQuerySet:
-    """The Sender list of `parties`: roaming locations, oldest first (the pager's order).
+def location_list(*, parties: Sequence[PartyRef]) -> LocationQuerySet:
+    """The Sender list of our `parties`: what a partner may see (LocationQuerySet.visible_to),
+    oldest first (the pager's order).
 
     A location whose EVSEs are all REMOVED is still listed: it changed, and a full pull is
     the partner's new truth, so leaving it out would hide the removal (mod_locations, Flow).
     """
-    return with_evses(Location.objects.for_parties(_party_keys(parties)).roaming().order_by("pk"))
+    return with_evses(Location.objects.visible_to(parties).order_by("pk"))
 
 
-def location_get(*, parties: Sequence[LocalParty], location_id: str) -> Location | None:
-    """One roaming location of `parties` by its id, compared case-insensitively (CiString)."""
-    return location_list(parties=parties).filter(ocpi_id__iexact=location_id).first()
-
-
-def evse_get(*, parties: Sequence[LocalParty], location_id: str, evse_uid: str) -> EVSE | None:
+def evse_get(*, parties: Sequence[PartyRef], location_id: str, evse_uid: str) -> EVSE | None:
     return (
         EVSE.objects.filter(
-            location__in=Location.objects.for_parties(_party_keys(parties)).roaming(),
-            location__ocpi_id__iexact=location_id,
-            uid__iexact=evse_uid,
+            same_text("uid", evse_uid),
+            location__in=Location.objects.visible_to(parties).identified(location_id),
         )
         .select_related("location")
         .prefetch_related(connectors_prefetch())
@@ -66,14 +59,13 @@ def evse_get(*, parties: Sequence[LocalParty], location_id: str, evse_uid: str) 
 
 
 def connector_get(
-    *, parties: Sequence[LocalParty], location_id: str, evse_uid: str, connector_id: str
+    *, parties: Sequence[PartyRef], location_id: str, evse_uid: str, connector_id: str
 ) -> Connector | None:
     return (
         Connector.objects.filter(
-            evse__location__in=Location.objects.for_parties(_party_keys(parties)).roaming(),
-            evse__location__ocpi_id__iexact=location_id,
-            evse__uid__iexact=evse_uid,
-            ocpi_id__iexact=connector_id,
+            same_text("ocpi_id", connector_id),
+            same_text("evse__uid", evse_uid),
+            evse__location__in=Location.objects.visible_to(parties).identified(location_id),
         )
         .select_related("evse__location")
         .first()
@@ -81,22 +73,9 @@ def connector_get(
 
 
 def location_by_key(*, country_code: str, party_id: str, location_id: str) -> Location | None:
-    """Any location (roaming or not) by its OCPI key: the services' and admin's lookup.
-
-    Compared as Upper() = upper-cased value, the form the unique index holds: `__iexact` is
-    a LIKE on SQLite, which scans the table on every upsert.
-    """
-    return (
-        Location.objects.alias(
-            upper_cc=Upper("country_code"), upper_party=Upper("party_id"), upper_id=Upper("ocpi_id")
-        )
-        .filter(
-            upper_cc=country_code.upper(),
-            upper_party=party_id.upper(),
-            upper_id=location_id.upper(),
-        )
-        .first()
-    )
+    """Any location (roaming or not) by its OCPI key: the services' and admin's lookup."""
+    party = PartyRef.of(country_code, party_id)
+    return Location.objects.for_party(party).identified(location_id).first()
 
 
 def location_for_render(location_pk: int) -> Location:
@@ -126,7 +105,7 @@ def evses_of(location: Location) -> QuerySet[EVSE]:
 
 @cache
 def version_sql(using: str = DEFAULT_DB_ALIAS) -> str:
-    """SQL of a location's version (what keys its cached JSON, locations.views), as text:
+    """SQL of a location's version (what keys its cached JSON, locations.rendering), as text:
     created_at (tells apart two rows that had the same primary key) and last_updated (moves
     with every write of the location or anything in it: locations.services makes it only
     grow). Computed by the database, the same text wherever it is read: reading the two
@@ -143,32 +122,24 @@ def _version() -> RawSQL:
     return RawSQL(version_sql(), [], output_field=TextField())  # type: ignore[no-untyped-call]  # noqa: S611
 
 
-def location_rows(*, parties: Sequence[LocalParty]) -> "QuerySet[Any]":
+def location_rows(*, parties: Sequence[PartyRef]) -> "QuerySet[Any]":
     """The Sender list as rows (pk, version), so a page is one indexed read before the
-    cache is asked for each location's JSON."""
+    cache is asked for each location's JSON. Built with every value an argument: the pager
+    compiles it once per process (ocpi.pagination.paginated_rows)."""
     return (
-        Location.objects.for_parties(_party_keys(parties))
-        .roaming()
+        Location.objects.visible_to(parties)
         .order_by("pk")
         .annotate(version=_version())
         .values_list("pk", "version", named=True)
     )
 
 
-@cache
-def _location_row_sql(parties: int, using: str) -> str:
-    table = sql.table(Location, using)
+def _one_row(*, parties: Sequence[PartyRef], location_id: str) -> "QuerySet[Any]":
+    return location_rows(parties=parties).filter(same_text("ocpi_id", location_id))[:1]
 
-    col = sql.qualifier(Location, table, using)
 
-    # Each party as its own term of the unique index (Upper() of the three ids), the way
-    # location_by_key() reads it; for_parties() and roaming() of location_rows().
-    party = f"(UPPER({col('country_code')}) = UPPER(%s) AND UPPER({col('party_id')}) = UPPER(%s))"
-    return (
-        f"SELECT {col('id')}, {version_sql(using)} FROM {table} "  # noqa: S608 (from _meta)
-        f"WHERE UPPER({col('ocpi_id')}) = UPPER(%s) AND {col('roaming')} = %s "
-        f"AND ({' OR '.join([party] * parties)}) ORDER BY {col('id')} LIMIT 1"
-    )
+# A GET of one location: through the ORM, building this lookup costs more than the rest.
+_LOCATION_ROW = CompiledQuery(_one_row)
 
 
 class LocationRow(NamedTuple):
@@ -178,21 +149,13 @@ class LocationRow(NamedTuple):
     version: str
 
 
-def location_row(
-    *, parties: Sequence[LocalParty], location_id: str, using: str = DEFAULT_DB_ALIAS
-) -> LocationRow | None:
-    """location_get() as a row of location_rows(), or None. Hand-written SQL: through the
-    ORM this lookup costs more than the rest of a GET."""
-    if not parties:
-        return None
-    keys = [key for party in _party_keys(parties) for key in party]
-    with connections[using].cursor() as cursor:
-        cursor.execute(_location_row_sql(len(parties), using), [location_id, True, *keys])
-        row = cursor.fetchone()
-    return LocationRow(*row) if row else None
+def location_row(*, parties: Sequence[PartyRef], location_id: str) -> LocationRow | None:
+    """The location a partner GETs by id (a CiString), as a row of location_rows(), or None."""
+    rows = _LOCATION_ROW.rows(parties=list(parties), location_id=location_id)
+    return LocationRow(*rows[0]) if rows else None
 
 
-def locations_by_pk(*, parties: Sequence[LocalParty], pks: Sequence[int]) -> LocationQuerySet:
+def locations_by_pk(*, parties: Sequence[PartyRef], pks: Sequence[int]) -> LocationQuerySet:
     """Roaming locations of `parties` among `pks`, prefetched for rendering, each with its
     `version` as read in the same statement (location_rows())."""
     return location_list(parties=parties).annotate(version=_version()).filter(pk__in=pks)

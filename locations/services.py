@@ -304,7 +304,7 @@ def _moment_after(location: Location | None) -> datetime:
 
     Taken once the location is locked, so a location's last_updated only ever grows, even
     for two changes in one millisecond or a change that waited for the lock: the Sender
-    list caches each location's JSON by it (locations.views).
+    list caches each location's JSON by it (locations.rendering).
     """
     moment = now()
     if location is not None and location.last_updated and moment <= location.last_updated:

@@ -8,66 +8,33 @@ Scope: the party named by the OCPI-to headers, or all our parties when the reque
 none (ocpi-2.2.1.md §4.1: a platform without TO headers returns what the caller may see).
 """
 
-from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from credentials.models import LocalParty
 from credentials.routing import FunctionalModuleApi
-from locations import fields as location_fields
 from locations import openapi
-from locations import serializers as location_serializers
+from locations.rendering import render_locations
 from locations.selectors import (
     LocationRow,
     connector_get,
     evse_get,
     location_row,
     location_rows,
-    locations_by_pk,
 )
-from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
-from ocpi import fields as ocpi_fields
-from ocpi import json as ocpi_json
-from ocpi import serializers as ocpi_serializers
+from locations.serializers import ConnectorSerializer, EVSESerializer
 from ocpi.exceptions import NotFound
-from ocpi.jsoncache import cached_json, code_version
 from ocpi.openapi import ocpi_schema, page_parameters
 from ocpi.pagination import paginated_rows
 from ocpi.responses import ocpi_response
+from ocpi.routing import PartyRef
 
 
 class LocationsSenderApi(FunctionalModuleApi):
-    def parties(self) -> list[LocalParty]:
-        return self.route.receivers()
-
-
-# Everything that shapes a Location's JSON: a deployment that changes any of it starts afresh.
-JSON_NAMESPACE = "locations:" + code_version(
-    location_serializers, location_fields, ocpi_serializers, ocpi_fields, ocpi_json
-)
-
-
-def location_version(location: Any) -> str:
-    """A row's or a loaded location's version, read with it (locations.selectors)."""
-    return str(location.version)
-
-
-def render_locations(
-    rows: Sequence[Any], parties: Sequence[LocalParty], *, keep: bool = False
-) -> list[Any]:
-    """Locations' JSON from the cache (ocpi.jsoncache); misses rendered by LocationSerializer.
-    `keep`: also in this process's memory (a location asked for by itself)."""
-    return cached_json(
-        rows,
-        namespace=JSON_NAMESPACE,
-        version=location_version,
-        load=lambda pks: locations_by_pk(parties=parties, pks=pks),
-        render=lambda locations: list(LocationSerializer(locations, many=True).data),
-        keep=keep,
-    )
+    def parties(self) -> list[PartyRef]:
+        """Our parties whose locations the request may see (LocationQuerySet.visible_to)."""
+        return self.route.receiver_parties()
 
 
 class LocationSenderListApi(LocationsSenderApi):
@@ -83,12 +50,10 @@ class LocationSenderListApi(LocationsSenderApi):
         parties = self.parties()
         return paginated_rows(
             request,
-            partial(location_rows, parties=parties),
+            location_rows,
+            {"parties": parties},
             LocationRow,
             partial(render_locations, parties=parties),
-            # What location_rows() depends on: the parties' keys (the compiled list is
-            # kept per process under it).
-            key=("locations", *((p.country_code.upper(), p.party_id.upper()) for p in parties)),
             count_cache="locations",
         )
 

@@ -24,18 +24,19 @@ X-Total-Count stays exact and costs about one index lookup: see total_count().
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ocpi.compiled import CompiledQuery, Size
 from ocpi.exceptions import InvalidParameters
 from ocpi.limits import MAX_QUERY_INTEGER, parse_query_integer
 from ocpi.models import ListGeneration
@@ -258,115 +259,92 @@ def _count(db: str, sql: str, params: tuple[Any, ...], *, name: str, dated: bool
 # --- Lists read on every page of every pull: compiled once ----------------------------------
 #
 # Building a list's QuerySet and compiling it for the count and for the page costs more than
-# the database needs to answer both. paginated_rows() compiles them once per process for a
-# key that the caller guarantees determines the list (its scope), and the request's date
-# filters; the cursor enters the compiled page as a parameter. Only cursor pages (every
-# page of a pull after the first) take this path; an offset page is compiled as usual.
+# the database needs to answer both. paginated_rows() compiles them once per process
+# (ocpi.compiled): the list's build function with every value an argument (the caller's
+# scope, the date filters, the cursor), so a compiled page holds no caller's value and
+# cannot serve one partner another's page. Only cursor pages (every page of a pull after
+# the first) take this path; an offset page is built as usual.
 
-# A primary key no row has: put in the page's query to find the cursor's place in its
-# parameters.
-_CURSOR_MARK = -7_340_211_919_117
-COMPILED_SIZE = 256
+
+def _dated(queryset: QuerySet[Any], date_from: datetime | None, date_to: datetime | None) -> Any:
+    return filter_updated(queryset, PageParams(0, 0, date_from, date_to))
 
 
 @dataclass(frozen=True)
-class _Compiled:
-    db: str
-    count_sql: str
-    count_params: tuple[Any, ...]
-    page_sql: str
-    page_params: tuple[Any, ...]
-    cursor_at: int
-    compiler: Any  # SQLCompiler of the page: the ORM's conversions of its columns
-    converters: Any
+class _CompiledList:
+    count: CompiledQuery
+    page: CompiledQuery
 
 
-_compiled: OrderedDict[Hashable, _Compiled] = OrderedDict()
-_compiled_lock = threading.Lock()
+_lists: dict[Callable[..., QuerySet[Any]], _CompiledList] = {}
+_lists_lock = threading.Lock()
 
 
-def _compile(filtered: QuerySet[Any], limit: int) -> _Compiled:
-    count_sql, count_params = filtered.order_by().values("pk").query.sql_with_params()
-    page = filtered.order_by("pk").filter(pk__gt=_CURSOR_MARK)[: limit + 1]
-    compiler = page.query.get_compiler(page.db)
-    page_sql, page_params = compiler.as_sql()
-    marks = [i for i, value in enumerate(page_params) if value == _CURSOR_MARK]
-    assert len(marks) == 1, "the cursor must be one parameter of the page's query"
-    columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
-    return _Compiled(
-        filtered.db,
-        count_sql,
-        tuple(count_params),
-        page_sql,
-        tuple(page_params),
-        marks[0],
-        compiler,
-        compiler.get_converters(columns),
-    )
+def _compiled_list(build: Callable[..., QuerySet[Any]]) -> _CompiledList:
+    """The count and page queries of the list `build` makes, compiled once per process."""
+    with _lists_lock:
+        found = _lists.get(build)
+    if found is not None:
+        return found
 
+    def count(*, date_from: datetime | None, date_to: datetime | None, **scope: Any) -> Any:
+        return _dated(build(**scope), date_from, date_to).order_by().values("pk")
 
-def _compiled_for(
-    key: Hashable, build: Callable[[], QuerySet[Any]], params: PageParams
-) -> _Compiled:
-    full_key = (key, params.date_from, params.date_to, params.limit)
-    with _compiled_lock:
-        found = _compiled.get(full_key)
-        if found is not None:
-            _compiled.move_to_end(full_key)
-            return found
-    compiled = _compile(filter_updated(build(), params), params.limit)
-    with _compiled_lock:
-        _compiled[full_key] = compiled
-        if len(_compiled) > COMPILED_SIZE:
-            _compiled.popitem(last=False)
-    return compiled
+    def page(
+        *,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        after: int,
+        rows: Size,
+        **scope: Any,
+    ) -> Any:
+        dated = _dated(build(**scope), date_from, date_to)
+        return dated.order_by("pk").filter(pk__gt=after)[:rows]
 
-
-def _rows_after(compiled: _Compiled, after: int) -> list[tuple[Any, ...]]:
-    params = list(compiled.page_params)
-    params[compiled.cursor_at] = after
-    with connections[compiled.db].cursor() as cursor:
-        cursor.execute(compiled.page_sql, params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
-    if not compiled.converters:
-        return rows
-    return [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
+    compiled = _CompiledList(CompiledQuery(count), CompiledQuery(page))  # checks `build` too
+    with _lists_lock:
+        return _lists.setdefault(build, compiled)
 
 
 def paginated_rows(
     request: Request,
-    rows: Callable[[], QuerySet[Any]],
+    rows: Callable[..., QuerySet[Any]],
+    scope: Mapping[str, Any],
     row_type: Callable[..., Any],
     render: Callable[[Sequence[Any]], list[Any]],
     *,
-    key: Hashable,
     count_cache: str,
     max_limit: int | None = None,
     date_from_required: bool = False,
 ) -> Response:
     """paginated_response() for a list read page after page by every pull.
 
-    `rows()` builds the list's values_list() QuerySet (primary key first); `key` must
-    determine it (e.g. the parties it is scoped to). Each page's rows are `row_type(*row)`.
+    `rows(**scope)` builds the list's values_list() QuerySet (primary key first), with
+    every value it depends on among the `scope` arguments (ocpi.compiled checks that none
+    comes in any other way). Each page's rows are `row_type(*row)`.
     """
     cap = max_limit or settings.OCPI_PAGE_LIMIT
     params = page_params(request, max_limit=cap, date_from_required=date_from_required)
     if params.after is None:
-        filtered = filter_updated(rows(), params)
+        filtered = filter_updated(rows(**scope), params)
         total = total_count(filtered, name=count_cache, dated=params.dated)
         page, more = page_of(filtered, params)
         page = [row_type(*row) for row in page]
     else:
-        compiled = _compiled_for(key, rows, params)
-        total = _count(
-            compiled.db,
-            compiled.count_sql,
-            compiled.count_params,
-            name=count_cache,
-            dated=params.dated,
+        compiled = _compiled_list(rows)
+        dates = {"date_from": params.date_from, "date_to": params.date_to}
+        db = DEFAULT_DB_ALIAS
+        count_sql, count_params = compiled.count.sql_with_params(db, **dates, **scope)
+        total = (
+            0
+            if count_sql is None  # a scope that selects nothing (no party at all)
+            else _count(db, count_sql, tuple(count_params), name=count_cache, dated=params.dated)
         )
-        found = [row_type(*row) for row in _rows_after(compiled, params.after)]
-        page, more = found[: params.limit], len(found) > params.limit
+        found = compiled.page.rows(
+            db, **dates, after=params.after, rows=Size(params.limit + 1), **scope
+        )
+        page = [row_type(*row) for row in found[: params.limit]]
+        more = len(found) > params.limit
     return ocpi_response(
         render(page), headers=page_headers(request, params, total, cap, page, more)
     )

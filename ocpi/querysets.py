@@ -1,38 +1,53 @@
-"""Query helpers shared by the module apps' QuerySets."""
+"""Query helpers shared by the module apps' QuerySets.
 
-from typing import Self, TypeVar
+CiString ids compare case-insensitively as Upper(column) = Upper(value): the terms the unique
+indexes hold (Upper() of the ids), so a lookup uses them on every database (`__iexact` is a
+LIKE on SQLite, which scans), and a value reaches the SQL untransformed, as a compiled query
+(ocpi.compiled) requires.
+"""
+
+from collections.abc import Sequence
+from typing import Any, Self, TypeVar
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Upper
+from django.db.models.lookups import Exact
 
 from ocpi.routing import PartyRef
 
 _M = TypeVar("_M", bound=models.Model)
 
 
+def same_text(field: str, value: Any) -> Q:
+    """`field` equal to `value` as CiStrings compare."""
+    return Q(Exact(Upper(field), Upper(Value(value))))
+
+
+def owned_by(parties: Sequence[PartyRef], country_field: str, party_field: str) -> Q:
+    """Owned by any of `parties` (none: nothing at all), one index term per party."""
+    condition = Q(pk__in=[])
+    for party in parties:
+        condition |= same_text(country_field, party.country_code) & same_text(
+            party_field, party.party_id
+        )
+    return condition
+
+
 class PartyOwnedQuerySet(models.QuerySet[_M]):
     """Objects owned by a party: `country_code` and `party_id` columns, compared as CiStrings."""
 
     def for_party(self, party: PartyRef) -> Self:
-        return self.filter(country_code__iexact=party.country_code, party_id__iexact=party.party_id)
+        return self.filter(owned_by([party], "country_code", "party_id"))
 
-    def for_parties(self, parties: list[PartyRef]) -> Self:
-        condition = Q(pk__in=[])
-        for party in parties:
-            condition |= Q(country_code__iexact=party.country_code, party_id__iexact=party.party_id)
-        return self.filter(condition)
+    def for_parties(self, parties: Sequence[PartyRef]) -> Self:
+        return self.filter(owned_by(parties, "country_code", "party_id"))
 
 
 class TokenOwnedQuerySet(PartyOwnedQuerySet[_M]):
     """Objects reported to the eMSP that owns their token (sessions, CDRs): `token_country_code`
     and `token_party_id` columns (the CdrToken's), compared as CiStrings."""
 
-    def for_token_parties(self, parties: list[PartyRef]) -> Self:
+    def for_token_parties(self, parties: Sequence[PartyRef]) -> Self:
         """Objects of tokens owned by any of the eMSP `parties` (none: nothing at all)."""
-        condition = Q(pk__in=[])
-        for party in parties:
-            condition |= Q(
-                token_country_code__iexact=party.country_code,
-                token_party_id__iexact=party.party_id,
-            )
-        return self.filter(condition)
+        return self.filter(owned_by(parties, "token_country_code", "token_party_id"))

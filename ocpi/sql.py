@@ -1,11 +1,10 @@
-"""Hand-written SELECTs for the paths every request takes, read into model instances.
+"""Rows of SQL read into model instances, and names for the few hand-written statements.
 
-Building and compiling a QuerySet costs a few tenths of a millisecond of CPU, several times
-what PostgreSQL needs to answer a lookup by an indexed key; on the paths every request takes
-(the caller behind a token, our parties, one object by its id) that is most of the request.
-These helpers let such a path run SQL written once: `columns()` lists a model's columns for
-the SELECT, `instance()` turns them back into the instance the ORM would have made, with the
-same conversions (the backend's, e.g. SQLite's text datetimes, and the field's, e.g. JSON).
+`instance()` turns the columns of a model, as a compiled query (ocpi.compiled) or a
+hand-written statement (push: claims and outcomes) selected them, back into the instance the
+ORM would have made, with the same conversions (the backend's, e.g. SQLite's text datetimes,
+and the field's, e.g. JSON); `columns()`, `table()` and `qualifier()` name what such a
+statement reads, from `_meta`.
 """
 
 from collections.abc import Callable, Sequence

@@ -1,9 +1,12 @@
 """Reads of cached tokens, of the eMSP parties behind a partner, and of the pull log."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from credentials.access import TOKEN_OWNER_ROLES
 from credentials.crypto import decrypt_token
@@ -14,7 +17,10 @@ from credentials.models import (
     PartnerRole,
     PartnerStatus,
 )
+from ocpi import sql
+from ocpi.compiled import CompiledQuery, first_rows
 from ocpi.enums import InterfaceRole, ModuleID, Role
+from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from tokens.models import PullStatus, Token, TokenPull
 
@@ -38,24 +44,57 @@ class TokensSender:
 _SENDER_COLUMNS = ("partner_id", "url", "partner__outgoing_token_sealed", "partner__plain_tokens")
 
 
-def tokens_sender(party: PartyRef) -> TokensSender | None:
-    """The tokens Sender of the registered platform hosting eMSP `party`. One party is
-    connected through one platform (credentials refuses a second connection naming it), so
-    the first is the only one. Plain values, not models: a driver is waiting."""
-    row = (
+def _sender(*, party: PartyRef) -> "QuerySet[Any]":
+    """The tokens Sender endpoint of the registered platform hosting eMSP `party`. One party
+    is connected through one platform (credentials refuses a second connection naming it),
+    so the first is the only one."""
+    return (
         PartnerEndpoint.objects.filter(
-            identifier=TOKENS,
+            owned_by([party], "partner__roles__country_code", "partner__roles__party_id"),
+            identifier=ModuleID.TOKENS,
             role=InterfaceRole.SENDER,
             partner__status=PartnerStatus.REGISTERED,
             partner__roles__role=Role.EMSP,
-            partner__roles__country_code__iexact=party.country_code,
-            partner__roles__party_id__iexact=party.party_id,
         )
         .order_by("pk")
-        .values_list(*_SENDER_COLUMNS)
-        .first()
+        .values_list(*_SENDER_COLUMNS)[:1]
     )
-    return None if row is None else TokensSender(*row)
+
+
+def _token(*, party: PartyRef, uid: str, token_type: str) -> "QuerySet[Token]":
+    return Token.objects.for_party(party).identified(uid, token_type).order_by("pk")[:1]
+
+
+# What authorize() reads while a driver waits: compiled once per process (ocpi.compiled).
+_SENDER = CompiledQuery(_sender)
+_TOKEN = CompiledQuery(_token)
+
+
+def _sender_of(row: Sequence[Any] | None) -> TokensSender | None:
+    """Plain values, not models: a driver is waiting."""
+    if row is None:
+        return None
+    partner_id, url, sealed, plain = row
+    return TokensSender(partner_id, url, sealed, bool(plain))
+
+
+def tokens_sender(party: PartyRef) -> TokensSender | None:
+    """The tokens Sender of the registered platform hosting eMSP `party`."""
+    rows = _SENDER.raw(party=party)
+    return _sender_of(rows[0] if rows else None)
+
+
+def token_and_sender(
+    *, party: PartyRef, uid: str, token_type: str
+) -> tuple[Token | None, TokensSender | None]:
+    """token_get() and tokens_sender() of `party` in one round trip (ocpi.compiled.first_rows)."""
+    token, sender = first_rows(
+        [
+            (_TOKEN, {"party": party, "uid": uid, "token_type": token_type}),
+            (_SENDER, {"party": party}),
+        ]
+    )
+    return (None if token is None else sql.instance(Token, token)), _sender_of(sender)
 
 
 def token_get(*, party: PartyRef, uid: str, token_type: str) -> Token | None:

@@ -19,25 +19,22 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 
-from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerRole, PartnerStatus
-from ocpi import sql
-from ocpi.enums import InterfaceRole, Role
 from ocpi.receiving import is_stale, refuse_stale
 from ocpi.routing import PartyRef, RoutingHeaders
 from tokens import realtime
 from tokens.authorization import AuthorizationDecision, LocationReferences, Result, Source
 from tokens.models import AllowedType, Token, TokenKey, TokenType, WhitelistType, key_of, token_key
 from tokens.selectors import (
-    TOKENS,
     TokensSender,
     our_party,
+    token_and_sender,
     token_get,
+    tokens_sender,
     tokens_with_uid,
 )
 from tokens.serializers import EnergyContractSerializer
@@ -272,7 +269,7 @@ def authorize(
     party = None if party is None else PartyRef.of(party.country_code, party.party_id)
     sender: TokensSender | None = None
     if party is not None:
-        cached, sender = _token_and_sender(party, uid, token_type)
+        cached, sender = token_and_sender(party=party, uid=uid, token_type=token_type)
     else:
         matches = tokens_with_uid(uid=uid, token_type=token_type)
         if len(matches) > 1:
@@ -284,7 +281,7 @@ def authorize(
             )
         cached = matches[0] if matches else None
         party = cached.party if cached is not None else None
-        sender = _sender(party) if party is not None else None
+        sender = tokens_sender(party) if party is not None else None
     if cached is not None and (
         cached.whitelist == WhitelistType.ALWAYS
         or (cached.whitelist == WhitelistType.ALLOWED and cached.valid)
@@ -300,82 +297,6 @@ def authorize(
     return _ask_emsp(
         party, cached.uid if cached else uid, token_type, location, cpo, cached, sender
     )
-
-
-# --- What authorize() reads: hand-written SQL (ocpi.sql), one statement on its hot path ----
-# A driver waits at the charge point; through the ORM the token and the eMSP's tokens Sender
-# cost two queries and more CPU compiling them than PostgreSQL spends answering. Same
-# conditions as tokens.selectors.token_get() and tokens_sender(), in one round trip.
-
-
-@cache
-def _token_sql(using: str) -> str:
-    t = sql.qualifier(Token, "t", using)
-
-    return (
-        f"SELECT {sql.columns(Token, 't', using)} FROM {sql.table(Token, using)} t "  # noqa: S608
-        f"WHERE UPPER({t('country_code')}) = UPPER(%s) AND UPPER({t('party_id')}) = UPPER(%s) "
-        f"AND UPPER({t('uid')}) = UPPER(%s) AND {t('type')} = %s ORDER BY {t('id')} LIMIT 1"
-    )
-
-
-@cache
-def _sender_sql(using: str) -> str:
-    e = sql.qualifier(PartnerEndpoint, "e", using)
-    p = sql.qualifier(PartnerPlatform, "p", using)
-    r = sql.qualifier(PartnerRole, "r", using)
-
-    return (
-        f"SELECT {e('partner')}, {e('url')}, {p('outgoing_token_sealed')}, "  # noqa: S608
-        f"{p('plain_tokens')} FROM {sql.table(PartnerEndpoint, using)} e "
-        f"JOIN {sql.table(PartnerPlatform, using)} p ON {p('id')} = {e('partner')} "
-        f"JOIN {sql.table(PartnerRole, using)} r ON {r('partner')} = {p('id')} "
-        f"WHERE {e('identifier')} = %s AND {e('role')} = %s AND {p('status')} = %s "
-        f"AND {r('role')} = %s AND UPPER({r('country_code')}) = UPPER(%s) "
-        f"AND UPPER({r('party_id')}) = UPPER(%s) ORDER BY {e('id')} LIMIT 1"
-    )
-
-
-def _sender_params(party: PartyRef) -> list[Any]:
-    return [
-        TOKENS,
-        InterfaceRole.SENDER,
-        PartnerStatus.REGISTERED,
-        Role.EMSP,
-        party.country_code,
-        party.party_id,
-    ]
-
-
-def _sender_from(row: Sequence[Any]) -> TokensSender | None:
-    partner_id, url, sealed, plain = row
-    return None if partner_id is None else TokensSender(partner_id, url, sealed, bool(plain))
-
-
-def _sender(party: PartyRef, using: str = DEFAULT_DB_ALIAS) -> TokensSender | None:
-    with connections[using].cursor() as cursor:
-        cursor.execute(_sender_sql(using), _sender_params(party))
-        row = cursor.fetchone()
-    return None if row is None else _sender_from(row)
-
-
-def _token_and_sender(
-    party: PartyRef, uid: str, token_type: str, using: str = DEFAULT_DB_ALIAS
-) -> tuple[Token | None, TokensSender | None]:
-    """token_get() and tokens_sender() of `party`, in one statement: each as a subquery
-    LEFT JOINed to one row, so either may be absent."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"SELECT t.*, s.* FROM (SELECT 1 AS one) o "  # noqa: S608 (our SQL)
-            f"LEFT JOIN ({_token_sql(using)}) t ON 1 = 1 "
-            f"LEFT JOIN ({_sender_sql(using)}) s ON 1 = 1",
-            [party.country_code, party.party_id, uid, token_type, *_sender_params(party)],
-        )
-        row = cursor.fetchone()
-    assert row is not None  # one row, whatever the subqueries found
-    width = sql.width(Token)
-    token = sql.instance(Token, row, using=using) if row[0] is not None else None
-    return token, _sender_from(row[width:])
 
 
 def _decision(

@@ -73,10 +73,9 @@ def seed(*args: str) -> tuple[str, str]:
 
 def rendered_estate(party: LocalParty) -> tuple[list[Any], list[Any]]:
     """Every location and tariff of the party as partners receive them (wire JSON)."""
-    locations = LocationSerializer(location_list(parties=[party]), many=True).data
-    tariffs = TariffSerializer(
-        tariff_list(parties=[PartyRef.of(party.country_code, party.party_id)]), many=True
-    ).data
+    owner = PartyRef.of(party.country_code, party.party_id)
+    locations = LocationSerializer(location_list(parties=[owner]), many=True).data
+    tariffs = TariffSerializer(tariff_list(parties=[owner]), many=True).data
     return json.loads(json.dumps(locations)), json.loads(json.dumps(tariffs))
 
 

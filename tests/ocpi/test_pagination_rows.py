@@ -88,7 +88,8 @@ def test_the_list_is_built_once_for_every_page_after_the_first(
     items(9)
     views.built.clear()
 
-    # A date of its own: the compiled list is kept per process, across tests.
+    # A shape of its own (limit 2, date_from only): compiled lists are kept per process,
+    # across tests.
     pages = pull(partner_client, "/ocpi/cpo/2.2.1/testrows?limit=2&date_from=2026-02-27T00:00:00Z")
 
     # The first page (an offset) builds it; the first cursor page builds and compiles it.
@@ -121,3 +122,17 @@ def test_an_object_added_behind_the_cursor_is_found_by_the_next_page(
         "LATE",
     ]
     assert third["X-Total-Count"] == "3"
+
+
+def test_two_scopes_of_one_shape_share_the_compiled_list_never_its_values(
+    partner_client: APIClient, items: Callable[[int], None]
+) -> None:
+    items(8)
+    views.built.clear()
+
+    evens = pull(partner_client, "/ocpi/cpo/2.2.1/testchosen?limit=1&only=ITEM-0,ITEM-2,ITEM-4")
+    odds = pull(partner_client, "/ocpi/cpo/2.2.1/testchosen?limit=1&only=ITEM-1,ITEM-3,ITEM-5")
+
+    assert [o["id"] for page, _ in evens for o in page] == ["ITEM-0", "ITEM-2", "ITEM-4"]
+    assert [o["id"] for page, _ in odds for o in page] == ["ITEM-1", "ITEM-3", "ITEM-5"]
+    assert [headers["X-Total-Count"] for _, headers in odds] == ["3", "3", "3"]

@@ -1,5 +1,5 @@
-"""What authorize() reads by hand-written SQL (tokens.services._token_and_sender) is what the
-ORM selectors read: tokens.selectors.token_get() and tokens_sender()."""
+"""What authorize() reads in one round trip (tokens.selectors.token_and_sender: two compiled
+queries) is what tokens.selectors.token_get() and tokens_sender() read on their own."""
 
 from typing import Any
 
@@ -9,8 +9,7 @@ from django.db.models import Model
 from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerStatus
 from ocpi.routing import PartyRef
 from tests.tokens.conftest import cache_token, make_partner
-from tokens.selectors import token_get, tokens_sender
-from tokens.services import _sender, _token_and_sender
+from tokens.selectors import token_and_sender, token_get, tokens_sender
 
 DE_TNM = PartyRef.of("DE", "TNM")
 
@@ -28,7 +27,7 @@ def orm(party: PartyRef, uid: str, token_type: str = "RFID") -> tuple[Any, Any]:
 
 
 def sql(party: PartyRef, uid: str, token_type: str = "RFID") -> tuple[Any, Any]:  # noqa: S107
-    token, sender = _token_and_sender(party, uid, token_type)
+    token, sender = token_and_sender(party=party, uid=uid, token_type=token_type)
     return fields(token), sender
 
 
@@ -88,14 +87,13 @@ def test_no_sender_where_the_orm_finds_none(emsp: PartnerPlatform, change: Any) 
 
     assert sql(DE_TNM, "04A2B3C4") == orm(DE_TNM, "04A2B3C4")
     assert sql(DE_TNM, "04A2B3C4")[1] is None
-    assert _sender(DE_TNM) is None
+    assert tokens_sender(DE_TNM) is None
 
 
 def test_a_plain_token_partner_is_asked_with_its_plain_token(emsp: PartnerPlatform) -> None:
     PartnerPlatform.objects.filter(pk=emsp.pk).update(plain_tokens=True)
 
-    sender = _sender(DE_TNM)
+    sender = tokens_sender(DE_TNM)
 
-    assert sender == tokens_sender(DE_TNM)
     assert sender is not None
     assert sender.plain_tokens is True

@@ -7,6 +7,9 @@ from tests.ocpi.testapp import views
 urlpatterns = [
     ocpi_path(r"ocpi/cpo/2\.2\.1/testitems", views.ItemListApi.as_view(), name="test-items"),
     ocpi_path(r"ocpi/cpo/2\.2\.1/testrows", views.ItemRowsApi.as_view(), name="test-rows"),
+    ocpi_path(
+        r"ocpi/cpo/2\.2\.1/testchosen", views.ChosenItemRowsApi.as_view(), name="test-chosen"
+    ),
     ocpi_path(r"ocpi/cpo/2\.2\.1/testecho", views.EchoApi.as_view(), name="test-echo"),
     ocpi_path(r"ocpi/test/crash", views.CrashApi.as_view(), name="test-crash"),
     ocpi_path(r"ocpi/test/thread", views.ThreadApi.as_view(), name="test-thread"),

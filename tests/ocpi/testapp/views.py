@@ -53,8 +53,20 @@ class ItemRowsApi(APIView):
     """The same list as ItemListApi, compiled once per process (paginated_rows)."""
 
     def get(self, request: Request) -> Response:
+        return paginated_rows(request, item_rows, {}, ItemRow, render_items, count_cache="items")
+
+
+def chosen_item_rows(*, ids: list[str]) -> QuerySet[Any]:
+    return item_rows().filter(ocpi_id__in=ids)
+
+
+class ChosenItemRowsApi(APIView):
+    """A list scoped per request (the items named by `?only=`), as a partner's list is."""
+
+    def get(self, request: Request) -> Response:
+        ids = request.query_params["only"].split(",")
         return paginated_rows(
-            request, item_rows, ItemRow, render_items, key=("items",), count_cache="items"
+            request, chosen_item_rows, {"ids": ids}, ItemRow, render_items, count_cache="items"
         )
 
 
