@@ -78,7 +78,7 @@ def cdr_for_session(*, session: Session) -> Cdr | None:
     """
     if session.status != SessionStatus.COMPLETED:
         return None
-    existing = Cdr.objects.for_party(session.party).filter(ocpi_id__iexact=session.ocpi_id).first()
+    existing = Cdr.objects.for_party(session.party).filter(ocpi_id__ci=session.ocpi_id).first()
     if existing is not None:
         return existing
     if session.end_date_time is None:
@@ -212,7 +212,7 @@ def _correction_id(original: Cdr) -> str:
     """A fresh id of at most 36 characters, unused by the party (ids compare case-insensitively)."""
     for _ in range(3):
         candidate = str(uuid.uuid4())
-        if not Cdr.objects.for_party(original.party).filter(ocpi_id__iexact=candidate).exists():
+        if not Cdr.objects.for_party(original.party).filter(ocpi_id__ci=candidate).exists():
             return candidate
     raise CorrectionRefused(f"No free id for the corrected CDR of {original}")
 

@@ -36,7 +36,7 @@ def _parties(roles: Iterable[Mapping[str, Any]]) -> list[Party]:
 def _matching(parties: Iterable[Party]) -> Q:
     condition = Q(pk__in=[])
     for country_code, party_id in parties:
-        condition |= Q(country_code__iexact=country_code, party_id__iexact=party_id)
+        condition |= Q(country_code__ci=country_code, party_id__ci=party_id)
     return condition
 
 

@@ -254,6 +254,6 @@ def registered_partner_by_name(name_or_id: str) -> PartnerPlatform:
     partners = PartnerPlatform.objects.all()
     if name_or_id.isdigit():
         return partners.get(pk=int(name_or_id))
-    named = partners.filter(name__iexact=name_or_id)
+    named = partners.filter(name__ci=name_or_id)
     live = named.exclude(status=PartnerStatus.UNREGISTERED)
     return (live if live.exists() else named).get()

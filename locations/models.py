@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from ocpi.json import exact_json_field
-from ocpi.querysets import PartyOwnedQuerySet, same_text
+from ocpi.querysets import PartyOwnedQuerySet
 from ocpi.routing import PartyRef
 
 
@@ -169,7 +169,7 @@ class LocationQuerySet(PartyOwnedQuerySet["Location"]):
 
     def identified(self, location_id: str) -> Self:
         """By OCPI id, a CiString (the unique index's term)."""
-        return self.filter(same_text("ocpi_id", location_id))
+        return self.filter(ocpi_id__ci=location_id)
 
 
 class Location(models.Model):

@@ -12,12 +12,10 @@ from typing import Any, NamedTuple
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Upper
 
 from locations.models import EVSE, Connector, Location, LocationQuerySet, Status
 from ocpi import sql
 from ocpi.compiled import CompiledQuery
-from ocpi.querysets import same_text
 from ocpi.routing import PartyRef
 
 
@@ -49,7 +47,7 @@ def location_list(*, parties: Sequence[PartyRef]) -> LocationQuerySet:
 def evse_get(*, parties: Sequence[PartyRef], location_id: str, evse_uid: str) -> EVSE | None:
     return (
         EVSE.objects.filter(
-            same_text("uid", evse_uid),
+            uid__ci=evse_uid,
             location__in=Location.objects.visible_to(parties).identified(location_id),
         )
         .select_related("location")
@@ -63,8 +61,8 @@ def connector_get(
 ) -> Connector | None:
     return (
         Connector.objects.filter(
-            same_text("ocpi_id", connector_id),
-            same_text("evse__uid", evse_uid),
+            ocpi_id__ci=connector_id,
+            evse__uid__ci=evse_uid,
             evse__location__in=Location.objects.visible_to(parties).identified(location_id),
         )
         .select_related("evse__location")
@@ -87,12 +85,9 @@ def evse_id_taken(*, evse_id: str, other_than: EVSE | None = None) -> bool:
     """Whether an EVSE that is not REMOVED, other than `other_than`, has this evse_id."""
     if not evse_id:
         return False
-    # The terms of the partial unique index, so that it is used (see location_by_key).
+    # `__ci`: the terms of the partial unique index, so that it is used (ocpi.lookups).
     others = (
-        EVSE.objects.alias(upper_evse_id=Upper("evse_id"))
-        .exclude(status=Status.REMOVED)
-        .exclude(evse_id="")
-        .filter(upper_evse_id=evse_id.upper())
+        EVSE.objects.exclude(status=Status.REMOVED).exclude(evse_id="").filter(evse_id__ci=evse_id)
     )
     if other_than is not None and other_than.pk is not None:
         others = others.exclude(pk=other_than.pk)
@@ -135,7 +130,7 @@ def location_rows(*, parties: Sequence[PartyRef]) -> "QuerySet[Any]":
 
 
 def _one_row(*, parties: Sequence[PartyRef], location_id: str) -> "QuerySet[Any]":
-    return location_rows(parties=parties).filter(same_text("ocpi_id", location_id))[:1]
+    return location_rows(parties=parties).filter(ocpi_id__ci=location_id)[:1]
 
 
 # A GET of one location: through the ORM, building this lookup costs more than the rest.

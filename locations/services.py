@@ -370,7 +370,7 @@ def evse_upsert(*, location: Location, data: Mapping[str, Any]) -> EVSE:
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=location.pk)
         moment = _moment_after(location)
-        existing = location.evses.filter(uid__iexact=data["uid"]).first()
+        existing = location.evses.filter(uid__ci=data["uid"]).first()
         evse, outcome = _write_evse(location, existing, data, moment)
         if outcome.changed:
             _bump(location, evse.last_updated, moment)
@@ -386,7 +386,7 @@ def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
         location = Location.objects.select_for_update().get(pk=evse.location_id)
         moment = _moment_after(location)
         evse = EVSE.objects.get(pk=evse.pk)
-        existing = evse.connectors.filter(ocpi_id__iexact=data["ocpi_id"]).first()
+        existing = evse.connectors.filter(ocpi_id__ci=data["ocpi_id"]).first()
         connector, outcome = _write_connector(evse, existing, data, moment)
         if outcome.changed:
             _bump(evse, connector.last_updated, moment)

@@ -35,8 +35,7 @@ def optional_text(field: type[serializers.CharField], **kwargs: Any) -> Any:
 class CiStringField(serializers.CharField):
     """CiString(n): case-insensitive printable ASCII of at most n characters.
 
-    The value is kept as sent; comparisons and lookups fold case (use `__iexact` or the
-    `upper()` form stored beside it).
+    The value is kept as sent; queries compare it with `field__ci=value` (ocpi.lookups).
     """
 
     default_error_messages = {

@@ -1,35 +1,27 @@
 """Query helpers shared by the module apps' QuerySets.
 
-CiString ids compare case-insensitively as Upper(column) = Upper(value): the terms the unique
-indexes hold (Upper() of the ids), so a lookup uses them on every database (`__iexact` is a
-LIKE on SQLite, which scans), and a value reaches the SQL untransformed, as a compiled query
-(ocpi.compiled) requires.
+CiString ids compare one way: `field__ci=value` (ocpi.lookups), UPPER(column) = UPPER(value),
+the terms the unique indexes hold, with the value reaching the SQL untransformed, as a
+compiled query (ocpi.compiled) requires.
 """
 
 from collections.abc import Sequence
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from django.db import models
-from django.db.models import Q, Value
-from django.db.models.functions import Upper
-from django.db.models.lookups import Exact
+from django.db.models import Q
 
 from ocpi.routing import PartyRef
 
 _M = TypeVar("_M", bound=models.Model)
 
 
-def same_text(field: str, value: Any) -> Q:
-    """`field` equal to `value` as CiStrings compare."""
-    return Q(Exact(Upper(field), Upper(Value(value))))
-
-
 def owned_by(parties: Sequence[PartyRef], country_field: str, party_field: str) -> Q:
     """Owned by any of `parties` (none: nothing at all), one index term per party."""
     condition = Q(pk__in=[])
     for party in parties:
-        condition |= same_text(country_field, party.country_code) & same_text(
-            party_field, party.party_id
+        condition |= Q(
+            **{f"{country_field}__ci": party.country_code, f"{party_field}__ci": party.party_id}
         )
     return condition
 

@@ -93,7 +93,7 @@ class _PartyFilter(admin.SimpleListFilter):
             return queryset
         country, party = value.split("*", 1)
         return queryset.filter(
-            **{f"{self.country_field}__iexact": country, f"{self.party_field}__iexact": party}
+            **{f"{self.country_field}__ci": country, f"{self.party_field}__ci": party}
         )
 
 

@@ -116,7 +116,7 @@ def tariffs_valid_at(
         return []
     named = Q(pk__in=[])
     for tariff_id in tariff_ids:
-        named |= Q(ocpi_id__iexact=tariff_id)
+        named |= Q(ocpi_id__ci=tariff_id)
     valid = (Q(start_date_time__isnull=True) | Q(start_date_time__lte=at)) & (
         Q(end_date_time__isnull=True) | Q(end_date_time__gt=at)
     )

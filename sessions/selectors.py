@@ -34,6 +34,6 @@ def session_get(
     """One session by its OCPI id (a CiString: compared case-insensitively), within scope."""
     return (
         session_list(owners=owners, token_parties=token_parties)
-        .filter(ocpi_id__iexact=session_id)
+        .filter(ocpi_id__ci=session_id)
         .first()
     )

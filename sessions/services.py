@@ -107,7 +107,7 @@ def _create(
     )
     taken = SessionError(f"Session {ocpi_id} already exists for {owner}")
     with transaction.atomic():
-        if Session.objects.for_party(owner).filter(ocpi_id__iexact=ocpi_id).exists():
+        if Session.objects.for_party(owner).filter(ocpi_id__ci=ocpi_id).exists():
             raise taken
         try:
             with transaction.atomic():  # a savepoint: the same id created meanwhile

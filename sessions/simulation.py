@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models.functions import Upper
-
 from locations.models import EVSE, Connector, Status
 from ocpi.routing import PartyRef
 from ocpi.time import now
@@ -104,12 +102,10 @@ def steps(charge: Charge, start: datetime, every: timedelta) -> Iterator[Step]:
 
 def find_connector(evse_uid: str, location_id: str | None, connector_id: str | None) -> Connector:
     """The connector of an EVSE of ours, by EVSE uid (the location when the uid is not unique)."""
-    evses = EVSE.objects.alias(upper_uid=Upper("uid")).filter(
-        upper_uid=evse_uid.upper(), location__roaming=True
-    )
+    evses = EVSE.objects.filter(uid__ci=evse_uid, location__roaming=True)
     evses = evses.exclude(status=Status.REMOVED).select_related("location")
     if location_id:
-        evses = evses.filter(location__ocpi_id__iexact=location_id)
+        evses = evses.filter(location__ocpi_id__ci=location_id)
     found = list(evses.order_by("pk")[:10])
     if not found:
         raise SimulationError(f"No EVSE {evse_uid} at a roaming location")
@@ -118,7 +114,7 @@ def find_connector(evse_uid: str, location_id: str | None, connector_id: str | N
         raise SimulationError(f"EVSE {evse_uid} is at several locations ({where}): --location-id")
     connectors = found[0].connectors.order_by("pk")
     if connector_id:
-        connectors = connectors.filter(ocpi_id__iexact=connector_id)
+        connectors = connectors.filter(ocpi_id__ci=connector_id)
     connector = connectors.first()
     if connector is None:
         raise SimulationError(f"EVSE {evse_uid} has no connector {connector_id or ''}".rstrip())

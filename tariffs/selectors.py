@@ -25,4 +25,4 @@ def tariff_list(*, parties: Sequence[PartyRef]) -> TariffQuerySet:
 
 def tariff_get(*, party: PartyRef, tariff_id: str) -> Tariff | None:
     """One tariff by its OCPI id, case-insensitively (ids are CiStrings)."""
-    return with_elements(Tariff.objects.for_party(party)).filter(ocpi_id__iexact=tariff_id).first()
+    return with_elements(Tariff.objects.for_party(party)).filter(ocpi_id__ci=tariff_id).first()

@@ -149,7 +149,7 @@ def tariff_upsert(*, data: Mapping[str, Any]) -> Tariff:
         tariff = (
             Tariff.objects.select_for_update()
             .for_party(party)
-            .filter(ocpi_id__iexact=data["ocpi_id"])
+            .filter(ocpi_id__ci=data["ocpi_id"])
             .first()
         )
         if tariff is None:
@@ -191,8 +191,8 @@ def tariff_references(*, tariff: Tariff) -> list[str]:
     wanted = tariff.ocpi_id.upper()
     rows = (
         connector_model.objects.filter(
-            evse__location__country_code__iexact=tariff.country_code,
-            evse__location__party_id__iexact=tariff.party_id,
+            evse__location__country_code__ci=tariff.country_code,
+            evse__location__party_id__ci=tariff.party_id,
         )
         .exclude(evse__status="REMOVED")
         .values_list("tariff_ids", "evse__location__ocpi_id", "evse__uid", "ocpi_id")

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from credentials.models import PartnerPlatform
-from ocpi.querysets import PartyOwnedQuerySet, same_text
+from ocpi.querysets import PartyOwnedQuerySet
 from ocpi.routing import PartyRef
 
 # A token's identity, case folded: (COUNTRY, PARTY, UID, type).
@@ -59,7 +59,7 @@ class AllowedType(models.TextChoices):
 class TokenQuerySet(PartyOwnedQuerySet["Token"]):
     def identified(self, uid: str, token_type: str) -> "TokenQuerySet":
         """(uid, type): the identity of a token within its eMSP (mod_tokens, Token object)."""
-        return self.filter(same_text("uid", uid), type=token_type)
+        return self.filter(uid__ci=uid, type=token_type)
 
 
 class Token(models.Model):

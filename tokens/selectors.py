@@ -125,8 +125,8 @@ def partner_of_party(party: PartyRef) -> PartnerPlatform | None:
     """
     role = (
         PartnerRole.objects.filter(
-            country_code__iexact=party.country_code,
-            party_id__iexact=party.party_id,
+            country_code__ci=party.country_code,
+            party_id__ci=party.party_id,
             role=Role.EMSP,
             partner__status=PartnerStatus.REGISTERED,
         )

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from credentials.models import LocalParty
 from ocpi.compiled import CompiledQuery, CompileError, Size, first_rows
 from ocpi.enums import Role
-from ocpi.querysets import owned_by, same_text
+from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from tests.ocpi.testapp.models import Item
 
@@ -31,7 +31,7 @@ def ids(rows: list[tuple[Any, ...]]) -> list[str]:
 
 
 def named(*, name: str) -> QuerySet[Any]:
-    return Item.objects.filter(same_text("ocpi_id", name)).values_list("ocpi_id").order_by("pk")
+    return Item.objects.filter(ocpi_id__ci=name).values_list("ocpi_id").order_by("pk")
 
 
 @pytest.mark.usefixtures("items")
