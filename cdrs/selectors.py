@@ -21,8 +21,7 @@ def cdr_list(*, owners: Sequence[PartyRef], token_parties: Sequence[PartyRef]) -
     column of the row, so a page is one query (without the operator's cost breakdown).
     """
     return (
-        Cdr.objects.for_parties(list(owners))
-        .for_token_parties(list(token_parties))
+        Cdr.objects.visible_to(owners=owners, token_parties=token_parties)
         .defer("cost_lines")
         .order_by("pk")
     )

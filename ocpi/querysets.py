@@ -43,3 +43,8 @@ class TokenOwnedQuerySet(PartyOwnedQuerySet[_M]):
     def for_token_parties(self, parties: Sequence[PartyRef]) -> Self:
         """Objects of tokens owned by any of the eMSP `parties` (none: nothing at all)."""
         return self.filter(owned_by(parties, "token_country_code", "token_party_id"))
+
+    def visible_to(self, *, owners: Sequence[PartyRef], token_parties: Sequence[PartyRef]) -> Self:
+        """What an eMSP may see (credentials.access): objects of our parties `owners` for
+        tokens of its `token_parties` (credentials.routing.Route.emsp_parties())."""
+        return self.for_parties(owners).for_token_parties(token_parties)

@@ -24,7 +24,7 @@ def session_list(
     *, owners: Sequence[PartyRef], token_parties: Sequence[PartyRef]
 ) -> SessionQuerySet:
     """Sessions of our `owners` (CPO parties) for tokens of `token_parties`, oldest first."""
-    scoped = Session.objects.for_parties(list(owners)).for_token_parties(list(token_parties))
+    scoped = Session.objects.visible_to(owners=owners, token_parties=token_parties)
     return with_relations(scoped).order_by("pk")
 
 
