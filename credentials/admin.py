@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
-from credentials import services, tasks
+from credentials import operator, services, tasks
 from credentials.claims import partner_holding
 from credentials.models import (
     Invitation,
@@ -77,13 +77,13 @@ class LocalPartyAdmin(admin.ModelAdmin[LocalParty]):
 
     # Through the services, so that each of our parties has its claim (credentials.claims).
     def save_model(self, request: HttpRequest, obj: LocalParty, form: Any, change: bool) -> None:
-        services.local_party_save(party=obj)
+        operator.local_party_save(party=obj)
 
     def delete_model(self, request: HttpRequest, obj: LocalParty) -> None:
-        services.local_parties_delete(parties=[obj])
+        operator.local_parties_delete(parties=[obj])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LocalParty]) -> None:
-        services.local_parties_delete(parties=queryset)
+        operator.local_parties_delete(parties=queryset)
 
 
 class PartnerEndpointInline(admin.TabularInline[PartnerEndpoint, PartnerPlatform]):
@@ -147,6 +147,19 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PartnerPlatform]:
         return super().get_queryset(request).prefetch_related("roles")
+
+    # Through the services, so that the callers cached per process are read anew
+    # (credentials.generation).
+    def save_model(
+        self, request: HttpRequest, obj: PartnerPlatform, form: Any, change: bool
+    ) -> None:
+        operator.partner_settings_save(partner=obj)
+
+    def delete_model(self, request: HttpRequest, obj: PartnerPlatform) -> None:
+        operator.partners_delete(partners=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PartnerPlatform]) -> None:
+        operator.partners_delete(partners=queryset)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # Partners come from handshakes: invite one or register with one.

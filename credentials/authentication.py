@@ -6,7 +6,7 @@ permissions' business (ocpi/permissions.py).
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rest_framework.authentication import BaseAuthentication
@@ -22,6 +22,8 @@ from ocpi.tokens import token_candidates
 # Recording every request's time would turn each read into a write; once a minute is enough
 # for the operator's "last contact" column.
 LAST_CONTACT_RESOLUTION = timedelta(minutes=1)
+# The last contact this process wrote, by partner primary key.
+_contacts: dict[int, datetime] = {}
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,19 @@ def find_principal(header: str | None) -> OcpiPrincipal | None:
 
 
 def touch_last_contact(partner: PartnerPlatform) -> None:
+    """Record that the partner called, at most once a LAST_CONTACT_RESOLUTION per process.
+
+    Bookkeeping for the operator: it does not move the credentials generation
+    (credentials.generation), so the partner may come from the callers cache, read before
+    its last contact was written; what this process wrote last counts as well.
+    """
     moment = now()
-    if (
-        partner.last_contact_at is None
-        or moment - partner.last_contact_at > LAST_CONTACT_RESOLUTION
-    ):
-        PartnerPlatform.objects.filter(pk=partner.pk).update(last_contact_at=moment)
-        partner.last_contact_at = moment
+    known = [t for t in (partner.last_contact_at, _contacts.get(partner.pk)) if t is not None]
+    if known and moment - max(known) <= LAST_CONTACT_RESOLUTION:
+        return
+    PartnerPlatform.objects.filter(pk=partner.pk).update(last_contact_at=moment)
+    _contacts[partner.pk] = moment
+    partner.last_contact_at = moment
 
 
 class OcpiTokenAuthentication(BaseAuthentication):

@@ -3,9 +3,9 @@
 The reads behind every request (the caller by its token, with its roles; our parties) are
 QuerySets compiled once per process (ocpi.compiled) and read with ocpi.sql: built and
 compiled per request they cost more than the rest of a GET of one object. Each process
-keeps what it read, checked on every request against the credentials generation, which the
-database moves in the same transaction as any write of partners, roles or our parties
-(triggers: credentials/migrations/0004): a revoked token or a changed role counts from the
+keeps what it read, checked on every request against the credentials generation, which
+every service writing partners, roles, endpoints or our parties moves in its transaction
+(credentials.generation): a revoked token or a changed role counts from the
 next request on, in every process, and a request costs one indexed read of one row instead
 of two joins.
 """
@@ -13,22 +13,21 @@ of two joins.
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 
+from credentials.generation import GENERATION
 from credentials.models import (
     LocalParty,
     PartnerPlatform,
     PartnerRole,
     PartnerStatus,
 )
-from ocpi import sql
+from ocpi import generations, sql
 from ocpi.compiled import CompiledQuery
-from ocpi.models import ListGeneration
 from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from ocpi.versioning import versions_url
@@ -97,7 +96,6 @@ Receiver = tuple[int, str, str, str]
 
 # --- The per-process cache ------------------------------------------------------------------
 
-GENERATION = "credentials"  # the ocpi_listgeneration row the triggers bump (shard 0)
 MAX_CALLERS = 1024  # token digests kept per process; beyond, all are forgotten
 
 
@@ -121,15 +119,20 @@ class _Cache:
 
     def current(self, cursor: CursorWrapper, using: str) -> _Directory | None:
         """The directory of the generation the database has now; None while it has none
-        (nothing written since the tables were made: nothing would tell a write apart)."""
-        cursor.execute(_generation_sql(using), [GENERATION])
-        row = cursor.fetchone()
-        if row is None:
+        (nothing written through the services yet: nothing would tell a write apart)."""
+        generation = generations.current(GENERATION, using=using, cursor=cursor)
+        if generation == generations.NEVER:
             return None
         with self.lock:
-            if self.directory is None or self.directory.generation != row[0]:
-                self.directory = _Directory(row[0])
+            if self.directory is None or self.directory.generation != generation:
+                self.directory = _Directory(generation)
             return self.directory
+
+    def forget(self) -> None:
+        """Drop the directory (tests: a rolled-back test database can bring a generation
+        back with other rows under it)."""
+        with self.lock:
+            self.directory = None
 
     def keep_caller(self, directory: _Directory, digest: str, rows: list[tuple[Any, ...]]) -> None:
         with self.lock:
@@ -139,16 +142,6 @@ class _Cache:
 
 
 _cache = _Cache()
-
-
-@cache
-def _generation_sql(using: str) -> str:
-    g = sql.qualifier(ListGeneration, "g", using)
-
-    return (
-        f"SELECT {g('value')} FROM {sql.table(ListGeneration, using)} g "  # noqa: S608
-        f"WHERE {g('name')} = %s AND {g('shard')} = 0"
-    )
 
 
 def caller_by_token_digest(digest: str, using: str = DEFAULT_DB_ALIAS) -> Caller | None:
@@ -191,7 +184,7 @@ def receivers(module: str, using: str = DEFAULT_DB_ALIAS) -> list[Receiver]:
 
     Every change of a location, an EVSE, a session asks this; kept per process like the
     callers, so it costs one read of the generation while no partner, role or endpoint
-    changed (endpoints move it too: credentials/migrations/0005).
+    changed.
     """
     with connections[using].cursor() as cursor:
         directory = _cache.current(cursor, using)

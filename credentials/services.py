@@ -9,7 +9,6 @@ Outbound HTTP never runs inside a transaction; a failed handshake stores nothing
 """
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,15 +21,13 @@ from credentials import crypto
 from credentials.claims import (
     PartyTaken,
     check_parties,
-    claim_local_party,
     claim_partner_parties,
-    release_local_parties,
     release_partner_parties,
 )
 from credentials.discovery import Discovery, discover
+from credentials.generation import credentials_changed
 from credentials.models import (
     Invitation,
-    LocalParty,
     PartnerEndpoint,
     PartnerPlatform,
     PartnerRole,
@@ -151,6 +148,7 @@ def accept_registration(*, invitation: Invitation, data: Any) -> Accepted:
         locked.partner = partner
         locked.token_digest = None  # token A stops working at once
         locked.save(update_fields=["used_at", "partner", "token_digest"])
+        credentials_changed()
     logger.info("Partner %s (%s) registered with us", partner.pk, partner.name)
     return Accepted(partner, our_credentials(token_c))
 
@@ -175,6 +173,7 @@ def accept_update(*, partner: PartnerPlatform, data: Any) -> Accepted:
         locked.save()
         _store_endpoints(locked, discovery)
         _store_roles(locked, credentials["roles"])
+        credentials_changed()
     logger.info("Partner %s (%s) updated its credentials", partner.pk, partner.name)
     return Accepted(locked, our_credentials(token))
 
@@ -189,6 +188,7 @@ def _mark_unregistered(partner_id: int) -> PartnerPlatform:
         partner.set_outgoing_token(None)
         partner.save()
         release_partner_parties(partner=partner)
+        credentials_changed()
     return partner
 
 
@@ -238,6 +238,20 @@ def _withdraw_registration(partner: PartnerPlatform, answer: Any) -> None:
         logger.warning("Partner %s not told of the withdrawn registration: %s", partner.name, exc)
 
 
+def _forget(partner: PartnerPlatform) -> None:
+    """Delete a partner whose registration failed half-way (and its endpoints, roles)."""
+    with transaction.atomic():
+        partner.delete()
+        credentials_changed()
+
+
+def _save_partner(partner: PartnerPlatform, *, fields: list[str] | None = None) -> None:
+    """Save `partner` (only `fields` when given) outside a larger write."""
+    with transaction.atomic():
+        partner.save(update_fields=fields)
+        credentials_changed()
+
+
 def register_with_partner(*, versions_url: str, token_a: str, name: str) -> PartnerPlatform:
     """Register with a partner that gave us its token A and versions URL (we are the Sender)."""
     try:
@@ -259,17 +273,18 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
         partner.set_outgoing_token(token_a)
         partner.save()
         _store_endpoints(partner, discovery)
+        credentials_changed()
     try:
         data = _call_credentials(partner, "POST", token_a, our_credentials(token_b))
     except PartnerCallFailed as exc:
-        partner.delete()
+        _forget(partner)
         raise PartnerCallFailed(f"Registration with {name} failed: {exc}") from exc
     try:
         credentials = _valid_credentials(data)
         check_parties(credentials["roles"], partner=partner)
     except OcpiError as exc:
         _withdraw_registration(partner, data)
-        partner.delete()
+        _forget(partner)
         raise PartnerCallFailed(f"Registration with {name} failed: {exc.message}") from exc
     try:
         with transaction.atomic():
@@ -279,9 +294,10 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
             partner.last_contact_at = now()
             partner.save()
             _store_roles(partner, credentials["roles"])
+            credentials_changed()
     except (IntegrityError, PartyTaken) as exc:
         _withdraw_registration(partner, data)
-        partner.delete()
+        _forget(partner)
         raise PartnerCallFailed(f"Registration with {name} failed: {exc}") from exc
     logger.info("Registered with partner %s (%s)", partner.pk, name)
     return partner
@@ -293,19 +309,16 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
         raise PartnerCallFailed(f"{partner.name} is not registered")
     new_token = generate_token()
     partner.set_next_incoming_token(new_token)
-    partner.save(update_fields=["next_incoming_token_digest", "next_incoming_token_sealed"])
+    _save_partner(partner, fields=["next_incoming_token_digest", "next_incoming_token_sealed"])
     try:
         data = _call_credentials(partner, "PUT", partner.outgoing_token, our_credentials(new_token))
         credentials = _valid_credentials(data)
     except (PartnerCallFailed, OcpiError) as exc:
         partner.set_next_incoming_token(None)
         partner.last_error = str(exc) if isinstance(exc, PartnerCallFailed) else exc.message
-        partner.save(
-            update_fields=[
-                "next_incoming_token_digest",
-                "next_incoming_token_sealed",
-                "last_error",
-            ]
+        _save_partner(
+            partner,
+            fields=["next_incoming_token_digest", "next_incoming_token_sealed", "last_error"],
         )
         raise PartnerCallFailed(
             f"Rotation with {partner.name} failed: {partner.last_error}"
@@ -327,6 +340,7 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
             refused = exc
             partner.last_error = f"Roles not changed: {exc.message}"
         partner.save()
+        credentials_changed()
     if refused is not None:
         raise PartnerCallFailed(f"Rotation with {partner.name}: {partner.last_error}") from refused
     logger.info("Rotated credentials with partner %s (%s)", partner.pk, partner.name)
@@ -343,7 +357,9 @@ def refresh_endpoints(*, partner: PartnerPlatform) -> PartnerPlatform:
             partner.versions_url, partner.outgoing_token, plain_tokens=partner.plain_tokens
         )
     except OcpiError as exc:
-        PartnerPlatform.objects.filter(pk=partner.pk).update(last_error=exc.message)
+        with transaction.atomic():
+            PartnerPlatform.objects.filter(pk=partner.pk).update(last_error=exc.message)
+            credentials_changed()
         raise PartnerCallFailed(f"Refreshing {partner.name} failed: {exc.message}") from exc
     with transaction.atomic():
         partner.version = discovery.version
@@ -351,6 +367,7 @@ def refresh_endpoints(*, partner: PartnerPlatform) -> PartnerPlatform:
         partner.last_contact_at = now()
         partner.save(update_fields=["version", "last_error", "last_contact_at", "updated_at"])
         _store_endpoints(partner, discovery)
+        credentials_changed()
     return partner
 
 
@@ -370,22 +387,3 @@ def unregister_partner(*, partner: PartnerPlatform) -> str | None:
     _mark_unregistered(partner.pk)
     logger.info("Unregistered partner %s (%s)", partner.pk, partner.name)
     return problem
-
-
-# --- our parties ----------------------------------------------------------------------------
-
-
-def local_party_save(*, party: LocalParty) -> LocalParty:
-    """Save one of our parties with its claim: PartyTaken when a partner holds the party."""
-    with transaction.atomic():
-        party.save()
-        claim_local_party(party=party)
-        release_local_parties()  # the party it named before an edit, if no other names it
-    return party
-
-
-def local_parties_delete(*, parties: Iterable[LocalParty]) -> None:
-    """Delete some of our parties and give back those no other local party names."""
-    with transaction.atomic():
-        LocalParty.objects.filter(pk__in=[party.pk for party in parties]).delete()
-        release_local_parties()

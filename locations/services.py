@@ -20,7 +20,7 @@ Rules (mod_locations.asciidoc, Flow and Lifecycle, GET List):
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -32,7 +32,7 @@ from locations.selectors import evse_id_taken, evses_of, location_by_key, locati
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
 from ocpi.pagination import note_list_change
 from ocpi.routing import PartyRef
-from ocpi.time import format_datetime, now
+from ocpi.time import format_datetime, moment_after
 from push.models import Method
 from push.services import catalogue_targets, push_change
 
@@ -299,19 +299,6 @@ def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]
         _push_status(location, evse)
 
 
-def _moment_after(location: Location | None) -> datetime:
-    """Now, but later than the location's last change (None: a new location).
-
-    Taken once the location is locked, so a location's last_updated only ever grows, even
-    for two changes in one millisecond or a change that waited for the lock: the Sender
-    list caches each location's JSON by it (locations.rendering).
-    """
-    moment = now()
-    if location is not None and location.last_updated and moment <= location.last_updated:
-        return location.last_updated + timedelta(milliseconds=1)
-    return moment
-
-
 def _list_changed(location: Location, *, membership: bool = False) -> None:
     """The Sender list's X-Total-Count cache is stale (ocpi.pagination): `membership` when
     the location joined or left it (created, roaming switched), else a new last_updated."""
@@ -343,7 +330,7 @@ def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> 
             )
         else:
             location = Location.objects.select_for_update().get(pk=location.pk)
-        moment = _moment_after(None if outcome.created else location)
+        moment = moment_after(None if outcome.created else location.last_updated)
         was_roaming = location.roaming and not outcome.created
         if roaming is not None:
             location.roaming = roaming
@@ -369,7 +356,7 @@ def evse_upsert(*, location: Location, data: Mapping[str, Any]) -> EVSE:
     """Create or replace one EVSE with its connectors (an EVSE PUT); bumps the location."""
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=location.pk)
-        moment = _moment_after(location)
+        moment = moment_after(location.last_updated)
         existing = location.evses.filter(uid__ci=data["uid"]).first()
         evse, outcome = _write_evse(location, existing, data, moment)
         if outcome.changed:
@@ -384,7 +371,7 @@ def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
     """Create or replace one connector (a Connector PUT); bumps its EVSE and location."""
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=evse.location_id)
-        moment = _moment_after(location)
+        moment = moment_after(location.last_updated)
         evse = EVSE.objects.get(pk=evse.pk)
         existing = evse.connectors.filter(ocpi_id__ci=data["ocpi_id"]).first()
         connector, outcome = _write_connector(evse, existing, data, moment)
@@ -404,7 +391,7 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
         raise ValidationError(f"Unknown EVSE status {status!r}.")
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=evse.location_id)
-        moment = _moment_after(location)
+        moment = moment_after(location.last_updated)
         evse = EVSE.objects.get(pk=evse.pk)
         if evse.status == status:
             return evse
@@ -427,7 +414,7 @@ def location_set_roaming(*, location: Location, roaming: bool) -> Location:
         if location.roaming == roaming:
             return location
         location.roaming = roaming
-        location.last_updated = _moment_after(location)
+        location.last_updated = moment_after(location.last_updated)
         location.save(update_fields=["roaming", "last_updated"])
         _list_changed(location, membership=True)
         if roaming:

@@ -3,10 +3,13 @@
 Serializing a Location with its EVSEs and connectors costs far more than reading it; a full
 pull or a hot GET would spend nearly all its time there. So each object's JSON is kept in
 the cache under (namespace, primary key, version) and embedded verbatim in the response
-(simplejson.RawJSON). Exactness rests on the version: it must change whenever anything the
-rendering shows changes. The caller picks it (e.g. created_at and a last_updated that every
-write moves forward) and `code_version()` folds the rendering code itself into the namespace,
-so a deployment that renders differently never serves what the previous one cached.
+(simplejson.RawJSON). Exactness rests on one thing, the version: it must change whenever
+anything the rendering shows changes. The caller picks it; for locations it is created_at
+and last_updated, exact because every write stamps last_updated with
+`ocpi.time.moment_after()`, strictly later than before (tests/ocpi/test_moment_after.py
+fails when a write could keep it). `code_version()` folds the rendering code itself into
+the namespace, so a deployment that renders differently never serves what the previous one
+cached.
 
 A miss loads the objects afresh and caches each under the version it was loaded at, never
 under the version the caller's (possibly older) row showed.

@@ -21,7 +21,6 @@ drops only repairs the shift OFFSET causes; with a cursor a re-read is harmless)
 X-Total-Count stays exact and costs about one index lookup: see total_count().
 """
 
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -36,17 +35,14 @@ from django.db.models import Model, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ocpi import generations
 from ocpi.compiled import CompiledQuery, Size
 from ocpi.exceptions import InvalidParameters
 from ocpi.limits import MAX_QUERY_INTEGER, parse_query_integer
-from ocpi.models import ListGeneration
 from ocpi.responses import ocpi_response
 from ocpi.time import parse_datetime
 
 CURSOR = "after"
-# Writers bump one of this many rows per list (chosen by the object's key), so writes of
-# different objects rarely wait on each other's row lock; readers add them up.
-GENERATION_SHARDS = 16
 # Counts cached per process (a few per list: its scopes and filters), checked against the
 # database on every use, so they need not be shared between processes.
 COUNT_CACHE_SIZE = 512
@@ -203,18 +199,10 @@ def note_list_change(name: str, *, key: int, membership: bool) -> None:
 
     Call it for every write of an object of the list: `membership` when the object joins or
     leaves the list without date filters (created, deleted, made visible or hidden), else
-    for any change of its last_updated. `key` (the object's primary key) picks the shard.
-    Each bump writes a fresh random value, so a generation is never seen twice, not even
-    after a rollback (a count cached inside a rolled-back transaction can never match).
+    for any change of its last_updated. `key` (the object's primary key) picks the shard
+    (ocpi.generations: a random value per bump, one statement for both generations).
     """
-    shard = key % GENERATION_SHARDS
-    rows = [
-        ListGeneration(name=generation, shard=shard, value=secrets.randbits(48))
-        for generation in _generation_names(name, membership=membership)
-    ]
-    ListGeneration.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["name", "shard"], update_fields=["value"]
-    )
+    generations.bump(*_generation_names(name, membership=membership), key=key)
 
 
 def total_count(queryset: QuerySet[Any], *, name: str, dated: bool) -> int:
@@ -235,19 +223,18 @@ def _count(db: str, sql: str, params: tuple[Any, ...], *, name: str, dated: bool
     with _counts_lock:
         cached = _counts.get(key)
     known = cached[0] if cached else None
-    table = connection.ops.quote_name(ListGeneration._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT g.total, CASE WHEN g.total = %s THEN NULL "  # noqa: S608 (our own SQL)
+            f"SELECT g.generation, CASE WHEN g.generation = %s THEN NULL "  # noqa: S608 (our own SQL)
             f"ELSE (SELECT COUNT(*) FROM ({sql}) counted) END "
-            f"FROM (SELECT COALESCE(SUM(value), 0) AS total FROM {table} WHERE name = %s) g",
+            f"FROM ({generations.current_sql(db)}) g",
             [known, *params, generation],
         )
         current, counted = cursor.fetchone()
     if counted is None:
         assert cached is not None
         return cached[1]
-    if current:  # 0: never bumped (or all rolled back), a state that can come back
+    if current != generations.NEVER:  # a state that can come back (all bumps rolled back)
         with _counts_lock:
             _counts[key] = (int(current), int(counted))
             _counts.move_to_end(key)

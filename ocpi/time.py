@@ -6,7 +6,7 @@ UTC" in the spec's words, and a non-zero offset means the sender did not follow 
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 _DATETIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?Z?$"
@@ -21,6 +21,25 @@ def now() -> datetime:
     """Return the current UTC time at millisecond precision, the precision we render."""
     moment = datetime.now(tz=UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+# The precision we render and store a last_updated at: the smallest step forward.
+TICK = timedelta(milliseconds=1)
+
+
+def moment_after(previous: datetime | None) -> datetime:
+    """The last_updated of an object's next write: now, but later than `previous` (its
+    last_updated so far; None for a new object).
+
+    Taken once the object is locked, so its last_updated only ever grows, even for two
+    writes in one millisecond, a write that waited for the lock, or a clock stepped back.
+    The rendered JSON of objects is cached by it (ocpi.jsoncache): a write that kept the
+    same last_updated would serve the JSON from before the write.
+    """
+    moment = now()
+    if previous is not None and moment <= previous:
+        return previous + TICK
+    return moment
 
 
 def format_datetime(value: datetime) -> str:

@@ -7,10 +7,9 @@ appends them (mod_sessions, PATCH; push.services keeps such PATCHes from being c
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
-from ocpi.time import now
+from ocpi.time import moment_after
 from push.services import party_targets, push_change
 from sessions.models import Session
 from sessions.serializers import ChargingPeriodSerializer, SessionSerializer, session_as_ocpi
@@ -48,17 +47,9 @@ def _push_patch(session: Session, before: dict[str, Any], new: Sequence[dict[str
     push(session, "PATCH", changes)
 
 
-def _moment_after(previous: datetime | None) -> datetime:
-    """Now, but later than the session's last change: last_updated only ever grows."""
-    moment = now()
-    if previous is not None and moment <= previous:
-        return previous + timedelta(milliseconds=1)
-    return moment
-
-
 def save_and_patch(session: Session, before: dict[str, Any], new: Sequence[dict[str, Any]]) -> None:
     """Save the session changed since `before` (its snapshot) and PATCH the changes and the
     `new` periods to its eMSP, in the caller's transaction."""
-    session.last_updated = _moment_after(session.last_updated)
+    session.last_updated = moment_after(session.last_updated)
     session.save()
     _push_patch(session, before, new)

@@ -10,6 +10,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from credentials import authentication
+from credentials import selectors as callers
 from credentials.models import Invitation
 from credentials.services import invitation_create
 
@@ -29,8 +31,13 @@ def _fresh_cache() -> None:
     (push.services.KICK_KEY, KICK_SECONDS), keyed by partner pk. On SQLite a rolled-back test gives
     its primary keys back, so the next test's partner can have the pk of one whose wake-up
     task never ran (no worker) and would not be woken.
+
+    So with the callers each process keeps (credentials.selectors): a rolled-back test gives
+    the credentials generation its former value back, with other partners under it.
     """
     cache.clear()
+    callers._cache.forget()
+    authentication._contacts.clear()  # by partner pk, which SQLite gives back too
 
 
 def authorization(token: str) -> str:

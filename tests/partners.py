@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from django.db import transaction
+
+from credentials.generation import credentials_changed
 from credentials.models import (
     LocalParty,
     PartnerEndpoint,
@@ -10,7 +13,7 @@ from credentials.models import (
     PartnerStatus,
     PartyClaim,
 )
-from credentials.services import local_parties_delete, local_party_save
+from credentials.operator import local_parties_delete, local_party_save
 from ocpi.time import now
 
 
@@ -43,6 +46,26 @@ def registered_emsp(
 
     last_contact_at is fresh so authentication does not write (query counts stay exact).
     """
+    with transaction.atomic():
+        partner = _registered(name, token)
+        for country, party in parties:
+            PartyClaim.objects.create(country_code=country, party_id=party, partner=partner)
+            PartnerRole.objects.create(
+                partner=partner,
+                role=role,
+                country_code=country,
+                party_id=party,
+                business_details={"name": party},
+            )
+        for identifier, endpoint_role, url in endpoints:
+            PartnerEndpoint.objects.create(
+                partner=partner, identifier=identifier, role=endpoint_role, url=url
+            )
+        credentials_changed()  # as the services do: callers cached per process are stale
+    return partner
+
+
+def _registered(name: str, token: str) -> PartnerPlatform:
     moment = now()
     partner = PartnerPlatform(
         name=name,
@@ -55,15 +78,4 @@ def registered_emsp(
     partner.set_incoming_token(token)
     partner.set_outgoing_token(f"out-{token}")
     partner.save()
-    for country, party in parties:
-        PartyClaim.objects.create(country_code=country, party_id=party, partner=partner)
-        PartnerRole.objects.create(
-            partner=partner,
-            role=role,
-            country_code=country,
-            party_id=party,
-            business_details={"name": party},
-        )
-    for identifier, role, url in endpoints:
-        PartnerEndpoint.objects.create(partner=partner, identifier=identifier, role=role, url=url)
     return partner

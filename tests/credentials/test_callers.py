@@ -1,25 +1,29 @@
 """Who is who behind a token (credentials.selectors.caller_by_token_digest): hand-written SQL
 read as the ORM would, kept per process and checked on every request against the
-credentials generation, which the database moves on every write (migrations 0004 and 0005).
+credentials generation, which the services move on every write (credentials.generation;
+tests/credentials/test_generation.py checks every writer does).
 """
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import transaction
 from django.db.models import Model
 from pytest_django import DjangoAssertNumQueries
 
+from credentials import operator, services
+from credentials.authentication import touch_last_contact
 from credentials.crypto import token_digest
+from credentials.generation import credentials_changed
 from credentials.models import (
     LocalParty,
-    PartnerEndpoint,
     PartnerPlatform,
     PartnerRole,
     PartnerStatus,
 )
-from credentials.selectors import GENERATION, caller_by_token_digest, local_parties
-from ocpi.models import ListGeneration
+from credentials.selectors import caller_by_token_digest, local_parties
 from ocpi.time import now
 
 pytestmark = pytest.mark.django_db
@@ -30,30 +34,27 @@ def fields(obj: Model) -> dict[str, Any]:
 
 
 def partner(name: str, token: str, *parties: tuple[str, str, str]) -> PartnerPlatform:
-    made = PartnerPlatform(
-        name=name,
-        status=PartnerStatus.REGISTERED,
-        versions_url=f"https://{name}.example.com/versions",
-        registered_at=now(),
-        last_contact_at=now(),
-    )
-    made.set_incoming_token(token)
-    made.set_outgoing_token(f"out-{token}")
-    made.save()
-    for country, party, role in parties:
-        PartnerRole.objects.create(
-            partner=made,
-            role=role,
-            country_code=country,
-            party_id=party,
-            business_details={"name": party, "logo": {"url": "https://l.example.com/x.png"}},
+    with transaction.atomic():  # written as the services write: the generation moves
+        made = PartnerPlatform(
+            name=name,
+            status=PartnerStatus.REGISTERED,
+            versions_url=f"https://{name}.example.com/versions",
+            registered_at=now(),
+            last_contact_at=now(),
         )
+        made.set_incoming_token(token)
+        made.set_outgoing_token(f"out-{token}")
+        made.save()
+        for country, party, role in parties:
+            PartnerRole.objects.create(
+                partner=made,
+                role=role,
+                country_code=country,
+                party_id=party,
+                business_details={"name": party, "logo": {"url": "https://l.example.com/x.png"}},
+            )
+        credentials_changed()
     return made
-
-
-def generation() -> int | None:
-    row = ListGeneration.objects.filter(name=GENERATION, shard=0).first()
-    return row.value if row is not None else None
 
 
 def lookup(token: str = "tok") -> Any:  # noqa: S107
@@ -159,26 +160,18 @@ def test_each_request_gets_its_own_instances() -> None:
     assert again.parties[0].business_name != "changed"
 
 
-@pytest.mark.parametrize(
-    "write",
-    [
-        pytest.param(
-            lambda made: PartnerPlatform.objects.filter(pk=made.pk).update(
-                status=PartnerStatus.UNREGISTERED
-            ),
-            id="queryset-update",
-        ),
-        pytest.param(lambda made: made.delete(), id="delete"),
-        pytest.param(
-            lambda made: connection.cursor().execute(
-                "UPDATE credentials_partnerplatform SET incoming_token_digest = 'x' WHERE id = %s",
-                [made.pk],
-            ),
-            id="raw-sql",
-        ),
-    ],
-)
-def test_a_revoked_token_is_refused_on_the_next_lookup(write: Any) -> None:
+def unregistered_by_the_partner(made: PartnerPlatform) -> None:
+    services.accept_unregistration(partner=made)
+
+
+def deleted_by_the_operator(made: PartnerPlatform) -> None:
+    operator.partners_delete(partners=[made])
+
+
+@pytest.mark.parametrize("write", [unregistered_by_the_partner, deleted_by_the_operator])
+def test_a_revoked_token_is_refused_on_the_next_lookup(
+    write: Callable[[PartnerPlatform], None],
+) -> None:
     made = partner("p", "tok", ("DE", "AAA", "EMSP"))
     assert lookup() is not None
 
@@ -190,9 +183,11 @@ def test_a_revoked_token_is_refused_on_the_next_lookup(write: Any) -> None:
 def test_a_role_added_counts_on_the_next_lookup() -> None:
     made = partner("p", "tok", ("DE", "AAA", "EMSP"))
     lookup()
-    PartnerRole.objects.create(
-        partner=made, role="EMSP", country_code="DE", party_id="NEW", business_details={}
-    )
+    with transaction.atomic():  # as credentials.services stores roles
+        PartnerRole.objects.create(
+            partner=made, role="EMSP", country_code="DE", party_id="NEW", business_details={}
+        )
+        credentials_changed()
 
     assert [role.party_id for role in lookup().roles] == ["AAA", "NEW"]
 
@@ -201,48 +196,44 @@ def test_a_party_of_ours_deactivated_counts_on_the_next_lookup() -> None:
     partner("p", "tok")
     assert [party.party_id for party in lookup().parties] == ["TNM"]
 
-    LocalParty.objects.update(is_active=False)
+    ours = LocalParty.objects.get()
+    ours.is_active = False
+    operator.local_party_save(party=ours)
 
     assert lookup().parties == []
 
 
-@pytest.mark.parametrize("model", [PartnerPlatform, PartnerRole, PartnerEndpoint, LocalParty])
-@pytest.mark.parametrize("action", ["insert", "update", "delete"])
-def test_every_write_of_the_credentials_tables_moves_the_generation(
-    model: type[Model], action: str
+# --- bookkeeping of calls keeps the cache ---------------------------------------------------
+
+
+def test_a_last_contact_written_keeps_the_cached_caller(
+    django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    """Also the guard for SQLite, where rebuilding a table in a migration drops its
-    triggers: the test database is built by every migration there is."""
+    """With every partner calling, each last contact written emptied every process's cache
+    (the triggers of migrations 0004 to 0006): it is bookkeeping, not who may call."""
     made = partner("p", "tok", ("DE", "AAA", "EMSP"))
-    rows: dict[type[Model], Model] = {
-        PartnerPlatform: made,
-        PartnerRole: made.roles.get(),
-        PartnerEndpoint: PartnerEndpoint.objects.create(
-            partner=made, identifier="locations", role="RECEIVER", url="https://p.example.com/l"
-        ),
-        LocalParty: LocalParty.objects.get(),
-    }
-    row = rows[model]
-    before = generation()
+    PartnerPlatform.objects.filter(pk=made.pk).update(last_contact_at=now() - timedelta(hours=1))
+    touch_last_contact(lookup().partner)  # written: an hour ago
 
-    if action == "insert":
-        row.pk = None
-        if isinstance(row, PartnerPlatform):
-            row.set_incoming_token("another")
-        if isinstance(row, LocalParty | PartnerRole):
-            row.party_id = "NEW"
-        if isinstance(row, PartnerEndpoint):
-            row.identifier = "tariffs"
-        row.save()
-    elif action == "update":
-        named = {
-            PartnerPlatform: "name",
-            PartnerRole: "party_id",
-            PartnerEndpoint: "url",
-            LocalParty: "business_name",
-        }
-        model.objects.filter(pk=row.pk).update(**{named[model]: "XYZ"})  # type: ignore[attr-defined]
-    else:
-        model.objects.filter(pk=row.pk).delete()  # type: ignore[attr-defined]
+    with django_assert_num_queries(1):  # the generation: nothing read anew
+        again = lookup()
 
-    assert generation() not in (None, before)
+    assert [role.party_id for role in again.roles] == ["AAA"]
+    written = PartnerPlatform.objects.get().last_contact_at
+    assert written is not None
+    assert written > now() - timedelta(minutes=1)
+
+
+def test_a_cached_caller_has_its_last_contact_written_once_a_minute(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    made = partner("p", "tok")
+    PartnerPlatform.objects.filter(pk=made.pk).update(last_contact_at=now() - timedelta(hours=1))
+    touch_last_contact(lookup().partner)  # written: an hour ago
+
+    with django_assert_num_queries(1):  # the generation; the cached row's contact is old
+        touch_last_contact(lookup().partner)
+
+    written = PartnerPlatform.objects.get().last_contact_at
+    assert written is not None
+    assert written > now() - timedelta(minutes=1)

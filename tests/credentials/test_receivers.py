@@ -2,8 +2,11 @@
 with a Receiver endpoint for the module, kept per process per credentials generation."""
 
 import pytest
+from django.db import transaction
 from pytest_django import DjangoAssertNumQueries
 
+from credentials import services
+from credentials.generation import credentials_changed
 from credentials.models import PartnerEndpoint, PartnerPlatform, PartnerRole, PartnerStatus
 from credentials.selectors import receivers
 
@@ -13,23 +16,27 @@ pytestmark = pytest.mark.django_db
 def partner(
     name: str, *parties: tuple[str, str, str], status: str = PartnerStatus.REGISTERED
 ) -> PartnerPlatform:
-    made = PartnerPlatform(
-        name=name, status=status, versions_url=f"https://{name}.example.com/versions"
-    )
-    made.set_incoming_token(f"in-{name}")
-    made.set_outgoing_token(f"out-{name}")
-    made.save()
-    for country, party, role in parties:
-        PartnerRole.objects.create(
-            partner=made, role=role, country_code=country, party_id=party, business_details={}
+    with transaction.atomic():  # written as the services write: the generation moves
+        made = PartnerPlatform(
+            name=name, status=status, versions_url=f"https://{name}.example.com/versions"
         )
+        made.set_incoming_token(f"in-{name}")
+        made.set_outgoing_token(f"out-{name}")
+        made.save()
+        for country, party, role in parties:
+            PartnerRole.objects.create(
+                partner=made, role=role, country_code=country, party_id=party, business_details={}
+            )
+        credentials_changed()
     return made
 
 
 def endpoint(made: PartnerPlatform, module: str, role: str = "RECEIVER") -> None:
-    PartnerEndpoint.objects.create(
-        partner=made, identifier=module, role=role, url=f"https://x.example.com/{module}"
-    )
+    with transaction.atomic():
+        PartnerEndpoint.objects.create(
+            partner=made, identifier=module, role=role, url=f"https://x.example.com/{module}"
+        )
+        credentials_changed()
 
 
 def test_registered_partners_with_a_receiver_for_the_module_in_order_with_their_roles():
@@ -69,7 +76,9 @@ def test_an_endpoint_added_or_removed_counts_on_the_next_push():
     endpoint(made, "locations")
     assert receivers("locations") == [(made.pk, "EMSP", "DE", "AAA")]
 
-    PartnerEndpoint.objects.filter(partner=made).delete()
+    with transaction.atomic():
+        PartnerEndpoint.objects.filter(partner=made).delete()
+        credentials_changed()
     assert receivers("locations") == []
 
 
@@ -78,5 +87,5 @@ def test_a_partner_unregistered_gets_nothing_more():
     endpoint(made, "locations")
     assert receivers("locations") != []
 
-    PartnerPlatform.objects.filter(pk=made.pk).update(status=PartnerStatus.UNREGISTERED)
+    services.accept_unregistration(partner=made)
     assert receivers("locations") == []

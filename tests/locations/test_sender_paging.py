@@ -113,7 +113,7 @@ def test_changes_in_the_same_millisecond_are_served_too(
     """Cached JSON is keyed by last_updated, so every write moves it on, even within 1 ms."""
     location = make_location("L0")
     instant = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    monkeypatch.setattr("locations.services.now", lambda: instant)
+    monkeypatch.setattr("ocpi.time.now", lambda: instant)
 
     evse_set_status(evse=location.evses.get(), status="CHARGING")
     first = status_of(partner_client, "L0")

@@ -3,15 +3,17 @@ last_updated moves up the tree, every change queues exactly the right request fo
 catalogue partner, nothing is deleted, and the same upsert twice changes nothing."""
 
 import copy
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from credentials.models import PartnerEndpoint, PartnerPlatform
 from locations.models import EVSE, Connector, Location
-from locations.selectors import location_for_render
+from locations.selectors import location_for_render, version_sql
 from locations.serializers import (
     ConnectorSerializer,
     EVSESerializer,
@@ -24,7 +26,8 @@ from locations.services import (
     location_set_roaming,
     location_upsert,
 )
-from ocpi import json
+from ocpi import json, sql
+from ocpi import time as ocpi_time
 from ocpi.time import format_datetime
 from push.models import Change, Delivery
 from tests.locations.conftest import example, location_payload, make_partner, upsert, validated
@@ -419,3 +422,34 @@ def test_roaming_flag_through_upsert_withdraws_too(partners: list[PartnerPlatfor
         "REMOVED",
         "REMOVED",
     ]
+
+
+# --- last_updated only grows: the version the JSON cache is keyed by (ocpi.jsoncache) -----
+
+
+def version_of(location: Location) -> str:
+    """The version locations.views keys the location's cached JSON by."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {version_sql()} FROM {sql.table(Location)} WHERE id = %s",  # noqa: S608
+            [location.pk],
+        )
+        return str(cursor.fetchone()[0])
+
+
+def test_writes_in_one_millisecond_give_the_location_new_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    location = upsert(example("location_example.json"))
+    stopped = location.last_updated - timedelta(minutes=1)  # a clock behind the stored time
+    monkeypatch.setattr(ocpi_time, "now", lambda: stopped)
+    evse = location.evses.get(uid="3256")
+
+    versions = [version_of(location)]
+    for status in ("CHARGING", "AVAILABLE", "CHARGING"):
+        evse = evse_set_status(evse=evse, status=status)
+        versions.append(version_of(location))
+
+    assert len(set(versions)) == 4
+    location.refresh_from_db()
+    assert location.last_updated == Location.objects.get().evses.get(uid="3256").last_updated

@@ -1,8 +1,12 @@
 """Routing headers on functional modules: FROM must be the caller's, TO must be ours."""
 
 import pytest
+from django.db import transaction
 
+from credentials.generation import credentials_changed
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus
+from credentials.operator import local_party_save
+from credentials.services import accept_unregistration
 from tests.conftest import authorization
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.routing.urls")]
@@ -129,9 +133,11 @@ def test_a_role_added_between_two_requests_routes_the_second(client):
     partner = make_partner("tok-1", ("DE", "ABC"))
     headers = routing("DE", "NEW", "NL", "TNM")
     before = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
-    PartnerRole.objects.create(
-        partner=partner, role="EMSP", country_code="DE", party_id="NEW", business_details={}
-    )
+    with transaction.atomic():  # as credentials.services stores roles
+        PartnerRole.objects.create(
+            partner=partner, role="EMSP", country_code="DE", party_id="NEW", business_details={}
+        )
+        credentials_changed()
 
     after = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
 
@@ -143,7 +149,9 @@ def test_a_party_of_ours_deactivated_between_two_requests_is_4001_on_the_second(
     make_partner("tok-1", ("DE", "ABC"))
     headers = routing("DE", "ABC", "NL", "TNM")
     before = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
-    LocalParty.objects.filter(party_id="TNM").update(is_active=False)
+    ours = LocalParty.objects.get(party_id="TNM")
+    ours.is_active = False
+    local_party_save(party=ours)
 
     after = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"), **headers)
 
@@ -154,7 +162,7 @@ def test_a_party_of_ours_deactivated_between_two_requests_is_4001_on_the_second(
 def test_a_token_refused_right_after_the_partner_is_unregistered(client):
     partner = make_partner("tok-1", ("DE", "ABC"))
     before = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"))
-    PartnerPlatform.objects.filter(pk=partner.pk).update(status=PartnerStatus.UNREGISTERED)
+    accept_unregistration(partner=partner)
 
     after = client.get(URL, HTTP_AUTHORIZATION=authorization("tok-1"))
 
