@@ -34,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE_NAME = "ocpi_bench_authorize"
+DATABASE_NAME = os.environ.get("BENCH_DATABASE", "ocpi_bench_authorize")
 DATABASE_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DATABASE_NAME
 TOKEN: dict[str, Any] = {
     "country_code": "DE",
