@@ -218,7 +218,9 @@ def asgi(seconds: float, rounds: int) -> None:
     print(f"\n## GET one location, {rounds} rounds × {seconds:g} s (load {load()})")
     for name, values in runs.items():
         median = statistics.median(values)
-        print(f"  {name:26} {median:7.0f} req/s  / floor {median / floor:.2f}   runs {values}")
+        print(
+            f"  {name:26} {median:7.0f} req/s  / floor {median / floor:.2f}   runs {[round(v) for v in values]}"
+        )
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ every request a thread of its own (a new one each time: asgiref's ThreadSensitiv
 runs the middleware chain in async mode, where each synchronous piece costs a hop between
 the event loop and that thread (a `MiddlewareMixin`'s process_request and process_response
 one each, a sync-only middleware two, the view one more), and sends request_started and
-closes the response in hops of their own. On a GET of one location that was two thirds of
-the CPU the request cost.
+closes the response in hops of their own: on a GET of one location, most of the CPU the
+request cost.
 
 This handler does what a threaded WSGI server does, inside uvicorn: it loads the chain in
 sync mode and runs all of a request's synchronous work (request_started, the middleware and
@@ -236,7 +236,7 @@ def get_asgi_application(
     handler = PooledThreadASGIHandler(websockets=websockets)
     # What start-up made (modules, settings, URL patterns, the middleware chain) lives as
     # long as the process: the garbage collector need never walk it again. Its full
-    # collections otherwise stall a request for 50 ms or more every few hundred pages.
+    # collections otherwise stall a request every few hundred pages.
     gc.collect()
     gc.freeze()
     return handler
