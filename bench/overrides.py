@@ -1,22 +1,17 @@
 """Each override of framework internals against the framework's own way, in one run.
 
     python bench/overrides.py authorize [--requests 1000] [--delay-ms 20]
-    python bench/overrides.py cache [--calls 2000]
     python bench/overrides.py asgi [--seconds 3] [--rounds 3]
 
 bench/RESULTS.md, "Overrides kept", keeps an override only where it is worth more than 10 %
 of its benchmark target's margin; this measures what each is worth, alternating the variants
 (call by call, or server by server) so that the machine's load falls on all of them alike.
+Overrides removed are measured by the commit that still had them (bench/RESULTS.md).
 
 - authorize (target of bench/authorize_latency.py, p99 of ours − D ≤ 10 ms): tokens.services.
   authorize() as it is; with a session that reads the proxy environment and ~/.netrc before
   every request as requests does (still pinned: ocpi.pinning); with a new
   AuthorizationInfoSerializer(data=…) per answer; and the bare requests.Session.post floor.
-- cache (bench/push_status.py): the cache work of waking 20 partners (push.services.kick:
-  their markers set where none was) and of a task clearing its marker: ocpi.rediscache's
-  backend (one client kept per pool) with its one-pipeline add_many, the same backend with an
-  `add` per partner, and Django's own RedisCache with an `add` per partner. Redis db from
-  BENCH_REDIS_URL (harness).
 - asgi (bench/get_location.py, ours / bare ≥ 0.5): GET one location served by
   config.asgi (ocpi.asgi's handler), by Django's own ASGIHandler over the same settings
   (bench/stock_asgi.py), and by the bare Django view (the floor).
@@ -139,47 +134,6 @@ def measure_authorize(url: str, count: int, delay: float) -> dict[str, list[floa
     return rows
 
 
-# --- cache ----------------------------------------------------------------------------------
-
-
-def cache(calls: int) -> None:
-    harness.setup_django()
-    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-
-    from ocpi.rediscache import RedisCache, add_many
-
-    def add_each(backend: Any, keys: list[str]) -> list[str]:
-        return [key for key in keys if backend.add(key, 1, 60)]
-
-    kept, django = RedisCache(harness.REDIS_URL, {}), DjangoRedisCache(harness.REDIS_URL, {})
-    variants: dict[str, tuple[Any, Callable[[Any, list[str]], list[str]]]] = {
-        "ocpi.rediscache: kept client, pipeline": (kept, lambda b, k: add_many(b, k, 1, 60)),
-        "ocpi.rediscache: kept client, add each": (kept, add_each),
-        "Django's RedisCache, add each": (django, add_each),
-    }
-    keys = [f"bench:kick:{n}" for n in range(20)]
-    rows: dict[str, dict[str, list[float]]] = {
-        what: {name: [] for name in variants} for what in ("cpu", "wall", "clear")
-    }
-    for n in range(100 + calls):
-        for name, (backend, wake) in variants.items():
-            backend.delete_many(keys)
-            started, cpu = time.perf_counter(), time.thread_time()
-            woken = wake(backend, keys)
-            wall, used = time.perf_counter() - started, time.thread_time() - cpu
-            cpu = time.thread_time()
-            backend.delete(keys[0])
-            cleared = time.thread_time() - cpu
-            assert woken == keys
-            if n >= 100:
-                rows["cpu"][name].append(used * 1000)
-                rows["wall"][name].append(wall * 1000)
-                rows["clear"][name].append(cleared * 1000)
-    print_rows("cache: 20 partners' markers set, CPU", rows["cpu"])
-    print_rows("cache: 20 partners' markers set, wall time", rows["wall"])
-    print_rows("cache: a task's marker cleared, CPU", rows["clear"])
-
-
 # --- asgi -----------------------------------------------------------------------------------
 
 SERVED = {
@@ -218,24 +172,20 @@ def asgi(seconds: float, rounds: int) -> None:
     print(f"\n## GET one location, {rounds} rounds × {seconds:g} s (load {load()})")
     for name, values in runs.items():
         median = statistics.median(values)
-        print(
-            f"  {name:26} {median:7.0f} req/s  / floor {median / floor:.2f}   runs {[round(v) for v in values]}"
-        )
+        rounded = [round(value) for value in values]
+        print(f"  {name:26} {median:7.0f} req/s  / floor {median / floor:.2f}   runs {rounded}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["authorize", "cache", "asgi"])
+    parser.add_argument("what", choices=["authorize", "asgi"])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--delay-ms", type=float, default=20.0)
-    parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.what == "authorize":
         authorize(args.requests, args.delay_ms)
-    elif args.what == "cache":
-        cache(args.calls)
     else:
         asgi(args.seconds, args.rounds)
 
