@@ -4,7 +4,7 @@ Django does around each request, instead of Celery's fixup closing them (and the
 from collections.abc import Iterator
 
 import pytest
-from celery.fixups.django import DjangoWorkerFixup
+from celery.fixups.django import DjangoWorkerFixup  # type: ignore[attr-defined]  # absent from its stubs
 from django.conf import settings
 from django.db import connection
 
