@@ -206,7 +206,7 @@ class WebSocketRouter:
 
 async def refuse_handshake(scope: Scope, send: Send) -> None:
     """Answer a websocket handshake with 404, or close it unaccepted (the server's 403)."""
-    if "websocket.http.response" in scope.get("extensions", {}):
+    if "websocket.http.response" in (scope.get("extensions") or {}):
         await send(
             {
                 "type": "websocket.http.response.start",
