@@ -5,8 +5,8 @@ every request a thread of its own (a new one each time: asgiref's ThreadSensitiv
 runs the middleware chain in async mode, where each synchronous piece costs a hop between
 the event loop and that thread (a `MiddlewareMixin`'s process_request and process_response
 one each, a sync-only middleware two, the view one more), and sends request_started and
-closes the response in hops of their own. On a GET of one location that was two thirds of
-the CPU the request cost.
+closes the response in hops of their own: on a GET of one location, most of the CPU the
+request cost.
 
 This handler does what a threaded WSGI server does, inside uvicorn: it loads the chain in
 sync mode and runs all of a request's synchronous work (request_started, the middleware and
@@ -24,12 +24,23 @@ Input is bounded before it is read (ocpi.limits): headers over OCPI_MAX_HEADER_B
 streamed, as soon as it passes the limit; and a request under /ocpi/ without an
 Authorization header is answered (401, by DRF) without reading its body at all. Such an
 answer closes the connection: the rest of the body is never read.
+
+Websocket connections (charge points, `/ocpp/<identity>`) never reach Django: each goes to
+the ASGI application mounted on the longest path prefix that starts its path (`websockets`,
+given by config/asgi.py), and one under no prefix is refused at the handshake, before it is
+accepted: HTTP 404 where the server supports the websocket denial response (uvicorn does),
+else a `websocket.close` before `websocket.accept`, which the server answers with HTTP 403
+(ASGI spec, WebSocket: Connect, Close).
+
+This handler replaces Django internals (ASGIHandler.handle and the steps it calls):
+bench/RESULTS.md, "Overrides kept", says why and what an upgrade can break.
 """
 
 import asyncio
 import gc
 import io
 import tempfile
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
@@ -49,12 +60,20 @@ from ocpi.limits import REFUSAL_ATTRIBUTE, Refusal, body_too_large, headers_too_
 from ocpi.middleware import is_ocpi_path
 
 Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+NOT_ROUTED = b"No websocket endpoint at this path"
 
 
 class PooledThreadASGIHandler(ASGIHandler):
-    def __init__(self) -> None:
+    def __init__(self, *, websockets: Mapping[str, ASGIApp] | None = None) -> None:
+        """`websockets`: path prefix (e.g. "/ocpp/") → the ASGI application of the websocket
+        connections whose path starts with it."""
         BaseHandler.__init__(self)  # not ASGIHandler's: it loads the chain in async mode
         self.load_middleware(is_async=False)
+        self.websockets = WebSocketRouter(websockets or {})
         self.max_body = settings.OCPI_MAX_BODY_BYTES
         self.max_headers = settings.OCPI_MAX_HEADER_BYTES
 
@@ -63,6 +82,9 @@ class PooledThreadASGIHandler(ASGIHandler):
         return ThreadPoolExecutor(settings.WEB_THREADS, thread_name_prefix="request")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await self.websockets(scope, receive, send)
+            return
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
@@ -160,6 +182,43 @@ class PooledThreadASGIHandler(ASGIHandler):
         return response
 
 
+class WebSocketRouter:
+    """Websocket connections to the application mounted on their path's longest prefix;
+    the others refused at the handshake."""
+
+    def __init__(self, routes: Mapping[str, ASGIApp]) -> None:
+        # Longest first: "/ocpp/2.0.1/" wins over "/ocpp/".
+        self.routes = sorted(routes.items(), key=lambda route: len(route[0]), reverse=True)
+
+    def route(self, path: str) -> ASGIApp | None:
+        return next((app for prefix, app in self.routes if path.startswith(prefix)), None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.route(scope["path"])
+        if app is not None:
+            await app(scope, receive, send)
+            return
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return  # the client left before its handshake was answered
+        await refuse_handshake(scope, send)
+
+
+async def refuse_handshake(scope: Scope, send: Send) -> None:
+    """Answer a websocket handshake with 404, or close it unaccepted (the server's 403)."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 404,
+                "headers": [(b"content-type", b"text/plain"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": NOT_ROUTED})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": NOT_ROUTED.decode()})
+
+
 class _BodyTooLarge(Exception):
     """The body being read passed OCPI_MAX_BODY_BYTES."""
 
@@ -169,13 +228,15 @@ def empty_body() -> Any:
     return io.BytesIO()
 
 
-def get_asgi_application() -> PooledThreadASGIHandler:
-    """django.core.asgi.get_asgi_application() with our handler."""
+def get_asgi_application(
+    *, websockets: Mapping[str, ASGIApp] | None = None
+) -> PooledThreadASGIHandler:
+    """django.core.asgi.get_asgi_application() with our handler; `websockets` as for it."""
     django.setup(set_prefix=False)
-    handler = PooledThreadASGIHandler()
+    handler = PooledThreadASGIHandler(websockets=websockets)
     # What start-up made (modules, settings, URL patterns, the middleware chain) lives as
     # long as the process: the garbage collector need never walk it again. Its full
-    # collections otherwise stall a request for 50 ms or more every few hundred pages.
+    # collections otherwise stall a request every few hundred pages.
     gc.collect()
     gc.freeze()
     return handler

@@ -1,11 +1,15 @@
 """A requests Session for calls that repeat to the same partners, with less per-call work.
 
 Before every request a plain Session reads the process environment twice over for proxy
-settings (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE…) and looks for ~/.netrc: a third of
-a millisecond each time, on a path where a driver waits (real-time authorization). The
-environment of a running process does not change: this session reads it once per origin
-(scheme and host) and keeps what it found. Our requests carry their own Authorization
-header, so ~/.netrc could never apply to them.
+settings (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE…) and looks for ~/.netrc, on the paths
+of real-time authorization (a driver waits) and of push delivery. The environment of a
+running process does not change: this session reads it once per origin (scheme and host)
+and keeps what it found. Our requests carry their own Authorization header, so ~/.netrc
+could never apply to them.
+
+This overrides how requests merges the environment into each request (Session.
+merge_environment_settings, which Session.request calls), a kept override: bench/RESULTS.md,
+"Overrides kept", says what it is worth and what an upgrade can break.
 
 Its connections are pinned to the addresses ocpi.netsafety vetted (ocpi.pinning): every
 session that calls partners is one of these.

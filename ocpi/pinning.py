@@ -8,7 +8,8 @@ the certificate's hostname check. A pooled connection was vetted when it was ope
 reused as it is; a dropped one is vetted again when urllib3 reconnects it. The check costs
 one getaddrinfo per new connection, never one per request.
 
-How it hooks into requests and urllib3 (2.x), and what an upgrade could break:
+How it hooks into requests and urllib3 (2.x), and what an upgrade could break (listed with
+the other overrides of framework internals in bench/RESULTS.md, "Overrides kept"):
 
 - `PinnedAdapter.init_poolmanager()` is requests' documented way to change the pool manager
   of a transport adapter; it points urllib3's `PoolManager.pool_classes_by_scheme` (a public

@@ -74,8 +74,9 @@ def _session() -> KeptSession:
 
 def _validator() -> AuthorizationInfoSerializer:
     """One AuthorizationInfoSerializer per thread, used only through run_validation(): a new
-    one for every answer would deep-copy its declared fields, two thirds of what validating
-    costs (fields keep no state between validations; per thread all the same)."""
+    one for every answer would deep-copy its declared fields, most of what validating costs
+    (fields keep no state between validations; per thread all the same). It relies on how
+    DRF validates: bench/RESULTS.md, "Overrides kept"."""
     validator: AuthorizationInfoSerializer | None = getattr(_local, "validator", None)
     if validator is None:
         validator = _local.validator = AuthorizationInfoSerializer()

@@ -1,6 +1,7 @@
 """The requests Session for repeated calls (ocpi.httpsession.KeptSession): the environment read
 once per origin, honoured as requests honours it; ~/.netrc never read."""
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,13 @@ def test_netrc_credentials_are_never_added(
         requests.auth._basic_auth_str("someone", "secret"),
         "Token ours",
     ]
+
+
+def test_requests_merges_the_environment_through_the_method_the_session_overrides() -> None:
+    """KeptSession overrides Session.merge_environment_settings(), which Session.request()
+    calls for every request (bench/RESULTS.md, "Overrides kept"); the behaviour tests above
+    fail if requests reads the environment elsewhere."""
+    parameters = inspect.signature(requests.Session.merge_environment_settings).parameters
+
+    assert list(parameters) == ["self", "url", "proxies", "stream", "verify", "cert"]
+    assert "self.merge_environment_settings(" in inspect.getsource(requests.Session.request)

@@ -4,6 +4,7 @@ Django does around each request, instead of Celery's fixup closing them (and the
 from collections.abc import Iterator
 
 import pytest
+from celery.fixups.django import DjangoWorkerFixup  # type: ignore[attr-defined]  # absent from its stubs
 from django.conf import settings
 from django.db import connection
 
@@ -45,3 +46,10 @@ def test_an_eager_task_leaves_its_callers_connection_alone() -> None:
 
 def test_celerys_fixup_is_told_not_to_close_connections_around_each_task() -> None:
     assert app.conf.get("CELERY_DB_REUSE_MAX") == settings.CELERY_DB_REUSE_MAX >= 100
+
+
+def test_celerys_django_fixup_still_reads_the_setting() -> None:
+    """CELERY_DB_REUSE_MAX is read by Celery's Django fixup, not a documented setting
+    (bench/RESULTS.md, "Overrides kept"): should an upgrade stop reading it, workers close
+    their connections around every task again."""
+    assert DjangoWorkerFixup(app).db_reuse_max == settings.CELERY_DB_REUSE_MAX

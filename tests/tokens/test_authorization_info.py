@@ -4,6 +4,7 @@
 from typing import Any
 
 import pytest
+from rest_framework.exceptions import ValidationError
 
 from ocpi.exceptions import validation_message
 from tests.tokens.conftest import token_payload
@@ -43,3 +44,24 @@ def test_one_answer_leaves_nothing_behind_for_the_next() -> None:
     assert [info is not None for info, _ in verdicts] == [False, True, False]
     assert verdicts[1] == serializer_says(VALID)
     assert verdicts[2] == serializer_says(INVALID[1])
+
+
+def state(field: Any) -> list[dict[str, Any]]:
+    """The attributes of a field and of every field under it, depth first."""
+    children = field.fields.values() if hasattr(field, "fields") else ()
+    return [dict(vars(field)), *(part for child in children for part in state(child))]
+
+
+def test_drf_validation_keeps_no_state_on_the_serializer() -> None:
+    """What the per-thread serializer relies on (bench/RESULTS.md, "Overrides kept"): DRF's
+    run_validation() leaves the serializer and its fields as it found them, whatever it
+    validated."""
+    serializer = AuthorizationInfoSerializer()
+    serializer.run_validation(VALID)  # binds the fields, once
+    before = state(serializer)
+
+    with pytest.raises(ValidationError):
+        serializer.run_validation(INVALID[2])
+    serializer.run_validation({**VALID, "authorization_reference": "REF-2"})
+
+    assert state(serializer) == before
