@@ -49,7 +49,7 @@ class Store(Protocol):
 
 class RedisStore:
     """JSON texts as UTF-8 strings in Redis: one MGET for a page, no pickling, no per-key
-    checks (Django's cache validates and unpickles key by key: 2.5 times the MGET)."""
+    checks (Django's cache validates and unpickles key by key, a cost per key)."""
 
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url, decode_responses=True)
