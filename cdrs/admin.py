@@ -3,45 +3,28 @@
 The list shows what was billed and whether it reached the eMSP; a CDR's page shows how its
 total came about (each price component's quantity, unit price and VAT), the tariff and the
 location it was sealed with, its charging periods and its deliveries with the Location the
-eMSP answered. The only changes an operator can make are the ones the spec allows: the action
-"Issue credit CDR" (cdrs.services.cdr_credit), which also POSTs the credit to the eMSP, and
-"Credit and issue a corrected CDR" (cdrs.services.cdr_correct), which POSTs both.
+eMSP answered. The only changes an operator can make are the ones the spec allows, the
+actions of cdrs.admin_actions: issue a credit CDR, or credit and issue a corrected CDR.
 """
 
-from decimal import Decimal
 from typing import Any
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from cdrs import selectors, services
+from cdrs.admin_actions import issue_correction, issue_credit
+from cdrs.admin_text import number_text, price_text
 from cdrs.models import Cdr
-from ocpi.admin import ReadOnlyAdminMixin, admin_page, pretty_json
+from ocpi.admin import ReadOnlyAdminMixin, pretty_json
 from push.models import Delivery
 from sessions.admin import DIMENSION_UNITS
-from sessions.serializers import plain
-from tariffs.models import Tariff
 
 # The unit a cost line's quantity is counted in (tariffs.engine.CostLine).
 _UNITS = {"ENERGY": "kWh", "TIME": "h", "PARKING_TIME": "h", "FLAT": "×"}
-_MONEY = Decimal("0.0001")
-
-
-def _number(value: Any) -> str:
-    return "" if value is None else str(plain(Decimal(value).quantize(_MONEY)))
-
-
-def _price(excl: Decimal | None, incl: Decimal | None, currency: str) -> str:
-    if excl is None:
-        return "–"
-    if incl is None:
-        return f"{_number(excl)} {currency} excl. VAT"
-    return f"{_number(excl)} / {_number(incl)} {currency}"
 
 
 def _deliveries(cdr: Cdr) -> list[Delivery]:
@@ -55,55 +38,11 @@ def _cost_display(name: str) -> Any:
 
     @admin.display(description=name)
     def show(model_admin: Any, cdr: Cdr) -> str:
-        return _price(
+        return price_text(
             getattr(cdr, f"{name}_excl_vat"), getattr(cdr, f"{name}_incl_vat"), cdr.currency
         )
 
     return show
-
-
-class CreditForm(forms.Form):
-    remark = forms.CharField(
-        max_length=255,
-        required=False,
-        help_text="Sent in the credit CDR's remark, e.g. why the CDR is taken back.",
-        widget=forms.TextInput(attrs={"size": 80}),
-    )
-
-
-FREE_OF_CHARGE = "free"
-
-
-class CorrectionForm(forms.Form):
-    tariff = forms.ChoiceField(
-        help_text="The corrected CDR is repriced from the session's charging periods under "
-        "this tariff. Only our tariffs in the CDRs' currency are offered, and only when the "
-        "chosen CDRs share one party and currency."
-    )
-    remark = forms.CharField(
-        max_length=255,
-        required=False,
-        help_text="Sent in the corrected CDR's remark (and the credit's, if it is issued now).",
-        widget=forms.TextInput(attrs={"size": 80}),
-    )
-
-    def __init__(self, *args: Any, tariffs: list[Tariff], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tariffs = {str(tariff.pk): tariff for tariff in tariffs}
-        field = self.fields["tariff"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [
-            ("", "---------"),
-            (FREE_OF_CHARGE, "free of charge (total 0, no tariff)"),
-            *((pk, f"{t.ocpi_id} ({t.currency})") for pk, t in self.tariffs.items()),
-        ]
-
-    def chosen_tariff(self) -> dict[str, Any] | None:
-        """The chosen Tariff object; None: free of charge."""
-        choice = self.cleaned_data["tariff"]
-        if choice == FREE_OF_CHARGE:
-            return None
-        return selectors.tariff_object(self.tariffs[choice])
 
 
 def _cdr_link(cdr: Cdr | None) -> str:
@@ -135,7 +74,7 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
     search_fields = ["ocpi_id", "session_id", "token_uid", "contract_id", "cdr_location__id"]
     date_hierarchy = "start_date_time"
     ordering = ["-pk"]
-    actions = ["issue_credit", "issue_correction"]
+    actions = [issue_credit, issue_correction]
     fieldsets = [
         (
             None,
@@ -236,11 +175,11 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
 
     @admin.display(description="kWh", ordering="total_energy")
     def kwh(self, cdr: Cdr) -> str:
-        return _number(cdr.total_energy)
+        return number_text(cdr.total_energy)
 
     @admin.display(description="total cost (excl. / incl. VAT)", ordering="total_cost_excl_vat")
     def total_cost(self, cdr: Cdr) -> str:
-        return _price(cdr.total_cost_excl_vat, cdr.total_cost_incl_vat, cdr.currency)
+        return price_text(cdr.total_cost_excl_vat, cdr.total_cost_incl_vat, cdr.currency)
 
     @admin.display(description="sent")
     def delivery_state(self, cdr: Cdr) -> str:
@@ -282,12 +221,12 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
                     line["category"],
                     line["type"],
                     f"element {line['element'] + 1}, component {line['component'] + 1}",
-                    _number(line["quantity"]),
+                    number_text(line["quantity"]),
                     _UNITS.get(line["type"], ""),
-                    _number(line["unit_price"]),
-                    "no VAT" if line["vat"] is None else f"{_number(line['vat'])} %",
-                    _number(line["excl_vat"]),
-                    _number(line["incl_vat"]),
+                    number_text(line["unit_price"]),
+                    "no VAT" if line["vat"] is None else f"{number_text(line['vat'])} %",
+                    number_text(line["excl_vat"]),
+                    number_text(line["incl_vat"]),
                 )
                 for line in cdr.cost_lines
             ),
@@ -299,8 +238,8 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
             "<tfoot><tr><th colspan=6>total_cost (after min/max price, rounded to 4 "
             "decimals)</th><th>{}</th><th>{}</th></tr></tfoot></table>",
             rows,
-            _number(cdr.total_cost_excl_vat),
-            _number(cdr.total_cost_incl_vat),
+            number_text(cdr.total_cost_excl_vat),
+            number_text(cdr.total_cost_incl_vat),
         )
 
     @admin.display(description="charging periods")
@@ -312,7 +251,7 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
                 (
                     period["start_date_time"],
                     ", ".join(
-                        f"{d['type']} {_number(d['volume'])} {DIMENSION_UNITS[d['type']]}"
+                        f"{d['type']} {number_text(d['volume'])} {DIMENSION_UNITS[d['type']]}"
                         for d in period["dimensions"]
                     ),
                     period.get("tariff_id", "–"),
@@ -369,72 +308,4 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
             "<th>attempts</th><th>result</th><th>Location (the CDR at the eMSP)</th></tr>"
             "</thead><tbody>{}</tbody></table>",
             rows,
-        )
-
-    # --- the one change there is -------------------------------------------------------------
-
-    @admin.action(description="Issue credit CDR…")
-    def issue_credit(self, request: HttpRequest, queryset: QuerySet[Cdr]) -> HttpResponse | None:
-        form = CreditForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            issued = 0
-            for cdr in queryset.order_by("pk"):
-                try:
-                    credit = services.cdr_credit(cdr=cdr, remark=form.cleaned_data["remark"])
-                except services.CreditRefused as exc:
-                    self.message_user(request, f"{cdr}: {exc}", messages.ERROR)
-                    continue
-                issued += 1
-                self.message_user(request, f"Credit CDR {credit.ocpi_id} issued for {cdr}.")
-            if issued:
-                self.message_user(request, f"{issued} credit CDR(s) queued to their eMSPs.")
-            return None
-        return admin_page(
-            self,
-            request,
-            "admin/cdrs/cdr/credit.html",
-            title="Issue credit CDRs",
-            cdrs=queryset.order_by("pk"),
-            form=form,
-        )
-
-    @admin.action(description="Credit and issue a corrected CDR…")
-    def issue_correction(
-        self, request: HttpRequest, queryset: QuerySet[Cdr]
-    ) -> HttpResponse | None:
-        cdrs = list(queryset.order_by("pk"))
-        kinds = {(cdr.party, cdr.currency) for cdr in cdrs}
-        tariffs: list[Tariff] = []
-        if len(kinds) == 1:
-            party, currency = kinds.pop()
-            tariffs = list(selectors.correction_tariffs(party=party, currency=currency))
-        form = CorrectionForm(request.POST if "apply" in request.POST else None, tariffs=tariffs)
-        if form.is_valid():
-            tariff, remark = form.chosen_tariff(), form.cleaned_data["remark"]
-            issued = 0
-            for cdr in cdrs:
-                try:
-                    credit, corrected = services.cdr_correct(cdr=cdr, tariff=tariff, remark=remark)
-                except services.CorrectionRefused as exc:
-                    self.message_user(request, f"{cdr}: {exc}", messages.ERROR)
-                    continue
-                issued += 1
-                total = _price(
-                    corrected.total_cost_excl_vat, corrected.total_cost_incl_vat, cdr.currency
-                )
-                self.message_user(
-                    request,
-                    f"{cdr} credited by {credit.ocpi_id} and corrected by {corrected.ocpi_id}: "
-                    f"{total}.",
-                )
-            if issued:
-                self.message_user(request, f"{issued} corrected CDR(s) queued to their eMSPs.")
-            return None
-        return admin_page(
-            self,
-            request,
-            "admin/cdrs/cdr/correct.html",
-            title="Credit and issue corrected CDRs",
-            cdrs=cdrs,
-            form=form,
         )

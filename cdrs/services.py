@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from cdrs.models import CREDIT_ID_LENGTH, PRICE_FIELDS, Cdr
-from cdrs.pricing import price_for_cdr, price_under, priced_fields
+from cdrs.pricing import PricedSession, price_for_cdr, price_under, priced_fields
 from cdrs.serializers import CdrLocationSerializer, CdrSerializer
 from ocpi.routing import PartyRef
 from ocpi.time import now
@@ -217,17 +217,9 @@ def _correction_id(original: Cdr) -> str:
     raise CorrectionRefused(f"No free id for the corrected CDR of {original}")
 
 
-def cdr_correct(*, cdr: Cdr, tariff: dict[str, Any] | None, remark: str = "") -> tuple[Cdr, Cdr]:
-    """Credit `cdr` and issue its corrected CDR, both POSTed to the eMSP: (credit, corrected).
-
-    mod_cdrs, Credit CDRs: a CDR that was wrong is credited, then a new CDR with the right
-    data is sent. The corrected CDR has a new id and the original's session, token, location
-    and authorization, repriced from the session's charging periods under `tariff` (a Tariff
-    object of the CDR's party and currency) or, with None, free of charge. A credit the CDR
-    has already is reused; a CDR is corrected once, a credit CDR never. One transaction, so a
-    refusal leaves nothing; the corrected CDR's POST queues behind the credit's, in the
-    original's queue (Cdr.object_key).
-    """
+def _repriced(*, cdr: Cdr, tariff: dict[str, Any] | None, remark: str) -> PricedSession:
+    """The session of `cdr` priced under `tariff`, refused when the correction cannot be made:
+    a credit CDR, a tariff of another party or currency, no ended session, an unusable tariff."""
     if len(remark) > 255:
         raise CorrectionRefused("The remark has more than 255 characters")
     if cdr.credit:
@@ -244,9 +236,40 @@ def cdr_correct(*, cdr: Cdr, tariff: dict[str, Any] | None, remark: str = "") ->
     if session is None or session.end_date_time is None:
         raise CorrectionRefused(f"{cdr} has no ended session to reprice")
     try:
-        priced = price_under(session, tariff)
+        return price_under(session, tariff)
     except TariffError as exc:
         raise CorrectionRefused(f"The tariff cannot price the session: {exc}") from exc
+
+
+def _corrected_copy(original: Cdr, priced: PricedSession, remark: str) -> Cdr:
+    """The corrected CDR, not saved yet: the original's session, token, location and
+    authorization under a new id, with the new prices."""
+    kept = {
+        field.attname: getattr(original, field.attname)
+        for field in Cdr._meta.concrete_fields
+        if field.name not in _NOT_COPIED and field.name != "invoice_reference_id"
+    }
+    return Cdr(
+        **{**kept, **priced_fields(priced)},
+        ocpi_id=_correction_id(original),
+        corrects=original,
+        remark=remark,
+        last_updated=now(),
+    )
+
+
+def cdr_correct(*, cdr: Cdr, tariff: dict[str, Any] | None, remark: str = "") -> tuple[Cdr, Cdr]:
+    """Credit `cdr` and issue its corrected CDR, both POSTed to the eMSP: (credit, corrected).
+
+    mod_cdrs, Credit CDRs: a CDR that was wrong is credited, then a new CDR with the right
+    data is sent. The corrected CDR has a new id and the original's session, token, location
+    and authorization, repriced from the session's charging periods under `tariff` (a Tariff
+    object of the CDR's party and currency) or, with None, free of charge. A credit the CDR
+    has already is reused; a CDR is corrected once, a credit CDR never. One transaction, so a
+    refusal leaves nothing; the corrected CDR's POST queues behind the credit's, in the
+    original's queue (Cdr.object_key).
+    """
+    priced = _repriced(cdr=cdr, tariff=tariff, remark=remark)
     with transaction.atomic():
         original = Cdr.objects.select_for_update().get(pk=cdr.pk)
         if Cdr.objects.filter(corrects=original).exists():
@@ -257,18 +280,7 @@ def cdr_correct(*, cdr: Cdr, tariff: dict[str, Any] | None, remark: str = "") ->
                 credit = cdr_credit(cdr=original, remark=remark)
             except CreditRefused as exc:
                 raise CorrectionRefused(str(exc)) from exc
-        kept = {
-            field.attname: getattr(original, field.attname)
-            for field in Cdr._meta.concrete_fields
-            if field.name not in _NOT_COPIED and field.name != "invoice_reference_id"
-        }
-        corrected = Cdr(
-            **{**kept, **priced_fields(priced)},
-            ocpi_id=_correction_id(original),
-            corrects=original,
-            remark=remark,
-            last_updated=now(),
-        )
+        corrected = _corrected_copy(original, priced, remark)
         _push(corrected)
         corrected.save(force_insert=True)
     logger.info(

@@ -6,13 +6,16 @@ and Redis; the code paths stay the same.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+from config.environment import env_bool, env_list
+from config.schedule import beat_schedule
+from config.security import *  # noqa: F403  (the settings that are the same in every mode)
 
 # Lets ModelAdmin[Model] and QuerySet[Model] be written in annotations that run.
 django_stubs_ext.monkeypatch()
@@ -33,17 +36,6 @@ def make_private_dir(path: Path) -> None:
 
 
 make_private_dir(VAR_DIR)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -117,7 +109,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served by us: partners' networks may block CDNs
-    "axes",  # admin login throttling (--- Security)
+    "axes",  # admin login throttling (config.security)
     "csp",
     "ocpi",
     "credentials",
@@ -280,6 +272,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # pool, before and after each task, unless told to do so only every 2 × this many; between
 # tasks connections go back to the pool instead (config/celery.py).
 CELERY_DB_REUSE_MAX = 500
+CELERY_BEAT_SCHEDULE = beat_schedule()
 
 # --- Django REST framework and the OpenAPI description -----------------------------------
 REST_FRAMEWORK = {
@@ -364,89 +357,11 @@ LOGGING = {
 }
 
 # --- Security ---------------------------------------------------------------------------------
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
 # Production mode (PRODUCTION, above): browsers keep to https, plain http is redirected,
-# cookies travel over https only.
+# cookies travel over https only. The rest, the same in every mode: config.security.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = PRODUCTION
-# The load balancer's health check speaks plain http to the container (Dockerfile HEALTHCHECK).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if PRODUCTION else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
-# Preloading is a commitment made for a whole registrable domain (hstspreload.org), which an
-# OCPI platform on its own host name is rarely in a position to make: off unless asked for,
-# and then no reason to warn about it (check --deploy's W021).
-SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-# Whether a request came over https is what the server saw (uvicorn trusts X-Forwarded-Proto
-# only from FORWARDED_ALLOW_IPS), unless a header is named here, e.g. X-Forwarded-Proto: then
-# Django believes its "https" from anyone, so name it only when every request passes a proxy
-# that sets that header itself.
-if proxy_header := os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip():
-    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
-
-# Admin login throttling (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords for
-# one username from one address, that pair is refused (HTTP 429) for the cool-off, even with
-# the right password. `manage.py axes_reset` lifts every lockout at once.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("ADMIN_LOGIN_COOLOFF_SECONDS", "900")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-# No banner on every start of every process. Failures and lockouts are logged with the
-# address; the username is masked (people type passwords into it), the admin's "Access
-# attempts" shows it.
-AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["username"]
-
-# Content Security Policy (django-csp) for the pages a browser shows: the admin and the API
-# docs (Swagger UI from drf-spectacular-sidecar; its start script a file of its own and its
-# inline <style> allowed on that page only: config/urls.py). Only our own scripts and styles
-# load. OCPI answers are JSON for machines: no policy needed there, and leaving it off spares
-# the busiest path the work.
-CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/ocpi/"],
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "font-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    },
-}
-
-CELERY_BEAT_SCHEDULE = {
-    # Liveness and endpoint changes of every registered partner (the spec asks a partner
-    # to PUT credentials after changing endpoints; not all do).
-    "check-partners": {
-        "task": "credentials.check_partners",
-        "schedule": float(os.environ.get("OCPI_PARTNER_CHECK_SECONDS", "3600")),
-    },
-}
-CELERY_BEAT_SCHEDULE["push-resend-due"] = {
-    "task": "push.resend_due",
-    "schedule": float(os.environ.get("PUSH_RESEND_SECONDS", "15")),
-}
-CELERY_BEAT_SCHEDULE["push-prune-history"] = {
-    "task": "push.prune_history",
-    "schedule": float(os.environ.get("PUSH_PRUNE_SECONDS", "3600")),
-}
-CELERY_BEAT_SCHEDULE["tokens-pull"] = {
-    # Each eMSP partner's tokens: a delta pull, or a full one when TOKENS_FULL_PULL_SECONDS
-    # have passed since the last (mod_tokens, Pull model: "every X hours").
-    "task": "tokens.pull_all",
-    "schedule": float(os.environ.get("TOKENS_PULL_SECONDS", "3600")),
-}
 
 # --- Push (the outbox) ----------------------------------------------------------------------
 PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "16"))  # parallel requests a partner

@@ -8,7 +8,7 @@ with it, while the newer state we hold stands.
 
 Only what a partner pushes is counted. A pulled page older than the cached object is our own
 timing (we read the page, then the owner pushed a newer version before we stored the page),
-not the partner's doing, so a pull skips it without counting (tokens.services.tokens_sync).
+not the partner's doing, so a pull skips it without counting (tokens.sync.tokens_sync).
 """
 
 import logging

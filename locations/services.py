@@ -11,9 +11,9 @@ Rules (mod_locations.asciidoc, Flow and Lifecycle, GET List):
 - EVSEs are never deleted: an EVSE left out of a Location upsert is set to REMOVED.
   Connectors are never deleted either (sessions and CDRs refer to them); leaving one out is
   refused.
-- Pushes go to every catalogue partner (push.services.catalogue_targets), one queue per
-  location, with the smallest request that is right: a PATCH `{status, last_updated}` when
-  only EVSE statuses changed, else a PUT of the object upserted. Locations with
+- Pushes go to every catalogue partner (locations.pushes), one queue per location, with
+  the smallest request that is right: a PATCH `{status, last_updated}` when only EVSE
+  statuses changed, else a PUT of the object upserted. Locations with
   `roaming=False` are never pushed; switching roaming off sends a last PUT showing every
   EVSE REMOVED, the spec's only way to withdraw a location, then nothing more.
 """
@@ -28,15 +28,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from locations.models import EVSE, Connector, Location, Status
-from locations.selectors import evse_id_taken, evses_of, location_by_key, location_for_render
-from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from locations.pushes import (
+    MODULE,
+    push_connector,
+    push_evse,
+    push_location,
+    push_status,
+    push_withdrawal,
+)
+from locations.selectors import evse_id_taken, evses_of, location_by_key
 from ocpi.pagination import note_list_change
-from ocpi.routing import PartyRef
-from ocpi.time import format_datetime, moment_after
-from push.models import Method
-from push.services import catalogue_targets, push_change
-
-MODULE = "locations"
+from ocpi.time import moment_after
 
 _LOCATION_TEXT = ("name", "address", "city", "postal_code", "state", "country", "time_zone")
 _LOCATION_LISTS = ("related_locations", "directions", "facilities", "images")
@@ -218,77 +220,6 @@ def _check_evse_id_free(evse: EVSE) -> None:
 # --- pushes -------------------------------------------------------------------------------
 
 
-def _owner(location: Location) -> PartyRef:
-    return PartyRef.of(location.country_code, location.party_id)
-
-
-def _object_key(location: Location) -> str:
-    """One push queue per location: its EVSE and connector updates stay behind its PUT."""
-    return f"{MODULE}:{location.country_code}:{location.party_id}:{location.ocpi_id}".upper()
-
-
-def _push(
-    location: Location, method: str, path: Sequence[str], render: Callable[[], dict[str, Any]]
-) -> None:
-    """Queue the request for every catalogue partner; with none, skip rendering the body."""
-    targets = catalogue_targets(MODULE)
-    if not targets:
-        return
-    push_change(
-        module=MODULE,
-        method=method,
-        owner=_owner(location),
-        object_key=_object_key(location),
-        path=[location.country_code, location.party_id, location.ocpi_id, *path],
-        payload=render(),
-        targets=targets,
-    )
-
-
-def _render_location(location: Location) -> dict[str, Any]:
-    return dict(LocationSerializer(location_for_render(location.pk)).data)
-
-
-def _push_location(location: Location) -> None:
-    _push(location, Method.PUT, [], partial(_render_location, location))
-
-
-def _push_evse(location: Location, evse: EVSE) -> None:
-    def render() -> dict[str, Any]:
-        return dict(EVSESerializer(evses_of(location).get(pk=evse.pk)).data)
-
-    _push(location, Method.PUT, [evse.uid], render)
-
-
-def _push_connector(location: Location, evse: EVSE, connector: Connector) -> None:
-    def render() -> dict[str, Any]:
-        return dict(ConnectorSerializer(connector).data)
-
-    _push(location, Method.PUT, [evse.uid, connector.ocpi_id], render)
-
-
-def _push_status(location: Location, evse: EVSE) -> None:
-    def render() -> dict[str, Any]:
-        return {"status": evse.status, "last_updated": format_datetime(evse.last_updated)}
-
-    _push(location, Method.PATCH, [evse.uid], render)
-
-
-def _push_withdrawal(location: Location) -> None:
-    """The last PUT of a location leaving roaming: every EVSE REMOVED (no DELETE in OCPI)."""
-
-    def render() -> dict[str, Any]:
-        rendered = _render_location(location)
-        stamp = format_datetime(location.last_updated)
-        rendered["evses"] = [
-            {**evse, "status": Status.REMOVED.value, "last_updated": stamp}
-            for evse in rendered.get("evses", [])
-        ]
-        return rendered
-
-    _push(location, Method.PUT, [], render)
-
-
 def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]) -> None:
     if not location.roaming or not outcome.changed:
         return
@@ -296,7 +227,7 @@ def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]
         put()
         return
     for evse in outcome.status_changed:
-        _push_status(location, evse)
+        push_status(location, evse)
 
 
 def _list_changed(location: Location, *, membership: bool = False) -> None:
@@ -346,9 +277,9 @@ def location_upsert(*, data: Mapping[str, Any], roaming: bool | None = None) -> 
             location.save()
             _list_changed(location, membership=outcome.created or roaming_changed)
         if roaming_changed:
-            (_push_location if location.roaming else _push_withdrawal)(location)
+            (push_location if location.roaming else push_withdrawal)(location)
         else:
-            _push_outcome(location, outcome, partial(_push_location, location))
+            _push_outcome(location, outcome, partial(push_location, location))
     return location
 
 
@@ -363,7 +294,7 @@ def evse_upsert(*, location: Location, data: Mapping[str, Any]) -> EVSE:
             _bump(location, evse.last_updated, moment)
             location.save(update_fields=["last_updated"])
             _list_changed(location)
-        _push_outcome(location, outcome, partial(_push_evse, location, evse))
+        _push_outcome(location, outcome, partial(push_evse, location, evse))
     return evse
 
 
@@ -381,7 +312,7 @@ def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
             _bump(location, evse.last_updated, moment)
             location.save(update_fields=["last_updated"])
             _list_changed(location)
-        _push_outcome(location, outcome, partial(_push_connector, location, evse, connector))
+        _push_outcome(location, outcome, partial(push_connector, location, evse, connector))
     return connector
 
 
@@ -403,7 +334,7 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
         location.save(update_fields=["last_updated"])
         _list_changed(location)
         if location.roaming:
-            _push_status(location, evse)
+            push_status(location, evse)
     return evse
 
 
@@ -418,7 +349,7 @@ def location_set_roaming(*, location: Location, roaming: bool) -> Location:
         location.save(update_fields=["roaming", "last_updated"])
         _list_changed(location, membership=True)
         if roaming:
-            _push_location(location)
+            push_location(location)
         else:
-            _push_withdrawal(location)
+            push_withdrawal(location)
     return location

@@ -69,6 +69,34 @@ def _supersedes(new: Change, old: Change) -> bool:
     return False
 
 
+def _supersede_pending(change: Change, deliveries: Sequence[Delivery]) -> None:
+    """Mark SUPERSEDED the pending deliveries in the queues of `deliveries` that `change`
+    makes pointless (_supersedes).
+
+    The pending deliveries are read as plain values, and their changes once each (a change
+    goes to every partner: one change behind many deliveries).
+    """
+    queues = {(d.partner_id, d.queue_key) for d in deliveries}
+    pending = [
+        (pk, change_id)
+        for pk, partner_id, queue_key, change_id in Delivery.objects.filter(
+            partner_id__in={d.partner_id for d in deliveries},
+            queue_key__in={d.queue_key for d in deliveries},
+            status=DeliveryStatus.PENDING,
+        ).values_list("pk", "partner_id", "queue_key", "change_id")
+        if (partner_id, queue_key) in queues
+    ]
+    older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
+        "method", "path", "payload"
+    )
+    covered = {old.pk for old in older if _supersedes(change, old)}
+    superseded = [pk for pk, change_id in pending if change_id in covered]
+    if superseded:
+        Delivery.objects.filter(pk__in=superseded, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"
+        )
+
+
 def push_change(
     *,
     module: str,
@@ -107,28 +135,7 @@ def push_change(
         )
         for target in targets
     ]
-    # What this change may supersede: the pending deliveries of its queues, read as plain
-    # values, and their changes once each (a change goes to every partner: one change
-    # behind many deliveries).
-    queues = {(d.partner_id, d.queue_key) for d in deliveries}
-    pending = [
-        (pk, change_id)
-        for pk, partner_id, queue_key, change_id in Delivery.objects.filter(
-            partner_id__in={t.partner_id for t in targets},
-            queue_key__in={d.queue_key for d in deliveries},
-            status=DeliveryStatus.PENDING,
-        ).values_list("pk", "partner_id", "queue_key", "change_id")
-        if (partner_id, queue_key) in queues
-    ]
-    older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
-        "method", "path", "payload"
-    )
-    covered = {old.pk for old in older if _supersedes(change, old)}
-    superseded = [pk for pk, change_id in pending if change_id in covered]
-    if superseded:
-        Delivery.objects.filter(pk__in=superseded, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"
-        )
+    _supersede_pending(change, deliveries)
     Delivery.objects.bulk_create(deliveries)
     transaction.on_commit(partial(kick, *sorted({t.partner_id for t in targets})))
     return change

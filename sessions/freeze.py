@@ -30,7 +30,9 @@ from django.db.models import Q
 from locations.models import EVSE, Connector, Location, Status
 from ocpi import json
 from ocpi.routing import PartyRef
-from sessions.models import NOT_APPLICABLE
+from sessions import checks
+from sessions.errors import SessionError
+from sessions.models import NOT_APPLICABLE, Session
 from tariffs.models import Tariff, TariffType
 from tariffs.selectors import with_elements
 from tariffs.serializers import TariffSerializer
@@ -153,3 +155,25 @@ def profile_tariff(tariffs: Sequence[dict[str, Any]], profile_type: str) -> dict
         return choose_tariff(tariffs, None)
     kind = f"PROFILE_{profile_type}"
     return next((tariff for tariff in tariffs if tariff.get("type") == kind), None)
+
+
+def bind_connector(session: Session, connector: Connector) -> None:
+    """Put the session on `connector` (a reservation that starts charging): the connector's
+    tariff among those frozen for the reservation prices it, and the CdrLocation is its."""
+    evse = connector.evse
+    if session.connector_id is not None and session.connector_id != connector.pk:
+        raise SessionError(f"Session {session.ocpi_id} is on another connector")
+    if evse.location_id != session.location_id:
+        raise SessionError(f"Connector {connector.ocpi_id} is not at the session's location")
+    if session.evse_id is not None and session.evse_id != evse.pk:
+        raise SessionError(f"Connector {connector.ocpi_id} is not on the reserved EVSE")
+    checks.usable(evse)
+    if session.connector_id is None:
+        # Of the tariffs frozen for the reservation, the bound connector's price it now.
+        named = {str(tariff_id).upper() for tariff_id in connector.tariff_ids or []}
+        chosen = choose_tariff([t for t in session.tariffs if str(t["id"]).upper() in named], None)
+        session.tariff_id = chosen["id"] if chosen is not None else ""
+        session.currency = chosen["currency"] if chosen is not None else session.currency
+    session.evse = evse
+    session.connector = connector
+    session.cdr_location = cdr_location(session.location, evse, connector)

@@ -245,29 +245,6 @@ def session_reserve(
 # --- changing ---------------------------------------------------------------------------------
 
 
-def _bind(session: Session, connector: Connector) -> None:
-    """Put the session on `connector` (a reservation that starts charging)."""
-    evse = connector.evse
-    if session.connector_id is not None and session.connector_id != connector.pk:
-        raise SessionError(f"Session {session.ocpi_id} is on another connector")
-    if evse.location_id != session.location_id:
-        raise SessionError(f"Connector {connector.ocpi_id} is not at the session's location")
-    if session.evse_id is not None and session.evse_id != evse.pk:
-        raise SessionError(f"Connector {connector.ocpi_id} is not on the reserved EVSE")
-    checks.usable(evse)
-    if session.connector_id is None:
-        # Of the tariffs frozen for the reservation, the bound connector's price it now.
-        named = {str(tariff_id).upper() for tariff_id in connector.tariff_ids or []}
-        chosen = freeze.choose_tariff(
-            [t for t in session.tariffs if str(t["id"]).upper() in named], None
-        )
-        session.tariff_id = chosen["id"] if chosen is not None else ""
-        session.currency = chosen["currency"] if chosen is not None else session.currency
-    session.evse = evse
-    session.connector = connector
-    session.cdr_location = freeze.cdr_location(session.location, evse, connector)
-
-
 def session_activate(
     *,
     session: Session,
@@ -291,7 +268,7 @@ def session_activate(
             raise SessionError(f"Session {locked.ocpi_id} cannot become active before it began")
         before = snapshot(locked)
         if connector is not None:
-            _bind(locked, connector)
+            freeze.bind_connector(locked, connector)
         elif locked.connector_id is None:
             raise SessionError("A reservation becomes active on a connector: name it")
         if auth_method is not None:

@@ -37,7 +37,7 @@ from tokens.selectors import (
     tokens_sender_url,
 )
 from tokens.serializers import TokenSerializer
-from tokens.services import tokens_invalidate_missing, tokens_sync
+from tokens.sync import tokens_invalidate_missing, tokens_sync
 
 logger = logging.getLogger(__name__)
 

@@ -3,12 +3,8 @@
 The cache holds what eMSPs tell us; the eMSP owns every field, `last_updated` included:
 - token_put / token_patch: the Receiver interface (the owner pushes; its word is final,
   its newest word: one older than the cached token is not applied, ocpi.receiving).
-- tokens_sync: a pulled page or the token in an authorize answer. A copy older than the
-  cached one (by last_updated) is not applied either (ocpi.receiving.is_stale): a pull may
-  read a page before a PUT that the eMSP sent meanwhile.
-- tokens_invalidate_missing: after a full pull, which is the new truth (Pagination, "Any
-  older information that is not specified in the response is considered as no longer valid").
-  Tokens are set valid=false, never deleted: sessions and CDRs refer to them.
+- tokens_sync / tokens_invalidate_missing (tokens.sync): what a pull or an authorize answer
+  brought.
 
 authorize() is what the charge point side calls: it decides from the cache when the token's
 whitelist allows it, else asks the eMSP in real time (tokens.realtime), with the whitelist's
@@ -16,19 +12,17 @@ offline fallback when the eMSP gives no usable answer.
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Upper
 
-from ocpi.receiving import is_stale, refuse_stale
+from ocpi.receiving import refuse_stale
 from ocpi.routing import PartyRef, RoutingHeaders
 from tokens import realtime
 from tokens.authorization import AuthorizationDecision, LocationReferences, Result, Source
-from tokens.models import AllowedType, Token, TokenKey, TokenType, WhitelistType, key_of, token_key
+from tokens.models import AllowedType, Token, TokenType, WhitelistType, key_of, token_key
 from tokens.selectors import (
     TokensSender,
     our_party,
@@ -37,48 +31,10 @@ from tokens.selectors import (
     tokens_sender,
     tokens_with_uid,
 )
-from tokens.serializers import EnergyContractSerializer
+from tokens.sync import tokens_sync
+from tokens.values import IDENTITY, apply_values, field_value, put_values
 
 logger = logging.getLogger(__name__)
-
-IDENTITY = ("country_code", "party_id", "uid", "type")
-_REQUIRED = ("contract_id", "issuer", "valid", "whitelist", "last_updated")
-_OPTIONAL_TEXT = ("visual_number", "group_id", "language", "default_profile_type")
-_SYNC_FIELDS = [*IDENTITY, *_REQUIRED, *_OPTIONAL_TEXT, "energy_contract", "missing_since"]
-# Rows per UPDATE when a full pull invalidates what it did not return.
-_CHUNK = 500
-
-
-# --- values: validated TokenSerializer data → model fields --------------------------------
-
-
-def _energy_contract(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Stored as rendered: no nulls, no empty strings."""
-    return None if value is None else dict(EnergyContractSerializer().to_representation(value))
-
-
-def _value(name: str, data: Mapping[str, Any]) -> Any:
-    if name in _OPTIONAL_TEXT:
-        return data.get(name) or ""
-    if name == "energy_contract":
-        return _energy_contract(data.get(name))
-    return data[name]
-
-
-def _put_values(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A full Token: absent optional fields revert to their default (transport_and_format, PUT)."""
-    names = (*IDENTITY, *_REQUIRED, *_OPTIONAL_TEXT, "energy_contract")
-    return {name: _value(name, data) for name in names}
-
-
-def _apply(token: Token, values: Mapping[str, Any]) -> list[str]:
-    """Set `values` on `token`; return the names of the fields that changed."""
-    changed = []
-    for name, value in values.items():
-        if getattr(token, name) != value:
-            setattr(token, name, value)
-            changed.append(name)
-    return changed
 
 
 def _locked(key_values: Mapping[str, Any]) -> Token | None:
@@ -116,7 +72,7 @@ def token_put(*, data: Mapping[str, Any]) -> tuple[Token, bool]:
     The same PUT twice is one row, written once. `last_updated` is the eMSP's, as sent.
     Raise StaleUpdate, writing nothing, when it is older than the cached token's.
     """
-    values = {**_put_values(data), "missing_since": None}
+    values = {**put_values(data), "missing_since": None}
     with transaction.atomic():
         token = _locked(values)
         if token is None:
@@ -126,7 +82,7 @@ def token_put(*, data: Mapping[str, Any]) -> tuple[Token, bool]:
             token = _locked(values)
             assert token is not None  # _create found it
         _refuse_stale(token, values["last_updated"])
-        changed = _apply(token, values)
+        changed = apply_values(token, values)
         if changed:
             token.save(update_fields=changed)
     return token, False
@@ -137,106 +93,15 @@ def token_patch(*, token: Token, changes: Mapping[str, Any]) -> Token:
 
     Raise StaleUpdate, writing nothing, when it is older than the cached token.
     """
-    values = {name: _value(name, changes) for name in changes}
+    values = {name: field_value(name, changes) for name in changes}
     values["missing_since"] = None  # the owner just told us about it
     with transaction.atomic():
         token = Token.objects.select_for_update().get(pk=token.pk)
         _refuse_stale(token, values["last_updated"])
-        changed = _apply(token, values)
+        changed = apply_values(token, values)
         if changed:
             token.save(update_fields=changed)
     return token
-
-
-# --- pulled tokens ------------------------------------------------------------------------
-
-
-@dataclass
-class SyncCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-def _newest_per_key(items: Iterable[Mapping[str, Any]]) -> dict[TokenKey, dict[str, Any]]:
-    newest: dict[TokenKey, dict[str, Any]] = {}
-    for item in items:
-        values = _put_values(item)
-        key = key_of(values)
-        kept = newest.get(key)
-        if kept is None or not is_stale(
-            stored=kept["last_updated"], received=values["last_updated"]
-        ):
-            newest[key] = values
-    return newest
-
-
-def tokens_sync(*, items: Sequence[Mapping[str, Any]]) -> SyncCounts:
-    """Store tokens the eMSP served (validated data), a page at a time: three queries.
-
-    A copy older than the cached one is left unapplied (counted unchanged).
-    """
-    wanted = _newest_per_key(items)
-    counts = SyncCounts(unchanged=len(items) - len(wanted))
-    try:
-        with transaction.atomic():
-            _sync(wanted, counts)
-    except IntegrityError:
-        # A PUT created one of these tokens meanwhile: go one by one.
-        counts = SyncCounts(unchanged=len(items) - len(wanted))
-        for key, values in wanted.items():
-            with transaction.atomic():
-                _sync({key: values}, counts)
-    return counts
-
-
-def _sync(wanted: Mapping[TokenKey, dict[str, Any]], counts: SyncCounts) -> None:
-    uids = {key[2] for key in wanted}
-    cached = {
-        token.key: token
-        for token in Token.objects.select_for_update()
-        .alias(uid_upper=Upper("uid"))
-        .filter(uid_upper__in=uids)
-    }
-    new: list[Token] = []
-    changed: list[Token] = []
-    for key, values in wanted.items():
-        token = cached.get(key)
-        if token is None:
-            new.append(Token(**values))
-        elif is_stale(stored=token.last_updated, received=values["last_updated"]):
-            counts.unchanged += 1  # not the partner's doing: not counted (credentials.receiving)
-        elif _apply(token, {**values, "missing_since": None}):
-            changed.append(token)
-        else:
-            counts.unchanged += 1
-    Token.objects.bulk_create(new)
-    if changed:
-        Token.objects.bulk_update(changed, _SYNC_FIELDS)
-    counts.created += len(new)
-    counts.updated += len(changed)
-
-
-def tokens_invalidate_missing(
-    *, parties: Sequence[PartyRef], seen: set[TokenKey], before: datetime, moment: datetime
-) -> int:
-    """Set valid=false on the valid tokens of `parties` that a full pull did not return.
-
-    Only tokens that were cached and last updated before the pull started (`before`): one
-    the eMSP PUT while we crawled is not in the pages and must not be dropped.
-    """
-    rows = (
-        Token.objects.for_parties(list(parties))
-        .filter(valid=True, created_at__lt=before, last_updated__lt=before)
-        .values_list("pk", "country_code", "party_id", "uid", "type")
-    )
-    missing = [pk for pk, *identity in rows if token_key(*identity) not in seen]
-    with transaction.atomic():
-        for start in range(0, len(missing), _CHUNK):
-            Token.objects.filter(pk__in=missing[start : start + _CHUNK], valid=True).update(
-                valid=False, missing_since=moment
-            )
-    return len(missing)
 
 
 # --- authorization ------------------------------------------------------------------------
@@ -412,7 +277,7 @@ def _same_as_cached(cached: Token | None, returned: Mapping[str, Any]) -> bool:
     """Whether the eMSP's copy changes nothing: then the driver does not wait for a write."""
     if cached is None or cached.missing_since is not None:
         return False
-    return all(getattr(cached, name) == value for name, value in _put_values(returned).items())
+    return all(getattr(cached, name) == value for name, value in put_values(returned).items())
 
 
 def _location_matches(asked: LocationReferences | None, granted: LocationReferences | None) -> bool:

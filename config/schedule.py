@@ -1,0 +1,35 @@
+"""What Celery beat runs periodically (config.settings.CELERY_BEAT_SCHEDULE), each interval
+from the environment."""
+
+import os
+from typing import Any
+
+
+def _every(name: str, default: str) -> float:
+    return float(os.environ.get(name, default))
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """Return the periodic tasks, as Celery's beat_schedule setting takes them."""
+    return {
+        # Liveness and endpoint changes of every registered partner (the spec asks a partner
+        # to PUT credentials after changing endpoints; not all do).
+        "check-partners": {
+            "task": "credentials.check_partners",
+            "schedule": _every("OCPI_PARTNER_CHECK_SECONDS", "3600"),
+        },
+        "push-resend-due": {
+            "task": "push.resend_due",
+            "schedule": _every("PUSH_RESEND_SECONDS", "15"),
+        },
+        "push-prune-history": {
+            "task": "push.prune_history",
+            "schedule": _every("PUSH_PRUNE_SECONDS", "3600"),
+        },
+        # Each eMSP partner's tokens: a delta pull, or a full one when TOKENS_FULL_PULL_SECONDS
+        # have passed since the last (mod_tokens, Pull model: "every X hours").
+        "tokens-pull": {
+            "task": "tokens.pull_all",
+            "schedule": _every("TOKENS_PULL_SECONDS", "3600"),
+        },
+    }
