@@ -10,7 +10,9 @@ import logging
 import re
 from collections.abc import Callable
 
+from csp.middleware import CSPMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from ocpi.context import current_correlation_id, current_request_id, new_id
 from ocpi.json import dumps
@@ -102,3 +104,21 @@ def _reason(http_status: int) -> str:
         404: "Not found",
         405: "Method not allowed",
     }.get(http_status, "Server error" if http_status >= 500 else "Client error")
+
+
+class BrowserPagesCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware for the pages a browser shows, skipped under /ocpi/.
+
+    OCPI answers are JSON for partners' platforms, which no policy protects (settings:
+    CONTENT_SECURITY_POLICY excludes /ocpi/). django-csp builds both of its policies for
+    every response before it looks at that exclusion, a cost on every OCPI request
+    (bench/RESULTS.md, "Issue 11: before / after"); this answers those without building any.
+    Overrides process_response, the middleware's public hook, nothing internal.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if is_ocpi_path(request.path_info):
+            return response
+        return super().process_response(request, response)

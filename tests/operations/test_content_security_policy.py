@@ -41,3 +41,14 @@ def test_the_api_docs_add_inline_style_only() -> None:
 
 def test_ocpi_answers_carry_no_policy() -> None:
     assert not get("/ocpi/versions").has_header("Content-Security-Policy")
+
+
+def test_no_policy_is_built_for_ocpi_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """django-csp builds its policies before it applies EXCLUDE_URL_PREFIXES: OCPI requests,
+    the hot path, must not pay for that (ocpi.middleware.BrowserPagesCSPMiddleware)."""
+    built: list[str] = []
+    monkeypatch.setattr("csp.middleware.build_policy", lambda **parts: built.append("policy"))
+
+    get("/ocpi/versions")
+
+    assert built == []
