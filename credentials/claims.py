@@ -20,6 +20,8 @@ from django.db.models import Q
 
 from credentials.models import LocalParty, PartnerPlatform, PartnerRole, PartnerStatus, PartyClaim
 from ocpi.exceptions import InvalidParameters
+from ocpi.querysets import owned_by
+from ocpi.routing import PartyRef
 
 Party = tuple[str, str]  # (COUNTRY_CODE, PARTY_ID), upper case: CiStrings
 
@@ -34,10 +36,7 @@ def _parties(roles: Iterable[Mapping[str, Any]]) -> list[Party]:
 
 
 def _matching(parties: Iterable[Party]) -> Q:
-    condition = Q(pk__in=[])
-    for country_code, party_id in parties:
-        condition |= Q(country_code__ci=country_code, party_id__ci=party_id)
-    return condition
+    return owned_by([PartyRef.of(*party) for party in parties], "country_code", "party_id")
 
 
 def _taken_message(party: Party, role: str, *, ours: bool) -> str:
