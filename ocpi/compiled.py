@@ -192,7 +192,10 @@ class CompiledQuery:
     """`build(**arguments)` → QuerySet, compiled once per process, database and shape.
 
     `build` must use its arguments as values only (filters, Value()s), through the QuerySet
-    methods that hold the rules; everything else is fixed by its code.
+    methods that hold the rules; everything else is fixed by its code. It may test an
+    argument only with `is None` (which the shape keys): while compiling every other value
+    is a marker, always truthy, so a branch on `if name:` would be compiled once and served
+    for "" and 0 as well.
     """
 
     def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:

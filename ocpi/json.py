@@ -18,7 +18,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
 from ocpi.exceptions import BodyTooLarge, JsonTooDeep
-from ocpi.limits import json_depth_exceeds
+from ocpi.limits import body_too_large, json_depth_exceeds
 from ocpi.time import format_datetime
 
 
@@ -75,7 +75,7 @@ class OcpiJSONParser(BaseParser):
         limit = settings.OCPI_MAX_BODY_BYTES
         raw = stream.read(limit + 1)  # the ASGI handler refused larger ones; WSGI did not
         if len(raw) > limit:
-            raise BodyTooLarge(f"Request body is larger than {limit} bytes")
+            raise BodyTooLarge(body_too_large(limit).message)
         if not raw.strip():
             return None
         depth = settings.OCPI_MAX_JSON_DEPTH

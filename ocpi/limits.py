@@ -11,6 +11,7 @@ its Refusal and OcpiMiddleware answers it, under /ocpi/ with the envelope (statu
 these never reached the OCPI layer, so HTTP error statuses with OCPI 2000).
 """
 
+import re
 from dataclasses import dataclass
 
 from ocpi.status import OcpiStatus
@@ -22,6 +23,8 @@ REFUSAL_ATTRIBUTE = "ocpi_refusal"
 MAX_QUERY_INTEGER = 2**63 - 1
 
 _NOT_QUOTE_OR_BRACKET = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+# Innermost pairs, both kinds in one pass: one level a pass, whatever the nesting alternates.
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def json_depth_exceeds(raw: bytes, limit: int) -> bool:
     for _ in range(limit):
         if not brackets:
             return False
-        inner_removed = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        inner_removed = _INNERMOST_PAIR.sub(b"", brackets)
         if inner_removed == brackets:
             return True  # unbalanced: no innermost pair left to remove
         brackets = inner_removed

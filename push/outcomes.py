@@ -89,9 +89,10 @@ def release(deliveries: list[Claimed], delay: timedelta | None) -> None:
 
 def fail(deliveries: list[Claimed], error: str) -> None:
     """Fail claimed deliveries for good, unsent: nothing could deliver them."""
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
-        status=DeliveryStatus.FAILED, last_error=error
-    )
+    # Still ours only while IN_FLIGHT: a claim released as stale may have gone out since.
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], status=DeliveryStatus.IN_FLIGHT
+    ).update(status=DeliveryStatus.FAILED, last_error=error)
 
 
 @dataclass(frozen=True)

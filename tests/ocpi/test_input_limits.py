@@ -85,6 +85,10 @@ def test_json_as_deep_as_the_limit_is_parsed(emsp_client: APIClient) -> None:
         (b'{"a": [1, {"b": []}]}', False),
         (b"[" * 33 + b"]" * 33, True),
         (b"[" * 32 + b"]" * 32, False),
+        # Arrays and objects alternating: each pair one level, whichever kind is innermost.
+        (b"[{" * 16 + b"[" + b"]" + b"}]" * 16, True),
+        (b"[{" * 16 + b"}]" * 16, False),
+        (b"{[" * 31 + b"{}" + b"]}" * 31, True),
         # Brackets inside strings are text, not nesting.
         (b'["' + b"[" * 100 + b'"]', False),
         (b'["\\"' + b"{" * 100 + b'"]', False),
