@@ -129,7 +129,7 @@ def accept_registration(*, invitation: Invitation, data: Any) -> Accepted:
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().open().filter(pk=invitation.pk).first()
         if locked is None:
-            raise MethodNotAllowed("This token A has already been used to register")
+            raise MethodNotAllowed("This token A has been used to register, or has expired")
         partner = PartnerPlatform(
             name=invitation.name,
             status=PartnerStatus.REGISTERED,

@@ -14,7 +14,7 @@ DEMO_PREFIX = "DEMO-"
 def default_cpo_party() -> LocalParty | None:
     """The platform's default party: its first active CPO party (the one the data
     migration made from OCPI_COUNTRY_CODE and OCPI_PARTY_ID, unless an operator changed it)."""
-    return LocalParty.objects.filter(is_active=True, role=Role.CPO).order_by("pk").first()
+    return LocalParty.objects.active().filter(role=Role.CPO).order_by("pk").first()
 
 
 def has_catalogue(party: LocalParty) -> bool:

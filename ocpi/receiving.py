@@ -66,7 +66,8 @@ def refuse_stale(*, what: str, stored: datetime | None, received: datetime) -> N
 
     Call it on the row read with select_for_update(), inside the transaction that writes.
     """
-    if stored is not None and is_stale(stored=stored, received=received):
+    if is_stale(stored=stored, received=received):
+        assert stored is not None  # is_stale(): nothing stored is never stale
         raise StaleUpdate(what=what, stored=stored, received=received)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from locations.models import EVSE, Connector, Status
+from locations.models import EVSE, Connector, Location, Status
 from ocpi.routing import PartyRef
 from ocpi.time import now
 from sessions import services
@@ -102,7 +102,7 @@ def steps(charge: Charge, start: datetime, every: timedelta) -> Iterator[Step]:
 
 def find_connector(evse_uid: str, location_id: str | None, connector_id: str | None) -> Connector:
     """The connector of an EVSE of ours, by EVSE uid (the location when the uid is not unique)."""
-    evses = EVSE.objects.filter(uid__ci=evse_uid, location__roaming=True)
+    evses = EVSE.objects.filter(uid__ci=evse_uid, location__in=Location.objects.roaming())
     evses = evses.exclude(status=Status.REMOVED).select_related("location")
     if location_id:
         evses = evses.filter(location__ocpi_id__ci=location_id)

@@ -12,6 +12,7 @@ from django.apps import apps
 from django.db import transaction
 
 from credentials.selectors import local_party
+from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from ocpi.serializers import DisplayTextSerializer, EnergyMixSerializer
 from ocpi.time import now
@@ -191,8 +192,7 @@ def tariff_references(*, tariff: Tariff) -> list[str]:
     wanted = tariff.ocpi_id.upper()
     rows = (
         connector_model.objects.filter(
-            evse__location__country_code__ci=tariff.country_code,
-            evse__location__party_id__ci=tariff.party_id,
+            owned_by([tariff.party], "evse__location__country_code", "evse__location__party_id")
         )
         .exclude(evse__status="REMOVED")
         .values_list("tariff_ids", "evse__location__ocpi_id", "evse__uid", "ocpi_id")

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
+from credentials.access import token_owner_parties
 from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.exceptions import validation_message
@@ -30,7 +31,6 @@ from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.time import format_datetime, now
 from tokens.models import PullStatus, TokenKey, TokenPull, key_of
 from tokens.selectors import (
-    emsp_parties,
     last_successful_pull,
     our_party,
     running_pull,
@@ -132,7 +132,7 @@ def token_pull(*, partner: PartnerPlatform, full: bool = False) -> TokenPull:
 
 def _run(pull: TokenPull, partner: PartnerPlatform) -> None:
     endpoint = tokens_sender_url(partner)
-    parties = emsp_parties(partner)
+    parties = token_owner_parties(partner.roles.all(), None)
     if endpoint is None:
         pull.status, pull.error = PullStatus.FAILED, "The partner has no tokens Sender endpoint"
         return

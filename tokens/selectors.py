@@ -54,7 +54,7 @@ def _sender(*, party: PartyRef) -> "QuerySet[Any]":
             identifier=ModuleID.TOKENS,
             role=InterfaceRole.SENDER,
             partner__status=PartnerStatus.REGISTERED,
-            partner__roles__role=Role.EMSP,
+            partner__roles__role__in=TOKEN_OWNER_ROLES,
         )
         .order_by("pk")
         .values_list(*_SENDER_COLUMNS)[:1]
@@ -108,15 +108,6 @@ def tokens_with_uid(*, uid: str, token_type: str, limit: int = 2) -> list[Token]
     return list(Token.objects.identified(uid, token_type).order_by("pk")[:limit])
 
 
-def emsp_parties(partner: PartnerPlatform) -> list[PartyRef]:
-    """The partner's eMSP parties: the owners of the tokens it may write and serve."""
-    return [
-        PartyRef.of(role.country_code, role.party_id)
-        for role in partner.roles.all()
-        if role.role in TOKEN_OWNER_ROLES
-    ]
-
-
 def partner_of_party(party: PartyRef) -> PartnerPlatform | None:
     """The registered platform that hosts eMSP `party`.
 
@@ -125,9 +116,8 @@ def partner_of_party(party: PartyRef) -> PartnerPlatform | None:
     """
     role = (
         PartnerRole.objects.filter(
-            country_code__ci=party.country_code,
-            party_id__ci=party.party_id,
-            role=Role.EMSP,
+            owned_by([party], "country_code", "party_id"),
+            role__in=TOKEN_OWNER_ROLES,
             partner__status=PartnerStatus.REGISTERED,
         )
         .select_related("partner")
@@ -148,7 +138,7 @@ def partners_to_pull() -> list[PartnerPlatform]:
         .filter(
             endpoints__identifier=TOKENS,
             endpoints__role=InterfaceRole.SENDER,
-            roles__role=Role.EMSP,
+            roles__role__in=TOKEN_OWNER_ROLES,
         )
         .distinct()
         .order_by("pk")
@@ -161,9 +151,9 @@ def our_party() -> PartyRef | None:
     party, else our first active CPO party."""
     ours = [
         PartyRef.of(party.country_code, party.party_id)
-        for party in LocalParty.objects.filter(is_active=True, role=Role.CPO).order_by(
-            "country_code", "party_id"
-        )
+        for party in LocalParty.objects.active()
+        .filter(role=Role.CPO)
+        .order_by("country_code", "party_id")
     ]
     default = PartyRef.of(settings.OCPI_COUNTRY_CODE, settings.OCPI_PARTY_ID)
     if default in ours:

@@ -1,5 +1,5 @@
 """The credentials generation is moved by the services that write (credentials.generation),
-no longer by triggers (0004, 0005, re-created in 0006).
+no longer by triggers (0004, 0005; SQLite lost those of the partner table in 0006).
 
 The triggers also fired on the bookkeeping of every call (a partner's last contact), which
 emptied every process's cache of callers about once a second with 60 partners calling, and

@@ -19,8 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         invitation, token = invitation_create(name=options["name"])
-        expires = invitation.expires_at
-        expires_at = format_datetime(expires) if expires else None
+        assert invitation.expires_at is not None  # invitation_create() always sets it
+        expires_at = format_datetime(invitation.expires_at)
         if options["json"]:
             self.stdout.write(
                 json.dumps(
@@ -31,5 +31,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Invitation {invitation.pk} for {invitation.name}")
         self.stdout.write(f"  versions URL: {versions_url()}")
         self.stdout.write(f"  token A:      {token}")
-        self.stdout.write(f"  expires at:   {expires_at or 'never'}")
+        self.stdout.write(f"  expires at:   {expires_at}")
         self.stdout.write("Hand both to the partner; the token works once, for registration.")
