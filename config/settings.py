@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "tokens",
     "sessions",
     "cdrs",
+    "chargers",
     "demo",
 ]
 
@@ -328,6 +329,16 @@ OCPI_INVITATION_DAYS = int(os.environ.get("OCPI_INVITATION_DAYS", "14"))
 OCPI_JSON_LOCAL_BYTES = int(os.environ.get("OCPI_JSON_LOCAL_BYTES", str(16 * 2**20)))
 OCPI_HTTP_CONNECT_TIMEOUT = float(os.environ.get("OCPI_HTTP_CONNECT_TIMEOUT", "5"))
 OCPI_HTTP_READ_TIMEOUT = float(os.environ.get("OCPI_HTTP_READ_TIMEOUT", "30"))
+
+# --- OCPP charge points (chargers) -----------------------------------------------------------
+# The gateway (`python manage.py ocpp_gateway`) listens on OCPP_HOST:OCPP_PORT; charge points
+# connect to OCPP_BASE_URL/ocpp/<identity> (what charger_add prints): set it to the public
+# ws:// or wss:// address when a proxy or another port stands in front of the gateway.
+OCPP_HOST = os.environ.get("OCPP_HOST", HOST)
+OCPP_PORT = int(os.environ.get("OCPP_PORT", str(PORT + 1000)))
+OCPP_BASE_URL = os.environ.get("OCPP_BASE_URL", f"ws://{HOST}:{OCPP_PORT}").rstrip("/")
+# A charge point's timestamp more than this far ahead of our clock is impossible (chargers.clock).
+OCPP_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("OCPP_CLOCK_TOLERANCE_SECONDS", "300"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

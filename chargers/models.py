@@ -1,0 +1,290 @@
+"""Our charge points and what the OCPP gateway keeps about them.
+
+    ChargePoint          one OCPP identity: how it authenticates, what it reported at boot,
+                         which gateway holds its websocket (connection state), its clock offset
+    ChargePointEvse      OCPP EVSE id n (1.6: connector id n) ↔ one of our EVSEs; one EVSE
+                         belongs to at most one charge point
+    ChargerTransaction   one OCPP transaction and the Session it feeds
+    TransactionEvent     each transaction message as received (de-duplication, time order)
+    ChargePointCall      a call to a charge point from anywhere: its state lives here, so a
+                         lost wake-up delays it and never loses it
+    ChargePointMessage   the recent frames of a charge point, both ways (bounded; for support)
+
+OCPP ids on the wire are integers (EVSE, connector) or strings of the charge point
+(2.0.1 transactionId); ours stay ours (EVSE uid, connector id, session id).
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class OcppVersion(models.TextChoices):
+    V16 = "1.6", "OCPP 1.6J"
+    V201 = "2.0.1", "OCPP 2.0.1"
+
+    @property
+    def subprotocol(self) -> str:
+        return f"ocpp{self.value}"
+
+
+class SecurityProfile(models.IntegerChoices):
+    """OCPP 2.0.1 Part 2 A00 (and the 1.6 security whitepaper): how a charge point proves who
+    it is. Profile 1 (Basic auth over plain ws) is the default of `charger_add`."""
+
+    BASIC = 1, "1: HTTP Basic auth"
+    TLS_BASIC = 2, "2: TLS + HTTP Basic auth"
+    TLS_CLIENT_CERTIFICATE = 3, "3: TLS + client certificate"
+
+
+class RegistrationStatus(models.TextChoices):
+    """What a BootNotification is answered (1.6 RegistrationStatus, 2.0.1 the same values)."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+class ChargePoint(models.Model):
+    identity = models.CharField(
+        max_length=48, unique=True, help_text="The last path segment of its websocket URL."
+    )
+    ocpp_version = models.CharField(
+        "OCPP version",
+        max_length=5,
+        choices=OcppVersion.choices,
+        default=OcppVersion.V16,
+        help_text="The version it is provisioned for; the one it connected with is recorded.",
+    )
+    security_profile = models.PositiveSmallIntegerField(
+        choices=SecurityProfile.choices, default=SecurityProfile.BASIC
+    )
+    password_hash = models.CharField(max_length=128, blank=True)
+    registration_status = models.CharField(
+        max_length=8, choices=RegistrationStatus.choices, default=RegistrationStatus.ACCEPTED
+    )
+    heartbeat_interval = models.PositiveIntegerField(
+        default=300, help_text="Seconds; answered in BootNotification."
+    )
+    relaxed_validation = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "JSON-schema keywords whose violations this charge point's messages may carry "
+            '(e.g. ["additionalProperties", "maxLength"]): a vendor relaxation, never global.'
+        ),
+    )
+    # What it says about itself (BootNotification).
+    vendor = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=50, blank=True)
+    serial_number = models.CharField(max_length=50, blank=True)
+    firmware_version = models.CharField(max_length=50, blank=True)
+    booted_at = models.DateTimeField(null=True, blank=True)
+    # Its connection, written by the gateway that holds it.
+    connected_version = models.CharField(max_length=5, choices=OcppVersion.choices, blank=True)
+    gateway = models.CharField(
+        max_length=100, blank=True, help_text="The gateway process holding its websocket."
+    )
+    connection = models.PositiveBigIntegerField(
+        default=0, help_text="Counts connections: a newer one replaces an older one."
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    remote_address = models.CharField(max_length=100, blank=True)
+    clock_offset = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Seconds its clock is ahead of ours (negative: behind), last measured.",
+    )
+    offline_marked = models.BooleanField(
+        default=False, help_text="Its EVSEs were set UNKNOWN after the offline grace period."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["identity"]
+        indexes = [models.Index(fields=["gateway"], name="chargepoint_gateway")]
+
+    def __str__(self) -> str:
+        return self.identity
+
+    @property
+    def online(self) -> bool:
+        return bool(self.gateway)
+
+
+class ChargePointEvse(models.Model):
+    """OCPP EVSE id `ocpp_evse_id` of `charge_point` is our `evse`. In 1.6 that id is the
+    connector id (each 1.6 connector is an OCPI EVSE: ocpi-2.2.1.md, mod_locations); in 2.0.1
+    connectorId k of that EVSE is its k-th connector in id order (chargers.mapping)."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="evses")
+    ocpp_evse_id = models.PositiveIntegerField("OCPP EVSE / connector id")
+    evse = models.OneToOneField(
+        "locations.EVSE", on_delete=models.CASCADE, related_name="charge_point_link"
+    )
+
+    class Meta:
+        ordering = ["charge_point", "ocpp_evse_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "ocpp_evse_id"], name="chargepointevse_unique_id"
+            ),
+            models.CheckConstraint(condition=Q(ocpp_evse_id__gte=1), name="chargepointevse_id_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point} #{self.ocpp_evse_id} → {self.evse}"
+
+
+class ChargerTransaction(models.Model):
+    """One OCPP transaction. 1.6: `transaction_id` is ours (the number StartTransaction is
+    answered), `fingerprint` identifies a repeated StartTransaction; 2.0.1: the charge point's
+    transactionId."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="transactions"
+    )
+    transaction_id = models.CharField(max_length=36)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    ocpp_evse_id = models.PositiveIntegerField(null=True, blank=True)
+    connector_id = models.PositiveIntegerField(null=True, blank=True)
+    id_token = models.CharField(max_length=255, blank=True)
+    id_token_type = models.CharField(max_length=20, blank=True)
+    session = models.OneToOneField(
+        "charging_sessions.Session",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="charger_transaction",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    meter_start_wh = models.DecimalField(max_digits=20, decimal_places=3, null=True, blank=True)
+    meter_last_wh = models.DecimalField(max_digits=20, decimal_places=3, null=True, blank=True)
+    meter_last_at = models.DateTimeField(null=True, blank=True)
+    last_seq_no = models.IntegerField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=40, blank=True)
+    state = models.JSONField(
+        default=dict, blank=True, help_text="What the open charging period has gathered so far."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "transaction_id"], name="chargertransaction_unique_id"
+            ),
+            models.UniqueConstraint(
+                fields=["charge_point", "fingerprint"],
+                condition=~Q(fingerprint=""),
+                name="chargertransaction_unique_fingerprint",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["charge_point", "ended_at"], name="chargertransaction_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point} transaction {self.transaction_id}"
+
+
+class TransactionEvent(models.Model):
+    """A transaction message as the charge point sent it, kept so that a repeat is recognised
+    (2.0.1: its seqNo; 1.6: the same content) and late ones are applied in its time order."""
+
+    transaction = models.ForeignKey(
+        ChargerTransaction, on_delete=models.CASCADE, related_name="events"
+    )
+    seq_no = models.IntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=20, help_text="Started, Updated, Ended or MeterValues.")
+    timestamp = models.DateTimeField(help_text="The charge point's time (corrected if impossible).")
+    received_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, help_text="Of the payload: repeats are recognised.")
+    payload = models.JSONField()
+    applied = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["timestamp", "seq_no", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "digest"], name="transactionevent_unique_digest"
+            ),
+            models.UniqueConstraint(
+                fields=["transaction", "seq_no"],
+                condition=Q(seq_no__isnull=False),
+                name="transactionevent_unique_seq_no",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transaction} {self.kind} {self.seq_no or ''}".rstrip()
+
+
+class CallState(models.TextChoices):
+    PENDING = "PENDING", "waiting to be sent"
+    SENT = "SENT", "sent, awaiting the answer"
+    ANSWERED = "ANSWERED", "answered (CALLRESULT)"
+    FAILED = "FAILED", "refused (CALLERROR)"
+    TIMED_OUT = "TIMED_OUT", "no answer in time"
+
+
+class ChargePointCall(models.Model):
+    """A call to a charge point (TriggerMessage, Reset, …), whoever made it and whichever
+    gateway holds the charge point: one outstanding per charge point, in creation order."""
+
+    FINAL = (CallState.ANSWERED, CallState.FAILED, CallState.TIMED_OUT)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="calls")
+    action = models.CharField(max_length=50)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=9, choices=CallState.choices, default=CallState.PENDING)
+    response = models.JSONField(null=True, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    error_description = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    deadline = models.DateTimeField(help_text="Answered by then, or TIMED_OUT.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["charge_point", "state", "created_at"], name="chargepointcall_queue"
+            ),
+            models.Index(fields=["state", "deadline"], name="chargepointcall_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} to {self.charge_point_id}: {self.state}"
+
+
+class Direction(models.TextChoices):
+    IN = "IN", "from the charge point"
+    OUT = "OUT", "to the charge point"
+
+
+class ChargePointMessage(models.Model):
+    """One OCPP-J frame (CALL, CALLRESULT or CALLERROR), kept for support; only the most
+    recent OCPP_MESSAGE_LOG_SIZE of each charge point are kept."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="messages")
+    at = models.DateTimeField()
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    message_type = models.PositiveSmallIntegerField(help_text="2 CALL, 3 CALLRESULT, 4 CALLERROR")
+    unique_id = models.CharField(max_length=36, blank=True)
+    action = models.CharField(max_length=50, blank=True)
+    frame = models.TextField(help_text="As sent or received, cut at 8 KiB.")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["charge_point", "-at"], name="chargepointmessage_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} {self.direction} {self.action or self.message_type}"
