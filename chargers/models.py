@@ -4,6 +4,8 @@
                          which gateway holds its websocket (connection state), its clock offset
     ChargePointEvse      OCPP EVSE id n (1.6: connector id n) ↔ one of our EVSEs; one EVSE
                          belongs to at most one charge point
+    ConnectorStatus      the last status it reported for each of its connectors (chargers.status
+                         derives our EVSEs' statuses from these)
     ChargerTransaction   one OCPP transaction and the Session it feeds
     TransactionEvent     each transaction message as received (de-duplication, time order)
     ChargePointCall      a call to a charge point from anywhere: its state lives here, so a
@@ -81,6 +83,19 @@ class ChargePoint(models.Model):
     serial_number = models.CharField(max_length=50, blank=True)
     firmware_version = models.CharField(max_length=50, blank=True)
     booted_at = models.DateTimeField(null=True, blank=True)
+    boot_status = models.CharField(
+        max_length=8,
+        choices=RegistrationStatus.choices,
+        blank=True,
+        help_text=(
+            "What its last BootNotification was answered (blank: none yet). Until Accepted it "
+            "may send nothing else (chargers.handlers.admitted)."
+        ),
+    )
+    firmware_status = models.CharField(
+        max_length=25, blank=True, help_text="Its last FirmwareStatusNotification."
+    )
+    firmware_status_at = models.DateTimeField(null=True, blank=True)
     # Its connection, written by the gateway that holds it.
     connected_version = models.CharField(max_length=5, choices=OcppVersion.choices, blank=True)
     gateway = models.CharField(
@@ -137,6 +152,38 @@ class ChargePointEvse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_point} #{self.ocpp_evse_id} → {self.evse}"
+
+
+class ConnectorStatus(models.Model):
+    """The last status `charge_point` reported for one connector, whether or not it is mapped to
+    one of our EVSEs. 1.6 connector n: (n, 0); 2.0.1: (evseId, connectorId); EVSE id 0 is the
+    charge point as a whole. A report older than `reported_at` is not applied (chargers.status)."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="connector_statuses"
+    )
+    ocpp_evse_id = models.PositiveIntegerField("OCPP EVSE / connector id")
+    connector_id = models.PositiveIntegerField(help_text="2.0.1 connectorId; 0 in OCPP 1.6.")
+    status = models.CharField(max_length=20, help_text="As reported: Available, Charging, …")
+    error_code = models.CharField(max_length=30, blank=True, help_text="1.6 errorCode.")
+    info = models.CharField(max_length=50, blank=True)
+    vendor_error_code = models.CharField(max_length=50, blank=True)
+    reported_at = models.DateTimeField(
+        help_text="The charge point's time of the status (ours when absent or impossible)."
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["charge_point", "ocpp_evse_id", "connector_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "ocpp_evse_id", "connector_id"],
+                name="connectorstatus_unique_connector",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point} #{self.ocpp_evse_id}/{self.connector_id}: {self.status}"
 
 
 class ChargerTransaction(models.Model):

@@ -32,4 +32,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "tokens.pull_all",
             "schedule": _every("TOKENS_PULL_SECONDS", "3600"),
         },
+        # Charge points disconnected beyond OCPP_OFFLINE_GRACE_SECONDS: their EVSEs UNKNOWN.
+        # This period is how late after the grace that may be.
+        "chargers-mark-offline": {
+            "task": "chargers.mark_offline_due",
+            "schedule": _every("OCPP_OFFLINE_CHECK_SECONDS", "30"),
+        },
     }

@@ -339,6 +339,12 @@ OCPP_PORT = int(os.environ.get("OCPP_PORT", str(PORT + 1000)))
 OCPP_BASE_URL = os.environ.get("OCPP_BASE_URL", f"ws://{HOST}:{OCPP_PORT}").rstrip("/")
 # A charge point's timestamp more than this far ahead of our clock is impossible (chargers.clock).
 OCPP_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("OCPP_CLOCK_TOLERANCE_SECONDS", "300"))
+# The wait before its next BootNotification answered to a charge point not (yet) accepted
+# (registration Pending or Rejected): the BootNotification `interval`.
+OCPP_BOOT_RETRY_SECONDS = int(os.environ.get("OCPP_BOOT_RETRY_SECONDS", "60"))
+# A charge point disconnected longer than this is offline: its EVSEs UNKNOWN until it is back
+# (chargers.presence). 0: at once.
+OCPP_OFFLINE_GRACE_SECONDS = int(os.environ.get("OCPP_OFFLINE_GRACE_SECONDS", "300"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

@@ -5,6 +5,7 @@ as on the wire (camelCase dicts, already schema-checked by the gateway). The gat
 a worker thread, so it may use the ORM and the services freely. It refuses with an
 `ocpp.exceptions.OCPPError` (the gateway answers that CALLERROR); any other exception is
 answered InternalError and logged. An action with no handler is answered NotImplemented.
+Before any handler, the gateway asks `admitted()` whether the charge point may send that CALL.
 """
 
 from collections.abc import Callable
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chargers.models import ChargePoint
+from ocpp.exceptions import SecurityError
+
+from chargers.models import ChargePoint, RegistrationStatus
 
 Payload = dict[str, Any]
 
@@ -47,6 +50,28 @@ def handles(version: str, *actions: str) -> Callable[[Handler], Handler]:
 def handler_for(version: str, action: str) -> Handler | None:
     _load()
     return _HANDLERS.get((version, action))
+
+
+def admitted(context: Context, action: str) -> None:
+    """Refuse (SecurityError) a CALL its charge point may not send before it is accepted.
+
+    Once its BootNotification was answered Pending, it may send another BootNotification and
+    what we ask it for; once Rejected, only BootNotification (1.6 §4.2; 2.0.1 B01.FR.10,
+    B02.FR.09 name SecurityError; 1.6 names no error, and SecurityError says the same). A
+    charge point not answered since it was provisioned is admitted: those rules hold only once
+    a BootNotification was answered, and a charge point that reconnects does not boot again.
+    No query for an accepted charge point: the gateway calls this before every handler.
+    """
+    status = context.charge_point.boot_status
+    if status in ("", RegistrationStatus.ACCEPTED) or action == "BootNotification":
+        return
+    from chargers.handlers.boot import solicited
+
+    if status == RegistrationStatus.PENDING and solicited(
+        context.charge_point, action, context.received_at
+    ):
+        return
+    raise SecurityError(f"{action} refused: its BootNotification was answered {status}")
 
 
 def _load() -> None:

@@ -1,0 +1,51 @@
+"""StatusNotification, 1.6 and 2.0.1: each connector's status, our EVSEs' from them
+(chargers.status). Always answered: a refused status would be sent again and again."""
+
+from datetime import datetime
+
+from chargers import clock
+from chargers.handlers import Context, Payload, handles
+from chargers.handlers.offset import measure
+from chargers.handlers.values import clipped
+from chargers.models import ConnectorStatus
+from chargers.status import Report, record
+
+
+def reported_at(context: Context, timestamp: object) -> datetime:
+    """The time a status holds from: the charge point's when given and possible, else ours
+    (1.6 timestamp is optional; 2.0.1: "If absent time of receipt of the message will be
+    assumed")."""
+    if timestamp is None:
+        return context.received_at
+    measure(context, timestamp)
+    moment, _ = clock.charge_point_time(context.charge_point, timestamp, context.received_at)
+    return moment
+
+
+@handles("1.6", "StatusNotification")
+def status_notification_16(context: Context, payload: Payload) -> Payload:
+    report = Report(
+        ocpp_evse_id=payload["connectorId"],
+        connector_id=0,
+        status=clipped(payload["status"], ConnectorStatus, "status"),
+        reported_at=reported_at(context, payload.get("timestamp")),
+        error_code=clipped(payload["errorCode"], ConnectorStatus, "error_code"),
+        info=clipped(payload.get("info"), ConnectorStatus, "info"),
+        vendor_error_code=clipped(
+            payload.get("vendorErrorCode"), ConnectorStatus, "vendor_error_code"
+        ),
+    )
+    record(charge_point=context.charge_point, report=report, received_at=context.received_at)
+    return {}
+
+
+@handles("2.0.1", "StatusNotification")
+def status_notification_201(context: Context, payload: Payload) -> Payload:
+    report = Report(
+        ocpp_evse_id=payload["evseId"],
+        connector_id=payload["connectorId"],
+        status=clipped(payload["connectorStatus"], ConnectorStatus, "status"),
+        reported_at=reported_at(context, payload.get("timestamp")),
+    )
+    record(charge_point=context.charge_point, report=report, received_at=context.received_at)
+    return {}

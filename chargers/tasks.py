@@ -1,0 +1,18 @@
+"""Celery tasks of the charge points: thin, keyed by primary key, safe to run twice."""
+
+from celery import shared_task
+
+from chargers import presence
+
+
+@shared_task(name="chargers.mark_offline_due")
+def mark_offline_due() -> None:
+    """Beat: mark each charge point disconnected beyond the grace period offline, one task
+    each (one query when there is none). A task queued twice marks once."""
+    for charge_point_id in presence.offline_due():
+        mark_offline.delay(charge_point_id)
+
+
+@shared_task(name="chargers.mark_offline")
+def mark_offline(charge_point_id: int) -> None:
+    presence.mark_offline(charge_point_id)
