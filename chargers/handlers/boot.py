@@ -92,8 +92,12 @@ def _boot(
     BootNotification we asked for (`triggered`) is no reboot, nor one that retries after we did
     not accept the last: since that answer it could open no transaction with us."""
     charge_point = context.charge_point
-    status = charge_point.registration_status
     retry = charge_point.boot_status in (RegistrationStatus.PENDING, RegistrationStatus.REJECTED)
+    # As the operator set them now: the gateway's copy may be as old as the connection.
+    status, interval = ChargePoint.objects.values_list(
+        "registration_status", "heartbeat_interval"
+    ).get(pk=charge_point.pk)
+    charge_point.registration_status, charge_point.heartbeat_interval = status, interval
     values = {
         "vendor": clipped(vendor, ChargePoint, "vendor"),
         "model": clipped(model, ChargePoint, "model"),
@@ -122,7 +126,5 @@ def _boot(
     return {
         "status": status,
         "currentTime": format_datetime(now()),
-        "interval": charge_point.heartbeat_interval
-        if accepted
-        else settings.OCPP_BOOT_RETRY_SECONDS,
+        "interval": interval if accepted else settings.OCPP_BOOT_RETRY_SECONDS,
     }

@@ -102,6 +102,18 @@ def test_a_charge_point_not_accepted_is_told_when_to_boot_again(
     )
 
 
+def test_the_registration_is_read_afresh_not_from_the_gateways_copy() -> None:
+    cp = make("1.6", registration_status=RegistrationStatus.PENDING)
+    ChargePoint.objects.filter(pk=cp.pk).update(
+        registration_status=RegistrationStatus.ACCEPTED, heartbeat_interval=900
+    )
+
+    response = call(cp, "BootNotification", BOOT_16)
+
+    assert (response["status"], response["interval"]) == ("Accepted", 900)
+    assert cp.boot_status == "Accepted"
+
+
 def test_the_old_serial_number_field_is_read_when_the_new_one_is_absent() -> None:
     cp = make("1.6")
     payload = {"chargePointVendor": "V", "chargePointModel": "M", "chargeBoxSerialNumber": "B-7"}
@@ -153,7 +165,6 @@ def test_a_boot_retrying_after_pending_is_no_reboot(
     first = now()
     call(cp, "BootNotification", payload, at=first)
     ChargePoint.objects.filter(pk=cp.pk).update(registration_status=RegistrationStatus.ACCEPTED)
-    cp.registration_status = RegistrationStatus.ACCEPTED
 
     response = call(cp, "BootNotification", payload)
 

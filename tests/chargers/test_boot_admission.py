@@ -85,7 +85,6 @@ def test_a_charge_point_never_answered_is_admitted_whatever_its_registration(
 def test_accepted_at_its_next_boot_it_may_send_everything() -> None:
     cp = booted(RegistrationStatus.PENDING)
     ChargePoint.objects.filter(pk=cp.pk).update(registration_status=RegistrationStatus.ACCEPTED)
-    cp.refresh_from_db()
 
     call(cp, "BootNotification", BOOT_16)
 
