@@ -1,6 +1,6 @@
 """CALLERROR codes, spelled as each OCPP version spells them.
 
-OCPP-J 1.6 §4.2.3 (Table 7) and OCPP 2.0.1 Part 4 §4.3. Two 1.6 typos were kept on purpose
+OCPP-J 1.6 §4.2.3 and OCPP 2.0.1 Part 4 (CALLERROR). Two 1.6 typos were kept on purpose
 (OCPP-J 1.6 errata, "Known issues that will not be fixed"): FormationViolation, which 2.0.1
 spells FormatViolation, and OccurenceConstraintViolation, which 2.0.1 keeps too (fixed only in
 2.1). 2.0.1 adds RpcFrameworkError (not a valid RPC message, e.g. its id can't be read) and
@@ -25,10 +25,10 @@ GENERIC_ERROR = "GenericError"
 RPC_FRAMEWORK_ERROR = "RpcFrameworkError"  # 2.0.1
 MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"  # 2.0.1
 
-# The message id of a CALLERROR answering a frame whose id cannot be read (2.0.1 Part 4 §4.2.3;
+# The message id of a CALLERROR answering a frame whose id cannot be read (2.0.1 Part 4;
 # 1.6 says nothing, and the same is the least surprising there).
 UNREADABLE_ID = "-1"
-# errorDescription is at most 255 characters (2.0.1 Part 4 §4.2.3).
+# errorDescription is at most 255 characters (2.0.1 Part 4, CALLERROR).
 MAX_DESCRIPTION = 255
 
 

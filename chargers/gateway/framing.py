@@ -18,7 +18,7 @@ from chargers.gateway import errors
 
 Frame: TypeAlias = Call | CallResult | CallError
 
-# A message id is a string of at most 36 characters (2.0.1 Part 4 §4.1.4; 1.6 §4.1.4).
+# A message id is a string of at most 36 characters (OCPP-J 1.6 §4.1.4, 2.0.1 Part 4).
 MAX_MESSAGE_ID = 36
 
 

@@ -70,7 +70,7 @@ def tls_context() -> ssl.SSLContext | None:
     if not settings.OCPP_TLS_CERT:
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP 2.0.1 Part 2 A00.FR.303
+    context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP 2.0.1 Part 2 A00: TLS 1.2 or higher
     context.load_cert_chain(settings.OCPP_TLS_CERT, settings.OCPP_TLS_KEY or None)
     if settings.OCPP_TLS_CLIENT_CA:
         context.load_verify_locations(settings.OCPP_TLS_CLIENT_CA)
@@ -98,6 +98,9 @@ def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
 
 
 class Gateway:
+    """One gateway process's server: `run` serves until told to stop. `links` holds the
+    connection of each identity held here (the newest, when one replaces another)."""
+
     def __init__(self, gateway_id: str = "") -> None:
         self.id = gateway_id or settings.OCPP_GATEWAY_ID or connections.default_gateway_id()
         self.pool = ThreadPoolExecutor(settings.OCPP_GATEWAY_THREADS, thread_name_prefix="ocpp")
@@ -198,7 +201,7 @@ class Gateway:
         self, websocket: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         """The subprotocol chosen at admission. None completes the handshake without one, and
-        the connection is then closed (OCPP-J 1.6 §3.1.2, 2.0.1 Part 4 §3.1.2)."""
+        the connection is then closed (OCPP-J 1.6 §3.1.2; 2.0.1 Part 4 alike)."""
         admitted = websocket.admitted if isinstance(websocket, OcppConnection) else None
         return None if admitted is None else admitted.subprotocol
 
@@ -302,6 +305,7 @@ class Gateway:
         try:
             async for message in link.websocket:
                 link.last_received = loop.time()
+                # OCPP-J frames are text; a binary one is read as UTF-8 rather than dropped.
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
                 await self._receive(link, text)
         except ConnectionClosed as closed:

@@ -6,7 +6,7 @@ schema keywords whose violations are let through for that charge point only. Wha
 always checked in full.
 
 A violation is answered with the CALLERROR code its keyword means (OCPP-J 1.6 §4.2.3, 2.0.1
-Part 4 §4.3), as the library maps them, more finely where the spec's texts say so:
+Part 4), as the library maps them, more finely where the spec's texts say so:
     type, minLength, maxLength   TypeConstraintViolation (the data types are sized strings)
     required                     ProtocolError ("payload for Action is incomplete")
     minItems, maxItems           OccurenceConstraintViolation (a field's cardinality)
