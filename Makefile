@@ -1,4 +1,5 @@
-# make run    set up and start the platform (web + Celery worker + Celery beat) in the foreground
+# make run    set up and start the platform (web + Celery worker + Celery beat + OCPP gateway)
+#             in the foreground
 # make test   set up and run the test suite (PYTEST_ARGS="-k credentials -x" to narrow it)
 # make lint   ruff, ruff format --check, mypy, import-linter, makemigrations --check
 # make format rewrite the code with ruff (import order and formatting)
@@ -18,7 +19,10 @@ PORT ?= 8000
 # Set here rather than left to config/settings.py: honcho gives each process its own PORT, and
 # the worker must write the web process's address into what it sends to partners.
 OCPI_BASE_URL ?= http://$(HOST):$(PORT)
-export HOST PORT OCPI_BASE_URL
+# The OCPP gateway's port and the address charge points are given (charger_add prints it).
+OCPP_PORT ?= $(shell expr $(PORT) + 1000)
+OCPP_BASE_URL ?= ws://$(HOST):$(OCPP_PORT)
+export HOST PORT OCPI_BASE_URL OCPP_PORT OCPP_BASE_URL
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -45,12 +49,13 @@ run: $(INSTALLED)
 	$(PY) manage.py seed_demo --if-empty
 	@login="$$($(PY) manage.py bootstrap_operator)" && \
 	echo "" && \
-	echo "OCPI platform at $(OCPI_BASE_URL)  (Ctrl-C stops web, worker and beat)" && \
+	echo "OCPI platform at $(OCPI_BASE_URL)  (Ctrl-C stops web, worker, beat and gateway)" && \
 	echo "  Admin:            $(OCPI_BASE_URL)/admin/" && \
 	echo "  Login:            $$login" && \
 	echo "  Versions URL:     $(OCPI_BASE_URL)/ocpi/versions" && \
 	echo "  API docs:         $(OCPI_BASE_URL)/api/docs/" && \
 	echo "  Invite a partner: $(PY) manage.py ocpi_invite NAME" && \
+	echo "  Charge points:    $(OCPP_BASE_URL)/ocpp/<identity>" && \
 	echo ""
 	exec $(VENV)/bin/honcho --env /dev/null --procfile Procfile.dev start --port $(PORT)
 

@@ -345,6 +345,52 @@ OCPP_BOOT_RETRY_SECONDS = int(os.environ.get("OCPP_BOOT_RETRY_SECONDS", "60"))
 # A charge point disconnected longer than this is offline: its EVSEs UNKNOWN until it is back
 # (chargers.presence). 0: at once.
 OCPP_OFFLINE_GRACE_SECONDS = int(os.environ.get("OCPP_OFFLINE_GRACE_SECONDS", "300"))
+# The gateway's name in ChargePoint.gateway (which process holds a charge point's websocket);
+# empty: hostname:pid. Give each gateway a fixed one (--id) to have a restarted gateway clear
+# the rows its previous life left.
+OCPP_GATEWAY_ID = os.environ.get("OCPP_GATEWAY_ID", "")
+# Threads that run the message handlers (they use the database: at most one connection each).
+OCPP_GATEWAY_THREADS = int(os.environ.get("OCPP_GATEWAY_THREADS", "8"))
+# How often a gateway looks for its charge points taken over by a newer connection at another
+# gateway (and closes its own), and for idle connections, in seconds.
+OCPP_GATEWAY_POLL_SECONDS = float(os.environ.get("OCPP_GATEWAY_POLL_SECONDS", "5"))
+# An identity not provisioned (charger_add) is refused (HTTP 404); with this on it is created
+# with registration status Pending, and admitted without a password until it has one.
+OCPP_ADMIT_UNKNOWN = env_bool("OCPP_ADMIT_UNKNOWN", False)
+# PBKDF2 iterations of charge point passwords (chargers.connections.set_password): they are
+# random machine secrets, checked at every (re)connection, so few iterations suffice.
+OCPP_PASSWORD_ITERATIONS = int(os.environ.get("OCPP_PASSWORD_ITERATIONS", "1000"))
+# TLS terminated by the gateway (wss://): its certificate chain and key (PEM files); with
+# OCPP_TLS_CLIENT_CA, client certificates signed by that CA are verified (security profile 3).
+OCPP_TLS_CERT = os.environ.get("OCPP_TLS_CERT", "")
+OCPP_TLS_KEY = os.environ.get("OCPP_TLS_KEY", "")
+OCPP_TLS_CLIENT_CA = os.environ.get("OCPP_TLS_CLIENT_CA", "")
+# The subject attribute of a client certificate that must equal the identity: CN, O, OU, UID,
+# serialNumber, or a dotted OID.
+OCPP_CERT_IDENTITY_FIELD = os.environ.get("OCPP_CERT_IDENTITY_FIELD", "CN")
+# TLS terminated by a proxy: the addresses (or CIDR networks) of the proxies whose headers are
+# believed; from anyone else they are ignored.
+OCPP_TRUSTED_PROXIES = env_list("OCPP_TRUSTED_PROXIES", "")
+# The header in which a trusted proxy says the charge point used TLS ("https" or "wss"), and
+# the one carrying the client certificate it verified: PEM (URL-escaped or not), base64 DER,
+# or the subject as an RFC 4514 string (nginx's $ssl_client_s_dn). Empty: none passed.
+OCPP_PROXY_TLS_HEADER = os.environ.get("OCPP_PROXY_TLS_HEADER", "X-Forwarded-Proto")
+OCPP_PROXY_CERT_HEADER = os.environ.get("OCPP_PROXY_CERT_HEADER", "")
+# Websocket pings (0: none) and how long a pong may take before the connection is dropped;
+# under most proxies' and NATs' idle timeouts (often 60 s).
+OCPP_PING_INTERVAL_SECONDS = float(os.environ.get("OCPP_PING_INTERVAL_SECONDS", "30"))
+OCPP_PING_TIMEOUT_SECONDS = float(os.environ.get("OCPP_PING_TIMEOUT_SECONDS", "30"))
+# A connection on which no OCPP message came for this long (or three heartbeat intervals of
+# its charge point, if longer) is closed; pongs don't count.
+OCPP_IDLE_TIMEOUT_SECONDS = float(os.environ.get("OCPP_IDLE_TIMEOUT_SECONDS", "900"))
+# permessage-deflate: off, a connection then costs about 20 KiB instead of about 59 KiB.
+OCPP_COMPRESSION = env_bool("OCPP_COMPRESSION", False)
+# The largest frame a charge point may send; a larger one closes its connection (1009).
+OCPP_MAX_FRAME_BYTES = int(os.environ.get("OCPP_MAX_FRAME_BYTES", str(64 * 2**10)))
+# The frames of each charge point kept in ChargePointMessage (the most recent), and whether
+# they are kept at all (off for benchmarks).
+OCPP_MESSAGE_LOG = env_bool("OCPP_MESSAGE_LOG", True)
+OCPP_MESSAGE_LOG_SIZE = int(os.environ.get("OCPP_MESSAGE_LOG_SIZE", "200"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

@@ -4,7 +4,8 @@ A handler is a plain synchronous function `(Context, payload) -> response payloa
 as on the wire (camelCase dicts, already schema-checked by the gateway). The gateway runs it in
 a worker thread, so it may use the ORM and the services freely. It refuses with an
 `ocpp.exceptions.OCPPError` (the gateway answers that CALLERROR); any other exception is
-answered InternalError and logged. An action with no handler is answered NotImplemented.
+answered InternalError and logged. An action the version defines but no handler takes is answered
+NotSupported (chargers.gateway.errors).
 Before any handler, the gateway asks `admitted()` whether the charge point may send that CALL.
 """
 
@@ -74,12 +75,19 @@ def admitted(context: Context, action: str) -> None:
     raise SecurityError(f"{action} refused: its BootNotification was answered {status}")
 
 
+_loaded = False
+
+
 def _load() -> None:
-    """Import every handler module once (they register themselves)."""
+    """Import every handler module once (they register themselves). A flag of its own, not
+    "the registry is not empty": a registration made before the first lookup (a test's) must
+    not keep the real modules out."""
+    global _loaded
+    if _loaded:
+        return
     from importlib import import_module
     from pkgutil import iter_modules
 
-    if _HANDLERS:
-        return
     for module in iter_modules(__path__):
         import_module(f"{__name__}.{module.name}")
+    _loaded = True

@@ -1,0 +1,111 @@
+"""Answering one CALL of a charge point: run in a worker thread of the gateway.
+
+The charge point's row is read afresh for every CALL (one primary-key SELECT): an operator's
+edits in the admin (relaxed_validation, registration_status, heartbeat_interval) apply from its
+next message on, and each handler gets an instance no other thread touches.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, MessageType
+
+from chargers.gateway import errors, validation
+from chargers.handlers import Context, admitted, handler_for
+from chargers.models import ChargePoint
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    frame: str  # the CALLRESULT or CALLERROR to send
+    message_type: int
+    charge_point: ChargePoint | None  # as read for this CALL (None: not read)
+    gone: bool = False  # its row was deleted: the connection is to be closed
+
+
+def answer(charge_point_pk: int, version: str, call: Call, received_at: datetime) -> Answer:
+    try:
+        return _answer(charge_point_pk, version, call, received_at)
+    except Exception:  # the database, a handler module that fails to import: never unanswered
+        logger.exception(
+            "Answering %s %s of charge point %s failed", version, call.action, charge_point_pk
+        )
+        return _error(call, errors.INTERNAL_ERROR, "The central system failed", None)
+
+
+def _answer(charge_point_pk: int, version: str, call: Call, received_at: datetime) -> Answer:
+    charge_point = ChargePoint.objects.filter(pk=charge_point_pk).first()
+    if charge_point is None:
+        gone = _error(call, errors.SECURITY_ERROR, "This charge point is not provisioned", None)
+        return Answer(gone.frame, gone.message_type, None, gone=True)
+    validator = validation.schema(MessageType.Call, call.action, version)
+    if validator is None:
+        return _error(call, errors.NOT_IMPLEMENTED, f"Unknown action {call.action}", charge_point)
+    handler = handler_for(version, call.action)
+    if handler is None:
+        return _error(call, errors.NOT_SUPPORTED, f"{call.action} is not supported", charge_point)
+    found = validation.violation(validator, call.payload, version, relaxed(charge_point))
+    if found is not None:
+        return _error(call, found.code, found.description, charge_point, found.details)
+    context = Context(charge_point, version, received_at, call.unique_id)
+    try:
+        admitted(context, call.action)
+        payload = handler(context, call.payload)
+    except OCPPError as refusal:
+        details = refusal.details if isinstance(refusal.details, dict) else {}
+        return _error(call, refusal.code, refusal.description, charge_point, details)
+    except Exception:
+        logger.exception("Handler of %s %s failed for %s", version, call.action, charge_point)
+        return _error(call, errors.INTERNAL_ERROR, "The handler failed", charge_point)
+    return _result(call, payload, version, charge_point)
+
+
+def relaxed(charge_point: ChargePoint) -> list[str]:
+    """The schema keywords relaxed for this charge point (an admin edits the JSON freely)."""
+    keywords = charge_point.relaxed_validation
+    if not isinstance(keywords, list):
+        return []
+    return [keyword for keyword in keywords if isinstance(keyword, str)]
+
+
+def _result(call: Call, payload: Any, version: str, charge_point: ChargePoint) -> Answer:
+    """The CALLRESULT, if the handler's payload is valid: a handler's bug must never reach the
+    charge point as data it could act on."""
+    schema = validation.schema(MessageType.CallResult, call.action, version)
+    found = None if schema is None else validation.violation(schema, payload, version)
+    if found is not None:
+        logger.error(
+            "Handler of %s %s answered %s an invalid payload (%s): %r",
+            version,
+            call.action,
+            charge_point,
+            found.description,
+            payload,
+        )
+        return _error(call, errors.INTERNAL_ERROR, "The answer failed validation", charge_point)
+    try:
+        frame = json.dumps([MessageType.CallResult, call.unique_id, payload], separators=(",", ":"))
+    except (TypeError, ValueError):
+        logger.exception("Handler of %s %s answered a payload not JSON", version, call.action)
+        return _error(call, errors.INTERNAL_ERROR, "The answer is not JSON", charge_point)
+    return Answer(frame, MessageType.CallResult, charge_point)
+
+
+def _error(
+    call: Call,
+    code: str,
+    description: str,
+    charge_point: ChargePoint | None,
+    details: dict[str, Any] | None = None,
+) -> Answer:
+    return Answer(
+        errors.call_error(call.unique_id, code, description, details),
+        MessageType.CallError,
+        charge_point,
+    )

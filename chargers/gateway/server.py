@@ -1,0 +1,405 @@
+"""The OCPP-J gateway: an asyncio websocket server holding charge points' connections.
+
+One event loop holds every websocket (a connection costs about 20 KiB, no thread); the work
+that touches the database (admission, handlers, the message log, connection state) runs in a
+pool of OCPP_GATEWAY_THREADS threads. The CALLs of one charge point are answered one after the
+other in arrival order (a transaction's messages depend on the ones before); those of
+different charge points side by side.
+
+A charge point connecting again replaces its older connection, here or at another gateway
+(chargers.connections): the older is closed with CLOSE_REPLACED once the newer is recorded.
+"""
+
+import asyncio
+import functools
+import logging
+import math
+import ssl
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
+from ocpp.messages import Call, CallError, CallResult
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from chargers import connections, presence
+from chargers.gateway import dispatch, framing
+from chargers.gateway.auth import (
+    Admission,
+    Admitted,
+    Refused,
+    identity_of,
+    offered_subprotocols,
+)
+from chargers.gateway.link import Link
+from chargers.gateway.messagelog import FrameRecorder
+from chargers.gateway.outgoing import OutgoingCalls
+from chargers.models import ChargePoint
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Close codes of the private range (RFC 6455 §7.4.2), with a reason for the charge point's log.
+CLOSE_REPLACED = 4000  # a newer connection of the same charge point, here or elsewhere
+CLOSE_IDLE = 4001  # no OCPP message for longer than its idle limit
+CLOSE_REMOVED = 4002  # its row was deleted while connected
+# CALLs of one charge point waiting for their turn before the gateway stops reading its
+# frames (the charge point should send the next only once answered: OCPP-J 1.6 §4.1.1).
+MAX_WAITING_CALLS = 16
+
+
+class OcppConnection(ServerConnection):
+    """A websocket connection that carries what its handshake admitted."""
+
+    admitted: Admitted | None = None
+
+
+def tls_context() -> ssl.SSLContext | None:
+    """The gateway's own TLS (OCPP_TLS_CERT, OCPP_TLS_KEY), or None. With OCPP_TLS_CLIENT_CA a
+    client certificate is asked for and verified, but optional at the TLS level: which charge
+    point needs one is its security profile's business (chargers.gateway.auth)."""
+    if not settings.OCPP_TLS_CERT:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP 2.0.1 Part 2 A00: TLS 1.2 or higher
+    context.load_cert_chain(settings.OCPP_TLS_CERT, settings.OCPP_TLS_KEY or None)
+    if settings.OCPP_TLS_CLIENT_CA:
+        context.load_verify_locations(settings.OCPP_TLS_CLIENT_CA)
+        context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+def _with_database(function: Callable[..., T], *args: Any) -> T:
+    """Run in a pool thread as Django runs a request: connections past their age (every one,
+    with CONN_MAX_AGE 0) are closed before and after, so threads don't hold them idle."""
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
+
+
+def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
+    """The charge point, as now, if `connection` was its current one and so it is now
+    disconnected; None if a newer connection holds it (or its row is gone)."""
+    charge_point = ChargePoint.objects.filter(pk=charge_point_pk).first()
+    if charge_point is None or not connections.disconnected(charge_point, connection):
+        return None
+    return charge_point
+
+
+class Gateway:
+    """One gateway process's server: `run` serves until told to stop. `links` holds the
+    connection of each identity held here (the newest, when one replaces another)."""
+
+    def __init__(self, gateway_id: str = "") -> None:
+        self.id = gateway_id or settings.OCPP_GATEWAY_ID or connections.default_gateway_id()
+        self.pool = ThreadPoolExecutor(settings.OCPP_GATEWAY_THREADS, thread_name_prefix="ocpp")
+        self.admission = Admission()
+        self.recorder = FrameRecorder(
+            enabled=settings.OCPP_MESSAGE_LOG,
+            size=settings.OCPP_MESSAGE_LOG_SIZE,
+            in_pool=self.in_pool,
+        )
+        self.outgoing = OutgoingCalls(self.id)
+        self.links: dict[str, Link] = {}
+        self.stopping = False
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def in_pool(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, _with_database, function, *args)
+
+    async def run(
+        self,
+        host: str,
+        port: int,
+        stop: asyncio.Event,
+        started: Callable[[Server], None] | None = None,
+    ) -> None:
+        """Serve until `stop` is set; then close every connection (1001, going away) and mark
+        this gateway's charge points disconnected."""
+        cleared = await self.in_pool(connections.clear_gateway, self.id)
+        if cleared:
+            logger.info(
+                "Gateway %s: %d charge points of its previous life cleared", self.id, cleared
+            )
+        ping_interval = settings.OCPP_PING_INTERVAL_SECONDS or None
+        server = await serve(
+            self._serve_connection,
+            host,
+            port,
+            process_request=self._admit,
+            select_subprotocol=self._subprotocol,
+            create_connection=OcppConnection,
+            compression="deflate" if settings.OCPP_COMPRESSION else None,
+            max_size=settings.OCPP_MAX_FRAME_BYTES,
+            ping_interval=ping_interval,
+            ping_timeout=settings.OCPP_PING_TIMEOUT_SECONDS or None,
+            server_header=None,
+            ssl=tls_context(),
+        )
+        background = [
+            asyncio.create_task(self.outgoing.run()),
+            asyncio.create_task(self.recorder.run()),
+            asyncio.create_task(self._watch()),
+        ]
+        try:
+            if started is not None:
+                started(server)
+            await stop.wait()
+        finally:
+            self.stopping = True
+            server.close()
+            await server.wait_closed()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await self.recorder.flush()
+            await self.in_pool(connections.clear_gateway, self.id)
+            self.pool.shutdown()
+
+    # --- The handshake ------------------------------------------------------------------
+
+    async def _admit(self, websocket: ServerConnection, request: Request) -> Response | None:
+        """process_request: refuse with an HTTP status, or let the handshake go on."""
+        assert isinstance(websocket, OcppConnection)
+        identity = identity_of(request.path)
+        if identity is None:
+            return websocket.respond(404, "Not an OCPP path: /ocpp/<identity>\n")
+        ssl_object = websocket.transport.get_extra_info("ssl_object")
+        certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        peer = websocket.remote_address[0] if websocket.remote_address else ""
+        transport = self.admission.transport(
+            str(peer), request.headers, ssl_object is not None, certificate
+        )
+        decision = await self.in_pool(
+            self.admission.admit,
+            identity,
+            offered_subprotocols(request.headers),
+            transport,
+            request.headers.get("Authorization"),
+        )
+        if isinstance(decision, Refused):
+            response = websocket.respond(decision.status, f"{decision.reason}\n")
+            if decision.status == 401:
+                response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+            return response
+        websocket.admitted = decision
+        return None
+
+    def _subprotocol(
+        self, websocket: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        """The subprotocol chosen at admission. None completes the handshake without one, and
+        the connection is then closed (OCPP-J 1.6 §3.1.2; 2.0.1 Part 4 alike)."""
+        admitted = websocket.admitted if isinstance(websocket, OcppConnection) else None
+        return None if admitted is None else admitted.subprotocol
+
+    # --- A connection's life ------------------------------------------------------------
+
+    async def _serve_connection(self, websocket: ServerConnection) -> None:
+        link = await self._hold(websocket)
+        if link is None:
+            return
+        try:
+            await self._read(link)
+        finally:
+            await self._release(link)
+
+    async def _hold(self, websocket: ServerConnection) -> Link | None:
+        """Record the connection, replace an older one of the same charge point. What the
+        handshake admitted is let go of: a held connection keeps only its Link."""
+        if not isinstance(websocket, OcppConnection) or websocket.admitted is None:
+            return None
+        admitted, websocket.admitted = websocket.admitted, None
+        charge_point, version = admitted.charge_point, admitted.version
+        if version is None:
+            reason = "No common subprotocol: ocpp1.6 or ocpp2.0.1"
+            await websocket.close(CloseCode.PROTOCOL_ERROR, reason)
+            return None
+        remote_address = admitted.transport.remote_address
+        try:
+            number = await self.in_pool(
+                functools.partial(
+                    connections.connected,
+                    charge_point,
+                    gateway=self.id,
+                    version=version,
+                    remote_address=remote_address,
+                )
+            )
+        except DatabaseError:
+            logger.exception("Recording the connection of %s failed", charge_point)
+            await websocket.close(CloseCode.INTERNAL_ERROR, "Central system unavailable")
+            return None
+        link = Link(
+            websocket,
+            identity=charge_point.identity,
+            charge_point_pk=charge_point.pk,
+            version=version,
+            connection=number,
+            remote_address=remote_address,
+            recorder=self.recorder,
+            idle_limit=self._idle_limit(charge_point),
+        )
+        previous = self.links.get(link.identity)
+        self.links[link.identity] = link
+        if previous is not None:
+            previous.replaced = True
+            link.previous = previous.dispatcher
+            self._close_soon(previous, CLOSE_REPLACED, "Replaced by a newer connection")
+        logger.info("Charge point %s connected (%s, %s)", link, version, remote_address)
+        self.outgoing.held(link.identity, link)
+        await self._hook(presence.on_connected, charge_point)
+        return link
+
+    async def _release(self, link: Link) -> None:
+        if self.links.get(link.identity) is link:
+            del self.links[link.identity]
+        self.outgoing.released(link.identity, link)
+        if link.dispatcher is not None:  # answers what was received before the close
+            await asyncio.wait({link.dispatcher})
+        logger.info("Charge point %s disconnected", link)
+        if self.stopping:  # all of this gateway's rows are cleared at once
+            return
+        try:
+            charge_point = await self.in_pool(_disconnected, link.charge_point_pk, link.connection)
+        except DatabaseError:
+            logger.exception("Recording the disconnection of %s failed", link)
+            return
+        if charge_point is not None:
+            await self._hook(presence.on_disconnected, charge_point)
+
+    async def _hook(self, hook: Callable[[ChargePoint], None], charge_point: ChargePoint) -> None:
+        try:
+            await self.in_pool(hook, charge_point)
+        except Exception:
+            logger.exception("%s(%s) failed", hook.__qualname__, charge_point)
+
+    def _idle_limit(self, charge_point: ChargePoint) -> float:
+        """OCPP_IDLE_TIMEOUT_SECONDS, or three of its heartbeat intervals if that is longer
+        (0: no limit)."""
+        if settings.OCPP_IDLE_TIMEOUT_SECONDS <= 0:
+            return math.inf
+        return max(settings.OCPP_IDLE_TIMEOUT_SECONDS, 3.0 * charge_point.heartbeat_interval)
+
+    def _close_soon(self, link: Link, code: int, reason: str) -> None:
+        task = asyncio.create_task(link.websocket.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    # --- Frames -------------------------------------------------------------------------
+
+    async def _read(self, link: Link) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async for message in link.websocket:
+                link.last_received = loop.time()
+                # OCPP-J frames are text; a binary one is read as UTF-8 rather than dropped.
+                text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+                await self._receive(link, text)
+        except ConnectionClosed as closed:
+            logger.info("Connection of %s closed: %s", link, closed)
+
+    async def _receive(self, link: Link, text: str) -> None:
+        received_at = timezone.now()
+        try:
+            frame = framing.read(text)
+        except framing.BadFrame as bad:
+            logger.warning("Charge point %s sent a frame %s: %.200r", link, bad.problem.value, text)
+            self.recorder.received(link.charge_point_pk, text, 0, bad.unique_id, "")
+            if bad.answered:
+                reply = bad.call_error(link.version)
+                await self._send(link, reply, CallError.message_type_id, bad.unique_id, "")
+            return
+        action = frame.action if isinstance(frame, Call) else ""
+        self.recorder.received(
+            link.charge_point_pk, text, frame.message_type_id, frame.unique_id, action
+        )
+        if isinstance(frame, Call):
+            if not link.replaced:  # stragglers of a replaced connection go unanswered
+                await self._queue(link, frame, received_at)
+        elif isinstance(frame, CallResult):
+            if not self.outgoing.on_result(link.identity, frame.unique_id, frame.payload):
+                logger.info("Charge point %s answered an unknown call %s", link, frame.unique_id)
+        elif not self.outgoing.on_error(
+            link.identity,
+            frame.unique_id,
+            frame.error_code,
+            frame.error_description,
+            frame.error_details,
+        ):
+            logger.info("Charge point %s refused an unknown call %s", link, frame.unique_id)
+
+    async def _queue(self, link: Link, call: Call, received_at: datetime) -> None:
+        link.calls.append((call, received_at))
+        if link.dispatcher is None:
+            link.dispatcher = asyncio.create_task(self._dispatch(link))
+        elif len(link.calls) >= MAX_WAITING_CALLS:  # read no more until these are answered
+            await asyncio.wait({link.dispatcher})
+
+    async def _dispatch(self, link: Link) -> None:
+        """Answer the link's CALLs one at a time, after those of the link it replaced."""
+        try:
+            if link.previous is not None:
+                await asyncio.wait({link.previous})
+                link.previous = None
+            while link.calls:
+                call, received_at = link.calls.pop(0)
+                answer = await self.in_pool(
+                    dispatch.answer, link.charge_point_pk, link.version, call, received_at
+                )
+                await self._send(
+                    link, answer.frame, answer.message_type, call.unique_id, call.action
+                )
+                if answer.gone:
+                    link.calls.clear()
+                    self._close_soon(link, CLOSE_REMOVED, "Charge point removed")
+                elif answer.charge_point is not None:
+                    link.idle_limit = self._idle_limit(answer.charge_point)
+        finally:
+            link.dispatcher = None
+
+    async def _send(
+        self, link: Link, text: str, message_type: int, unique_id: str, action: str
+    ) -> None:
+        try:
+            await link.send(text, message_type, unique_id, action)
+        except ConnectionClosed:
+            logger.info("Charge point %s left before its answer to %s", link, unique_id)
+
+    # --- Housekeeping -------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, and those whose charge
+        point a newer connection at another gateway holds now."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(settings.OCPP_GATEWAY_POLL_SECONDS)
+            now = loop.time()
+            for link in list(self.links.values()):
+                if now - link.last_received > link.idle_limit:
+                    self._close_soon(link, CLOSE_IDLE, f"No message for {link.idle_limit:.0f} s")
+            held = {link.charge_point_pk: link for link in self.links.values()}
+            if not held:
+                continue
+            numbers = {pk: link.connection for pk, link in held.items()}
+            try:
+                stale = await self.in_pool(connections.superseded, self.id, numbers)
+            except DatabaseError:
+                logger.exception("Gateway %s could not check its charge points", self.id)
+                continue
+            for pk in stale:
+                link = held[pk]
+                logger.info("Charge point %s connected elsewhere: closing here", link)
+                self._close_soon(link, CLOSE_REPLACED, "Replaced by a newer connection")

@@ -1,0 +1,88 @@
+"""Payloads checked against the OCPP JSON schemas the `ocpp` library ships.
+
+A charge point's vendor may send payloads that break its version's schema in ways that do no
+harm (an extra property, a string too long): ChargePoint.relaxed_validation lists the JSON
+schema keywords whose violations are let through for that charge point only. What we answer is
+always checked in full.
+
+A violation is answered with the CALLERROR code its keyword means (OCPP-J 1.6 §4.2.3, 2.0.1
+Part 4), as the library maps them, more finely where the spec's texts say so:
+    type, minLength, maxLength   TypeConstraintViolation (the data types are sized strings)
+    required                     ProtocolError ("payload for Action is incomplete")
+    minItems, maxItems           OccurenceConstraintViolation (a field's cardinality)
+    enum, minimum, pattern, ...  PropertyConstraintViolation ("a field contains an invalid value")
+    additionalProperties, other  FormationViolation (1.6) / FormatViolation (2.0.1)
+"""
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import best_match
+from ocpp.messages import get_validator
+
+from chargers.gateway import errors
+
+# An action is a name; anything else would be read as part of a schema's file path.
+ACTION_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,49}")
+
+_KEYWORD_CODES = {
+    "type": errors.TYPE_CONSTRAINT_VIOLATION,
+    "minLength": errors.TYPE_CONSTRAINT_VIOLATION,
+    "maxLength": errors.TYPE_CONSTRAINT_VIOLATION,
+    "required": errors.PROTOCOL_ERROR,
+    "minItems": errors.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "maxItems": errors.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "enum": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "minimum": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "maximum": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "exclusiveMinimum": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "exclusiveMaximum": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "multipleOf": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "pattern": errors.PROPERTY_CONSTRAINT_VIOLATION,
+    "format": errors.PROPERTY_CONSTRAINT_VIOLATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    code: str
+    description: str
+    details: dict[str, str]
+
+
+def schema(message_type: int, action: str, version: str) -> Draft4Validator | None:
+    """The schema of `action`'s CALL (2) or CALLRESULT (3) in `version`; None if the version
+    does not define the action."""
+    # 1.6 names a response's schema <Action>Response: that is no action a charge point sends.
+    if not ACTION_NAME.fullmatch(action) or action.endswith("Response"):
+        return None
+    return _schema(message_type, action, version)
+
+
+@lru_cache(maxsize=1024)
+def _schema(message_type: int, action: str, version: str) -> Draft4Validator | None:
+    try:
+        validator: Draft4Validator = get_validator(message_type, action, version)
+    except OSError:  # no such schema file
+        return None
+    return validator
+
+
+def violation(
+    validator: Draft4Validator, payload: Any, version: str, relaxed: Collection[str] = ()
+) -> Violation | None:
+    """The most relevant violation of the schema by `payload`, keywords in `relaxed` aside."""
+    found = best_match(e for e in validator.iter_errors(payload) if e.validator not in relaxed)
+    if found is None:
+        return None
+    keyword = str(found.validator)
+    path = "/" + "/".join(str(part) for part in found.absolute_path)
+    return Violation(
+        code=_KEYWORD_CODES.get(keyword, errors.format_violation(version)),
+        description=f"{path}: {found.message}",
+        details={"keyword": keyword, "path": path},
+    )
