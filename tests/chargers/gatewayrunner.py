@@ -124,6 +124,7 @@ def use_handlers(monkeypatch: pytest.MonkeyPatch, registry: Mapping[tuple[str, s
     """Make `registry` ({(version, action): handler}) the only handlers for this test: the real
     handler modules are neither loaded nor disturbed, and nothing stays registered after it."""
     monkeypatch.setattr(handlers, "_HANDLERS", {})
+    monkeypatch.setattr(handlers, "_loaded", True)
     for (version, action), handler in registry.items():
         handlers.handles(version, action)(handler)
 
