@@ -32,4 +32,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "tokens.pull_all",
             "schedule": _every("TOKENS_PULL_SECONDS", "3600"),
         },
+        # Charge points' transactions: the Ended that waited for missing messages long enough,
+        # and the transactions left open by a reboot or a vanished charge point (chargers).
+        "ocpp-transactions-check": {
+            "task": "chargers.check_transactions",
+            "schedule": _every("OCPP_TRANSACTION_CHECK_SECONDS", "60"),
+        },
     }

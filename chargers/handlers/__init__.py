@@ -7,6 +7,7 @@ a worker thread, so it may use the ORM and the services freely. It refuses with 
 answered InternalError and logged. An action with no handler is answered NotImplemented.
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,10 @@ class Context:
 Handler = Callable[[Context, Payload], Payload]
 
 _HANDLERS: dict[tuple[str, str], Handler] = {}
+# Handlers run in worker threads: the first messages may ask for handlers all at once, and
+# none may see the registry half filled.
+_LOADING = threading.Lock()
+_loaded = False
 
 
 def handles(version: str, *actions: str) -> Callable[[Handler], Handler]:
@@ -51,10 +56,15 @@ def handler_for(version: str, action: str) -> Handler | None:
 
 def _load() -> None:
     """Import every handler module once (they register themselves)."""
+    global _loaded
     from importlib import import_module
     from pkgutil import iter_modules
 
-    if _HANDLERS:
+    if _loaded:
         return
-    for module in iter_modules(__path__):
-        import_module(f"{__name__}.{module.name}")
+    with _LOADING:
+        if _loaded:
+            return
+        for module in iter_modules(__path__):
+            import_module(f"{__name__}.{module.name}")
+        _loaded = True
