@@ -10,14 +10,18 @@ The session (mod_sessions) of a transaction:
 - counts its energy from the transaction's baseline (chargers.metering.Register), so that the
   CDR's total_energy is the meter's difference (DESIGN.md);
 - gets a new charging period only where the price or the charging state changes:
-  the state is the 2.0.1 chargingState (Charging or not), else (1.6) energy flowing or power
-  drawn between two readings; the price changes where the tariff engine splits the open period
-  (another price component: a time of day, a weekday, a duration, an energy step), cut at the
-  moment the engine names with the energy interpolated between the readings either side. In
-  between, session_progress PATCHes kwh and total_cost (at most every
-  OCPP_SESSION_PROGRESS_SECONDS of the charge point's time);
+  the state is the 2.0.1 chargingState (chargers.transaction_steps.REQUESTING_POWER), else
+  (1.6) energy flowing or power drawn between two readings; the price changes where the
+  tariff engine splits the open period (another price component: a time of day, a weekday,
+  a duration, an energy step), cut at the moment the engine names with the energy
+  interpolated between the readings either side. In between, session_progress PATCHes kwh
+  and total_cost (at most every OCPP_SESSION_PROGRESS_SECONDS of the charge point's time);
 - completes at the end of the transaction with the last reading (session_stop: the CDR
-  follows), or becomes INVALID if it never became active.
+  follows), or becomes INVALID if it never became active (never billed).
+
+A token refused has no session at all, not an INVALID one: an unknown token names no eMSP
+to send it to, and a refused driver did not charge on anyone's account; the transaction and
+its readings stay with the charge point's records.
 
 Readings older than the open period change nothing but the register (a later reading already
 counts their energy); a state change older than the last reading starts no period. A session
@@ -36,12 +40,12 @@ from chargers.authorization import ACCEPTED, recorded_decision, status_of
 from chargers.mapping import connector_of
 from chargers.metering import KILO, UNKNOWN_MAX_POWER_KW, Register, Sample, max_power_kw
 from chargers.models import ChargerTransaction, OcppVersion
-from chargers.transaction_steps import CHARGING, START_TRANSACTION, STARTED, Step
+from chargers.transaction_steps import REQUESTING_POWER, START_TRANSACTION, STARTED, Step
 from sessions import services
 from sessions.errors import InvalidPeriods, SessionError
 from sessions.metering import Reading, meter_period, volume
 from sessions.models import Session, SessionStatus
-from sessions.pricing import price, stored_periods
+from sessions.pricing import price, pricing_tariff, stored_periods
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +144,11 @@ class Charging:
         self.tx.state["closed_wh"] = _text(self.register.last_wh)
 
     def last_moment(self) -> datetime:
-        """The latest moment the transaction is known to have been going."""
+        """The latest moment the transaction is known to have been going (by its charge
+        point's clock; if nothing of it was applied, when we last heard of it)."""
         known = [self.tx.started_at, self.seen_at, self.register.last_at, self.period_start]
-        return max(moment for moment in known if moment is not None)
+        moments = [moment for moment in known if moment is not None]
+        return max(moments) if moments else self.tx.last_message_at or self.tx.created_at
 
     def _when(self, step: Step) -> None:
         """Its start: the 1.6 StartTransaction or 2.0.1 Started, else its first message."""
@@ -169,9 +175,6 @@ class Charging:
         tx.state["progress_at"] = self.progress_at.isoformat() if self.progress_at else None
         tx.state["max_power_kw"] = _text(self.max_power)
         tx.state["seen_at"] = self.seen_at.isoformat() if self.seen_at else None
-        for warning in register.warnings:
-            self._warn(warning)
-        register.warnings.clear()
         tx.save()
 
     # --- token and session --------------------------------------------------------------------
@@ -233,6 +236,9 @@ class Charging:
 
     def _sample(self, sample: Sample, *, fold: bool = True) -> None:
         previous = self.register.read(sample, self.max_power or UNKNOWN_MAX_POWER_KW)
+        for warning in self.register.warnings:
+            self._warn(warning)
+        self.register.warnings.clear()
         pending = self._status() == SessionStatus.PENDING
         if previous is not None and pending and self._flowing(previous[0], sample):
             self.connected = True
@@ -270,7 +276,7 @@ class Charging:
         state_at = _moment(self.period.get("state_at"))
         if state_at is not None and step.at < state_at:
             return
-        charging = step.charging_state == CHARGING
+        charging = step.charging_state in REQUESTING_POWER
         last_at = self.register.last_at
         if (
             self.period.get("charging") not in (None, charging)
@@ -298,8 +304,11 @@ class Charging:
     def _price_change(self, sample: Sample) -> datetime | None:
         session = self.session
         start = self.period_start
-        if session is None or start is None or not session.tariff_id or sample.at <= start:
+        if session is None or start is None or sample.at <= start:
             return None
+        tariff = pricing_tariff(session)
+        if tariff is None or not any(e.get("restrictions") for e in tariff["elements"]):
+            return None  # one price component for each dimension throughout
         try:
             open_period = meter_period(session, sample.at, self._reading(self.register.last_wh))
         except InvalidPeriods:

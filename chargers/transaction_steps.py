@@ -33,8 +33,11 @@ VERSION_16 = (START_TRANSACTION, METER_VALUES, STOP_TRANSACTION)
 # "Absent: Local" (1.6 StopTransaction.reason; 2.0.1 stoppedReason "MAY only be omitted when
 # Reason is Local").
 DEFAULT_STOP_REASON = "Local"
-# 2.0.1 ChargingStateEnumType: only Charging draws energy; Idle means no EV is connected.
-CHARGING = "Charging"
+# 2.0.1 ChargingStateEnumType → charging time or parking time. OCPI's PARKING_TIME is the time
+# the vehicle does not request power (mod_cdrs, errata): SuspendedEV, EVConnected and Idle;
+# while the EVSE withholds power the vehicle requests (SuspendedEVSE) it is charging time.
+# Idle means no EV is connected.
+REQUESTING_POWER = frozenset({"Charging", "SuspendedEVSE"})
 IDLE = "Idle"
 # 2.0.1 TriggerReasonEnumType values that tell whether an EV is connected.
 CONNECTED_TRIGGERS = frozenset({"CablePluggedIn", "EVDetected"})

@@ -300,3 +300,18 @@ def test_the_beat_task_releases_what_waited_long_enough(point: ChargePoint, sett
     check_transactions()
 
     assert session_of(the_transaction()).status == "COMPLETED"
+
+
+def test_power_withheld_by_the_evse_is_charging_time_not_parking(point: ChargePoint) -> None:
+    send(point, plugged_in())
+    send(point, authorized())
+    send(point, charging(2, 2, BEGIN))
+    send(point, charging(3, 12, BEGIN + 1_800, state="SuspendedEVSE"))  # smart charging at 0
+    send(point, charging(4, 22, BEGIN + 1_800))
+    send(point, ended(5, 32, BEGIN + 3_600))
+
+    session = session_of(the_transaction())
+    assert [(start, "TIME" in dims) for start, dims in periods(session)] == [
+        (START + MINUTE, False),
+        (START + 2 * MINUTE, True),
+    ]

@@ -7,10 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 
 from cdrs.models import Cdr
 from chargers import transactions
 from chargers.models import ChargePoint, ChargerTransaction
+from chargers.transaction_tasks import check_transactions
+from config.celery import app as celery_app
 from tests.chargers.transactions_setup import (
     MINUTE,
     START,
@@ -155,3 +158,19 @@ def test_a_transaction_nothing_is_heard_of_is_closed_when_stale(gateway: str, re
     running.refresh_from_db()
     assert (running.stop_reason, session_of(running).status) == (reason, "COMPLETED")
     assert cdr_of(session_of(running)).total_energy == Decimal(3)
+
+
+def test_beat_runs_the_check_that_closes_what_a_reboot_left_open() -> None:
+    point = charge_point("CP16", "1.6")
+    running = charging_16(point)
+    transactions.after_boot(point, START + 15 * MINUTE)
+    transactions.after_boot(point, START + 40 * MINUTE)  # booted again: the first boot counts
+
+    check_transactions()  # now: long after the grace period
+
+    running.refresh_from_db()
+    assert (running.rebooted_at, running.stop_reason) == (START + 15 * MINUTE, "Reboot")
+    assert cdr_of(session_of(running)).total_energy == Decimal(3)
+    entry = django_settings.CELERY_BEAT_SCHEDULE["ocpp-transactions-check"]
+    assert entry == {"task": "chargers.check_transactions", "schedule": 60.0}
+    assert "chargers.check_transactions" in celery_app.tasks
