@@ -8,6 +8,8 @@
                          derives our EVSEs' statuses from these)
     ChargerTransaction   one OCPP transaction and the Session it feeds
     TransactionEvent     each transaction message as received (de-duplication, time order)
+    AuthorizationRecord  the last decision on a token at a charge point (Authorize), reused by
+                         the transaction that follows
     ChargePointCall      a call to a charge point from anywhere: its state lives here, so a
                          lost wake-up delays it and never loses it
     ChargePointMessage   the recent frames of a charge point, both ways (bounded; for support)
@@ -214,6 +216,20 @@ class ChargerTransaction(models.Model):
     meter_last_at = models.DateTimeField(null=True, blank=True)
     last_seq_no = models.IntegerField(null=True, blank=True)
     stop_reason = models.CharField(max_length=40, blank=True)
+    authorization_status = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="What its token was answered (OCPP AuthorizationStatus).",
+    )
+    last_message_at = models.DateTimeField(
+        null=True, blank=True, help_text="Our time of the last message about it."
+    )
+    rebooted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The charge point booted while it was open: it is closed after the grace "
+        "period unless a message about it follows.",
+    )
     state = models.JSONField(
         default=dict, blank=True, help_text="What the open charging period has gathered so far."
     )
@@ -232,7 +248,8 @@ class ChargerTransaction(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["charge_point", "ended_at"], name="chargertransaction_open")
+            models.Index(fields=["charge_point", "ended_at"], name="chargertransaction_open"),
+            models.Index(fields=["ended_at", "last_message_at"], name="chargertransaction_silent"),
         ]
 
     def __str__(self) -> str:
@@ -247,7 +264,11 @@ class TransactionEvent(models.Model):
         ChargerTransaction, on_delete=models.CASCADE, related_name="events"
     )
     seq_no = models.IntegerField(null=True, blank=True)
-    kind = models.CharField(max_length=20, help_text="Started, Updated, Ended or MeterValues.")
+    kind = models.CharField(
+        max_length=20,
+        help_text="1.6 StartTransaction, MeterValues or StopTransaction; 2.0.1 Started, "
+        "Updated or Ended (chargers.transaction_steps).",
+    )
     timestamp = models.DateTimeField(help_text="The charge point's time (corrected if impossible).")
     received_at = models.DateTimeField()
     digest = models.CharField(max_length=64, help_text="Of the payload: repeats are recognised.")
@@ -269,6 +290,51 @@ class TransactionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction} {self.kind} {self.seq_no or ''}".rstrip()
+
+
+class AuthorizationRecord(models.Model):
+    """The last authorization decision on a token presented at a charge point.
+
+    Authorize is answered with it, and the transaction that follows within
+    OCPP_AUTHORIZATION_REUSE_SECONDS starts its session from it (with the eMSP's
+    authorization_reference), whichever gateway process receives the transaction: the eMSP
+    is not asked twice for one tap. A later Authorize replaces it.
+    """
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="authorizations"
+    )
+    id_token = models.CharField(max_length=36, help_text="1.6 idTag, 2.0.1 idToken.idToken.")
+    id_token_type = models.CharField(
+        max_length=20, blank=True, help_text="2.0.1 IdTokenEnumType; empty for a 1.6 idTag."
+    )
+    decided_at = models.DateTimeField()
+    allowed = models.BooleanField()
+    result = models.CharField(max_length=30, help_text="tokens.authorization.Result")
+    source = models.CharField(max_length=10, help_text="tokens.authorization.Source")
+    reason = models.TextField(blank=True)
+    token = models.ForeignKey(
+        "tokens.Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    party_country_code = models.CharField(max_length=2, blank=True)
+    party_party_id = models.CharField(max_length=3, blank=True)
+    authorization_reference = models.CharField(max_length=36, blank=True)
+    location_id = models.CharField(
+        max_length=36, blank=True, help_text="Where the eMSP allowed charging, if it said."
+    )
+    evse_uids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "id_token", "id_token_type"],
+                name="authorizationrecord_unique_token",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point} {self.id_token}: {self.result}"
 
 
 class CallState(models.TextChoices):

@@ -38,4 +38,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.mark_offline_due",
             "schedule": _every("OCPP_OFFLINE_CHECK_SECONDS", "30"),
         },
+        # Charge points' transactions: the Ended that waited for missing messages long enough,
+        # and the transactions left open by a reboot or a vanished charge point (chargers).
+        "ocpp-transactions-check": {
+            "task": "chargers.check_transactions",
+            "schedule": _every("OCPP_TRANSACTION_CHECK_SECONDS", "60"),
+        },
     }

@@ -391,6 +391,21 @@ OCPP_MAX_FRAME_BYTES = int(os.environ.get("OCPP_MAX_FRAME_BYTES", str(64 * 2**10
 # they are kept at all (off for benchmarks).
 OCPP_MESSAGE_LOG = env_bool("OCPP_MESSAGE_LOG", True)
 OCPP_MESSAGE_LOG_SIZE = int(os.environ.get("OCPP_MESSAGE_LOG_SIZE", "200"))
+# An Authorize decision is reused by the transaction that follows within this many seconds
+# (the eMSP is not asked twice for one tap), and a charge point caches an accepted token as long.
+OCPP_AUTHORIZATION_REUSE_SECONDS = int(os.environ.get("OCPP_AUTHORIZATION_REUSE_SECONDS", "900"))
+# A 2.0.1 Ended waits this long for the earlier TransactionEvents still missing (seqNo gaps).
+OCPP_TRANSACTION_REORDER_SECONDS = int(os.environ.get("OCPP_TRANSACTION_REORDER_SECONDS", "180"))
+# A transaction open when its charge point boots is closed this long after the boot, unless a
+# message shows it going on (its queued StopTransaction/Ended usually comes first).
+OCPP_TRANSACTION_REBOOT_GRACE_SECONDS = int(
+    os.environ.get("OCPP_TRANSACTION_REBOOT_GRACE_SECONDS", "900")
+)
+# A transaction nothing was heard about for this long is closed at its last reading.
+OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECONDS", "21600"))
+# A running session's kwh and total_cost are PATCHed at most this often (the charge point's
+# seconds between the samples told); 0: with every sample.
+OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "0"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

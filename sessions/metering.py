@@ -2,7 +2,9 @@
 
 Periods have no end of their own (the next one's start ends them), so the session keeps
 `metered_until`: the next period starts there. Volumes are kept to 4 decimals (an OCPI
-number), so kwh is exactly the sum of the periods' energy. A reservation's time becomes a
+number). A new period's energy counts from the energy of the periods stored before it
+(metered_kwh), and kwh is that sum once the period is added; in between, kwh may run ahead
+of the periods (session_progress tells a period still open). A reservation's time becomes a
 RESERVATION_TIME period from the reservation's start when it ends (by charging or not), so
 the Session alone says what was reserved and an eMSP can price it as we do.
 
@@ -72,11 +74,20 @@ def _normalised(period: Mapping[str, Any], tariff_id: str) -> dict[str, Any]:
     }
 
 
+def metered_kwh(session: Session) -> Decimal:
+    """The energy of the session's stored periods: where the next period's energy counts from."""
+    stored = SessionChargingPeriod.objects.filter(session=session).values_list(
+        "dimensions", flat=True
+    )
+    return volume(energy_of({"dimensions": dimensions} for dimensions in stored))
+
+
 def append_periods(
     session: Session, periods: Sequence[Mapping[str, Any]], until: datetime
 ) -> list[dict[str, Any]]:
     """Store `periods`, which cover [metered_until, until), after the session's periods."""
     aware(until, "until")
+    metered = metered_kwh(session)
     new = [_normalised(period, session.tariff_id) for period in periods]
     if not new:
         raise InvalidPeriods("No charging period to add")
@@ -101,21 +112,23 @@ def append_periods(
         for index, period in enumerate(new)
     )
     session.metered_until = until
-    session.kwh = session.kwh + energy_of(new)
+    session.kwh = metered + energy_of(new)
     return new
 
 
 def meter_period(session: Session, at: datetime, reading: Reading) -> dict[str, Any]:
-    """The period from the previous reading (metered_until) to `at`."""
+    """The period from the previous reading (metered_until) to `at`; without `reading.kwh`
+    the meter stands where kwh last put it."""
     aware(at)
     start = session.metered_until
     assert start is not None  # every ACTIVE session is metered from its activation
     if at <= start:
         raise InvalidPeriods(f"A reading at {at} is not after the previous one ({start})")
+    metered = metered_kwh(session)
     meter = volume(reading.kwh) if reading.kwh is not None else session.kwh
-    energy = volume(meter - session.kwh)
+    energy = volume(meter - metered)
     if energy < 0:
-        raise InvalidPeriods(f"The meter went backwards: {meter} kWh after {session.kwh} kWh")
+        raise InvalidPeriods(f"The meter went backwards: {meter} kWh after {metered} kWh")
     charging = reading.charging if reading.charging is not None else energy > 0
     time = CdrDimension.TIME if charging else CdrDimension.PARKING_TIME
     dimensions = [

@@ -4,6 +4,7 @@
     session_start_authorized         session_start from an authorization decision
     session_activate                 PENDING/RESERVATION → ACTIVE        PATCH
     session_meter / session_add_periods  (ACTIVE) periods appended     PATCH with the new periods
+    session_progress                 (ACTIVE) kwh, total_cost so far    PATCH, no period
     session_stop                     ACTIVE/RESERVATION → COMPLETED      PATCH, session_completed
     session_invalidate               any running status → INVALID        PATCH (never billed)
 
@@ -25,12 +26,19 @@ from locations.models import EVSE, Connector, Location
 from ocpi.time import now
 from sessions import checks, freeze
 from sessions.errors import InvalidPeriods, NotAuthorized, NotCapable, SessionError
-from sessions.metering import Reading, append_periods, end_reservation, meter_period, volume
+from sessions.metering import (
+    Reading,
+    append_periods,
+    end_reservation,
+    meter_period,
+    metered_kwh,
+    volume,
+)
 from sessions.models import AuthMethod, ChargingPreferencesResponse, Session, SessionStatus
 from sessions.preferences import decide, takes_charging_preferences
-from sessions.pricing import price
+from sessions.pricing import price, stored_periods
 from sessions.pushes import push, save_and_patch, snapshot
-from sessions.serializers import ChargingPreferencesSerializer
+from sessions.serializers import ChargingPreferencesSerializer, energy_of
 from sessions.signals import session_completed
 from tokens.authorization import AuthorizationDecision, Source
 
@@ -46,9 +54,14 @@ def _fresh(pk: int) -> Session:
     return Session.objects.select_related("location", "evse", "connector").get(pk=pk)
 
 
-def _reprice(session: Session) -> None:
-    """total_cost from the engine; left as it was (unknown) when nothing can be priced."""
-    cost = price(session)
+def _reprice(
+    session: Session,
+    until: datetime | None = None,
+    periods: Sequence[Mapping[str, Any]] | None = None,
+) -> None:
+    """total_cost from the engine (sessions.pricing.price); left as it was (unknown) when
+    nothing can be priced."""
+    cost = price(session, until, periods)
     if cost is not None:
         session.total_cost_excl_vat = cost.total_cost.excl_vat
         session.total_cost_incl_vat = cost.total_cost.incl_vat
@@ -314,6 +327,29 @@ def session_meter(*, session: Session, at: datetime, reading: Reading) -> Sessio
         new = append_periods(locked, [meter_period(locked, at, reading)], at)
         _reprice(locked)
         save_and_patch(locked, before, new)
+    return _fresh(locked.pk)
+
+
+def session_progress(*, session: Session, at: datetime, reading: Reading) -> Session:
+    """How an ACTIVE session stands at `at` between periods: kwh and total_cost as if the
+    open period ended there with `reading` (as for session_meter), but no period is added.
+    PATCH of what changed; nothing when nothing did.
+
+    A charge point samples every minute or so, while a period only needs to start where the
+    price or the charging state changes (mod_cdrs, ChargingPeriod): the samples in between
+    keep the eMSP's view current without a period each. The period added later counts its
+    energy from the stored periods, not from this kwh (sessions.metering.metered_kwh).
+    """
+    with transaction.atomic():
+        locked = _lock(session)
+        checks.require_active(locked)
+        before = snapshot(locked)
+        open_period = {**meter_period(locked, at, reading), "tariff_id": locked.tariff_id}
+        locked.kwh = metered_kwh(locked) + energy_of([open_period])
+        _reprice(locked, at, [*stored_periods(locked), open_period])
+        if snapshot(locked) == before:
+            return _fresh(locked.pk)
+        save_and_patch(locked, before, [])
     return _fresh(locked.pk)
 
 

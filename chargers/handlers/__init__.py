@@ -9,6 +9,7 @@ NotSupported (chargers.gateway.errors).
 Before any handler, the gateway asks `admitted()` whether the charge point may send that CALL.
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,10 @@ class Context:
 Handler = Callable[[Context, Payload], Payload]
 
 _HANDLERS: dict[tuple[str, str], Handler] = {}
+# Handlers run in worker threads: the first messages may ask for handlers all at once, and
+# none may see the registry half filled.
+_LOADING = threading.Lock()
+_loaded = False
 
 
 def handles(version: str, *actions: str) -> Callable[[Handler], Handler]:
@@ -75,19 +80,19 @@ def admitted(context: Context, action: str) -> None:
     raise SecurityError(f"{action} refused: its BootNotification was answered {status}")
 
 
-_loaded = False
-
-
 def _load() -> None:
     """Import every handler module once (they register themselves). A flag of its own, not
     "the registry is not empty": a registration made before the first lookup (a test's) must
-    not keep the real modules out."""
+    not keep the real modules out; a lock, so that a thread never sees a half-filled registry."""
     global _loaded
-    if _loaded:
-        return
     from importlib import import_module
     from pkgutil import iter_modules
 
-    for module in iter_modules(__path__):
-        import_module(f"{__name__}.{module.name}")
-    _loaded = True
+    if _loaded:
+        return
+    with _LOADING:
+        if _loaded:
+            return
+        for module in iter_modules(__path__):
+            import_module(f"{__name__}.{module.name}")
+        _loaded = True
