@@ -339,6 +339,12 @@ OCPP_PORT = int(os.environ.get("OCPP_PORT", str(PORT + 1000)))
 OCPP_BASE_URL = os.environ.get("OCPP_BASE_URL", f"ws://{HOST}:{OCPP_PORT}").rstrip("/")
 # A charge point's timestamp more than this far ahead of our clock is impossible (chargers.clock).
 OCPP_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("OCPP_CLOCK_TOLERANCE_SECONDS", "300"))
+# Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
+# answer unless the caller sets its own; then it ends TIMED_OUT.
+OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# How often each gateway reads the database for calls to the charge points it holds (and ends
+# overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
+OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

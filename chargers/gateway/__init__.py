@@ -1,0 +1,1 @@
+"""The OCPP gateway: the websocket server charge points connect to."""
