@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from chargers import status
+from chargers import calls, status
 from chargers.models import ChargePoint, ChargePointEvse, OcppVersion
 from ocpi.time import now
 
@@ -71,13 +71,11 @@ def mark_offline(charge_point_id: int) -> bool:
 
 def ask_for_statuses(charge_point: ChargePoint) -> None:
     """Ask it for the status of every connector (TriggerMessage), without waiting for the
-    answer. Not there any more, or too busy: logged; the statuses come when it sends them."""
-    import chargers.calls as calls
-
+    answer. Not there any more: logged; the statuses come when it sends them."""
     try:
         for payload in _status_triggers(charge_point):
             calls.send(charge_point, "TriggerMessage", payload)
-    except (calls.ChargePointOffline, TimeoutError) as exc:
+    except calls.ChargePointOffline as exc:
         logger.info("Charge point %s not asked for its statuses: %s", charge_point.identity, exc)
 
 

@@ -406,6 +406,12 @@ OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECO
 # A running session's kwh and total_cost are PATCHed at most this often (the charge point's
 # seconds between the samples told); 0: with every sample.
 OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "0"))
+# Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
+# answer unless the caller sets its own; then it ends TIMED_OUT.
+OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# How often each gateway reads the database for calls to the charge points it holds (and ends
+# overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
+OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

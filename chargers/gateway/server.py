@@ -330,9 +330,9 @@ class Gateway:
             if not link.replaced:  # stragglers of a replaced connection go unanswered
                 await self._queue(link, frame, received_at)
         elif isinstance(frame, CallResult):
-            if not self.outgoing.on_result(link.identity, frame.unique_id, frame.payload):
+            if not await self.outgoing.on_result(link.identity, frame.unique_id, frame.payload):
                 logger.info("Charge point %s answered an unknown call %s", link, frame.unique_id)
-        elif not self.outgoing.on_error(
+        elif not await self.outgoing.on_error(
             link.identity,
             frame.unique_id,
             frame.error_code,

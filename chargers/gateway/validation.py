@@ -14,15 +14,17 @@ Part 4), as the library maps them, more finely where the spec's texts say so:
     additionalProperties, other  FormationViolation (1.6) / FormatViolation (2.0.1)
 """
 
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
-from ocpp.messages import get_validator
+from ocpp.messages import MessageType, get_validator
 
 from chargers.gateway import errors
 
@@ -47,6 +49,16 @@ _KEYWORD_CODES = {
 }
 
 
+# The library validates these with floats parsed as Decimal (multipleOf 0.1 in 1.6 charging
+# profiles fails on binary floats: ocpp.messages._validate_payload); so do we, so that what
+# the library's charge points accept is what we accept.
+_DECIMAL_SCHEMAS_16 = {
+    (MessageType.Call, "SetChargingProfile"),
+    (MessageType.Call, "RemoteStartTransaction"),
+    (MessageType.CallResult, "GetCompositeSchedule"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     code: str
@@ -63,13 +75,38 @@ def schema(message_type: int, action: str, version: str) -> Draft4Validator | No
     return _schema(message_type, action, version)
 
 
+def _decimal(message_type: int, action: str, version: str) -> bool:
+    return version == "1.6" and (message_type, action) in _DECIMAL_SCHEMAS_16
+
+
 @lru_cache(maxsize=1024)
 def _schema(message_type: int, action: str, version: str) -> Draft4Validator | None:
+    numbers = Decimal if _decimal(message_type, action, version) else float
     try:
-        validator: Draft4Validator = get_validator(message_type, action, version)
+        validator: Draft4Validator = get_validator(message_type, action, version, numbers)
     except OSError:  # no such schema file
         return None
     return validator
+
+
+def problems(
+    message_type: int, action: str, version: str, payload: Any, relaxed: Collection[str] = ()
+) -> list[str]:
+    """Everything wrong with `payload` as the CALL (2) or CALLRESULT (3) of `action` in OCPP
+    `version`, keywords in `relaxed` aside; empty: valid. For what we send and what answers it
+    (chargers.calls), where every problem is worth reporting, not just the CALLERROR's one."""
+    if not ACTION_NAME.fullmatch(action):
+        return [f"{action!r} is not an OCPP action name"]
+    validator = schema(message_type, action, version)
+    if validator is None:
+        return [f"OCPP {version} has no action {action!r}"]
+    if _decimal(message_type, action, version):
+        payload = json.loads(json.dumps(payload), parse_float=Decimal)
+    return [
+        f"{error.message} (at {'/'.join(map(str, error.absolute_path)) or 'the top level'})"
+        for error in validator.iter_errors(payload)
+        if error.validator not in relaxed
+    ]
 
 
 def violation(

@@ -218,11 +218,11 @@ class RecordingOutgoing(OutgoingCalls):
         super().released(identity, link)
         self.events.append(("released", identity, link))
 
-    def on_result(self, identity: str, unique_id: str, payload: Any) -> bool:
+    async def on_result(self, identity: str, unique_id: str, payload: Any) -> bool:
         self.events.append(("result", identity, unique_id, payload))
         return unique_id == "ours"
 
-    def on_error(
+    async def on_error(
         self, identity: str, unique_id: str, code: str, description: str, details: Any
     ) -> bool:
         self.events.append(("error", identity, unique_id, code, description, details))

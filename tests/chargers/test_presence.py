@@ -1,8 +1,6 @@
 """Offline beyond the grace period: a charge point's EVSEs UNKNOWN, pushed; back: each EVSE to
 its last reported status, and fresh statuses asked for (chargers.presence, chargers.tasks)."""
 
-import sys
-import types
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,7 +9,7 @@ import pytest
 from django.conf import settings
 from pytest_django import DjangoAssertNumQueries
 
-from chargers import presence, tasks
+from chargers import calls, presence, tasks
 from chargers.models import ChargePoint
 from config.celery import app as celery_app
 from locations.models import EVSE, Location
@@ -234,18 +232,13 @@ def test_beat_looks_for_offline_charge_points() -> None:
 # --- asking for statuses: the calls API ---------------------------------------------------
 
 
-class Offline(Exception):
-    pass
-
-
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any]]]:
     """chargers.calls as far as presence uses it: send() queues and returns at once."""
     seen: list[tuple[str, str, dict[str, Any]]] = []
-    calls = types.ModuleType("chargers.calls")
-    calls.ChargePointOffline = Offline  # type: ignore[attr-defined]
-    calls.send = lambda cp, action, payload: seen.append((cp.identity, action, payload))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "chargers.calls", calls)
+    monkeypatch.setattr(
+        calls, "send", lambda cp, action, payload: seen.append((cp.identity, action, payload))
+    )
     return seen
 
 
@@ -289,9 +282,9 @@ def test_a_charge_point_gone_again_is_not_asked_and_nothing_fails(
     cp = charge_point("1.6", *UIDS)
 
     def gone(*args: object) -> None:
-        raise Offline("not connected")
+        raise calls.ChargePointOffline("not connected")
 
-    monkeypatch.setattr(sys.modules["chargers.calls"], "send", gone)
+    monkeypatch.setattr(calls, "send", gone)
 
     with caplog.at_level("INFO", logger="chargers.presence"):
         presence.ask_for_statuses(cp)
