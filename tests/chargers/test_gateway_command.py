@@ -1,13 +1,18 @@
 """`python manage.py ocpp_gateway` as its own process: it serves charge points, gives one up
 to a newer connection at another gateway process, and stops cleanly on SIGTERM."""
 
+import json
 import signal
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from chargers import calls
+from chargers.models import CallState, ChargePointCall
 from tests.chargers.gatewayrunner import (
     HEARTBEATS,
     GatewayProcess,
@@ -72,3 +77,68 @@ def test_a_newer_connection_at_another_process_closes_this_ones(
             replaced = row("ROAMING")
             assert (replaced.gateway, replaced.connection) == ("gw-here", there_number + 1)
             assert call(websocket, "3", "Heartbeat", {})[0] == 3
+
+
+def answer_calls(websocket: Any, answers: dict[str, Any], count: int) -> list[list[Any]]:
+    """Play a charge point that answers `count` CALLs with answers[action]; the CALLs seen."""
+    seen = []
+    for _ in range(count):
+        frame = json.loads(websocket.recv(timeout=10))
+        seen.append(frame)
+        websocket.send(json.dumps([3, frame[1], answers[frame[2]]]))
+    return seen
+
+
+def test_a_call_reaches_a_charge_point_held_by_another_gateway_process(
+    process: GatewayProcess,
+) -> None:
+    """The issue's "call to a charge point held by another gateway process": this process
+    (a web request, a Celery task, the admin) calls; the gateway process holds the websocket."""
+    cp = charge_point("ELSEWHERE")
+
+    with connect_as(process.url("ELSEWHERE")) as websocket:
+        eventually(lambda: row("ELSEWHERE").gateway == "gw-process")
+        with ThreadPoolExecutor(1) as charge_point_side:
+            seen = charge_point_side.submit(
+                answer_calls, websocket, {"TriggerMessage": {"status": "Accepted"}}, 2
+            )
+            first = calls.trigger_message(row("ELSEWHERE"), "StatusNotification", timeout=10)
+            second = calls.wait(first)
+            third = calls.call(
+                row("ELSEWHERE"), "TriggerMessage", {"requestedMessage": "Heartbeat"}
+            )
+            frames = seen.result(10)
+
+    assert (second.state, second.response) == (CallState.ANSWERED, {"status": "Accepted"})
+    assert (third.state, third.response) == (CallState.ANSWERED, {"status": "Accepted"})
+    assert [frame[:3] for frame in frames] == [
+        [2, str(first.id), "TriggerMessage"],
+        [2, str(third.id), "TriggerMessage"],
+    ]
+    assert frames[0][3] == {"requestedMessage": "StatusNotification"}
+    assert ChargePointCall.objects.filter(charge_point=cp, state=CallState.ANSWERED).count() == 2
+
+
+def test_a_call_the_charge_point_refuses_is_failed_with_its_error(
+    process: GatewayProcess,
+) -> None:
+    charge_point("REFUSER")
+
+    with connect_as(process.url("REFUSER")) as websocket:
+        eventually(lambda: row("REFUSER").gateway == "gw-process")
+        with ThreadPoolExecutor(1) as charge_point_side:
+
+            def refuse() -> None:
+                frame = json.loads(websocket.recv(timeout=10))
+                websocket.send(json.dumps([4, frame[1], "NotSupported", "no resets here", {}]))
+
+            refused = charge_point_side.submit(refuse)
+            done = calls.reset(row("REFUSER"), hard=False, timeout=10)
+            done = calls.wait(done)
+            refused.result(10)
+
+    assert (done.state, done.error_code, done.error_description) == (
+        CallState.FAILED,
+        "NotSupported",
+        "no resets here",
+    )
