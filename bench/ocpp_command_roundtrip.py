@@ -36,6 +36,7 @@ from bench import harness, ocpp_platform  # noqa: E402
 from bench.ocpp_load import Load  # noqa: E402
 
 WARM_UP = 10
+GIVE_UP_AFTER = 3  # calls in a row not ANSWERED (each waits for its deadline): stop there
 PAYLOAD = {"requestedMessage": "Heartbeat"}
 
 
@@ -110,11 +111,16 @@ def gateway_round_trips(
         times: list[float] = []
         by_gateway: dict[str, list[float]] = {name: [] for name in names}
         states: Counter[str] = Counter()
+        failed_in_a_row = 0
         for n in range(WARM_UP + args.calls):
             point = points[n % len(points)]
             started = time.perf_counter()
             row = trigger(point)
             elapsed = time.perf_counter() - started
+            failed_in_a_row = 0 if row.state == "ANSWERED" else failed_in_a_row + 1
+            if failed_in_a_row == GIVE_UP_AFTER:
+                print(f"  given up: {GIVE_UP_AFTER} calls in a row ended {row.state}")
+                break
             if n >= WARM_UP:
                 times.append(elapsed)
                 by_gateway[point.gateway].append(elapsed)

@@ -4,15 +4,16 @@ and CPU, against the floor holding the same load.
     python bench/ocpp_connections.py [--charge-points 10000] [--seconds 60] [--speed 1]
                                      [--heartbeat 300] [--status 900] [--meter 60]
                                      [--charging-every 3] [--ocpp 1.6] [--clients 2]
- [--floor-only]
+                                     [--ping-interval 30] [--floor-only]
 
 Simulated charge points (bench/ocpp_load.py, --clients processes) connect (Basic auth),
 boot, report their connector, and every --charging-every-th starts a transaction (a token of
 its own in our cache). Then, for --seconds, each sends a Heartbeat every --heartbeat s, a
 StatusNotification every --status s (Available ↔ Unavailable; Charging for those charging)
 and, charging, MeterValues every --meter s, each from a random phase; the server pings
-every connection every 20 s. --speed N divides every interval by N (time compressed N×:
-N times the messages per second of the stated rates; the figures say so).
+each connection every --ping-interval s (the gateway's OCPP_PING_INTERVAL_SECONDS).
+--speed N divides every interval by N (time compressed N×: N times the messages per second
+of the stated rates; the header says so).
 
 Measured on the server process (/proc): RSS after 20 warm-up connections, after all are set
 up, and at the end: KiB per connection = (RSS − RSS before) / N (target ≤ 24 KiB at the
@@ -135,6 +136,9 @@ def main() -> None:
     parser.add_argument("--charging-every", type=int, default=3)
     parser.add_argument("--ocpp", choices=["1.6", "2.0.1"], default="1.6")
     parser.add_argument("--clients", type=int, default=2, help="load processes")
+    parser.add_argument(
+        "--ping-interval", type=float, default=30.0, help="s (OCPP_PING_INTERVAL_SECONDS)"
+    )
     parser.add_argument("--floor-only", action="store_true")
     args = parser.parse_args()
     with_gateway = ocpp_platform.gateway_available() and not args.floor_only
@@ -150,14 +154,15 @@ def main() -> None:
         f"(load {ocpp_platform.load_average()})"
     )
     total = count + WARM_UP
-    with ocpp_platform.floor() as server:
+    with ocpp_platform.floor(ping_interval=args.ping_interval) as server:
         floor_identities = [f"FLOOR-{n:05d}" for n in range(total)]
         floor = hold(server, floor_identities, args, "")
     report("floor (ocpp library)", floor, None)
     if not with_gateway:
         return
     identities = ocpp_platform.prepare(total, version=args.ocpp, tokens=count)
-    with ocpp_platform.gateway("bench-1") as server:
+    ping = str(args.ping_interval)
+    with ocpp_platform.gateway("bench-1", OCPP_PING_INTERVAL_SECONDS=ping) as server:
         gateway = hold(server, identities, args, ocpp_platform.PASSWORD)
     report("gateway", gateway, floor)
 

@@ -2,8 +2,7 @@
 outbox) against the floor's MeterValues, in one run.
 
     python bench/ocpp_meter_throughput.py [--charge-points 20] [--seconds 10] [--ocpp 1.6]
-                                          [--clients 1] [--rounds 1]
-                                          [--floor-only]
+                                          [--clients 1] [--rounds 1] [--floor-only]
 
 --charge-points simulated charge points (bench/ocpp_load.py) boot, report their connector
 and start a transaction (StartTransaction, or TransactionEvent Started in 2.0.1) for a token

@@ -155,7 +155,7 @@ def prepare(count: int, *, connectors: int = 1, version: str = "1.6", tokens: in
 
 def provision(count: int, *, connectors: int, version: str) -> list[str]:
     """Charge points BENCH-CP-00000…, each mapped to `connectors` EVSEs of the estate
-    (OCPP connector / EVSE id n ↔ its n-th), security profile 1 with PASSWORD.
+    (OCPP connector / EVSE id n ↔ its n-th; AVAILABLE), security profile 1 with PASSWORD.
 
     Rows written directly (chargers.models), as provisioning writes them."""
     from django.db import transaction
@@ -187,6 +187,9 @@ def provision(count: int, *, connectors: int, version: str) -> list[str]:
             for n, point in enumerate(points)
             for k, evse in enumerate(evses[n * connectors : (n + 1) * connectors])
         )
+        # The demo's statuses are random (PLANNED, OUTOFORDER, …): these start AVAILABLE, as
+        # after their charge points' last report (written as a bulk set-up, without pushes).
+        EVSE.objects.filter(pk__in=evses).update(status="AVAILABLE")
     return identities
 
 
@@ -274,11 +277,12 @@ def gateway(
 
 
 def floor(
-    validation: str = "executor", *, control: bool = False
+    validation: str = "executor", *, control: bool = False, ping_interval: float = 20.0
 ) -> contextlib.AbstractContextManager[Process]:
     """bench/ocpp_floor.py: the `ocpp` library answering every CALL, doing nothing else."""
     command = [harness.PYTHON, str(ROOT / "bench" / "ocpp_floor.py"), "--port", "{port}"]
-    command += ["--validation", validation, *(["--control"] if control else [])]
+    command += ["--validation", validation, "--ping-interval", str(ping_interval)]
+    command += ["--control"] if control else []
     return serving(f"floor ({validation})", command, env(), control=control)
 
 

@@ -9,10 +9,11 @@ Each simulated charge point (bench/ocpp_load.py) waits a random moment in [0, --
 connects (Basic auth), sends BootNotification and then a StatusNotification "Unavailable" for
 each of its --connectors connectors (one CALL outstanding at a time, as OCPP-J requires),
 and stays connected. Against the floor (bench/ocpp_floor.py), then `manage.py ocpp_gateway`
-(one process, OCPP_MESSAGE_LOG=0) on a fresh database whose benchmark EVSEs were all set
-AVAILABLE beforehand: time from the storm's start to the last answer, and until every EVSE
-is recorded --expect-status (polled every 50 ms; OCPP "Unavailable" is OCPI INOPERATIVE);
-p50/p99 of each message's response; lost = EVSEs never recorded, plus CALLs never answered.
+(one process, OCPP_MESSAGE_LOG=0) on a fresh database whose benchmark EVSEs are AVAILABLE
+(bench/ocpp_platform.py): time from the storm's start to the last answer, and until every
+EVSE is recorded --expect-status (polled every 50 ms; OCPP "Unavailable" is OCPI
+INOPERATIVE); p50/p99 of each message's response; lost = EVSEs never recorded, plus CALLs
+never answered.
 
 Passwords are hashed as the platform hashes them (bench/ocpp_platform.py): the cost of one
 check is printed, which a gateway checking a password at each connection pays N times.
@@ -154,9 +155,6 @@ def main() -> None:
     if not with_gateway:
         return
     identities = ocpp_platform.prepare(count, connectors=args.connectors, version=args.ocpp)
-    from locations.models import EVSE
-
-    EVSE.objects.filter(charge_point_link__isnull=False).update(status="AVAILABLE")
     from chargers.models import ChargePoint
 
     encoded = ChargePoint.objects.get(identity=identities[0]).password_hash
