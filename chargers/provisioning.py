@@ -82,12 +82,13 @@ def evse_ref(evse: EVSE) -> str:
     return f"{evse.location.ocpi_id}{REF_SEPARATOR}{evse.uid}"
 
 
-def mapping_problem(evse: EVSE, charge_point: ChargePoint | None) -> str | None:
-    """Why `evse` cannot be one of `charge_point`'s EVSEs (None: a new one), if it cannot."""
+def mapping_problem(evse: EVSE, charge_point_id: int | None = None) -> str | None:
+    """Why `evse` cannot be an EVSE of charge point `charge_point_id` (None: of a new one),
+    if it cannot."""
     link = ChargePointEvse.objects.filter(evse=evse).select_related("charge_point").first()
     if evse.status == Status.REMOVED:
         return f"EVSE {evse_ref(evse)} is REMOVED."
-    if link is not None and (charge_point is None or link.charge_point_id != charge_point.pk):
+    if link is not None and link.charge_point_id != charge_point_id:
         return (
             f"EVSE {evse_ref(evse)} is already mapped to charge point "
             f"{link.charge_point.identity} (OCPP id {link.ocpp_evse_id})."
@@ -116,10 +117,9 @@ def _find_evse(ref: str) -> tuple[EVSE | None, str | None]:
     )
 
 
-def resolve_evses(
-    refs: Sequence[str], charge_point: ChargePoint | None = None
-) -> tuple[list[EVSE], list[str]]:
-    """The EVSEs `refs` name, in their order, and every problem with them."""
+def resolve_evses(refs: Sequence[str]) -> tuple[list[EVSE], list[str]]:
+    """The EVSEs `refs` name, in their order, and every problem with mapping them to a new
+    charge point."""
     evses: list[EVSE] = []
     problems: list[str] = []
     if not refs:
@@ -132,7 +132,7 @@ def resolve_evses(
         if any(other.pk == evse.pk for other in evses):
             problems.append(f"EVSE {evse_ref(evse)} is given twice.")
             continue
-        problem = mapping_problem(evse, charge_point)
+        problem = mapping_problem(evse)
         if problem:
             problems.append(problem)
         evses.append(evse)
