@@ -66,7 +66,10 @@ class Fleet:
             stop.cancel()
             await asyncio.gather(work, stop, return_exceptions=True)
             await asyncio.gather(*(station.stop() for station in self.stations))
-            await asyncio.gather(*runs.values(), return_exceptions=True)
+            outcomes = await asyncio.gather(*runs.values(), return_exceptions=True)
+        crashed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        if crashed:
+            raise crashed[0]  # a station's own failure (a bug), not the central system's
         if work.done() and not work.cancelled():
             work.result()  # a failure of the run itself is raised
         return [f"{s.identity}: {s.failed}" for s in self.stations if s.failed]

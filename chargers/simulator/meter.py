@@ -2,10 +2,13 @@
 
 The register counts Wh for the life of the meter and starts far from zero, as real ones do:
 a central system that takes the register for the energy of a transaction (instead of the
-difference from its start) bills the whole odometer and shows at once.
+difference from its start) bills the whole odometer and shows at once. It is where it would be
+had the EVSE charged at full power since ODOMETER_SINCE, so a later run of the same charge point
+never reads less than an earlier run left it at: a meter never runs backwards.
 """
 
 import random
+import time
 from dataclasses import dataclass
 
 VOLTS = 230  # line to neutral (AC); DC current is computed at DC_VOLTS
@@ -14,6 +17,7 @@ CAR_AC_WATTS = 11_040  # a car's on-board charger: 3 x 16 A
 CAR_DC_WATTS = 100_000
 CAR_BATTERY_WH = 60_000
 TAPER_FROM_SOC = 80.0  # above this the car takes less and less, down to a tenth at 100 %
+ODOMETER_SINCE = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,9 @@ class Meter:
         """`phases` 1 or 3 for AC, 0 for DC."""
         self.max_power_w = max_power_w
         self.phases = phases
-        self.register_wh = round(rng.uniform(1_000_000, 9_000_000), 1)
         self._rng = rng
+        since = max(0.0, time.time() - ODOMETER_SINCE)
+        self.register_wh = round(rng.uniform(1_000_000, 9_000_000) + since * self._full() / 3600, 1)
         self._soc = 0.0
         self._power_w = 0.0
 
@@ -60,9 +65,12 @@ class Meter:
             soc=round(self._soc, 1),
         )
 
+    def _full(self) -> int:
+        """The most a car takes here."""
+        return min(self.max_power_w, CAR_DC_WATTS if self.phases == 0 else CAR_AC_WATTS)
+
     def _car_power(self) -> float:
-        car = CAR_DC_WATTS if self.phases == 0 else CAR_AC_WATTS
-        power = min(self.max_power_w, car) * self._rng.uniform(0.97, 1.0)
+        power = self._full() * self._rng.uniform(0.97, 1.0)
         if self._soc > TAPER_FROM_SOC:
             power *= max(0.1, (100 - self._soc) / (100 - TAPER_FROM_SOC))
         return power

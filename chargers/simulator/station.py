@@ -326,7 +326,7 @@ class Station(ABC):
         if self._shuffle_backlog:
             self._shuffle_backlog = False
             self._shuffle_outbox()
-        await asyncio.gather(self._heartbeats(link), self._drain(link))
+        await asyncio.gather(self._heartbeats(), self._drain(link))
 
     async def _boot(self, link: Any) -> None:
         while True:
@@ -341,7 +341,7 @@ class Station(ABC):
                 return
             await asyncio.sleep(self.heartbeat_interval)  # Pending, Rejected: ask again then
 
-    async def _heartbeats(self, link: Any) -> None:
+    async def _heartbeats(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_interval)
             await self.send_now(self.heartbeat_message())
@@ -359,16 +359,19 @@ class Station(ABC):
                 self.outbox.popleft()
                 self.report(f"{entry.what}: dropped, its transaction was never started")
                 continue
+            problem = None
             try:
                 result = await link.call(payload, suppress=False)
                 if self.behaviour.send_twice:
                     await link.call(payload, suppress=False)
-            except (OCPPError, UnknownCallErrorCodeError, ValidationError) as exc:
-                self.outbox.popleft()
-                self.report(f"{entry.what} refused: {exc}")
-                continue
+            except ValidationError as exc:  # ours breaks the schema: it never will pass
+                problem = f"not sent, invalid: {exc}"
+            except (OCPPError, UnknownCallErrorCodeError) as exc:
+                problem = f"refused: {exc}"
             self.outbox.popleft()
-            if entry.answered is not None:
+            if problem is not None:
+                self.report(f"{entry.what} {problem}")
+            elif entry.answered is not None:
                 entry.answered(result)
 
     def _shuffle_outbox(self) -> None:

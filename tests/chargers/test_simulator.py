@@ -64,7 +64,8 @@ def test_a_tapped_token_charges_on_ocpp_1_6(central: CentralSystem) -> None:
     ]
     assert start["idTag"] == "TOKEN-1"
     assert start["meterStart"] > 1_000_000  # an odometer, not zero
-    assert start["meterStart"] <= registers[0] < registers[-1] <= stop["meterStop"] + 0.5
+    # meterStart and meterStop are the register rounded to whole Wh (1.6: integers)
+    assert start["meterStart"] - 0.5 <= registers[0] < registers[-1] <= stop["meterStop"] + 0.5
     assert registers == sorted(registers)
     assert {p["transactionId"] for p in central.payloads("MeterValues")} == {1001}
     assert stop["transactionId"] == 1001
@@ -137,7 +138,7 @@ def test_heartbeats_at_the_interval_answered() -> None:
         with running([station_spec(central)], "2.0.1", FAST):
             central.wait_for(lambda: len(central.received("Heartbeat")) >= 2, "two heartbeats")
         beats = central.received("Heartbeat")
-        assert 0.8 < beats[1].at - beats[0].at < 1.5
+        assert 0.8 < beats[1].at - beats[0].at < 2.5  # every second, give or take a busy machine
         assert central.errors == []
     finally:
         central.stop()

@@ -3,8 +3,12 @@ points on our free EVSEs (or takes its own from an earlier run, with new passwor
 connects to OCPP_BASE_URL; with --url it only connects."""
 
 import base64
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,7 @@ from tests.chargers.conftest import estate_location, evse
 pytestmark = pytest.mark.django_db
 
 FAST = ["--once", "--meter-interval", "0.1", "--duration", "0.3"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -176,3 +181,26 @@ def test_an_identity_prefix_outside_the_ocpp_rule_is_refused(
         simulate("--identity-prefix", "SIM:X", *FAST)
 
     assert not ChargePoint.objects.exists()
+
+
+def test_ctrl_c_ends_the_transactions_and_stops_cleanly(central: CentralSystem) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "simulate_chargers", "--url", central.url]
+        + ["--token", "TOKEN-1", "--meter-interval", "0.2", "--duration", "600"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        central.wait_for(lambda: central.received("MeterValues"), "a charge")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+    assert process.returncode == 0, err
+    assert "stopping: transactions end, queued messages go out" in out
+    assert "Traceback" not in err
+    assert [p["reason"] for p in central.payloads("StopTransaction")] == ["Local"]
+    assert central.errors == []

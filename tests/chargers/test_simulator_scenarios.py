@@ -179,7 +179,7 @@ def test_reconnect_storm_brings_everyone_back_within_the_window(central: Central
     boots = central.received("BootNotification")
     assert sorted(b.identity for b in boots) == sorted(["SIM-0001", "SIM-0002", "SIM-0003"] * 2)
     again = [b.at for b in boots if b.connection == 2]
-    assert max(again) - min(again) <= 0.8 + 0.5
+    assert max(again) - min(again) <= 0.8 + 1.0  # the window, and a busy machine
     for identity in ["SIM-0001", "SIM-0002", "SIM-0003"]:
         statuses = central.received("StatusNotification", identity)
         assert [f.payload["connectorId"] for f in statuses if f.connection == 2][:2] == [0, 1]
