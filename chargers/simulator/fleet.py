@@ -19,6 +19,7 @@ from chargers.simulator.v201 import Station201
 STATIONS: dict[str, type[Station]] = {"1.6": Station16, "2.0.1": Station201}
 STORM_WINDOW = 3.0  # seconds within which every charge point is back
 STORM_AFTER = 5.0  # a lasting run's storm comes this long after all are connected
+UP_TIMEOUT = 60.0  # a finite run gives up on a charge point not accepted by then
 
 Runs = dict[Station, "asyncio.Task[None]"]
 
@@ -33,10 +34,12 @@ class Fleet:
         print_line: Callable[[str], None],
         storm_window: float = STORM_WINDOW,
         storm_after: float = STORM_AFTER,
+        up_timeout: float = UP_TIMEOUT,
     ) -> None:
         self.options = options
         self.storm_window = storm_window
         self.storm_after = storm_after
+        self.up_timeout = up_timeout
         self._print = print_line
         self._width = max((len(spec.identity) for spec in specs), default=0)
         self.stations = [STATIONS[version](spec, options, self._report) for spec in specs]
@@ -75,10 +78,11 @@ class Fleet:
         return [f"{s.identity}: {s.failed}" for s in self.stations if s.failed]
 
     async def _finite(self, runs: Runs, token: str | None) -> None:
-        stations = await self._all_up(runs)
+        stations = await self._all_up(runs, self.up_timeout)
         if self.options.behaviour.storm:
             await self._storm(stations)
-            stations = await self._all_up({station: runs[station] for station in stations})
+            up = {station: runs[station] for station in stations}
+            stations = await self._all_up(up, self.up_timeout)
         await asyncio.gather(*(self._part(station, runs[station], token) for station in stations))
 
     async def _part(self, station: Station, run: "asyncio.Task[None]", token: str | None) -> None:
@@ -118,8 +122,12 @@ class Fleet:
         await asyncio.sleep(self.storm_after)
         await self._storm(stations)
 
-    async def _all_up(self, runs: Runs) -> list[Station]:
-        ups = await asyncio.gather(*(_up(station, run) for station, run in runs.items()))
+    async def _all_up(self, runs: Runs, timeout: float | None = None) -> list[Station]:
+        """The stations accepted (within `timeout`: the others give up)."""
+        ups = await asyncio.gather(*(_up(station, run, timeout) for station, run in runs.items()))
+        for station, up in zip(runs, ups, strict=True):
+            if not up and station.failed is None and timeout is not None:
+                station.give_up(f"not accepted within {timeout:g} s")
         return [station for station, up in zip(runs, ups, strict=True) if up]
 
     async def _storm(self, stations: list[Station]) -> None:
@@ -135,9 +143,13 @@ class Fleet:
         )
 
 
-async def _up(station: Station, run: "asyncio.Task[None]") -> bool:
-    """Until the station is connected and accepted (True), or has given up (False)."""
-    return await _while(run, station.accepted.wait()) is not None
+async def _up(station: Station, run: "asyncio.Task[None]", timeout: float | None = None) -> bool:
+    """Until the station is connected and accepted (True), or has given up or is not
+    accepted within `timeout` (False)."""
+    try:
+        return await _while(run, asyncio.wait_for(station.accepted.wait(), timeout)) is not None
+    except TimeoutError:
+        return False
 
 
 async def _while(run: "asyncio.Task[None]", work: Awaitable[Any]) -> Any:

@@ -232,13 +232,12 @@ class Station(ABC):
                     compression=None,  # charge points rarely offer permessage-deflate
                     proxy=None,  # straight to the central system, whatever the environment
                 ) as connection:
-                    delay = RECONNECT_FIRST
-                    await self._serve(connection)
+                    if await self._serve(connection):
+                        delay = RECONNECT_FIRST  # back-off only while it is not accepted
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in REFUSED_FOR_GOOD:
-                    self.failed = f"refused with HTTP {status}"
-                    self.report(f"{self.failed}: not retrying")
+                    self.give_up(f"refused with HTTP {status}")
                     break
                 self.report(f"refused with HTTP {status}: retrying in {delay:.0f} s")
             except (OSError, InvalidHandshake, TimeoutError) as exc:
@@ -290,11 +289,11 @@ class Station(ABC):
         with suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), seconds)
 
-    async def _serve(self, connection: ClientConnection) -> None:
+    async def _serve(self, connection: ClientConnection) -> bool:
+        """Use the connection until it closes; whether the station was accepted on it."""
         if connection.subprotocol != self.subprotocol:
-            self.failed = f"the central system did not agree to {self.subprotocol}"
-            self.report(f"{self.failed}: not retrying")
-            return
+            self.give_up(f"the central system did not agree to {self.subprotocol}")
+            return False
         self._connection = connection
         link = self._link = self.link(connection)
         self.report(f"connected to {self.spec.url} ({self.subprotocol})")
@@ -303,6 +302,7 @@ class Station(ABC):
         try:
             await asyncio.wait({reader, session}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            accepted = self.accepted.is_set() or not self._needs_boot
             self.accepted.clear()
             self._link = self._connection = None
             reader.cancel()
@@ -316,6 +316,12 @@ class Station(ABC):
             self.report(f"connection closed after {problems[0]!r}")
         elif not planned:
             self.report("connection lost")
+        return accepted
+
+    def give_up(self, why: str) -> None:
+        """Stop trying to connect: the central system refuses this charge point for good."""
+        self.failed = why
+        self.report(f"{why}: not retrying")
 
     async def _session(self, link: Any) -> None:
         if self._needs_boot:

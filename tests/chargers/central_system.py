@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from ocpp.exceptions import InternalError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call_result as result16
@@ -55,8 +56,11 @@ class CentralSystem:
         heartbeat_interval: int = 300,
         valid_tokens: tuple[str, ...] = ("TOKEN-1",),
         passwords: dict[str, str] | None = None,
+        boot_answers: tuple[str, ...] = ("Accepted",),
     ) -> None:
         self.heartbeat_interval = heartbeat_interval
+        # Each boot's answer, the last one for every later boot; "CALLERROR": a CALLERROR.
+        self.boot_answers = list(boot_answers)
         self.valid_tokens = valid_tokens
         self.passwords = passwords  # identity → password; None: anyone is let in
         self.frames: list[Frame] = []
@@ -122,6 +126,12 @@ class CentralSystem:
             assert time.monotonic() < deadline, f"gave up waiting for {what}"
             time.sleep(0.02)
 
+    def boot_answer(self) -> str:
+        answer = self.boot_answers.pop(0) if len(self.boot_answers) > 1 else self.boot_answers[0]
+        if answer == "CALLERROR":
+            raise InternalError(description="the boot failed")
+        return answer
+
     # --- the server -------------------------------------------------------------------------
 
     def _check_password(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -181,7 +191,9 @@ class Central16(_Recording, ChargePoint16):  # type: ignore[misc]
     @on("BootNotification")
     def on_boot(self, **_: Any) -> Any:
         return result16.BootNotification(
-            current_time=now(), interval=self.central.heartbeat_interval, status="Accepted"
+            current_time=now(),
+            interval=self.central.heartbeat_interval,
+            status=self.central.boot_answer(),
         )
 
     @on("Heartbeat")
@@ -223,7 +235,9 @@ class Central201(_Recording, ChargePoint201):  # type: ignore[misc]
     @on("BootNotification")
     def on_boot(self, **_: Any) -> Any:
         return result201.BootNotification(
-            current_time=now(), interval=self.central.heartbeat_interval, status="Accepted"
+            current_time=now(),
+            interval=self.central.heartbeat_interval,
+            status=self.central.boot_answer(),
         )
 
     @on("Heartbeat")

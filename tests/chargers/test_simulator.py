@@ -203,3 +203,46 @@ def test_nobody_listening_is_retried_until_stopped() -> None:
 
     assert fleet.failures == []
     assert sum("cannot connect" in line for line in fleet.lines) >= 1
+
+
+def test_a_pending_boot_is_asked_again_after_the_interval() -> None:
+    central = CentralSystem(heartbeat_interval=1, boot_answers=("Pending", "Accepted")).start()
+    try:
+        lines, failures = run_once([station_spec(central)], "2.0.1", FAST, token="TOKEN-1")
+    finally:
+        central.stop()
+
+    boots = central.received("BootNotification")
+    assert failures == []
+    assert len(boots) == 2
+    assert 0.8 < boots[1].at - boots[0].at < 2.5
+    assert central.received()[1].action == "BootNotification"  # nothing else while Pending
+    assert central.received("TransactionEvent")
+    assert any("BootNotification: Pending" in line for line in lines)
+
+
+def test_a_finite_run_gives_up_on_a_charge_point_never_accepted() -> None:
+    central = CentralSystem(heartbeat_interval=1, boot_answers=("Rejected",)).start()
+    try:
+        lines, failures = run_once(
+            [station_spec(central)], "1.6", FAST, token="TOKEN-1", up_timeout=1.5
+        )
+    finally:
+        central.stop()
+
+    assert failures == ["SIM-0001: not accepted within 1.5 s"]
+    assert {f.action for f in central.received()} == {"BootNotification"}
+    assert len(central.received("BootNotification")) == 2  # asked again after the interval
+
+
+def test_a_boot_answered_with_a_callerror_is_retried_with_back_off() -> None:
+    central = CentralSystem(boot_answers=("CALLERROR",)).start()
+    try:
+        with running([station_spec(central)], "1.6", FAST) as fleet:
+            central.wait_for(lambda: len(central.received("BootNotification")) == 3, "3 boots")
+    finally:
+        central.stop()
+
+    first, second, third = (b.at for b in central.received("BootNotification"))
+    assert third - second > 1.5 * (second - first)  # 1 s, then 2 s
+    assert any("connection closed after <InternalError" in line for line in fleet.lines)

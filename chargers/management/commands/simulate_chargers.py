@@ -64,7 +64,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        WIRE.setLevel(logging.INFO if options["verbosity"] > 1 else logging.WARNING)
+        # The library also logs each CALLERROR at WARNING: a station reports those itself.
+        WIRE.setLevel(logging.INFO if options["verbosity"] > 1 else logging.ERROR)
         if options["count"] < 1 or options["evses"] < 1:
             raise CommandError("--count and --evses are at least 1.")
         if not options["url"] and options["password"]:
