@@ -25,13 +25,13 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from django.conf import settings
-from django.contrib.auth.hashers import check_password
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader
 from websockets.headers import parse_authorization_basic, parse_subprotocol
 from websockets.typing import Subprotocol
 
 from chargers import connections
+from chargers.connections import password_matches
 from chargers.models import ChargePoint, OcppVersion, RegistrationStatus, SecurityProfile
 
 logger = logging.getLogger(__name__)
@@ -213,10 +213,8 @@ class Admission:
 
 
 def _password_matches(password: str, charge_point: ChargePoint) -> bool:
-    if not charge_point.password_hash:
-        return False
     try:
-        return check_password(password, charge_point.password_hash)
+        return password_matches(charge_point.password_hash, password)
     except UnicodeEncodeError:  # bytes that are not UTF-8 (websockets keeps them as surrogates)
         return False
 
