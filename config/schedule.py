@@ -44,4 +44,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.check_transactions",
             "schedule": _every("OCPP_TRANSACTION_CHECK_SECONDS", "60"),
         },
+        # The messages of transactions ended OCPP_TRANSACTION_EVENTS_DAYS ago (chargers).
+        "ocpp-transaction-events-prune": {
+            "task": "chargers.prune_transaction_events",
+            "schedule": 24 * 3600.0,
+        },
     }

@@ -406,6 +406,9 @@ OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECO
 # A running session's kwh and total_cost are PATCHed at most this often (the charge point's
 # seconds between the samples told); 0: with every sample.
 OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "0"))
+# Days the messages of an ended transaction are kept (chargers.prune_transaction_events, daily
+# by beat); 0: for ever.
+OCPP_TRANSACTION_EVENTS_DAYS = int(os.environ.get("OCPP_TRANSACTION_EVENTS_DAYS", "30"))
 # Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
 # answer unless the caller sets its own; then it ends TIMED_OUT.
 OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))

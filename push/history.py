@@ -31,13 +31,13 @@ def prune() -> tuple[int, int]:
     if settings.PUSH_KEEP_DAYS <= 0:
         return 0, 0
     cutoff = now() - timedelta(days=settings.PUSH_KEEP_DAYS)
-    deliveries = _delete(
+    deliveries = delete_in_batches(
         Delivery.objects.filter(next_attempt_at__lt=cutoff)
         .exclude(status__in=OPEN_STATUSES)
         .exclude(delivered_at__gte=cutoff)
         .exclude(change__method=Method.POST)
     )
-    changes = _delete(
+    changes = delete_in_batches(
         Change.objects.filter(created_at__lt=cutoff, deliveries__isnull=True).exclude(
             method=Method.POST
         )
@@ -45,7 +45,7 @@ def prune() -> tuple[int, int]:
     return deliveries, changes
 
 
-def _delete(expired: QuerySet[Any]) -> int:
+def delete_in_batches(expired: QuerySet[Any]) -> int:
     """Delete what `expired` matches, a batch per transaction, walking the primary key
     upwards (each batch starts where the one before ended: what was deleted is not read
     again). Rows are locked, then deleted on the same conditions: a resend meanwhile waits,
