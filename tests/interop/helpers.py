@@ -122,3 +122,19 @@ def seconds_only(sent: Any) -> Any:
     if isinstance(sent, str) and FRACTION.fullmatch(sent):
         return sent.split(".")[0] + "Z"
     return sent
+
+
+def peer_token(uid: str, **fields: Any) -> dict[str, Any]:
+    """A Token of the peer's party DE*XWE, as its eMSP would issue it."""
+    return {
+        "country_code": "DE",
+        "party_id": "XWE",
+        "uid": uid,
+        "type": "RFID",
+        "contract_id": f"DE-XWE-{uid}",
+        "issuer": "Extrawest",
+        "valid": True,
+        "whitelist": "NEVER",
+        "last_updated": "2026-03-01T12:00:00Z",
+        **fields,
+    }

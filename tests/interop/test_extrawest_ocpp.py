@@ -32,7 +32,7 @@ from sessions.metering import volume
 from sessions.models import Session, SessionStatus
 from tests.chargers.gatewayrunner import RunningGateway
 from tests.examples import example, tariff_example, upsert_location, upsert_tariff
-from tests.interop.helpers import Entry, stored_if
+from tests.interop.helpers import Entry, peer_token, stored_if
 from tests.interop.peer import ExtrawestPeer
 from tests.push.polling import wait_until
 from tests.push.worker import CeleryWorker
@@ -42,21 +42,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.celery, pytest.mark.django_db(tra
 LOCATIONS_PATH = "/ocpi/emsp/2.2.1/locations/BE/BEC/LOC1"
 CARD = "XW-RFID-0042"
 EVSE_OF = {"1.6": "3256", "2.0.1": "3257"}
-
-
-def peer_card(uid: str = CARD) -> dict[str, Any]:
-    """A card of the peer's party DE*XWE that it wants asked about every time (NEVER)."""
-    return {
-        "country_code": "DE",
-        "party_id": "XWE",
-        "uid": uid,
-        "type": "RFID",
-        "contract_id": f"DE-XWE-{uid}",
-        "issuer": "Extrawest",
-        "valid": True,
-        "whitelist": "NEVER",
-        "last_updated": "2026-03-01T12:00:00Z",
-    }
 
 
 @pytest.fixture
@@ -69,7 +54,7 @@ def estate(partner: PartnerPlatform, peer: ExtrawestPeer) -> None:
         for connector in evse["connectors"]:
             connector["tariff_ids"] = ["11"]
     upsert_location(location)
-    peer.seed_tokens([peer_card()])
+    peer.seed_tokens([peer_token(CARD)])  # whitelist NEVER: asked every time
     call_command("ocpi_pull", "extrawest", "tokens", "--full")
 
 

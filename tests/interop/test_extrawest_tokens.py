@@ -10,7 +10,6 @@ receiver do so: extrawest_peer/README.md, "Tokens".
 
 import io
 from datetime import timedelta
-from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -20,7 +19,7 @@ from django.core.management.base import CommandError
 from credentials.models import PartnerPlatform
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime
-from tests.interop.helpers import Entry
+from tests.interop.helpers import Entry, peer_token
 from tests.interop.peer import ExtrawestPeer
 from tokens.authorization import LocationReferences, Result, Source
 from tokens.models import PullStatus, Token, TokenPull
@@ -30,22 +29,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
 
 PEER_PARTY = PartyRef("DE", "XWE")
 TOKENS_PATH = "/ocpi/emsp/2.2.1/tokens/"
-
-
-def peer_token(uid: str, **fields: Any) -> dict[str, Any]:
-    """A Token of the peer's party DE*XWE, as its eMSP would issue it."""
-    return {
-        "country_code": "DE",
-        "party_id": "XWE",
-        "uid": uid,
-        "type": "RFID",
-        "contract_id": f"DE-XWE-{uid}",
-        "issuer": "Extrawest",
-        "valid": True,
-        "whitelist": "NEVER",
-        "last_updated": "2026-03-01T12:00:00Z",
-        **fields,
-    }
 
 
 def token_requests(peer: ExtrawestPeer) -> list[Entry]:
