@@ -49,14 +49,13 @@ from sessions.signals import session_completed
 from tokens.authorization import AuthorizationDecision, Source
 
 
-def _lock(session: Session) -> Session:
-    """The session's row locked, with what its snapshot reads (the lock on its row only)."""
-    locked = (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("location", "evse", "connector")
-        .filter(pk=session.pk)
-        .first()
-    )
+def _lock(session: Session, *, related: bool = True) -> Session:
+    """The session's row locked, with the rows its snapshot reads (unless `related` is
+    False: figures_snapshot reads none); the lock is on its row only."""
+    rows = Session.objects.select_for_update(of=("self",))
+    if related:
+        rows = rows.select_related("location", "evse", "connector")
+    locked = rows.filter(pk=session.pk).first()
     if locked is None:
         raise SessionError(f"Session {session.ocpi_id} no longer exists")
     return locked
@@ -353,7 +352,7 @@ def session_progress(*, session: Session, at: datetime, reading: Reading) -> Ses
     energy from the stored periods, not from this kwh (sessions.metering.metered_kwh).
     """
     with transaction.atomic():
-        locked = _lock(session)
+        locked = _lock(session, related=False)
         checks.require_active(locked)
         before = figures_snapshot(locked)  # nothing else changes here
         stored = stored_periods(locked)
@@ -366,7 +365,7 @@ def session_progress(*, session: Session, at: datetime, reading: Reading) -> Ses
         _reprice(locked, at, [*stored, open_period])
         if figures_snapshot(locked) != before:
             save_and_patch_figures(locked, before)
-    return locked  # as saved, its related rows read by _lock: no need to read it again
+    return locked  # as saved: no need to read it again
 
 
 def session_stop(*, session: Session, at: datetime, reading: Reading | None = None) -> Session:
