@@ -43,7 +43,7 @@ from chargers.models import ChargerTransaction, OcppVersion
 from chargers.transaction_steps import REQUESTING_POWER, START_TRANSACTION, STARTED, Step
 from sessions import services
 from sessions.errors import InvalidPeriods, SessionError
-from sessions.metering import Reading, meter_period, volume
+from sessions.metering import Reading, meter_period, metered_kwh, volume
 from sessions.models import Session, SessionStatus
 from sessions.pricing import price, pricing_tariff, stored_periods
 
@@ -309,12 +309,14 @@ class Charging:
         tariff = pricing_tariff(session)
         if tariff is None or not any(e.get("restrictions") for e in tariff["elements"]):
             return None  # one price component for each dimension throughout
+        stored = stored_periods(session)
+        reading = self._reading(self.register.last_wh)
         try:
-            open_period = meter_period(session, sample.at, self._reading(self.register.last_wh))
+            open_period = meter_period(session, sample.at, reading, metered_kwh(session, stored))
         except InvalidPeriods:
             return None
         open_period["tariff_id"] = session.tariff_id
-        cost = price(session, sample.at, [*stored_periods(session), open_period])
+        cost = price(session, sample.at, [*stored, open_period])
         if cost is None:
             return None
         inside = [p.start_date_time for p in cost.charging_periods]

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from chargers.charging import Charging
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
@@ -54,20 +54,34 @@ def _canonical(payload: Mapping[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _digest(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def digest_of(payload: Mapping[str, Any]) -> str:
     """Of the payload's content: the same message again has the same digest."""
-    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+    return _digest(_canonical(payload))
 
 
-def _locked(pk: int) -> ChargerTransaction:
-    return (
-        ChargerTransaction.objects.select_for_update(of=("self",))
-        .select_related("charge_point", "session")
-        .get(pk=pk)
+def _lockable() -> QuerySet[ChargerTransaction]:
+    return ChargerTransaction.objects.select_for_update(of=("self",)).select_related(
+        "charge_point", "session"
     )
 
 
+def _locked(pk: int) -> ChargerTransaction:
+    return _lockable().get(pk=pk)
+
+
 # --- finding and creating -------------------------------------------------------------------
+
+
+def _of(charge_point: ChargePoint, found: ChargerTransaction | None) -> ChargerTransaction | None:
+    """`found`, a transaction of `charge_point`, with the charge point as the caller read it
+    (record() reads the message with it): not read again for every message."""
+    if found is not None:
+        found.charge_point = charge_point
+    return found
 
 
 def repeated_start(
@@ -97,13 +111,14 @@ def start_transaction_16(
                     started_at=step.at,
                     last_message_at=received_at,
                 )
-                _record(created.pk, START_TRANSACTION, payload, None, step, received_at)
+                locked = _locked(created.pk)
+                started = _record(locked, START_TRANSACTION, payload, None, step, received_at)
         except IntegrityError:
             repeated = repeated_start(charge_point, payload)
             if repeated is not None:
                 return repeated
             continue  # the random id was taken: another one
-        return ChargerTransaction.objects.get(pk=created.pk)
+        return started
     raise RuntimeError(f"No free transaction id for {charge_point} in {ID_ATTEMPTS} attempts")
 
 
@@ -112,9 +127,7 @@ def transaction_201(
 ) -> ChargerTransaction:
     """The 2.0.1 transaction `transaction_id` (the charge point's), created by whichever of
     its messages comes first."""
-    found = ChargerTransaction.objects.filter(
-        charge_point=charge_point, transaction_id=transaction_id
-    ).first()
+    found = transaction_of(charge_point, transaction_id)
     if found is not None:
         return found
     try:
@@ -130,12 +143,23 @@ def transaction_201(
         )
 
 
+def transaction_of(charge_point: ChargePoint, transaction_id: str) -> ChargerTransaction | None:
+    """The transaction `transaction_id` (the id its messages carry) of `charge_point`."""
+    return _of(
+        charge_point,
+        ChargerTransaction.objects.filter(
+            charge_point=charge_point, transaction_id=transaction_id
+        ).first(),
+    )
+
+
 def open_transaction_at(
     charge_point: ChargePoint, ocpp_evse_id: int, at: datetime
 ) -> ChargerTransaction | None:
     """The transaction running at `ocpp_evse_id` at `at`: 1.6 MeterValues without a
     transactionId still belong to it."""
-    return (
+    return _of(
+        charge_point,
         ChargerTransaction.objects.filter(
             charge_point=charge_point,
             ocpp_evse_id=ocpp_evse_id,
@@ -143,7 +167,7 @@ def open_transaction_at(
         )
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at))
         .order_by("-started_at")
-        .first()
+        .first(),
     )
 
 
@@ -162,31 +186,55 @@ def record(
     received_at: datetime,
     seq_no: int | None = None,
 ) -> ChargerTransaction:
-    """Store a message of the transaction (a repeat: nothing) and apply what can be applied.
-    The decision on a token it carries must be recorded before (chargers.authorization)."""
+    """Store a message of the transaction (a repeat: nothing) and apply what can be applied;
+    the transaction as saved then. The decision on a token it carries must be recorded before
+    (chargers.authorization)."""
     step = read_step(transaction_row.charge_point, kind, payload, received_at)
     with transaction.atomic():
-        _record(transaction_row.pk, kind, payload, seq_no, step, received_at)
-    return ChargerTransaction.objects.select_related("session").get(pk=transaction_row.pk)
+        return _record(_locked(transaction_row.pk), kind, payload, seq_no, step, received_at)
+
+
+def record_of(
+    charge_point: ChargePoint,
+    transaction_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    received_at: datetime,
+) -> ChargerTransaction | None:
+    """record() for the transaction `transaction_id` of `charge_point` (1.6), found as it is
+    locked: one read for a message that needs nothing of its transaction before. None when
+    there is no such transaction."""
+    step = read_step(charge_point, kind, payload, received_at)
+    with transaction.atomic():
+        rows = _lockable().filter(charge_point=charge_point, transaction_id=transaction_id)
+        found = rows.first()
+        if found is None:
+            return None
+        return _record(found, kind, payload, None, step, received_at)
 
 
 def _record(
-    pk: int,
+    locked: ChargerTransaction,
     kind: str,
     payload: Mapping[str, Any],
     seq_no: int | None,
     step: Step,
     received_at: datetime,
-) -> None:
-    """In the caller's transaction."""
-    locked = _locked(pk)
-    digest = digest_of(payload)
-    repeat = Q(digest=digest) | (Q(seq_no=seq_no) if seq_no is not None else Q(pk__in=[]))
+) -> ChargerTransaction:
+    """`locked` (_locked) in the caller's transaction; the transaction as saved."""
+    canonical = _canonical(payload)
+    digest = _digest(canonical)
     locked.last_message_at = received_at
     if locked.rebooted_at is not None and step.at > locked.rebooted_at:
         locked.rebooted_at = None  # it went on after the boot
+    # One read for both: the messages waiting to be applied, and this one if it came before.
+    repeat = Q(digest=digest) | (Q(seq_no=seq_no) if seq_no is not None else Q(pk__in=[]))
+    known = list(locked.events.filter(repeat | Q(applied=False)))
+    pending = [event for event in known if not event.applied]
     steps: dict[int, Step] = {}
-    if locked.events.filter(repeat).exists():
+    if any(
+        event.digest == digest or (seq_no is not None and event.seq_no == seq_no) for event in known
+    ):
         logger.info("Charge point %s repeated %s of %s", locked.charge_point, kind, locked)
     else:
         event = TransactionEvent.objects.create(
@@ -196,20 +244,38 @@ def _record(
             timestamp=step.at,
             received_at=received_at,
             digest=digest,
-            payload=json.loads(_canonical(payload)),
+            payload=json.loads(canonical),
+            # Nothing waits before it, nor can be missing: _apply_pending applies it now, and
+            # it is stored applied rather than updated so.
+            applied=not pending and _next_in_order(locked, seq_no),
         )
         steps[event.pk] = step
+        pending = sorted([*pending, event], key=_time_order)
     charging = Charging(locked)
-    _apply_pending(charging, received_at, steps)
+    _apply_pending(charging, received_at, steps, pending)
     charging.save()
+    return charging.tx
+
+
+def _time_order(event: TransactionEvent) -> tuple[datetime, int, int]:
+    """TransactionEvent's ordering (timestamp, seq_no, pk): the events of one transaction
+    all have a seq_no (2.0.1) or none (1.6)."""
+    return event.timestamp, event.seq_no or 0, event.pk
 
 
 def _apply_pending(
-    charging: Charging, now: datetime, steps: Mapping[int, Step], *, hold: bool = True
+    charging: Charging,
+    now: datetime,
+    steps: Mapping[int, Step],
+    pending: list[TransactionEvent] | None = None,
+    *,
+    hold: bool = True,
 ) -> None:
-    """Apply the stored messages not applied yet, in the charge point's time order."""
+    """Apply the stored messages not applied yet (`pending`, when the caller read them), in
+    the charge point's time order."""
     locked = charging.tx
-    pending = locked.events.filter(applied=False).order_by("timestamp", "seq_no", "pk")
+    if pending is None:
+        pending = list(locked.events.filter(applied=False).order_by("timestamp", "seq_no", "pk"))
     for event in pending:
         if hold and _held(locked, event, now):
             break
@@ -217,18 +283,26 @@ def _apply_pending(
             locked.charge_point, event.kind, event.payload, event.received_at
         )
         charging.apply(step)
-        event.applied = True
-        event.save(update_fields=["applied"])
+        if not event.applied:  # else stored applied (_record)
+            event.applied = True
+            event.save(update_fields=["applied"])
         if event.seq_no is not None:
             locked.last_seq_no = max(event.seq_no, locked.last_seq_no or event.seq_no)
+
+
+def _next_in_order(locked: ChargerTransaction, seq_no: int | None) -> bool:
+    """Whether no message before this one can be missing: 1.6 (no seqNo), or a seqNo at most
+    the one after the last applied."""
+    applied = locked.last_seq_no
+    return seq_no is None or (applied is not None and seq_no <= applied + 1)
 
 
 def _held(locked: ChargerTransaction, event: TransactionEvent, now: datetime) -> bool:
     """A 2.0.1 message waits while one before it (a lower seqNo, or the Started) is missing,
     up to OCPP_TRANSACTION_REORDER_SECONDS after the first one received beyond the gap."""
-    applied = locked.last_seq_no
-    if event.seq_no is None or (applied is not None and event.seq_no <= applied + 1):
+    if event.seq_no is None or _next_in_order(locked, event.seq_no):
         return False
+    applied = locked.last_seq_no
     received = [
         (number, at, kind)
         for number, at, kind in locked.events.values_list("seq_no", "received_at", "kind")

@@ -1,8 +1,10 @@
 """Serializers for the OCPI classes shared by several modules (types.asciidoc)."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from ocpi.enums import EnergySourceCategory, EnvironmentalImpactCategory, ImageCategory
 from ocpi.fields import CiStringField, NumberField, StringField, UrlField
@@ -17,19 +19,31 @@ class OcpiSerializer(serializers.Serializer[Any]):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
-        return {key: value for key, value in data.items() if value is not None and value != []}
+        return {key: value for key, value in data.items() if self.written(key, value)}
+
+    def written(self, key: str, value: Any) -> bool:
+        """Whether field `key` rendered as `value` is written (else it is left out)."""
+        return value is not None and value != []
+
+    def represent_fields(self, instance: Any, names: Iterable[str]) -> dict[str, Any]:
+        """Only the fields `names` of `instance`, rendered and left out as to_representation
+        does it: a PATCH of a few fields without rendering all the others."""
+        data: dict[str, Any] = {}
+        for name in names:
+            field = self.fields[name]
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            data[name] = None if attribute is None else field.to_representation(attribute)
+        return {key: value for key, value in data.items() if self.written(key, value)}
 
 
 class BlankOmittingSerializer(OcpiSerializer):
     """Also leaves out optional strings stored empty (the models keep "" for absent text)."""
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        return {
-            key: value
-            for key, value in data.items()
-            if not (value == "" and not self.fields[key].required)
-        }
+    def written(self, key: str, value: Any) -> bool:
+        return super().written(key, value) and not (value == "" and not self.fields[key].required)
 
 
 class DisplayTextSerializer(OcpiSerializer):

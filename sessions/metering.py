@@ -12,7 +12,7 @@ These functions change the (locked) session in memory and insert its new periods
 lifecycle services in sessions.services save it and push the PATCH.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -74,12 +74,15 @@ def _normalised(period: Mapping[str, Any], tariff_id: str) -> dict[str, Any]:
     }
 
 
-def metered_kwh(session: Session) -> Decimal:
-    """The energy of the session's stored periods: where the next period's energy counts from."""
-    stored = SessionChargingPeriod.objects.filter(session=session).values_list(
-        "dimensions", flat=True
-    )
-    return volume(energy_of({"dimensions": dimensions} for dimensions in stored))
+def metered_kwh(session: Session, stored: Iterable[Mapping[str, Any]] | None = None) -> Decimal:
+    """The energy of the session's stored periods: where the next period's energy counts from.
+    `stored`: those periods, when the caller has read them already (sessions.pricing)."""
+    if stored is None:
+        dimensions = SessionChargingPeriod.objects.filter(session=session).values_list(
+            "dimensions", flat=True
+        )
+        stored = ({"dimensions": each} for each in dimensions)
+    return volume(energy_of(stored))
 
 
 def append_periods(
@@ -116,15 +119,18 @@ def append_periods(
     return new
 
 
-def meter_period(session: Session, at: datetime, reading: Reading) -> dict[str, Any]:
+def meter_period(
+    session: Session, at: datetime, reading: Reading, metered: Decimal | None = None
+) -> dict[str, Any]:
     """The period from the previous reading (metered_until) to `at`; without `reading.kwh`
-    the meter stands where kwh last put it."""
+    the meter stands where kwh last put it. `metered`: metered_kwh(session), when known."""
     aware(at)
     start = session.metered_until
     assert start is not None  # every ACTIVE session is metered from its activation
     if at <= start:
         raise InvalidPeriods(f"A reading at {at} is not after the previous one ({start})")
-    metered = metered_kwh(session)
+    if metered is None:
+        metered = metered_kwh(session)
     meter = volume(reading.kwh) if reading.kwh is not None else session.kwh
     energy = volume(meter - metered)
     if energy < 0:

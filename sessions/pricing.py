@@ -46,10 +46,14 @@ def engine_periods(periods: Iterable[Mapping[str, Any]]) -> tuple[ChargingPeriod
 
 
 def stored_periods(session: Session) -> list[dict[str, Any]]:
-    rows = SessionChargingPeriod.objects.filter(session=session).order_by("position")
+    rows = (
+        SessionChargingPeriod.objects.filter(session=session)
+        .order_by("position")
+        .values_list("start_date_time", "dimensions", "tariff_id")
+    )
     return [
-        {"start_date_time": p.start_date_time, "dimensions": p.dimensions, "tariff_id": p.tariff_id}
-        for p in rows
+        {"start_date_time": start, "dimensions": dimensions, "tariff_id": tariff_id}
+        for start, dimensions, tariff_id in rows
     ]
 
 

@@ -4,6 +4,10 @@ Pushes go to the eMSP that owns the token only (DESIGN.md, "Who gets what"), at 
 Receiver URL {url}/{country_code}/{party_id}/{session_id} of our CPO party. A PATCH carries
 the fields that changed, last_updated, and only the new charging periods: the receiver
 appends them (mod_sessions, PATCH; push.services keeps such PATCHes from being coalesced).
+
+Both snapshots render through SessionSerializer (one rule for what a field looks like); the
+figures' one renders only kwh, total_cost and last_updated, for the change metering makes
+with every meter value (sessions.services.session_progress).
 """
 
 from collections.abc import Sequence
@@ -12,14 +16,32 @@ from typing import Any
 from ocpi.time import moment_after
 from push.services import party_targets, push_change
 from sessions.models import Session
-from sessions.serializers import ChargingPeriodSerializer, SessionSerializer, session_as_ocpi
+from sessions.serializers import (
+    FIGURES,
+    ChargingPeriodSerializer,
+    SessionSerializer,
+    session_as_ocpi,
+    session_figures_as_ocpi,
+)
 
 MODULE = "sessions"
+# The columns behind FIGURES other than last_updated.
+FIGURE_COLUMNS = ("kwh", "total_cost_excl_vat", "total_cost_incl_vat")
+
+# Rendering only: a serializer deep-copies its declared fields for every instance, and its
+# fields keep no state between renderings, so one instance serves every snapshot.
+_RENDERER = SessionSerializer()
 
 
 def snapshot(session: Session) -> dict[str, Any]:
     """The Session object without its periods: what a PATCH compares."""
-    return dict(SessionSerializer(session_as_ocpi(session, periods=[])).data)
+    return _RENDERER.to_representation(session_as_ocpi(session, periods=[]))
+
+
+def figures_snapshot(session: Session) -> dict[str, Any]:
+    """Only the Session's FIGURES (kwh, total_cost, last_updated), rendered as snapshot()
+    renders them: what a PATCH compares when nothing else can have changed."""
+    return _RENDERER.represent_fields(session_figures_as_ocpi(session), FIGURES)
 
 
 def push(session: Session, method: str, payload: dict[str, Any]) -> None:
@@ -34,8 +56,12 @@ def push(session: Session, method: str, payload: dict[str, Any]) -> None:
     )
 
 
-def _push_patch(session: Session, before: dict[str, Any], new: Sequence[dict[str, Any]]) -> None:
-    after = snapshot(session)
+def _push_patch(
+    session: Session,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    new: Sequence[dict[str, Any]],
+) -> None:
     changes = {
         key: value
         for key, value in after.items()
@@ -52,4 +78,12 @@ def save_and_patch(session: Session, before: dict[str, Any], new: Sequence[dict[
     `new` periods to its eMSP, in the caller's transaction."""
     session.last_updated = moment_after(session.last_updated)
     session.save()
-    _push_patch(session, before, new)
+    _push_patch(session, before, snapshot(session), new)
+
+
+def save_and_patch_figures(session: Session, before: dict[str, Any]) -> None:
+    """save_and_patch for a session of which only the FIGURES changed since `before` (their
+    figures_snapshot)."""
+    session.last_updated = moment_after(session.last_updated)
+    session.save(update_fields=[*FIGURE_COLUMNS, "last_updated"])
+    _push_patch(session, before, figures_snapshot(session), [])

@@ -222,19 +222,12 @@ def session_as_ocpi(
     """
     if periods is None:
         periods = session.charging_periods.all()
-    total_cost = None
-    if session.total_cost_excl_vat is not None and session.total_cost_incl_vat is not None:
-        total_cost = {
-            "excl_vat": plain(session.total_cost_excl_vat),
-            "incl_vat": plain(session.total_cost_incl_vat),
-        }
     return {
         "country_code": session.country_code,
         "party_id": session.party_id,
         "id": session.ocpi_id,
         "start_date_time": session.start_date_time,
         "end_date_time": session.end_date_time,
-        "kwh": plain(session.kwh),
         "cdr_token": {
             "country_code": session.token_country_code,
             "party_id": session.token_party_id,
@@ -252,8 +245,27 @@ def session_as_ocpi(
         "meter_id": session.meter_id,
         "currency": session.currency,
         "charging_periods": [period_as_ocpi(p) for p in periods],
-        "total_cost": total_cost,
         "status": session.status,
+        **session_figures_as_ocpi(session),
+    }
+
+
+# What metering a running session changes, and nothing else (sessions.services.session_progress).
+FIGURES = ("kwh", "total_cost", "last_updated")
+
+
+def session_figures_as_ocpi(session: Session) -> dict[str, Any]:
+    """The FIGURES of a stored Session as the OCPI object's fields (session_as_ocpi's part
+    that reads no related row): total_cost only once it is known."""
+    total_cost = None
+    if session.total_cost_excl_vat is not None and session.total_cost_incl_vat is not None:
+        total_cost = {
+            "excl_vat": plain(session.total_cost_excl_vat),
+            "incl_vat": plain(session.total_cost_incl_vat),
+        }
+    return {
+        "kwh": plain(session.kwh),
+        "total_cost": total_cost,
         "last_updated": session.last_updated,
     }
 

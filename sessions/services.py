@@ -37,14 +37,25 @@ from sessions.metering import (
 from sessions.models import AuthMethod, ChargingPreferencesResponse, Session, SessionStatus
 from sessions.preferences import decide, takes_charging_preferences
 from sessions.pricing import price, stored_periods
-from sessions.pushes import push, save_and_patch, snapshot
+from sessions.pushes import (
+    figures_snapshot,
+    push,
+    save_and_patch,
+    save_and_patch_figures,
+    snapshot,
+)
 from sessions.serializers import ChargingPreferencesSerializer, energy_of
 from sessions.signals import session_completed
 from tokens.authorization import AuthorizationDecision, Source
 
 
-def _lock(session: Session) -> Session:
-    locked = Session.objects.select_for_update().filter(pk=session.pk).first()
+def _lock(session: Session, *, related: bool = True) -> Session:
+    """The session's row locked, with the rows its snapshot reads (unless `related` is
+    False: figures_snapshot reads none); the lock is on its row only."""
+    rows = Session.objects.select_for_update(of=("self",))
+    if related:
+        rows = rows.select_related("location", "evse", "connector")
+    locked = rows.filter(pk=session.pk).first()
     if locked is None:
         raise SessionError(f"Session {session.ocpi_id} no longer exists")
     return locked
@@ -341,16 +352,20 @@ def session_progress(*, session: Session, at: datetime, reading: Reading) -> Ses
     energy from the stored periods, not from this kwh (sessions.metering.metered_kwh).
     """
     with transaction.atomic():
-        locked = _lock(session)
+        locked = _lock(session, related=False)
         checks.require_active(locked)
-        before = snapshot(locked)
-        open_period = {**meter_period(locked, at, reading), "tariff_id": locked.tariff_id}
-        locked.kwh = metered_kwh(locked) + energy_of([open_period])
-        _reprice(locked, at, [*stored_periods(locked), open_period])
-        if snapshot(locked) == before:
-            return _fresh(locked.pk)
-        save_and_patch(locked, before, [])
-    return _fresh(locked.pk)
+        before = figures_snapshot(locked)  # nothing else changes here
+        stored = stored_periods(locked)
+        metered = metered_kwh(locked, stored)
+        open_period = {
+            **meter_period(locked, at, reading, metered),
+            "tariff_id": locked.tariff_id,
+        }
+        locked.kwh = metered + energy_of([open_period])
+        _reprice(locked, at, [*stored, open_period])
+        if figures_snapshot(locked) != before:
+            save_and_patch_figures(locked, before)
+    return locked  # as saved: no need to read it again
 
 
 def session_stop(*, session: Session, at: datetime, reading: Reading | None = None) -> Session:

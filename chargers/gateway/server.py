@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
+from django.db import connections as databases
 from django.utils import timezone
 from ocpp.messages import Call, CallError, CallResult
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -80,11 +81,19 @@ def tls_context() -> ssl.SSLContext | None:
 
 def _with_database(function: Callable[..., T], *args: Any) -> T:
     """Run in a pool thread as Django runs a request: connections past their age (every one,
-    with CONN_MAX_AGE 0) are closed before and after, so threads don't hold them idle."""
+    with CONN_MAX_AGE 0) are closed before and after, so threads don't hold them idle.
+
+    Except SQLite's, kept while usable: opening one costs more than answering most messages
+    (Django registers its SQL functions, the init_command runs, the schema is read anew:
+    ~5 ms of CPU a MeterValues, bench/ocpp_meter_throughput.py), an idle one a file handle,
+    and the pool's threads are few and live as long as the gateway."""
     close_old_connections()
     try:
         return function(*args)
     finally:
+        for database in databases.all(initialized_only=True):
+            if database.vendor == "sqlite":
+                database.close_at = None  # no age: closed only when unusable
         close_old_connections()
 
 

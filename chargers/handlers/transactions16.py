@@ -43,11 +43,15 @@ def meter_values(context: Context, payload: Payload) -> Payload:
     charge_point = context.charge_point
     transaction_id = payload.get("transactionId")
     if transaction_id is not None:
-        found = _transaction(context, transaction_id)
-    else:
-        first = min(mv["timestamp"] for mv in payload["meterValue"])
-        at = moment(charge_point, first, context.received_at)
-        found = transactions.open_transaction_at(charge_point, payload["connectorId"], at)
+        recorded = transactions.record_of(
+            charge_point, str(transaction_id), METER_VALUES, payload, context.received_at
+        )
+        if recorded is None:
+            _unknown(context, transaction_id)
+        return {}
+    first = min(mv["timestamp"] for mv in payload["meterValue"])
+    at = moment(charge_point, first, context.received_at)
+    found = transactions.open_transaction_at(charge_point, payload["connectorId"], at)
     if found is not None:
         transactions.record(found, METER_VALUES, payload, context.received_at)
     return {}
@@ -72,13 +76,15 @@ def stop_transaction(context: Context, payload: Payload) -> Payload:
 
 
 def _transaction(context: Context, transaction_id: Any) -> ChargerTransaction | None:
-    found = ChargerTransaction.objects.filter(
-        charge_point=context.charge_point, transaction_id=str(transaction_id)
-    ).first()
+    found = transactions.transaction_of(context.charge_point, str(transaction_id))
     if found is None:
-        transactions.logger.warning(
-            "Charge point %s sent a message of transaction %s, which we never started",
-            context.charge_point,
-            transaction_id,
-        )
+        _unknown(context, transaction_id)
     return found
+
+
+def _unknown(context: Context, transaction_id: Any) -> None:
+    transactions.logger.warning(
+        "Charge point %s sent a message of transaction %s, which we never started",
+        context.charge_point,
+        transaction_id,
+    )
