@@ -241,8 +241,11 @@ def _restore(charge_point: ChargePoint, reports: dict[int, list[str]]) -> None:
 def _reports_by_evse(charge_point: ChargePoint) -> dict[int, list[str]]:
     """The last reported statuses of its connectors, by OCPP EVSE id."""
     reports: dict[int, list[str]] = defaultdict(list)
-    rows = ConnectorStatus.objects.filter(charge_point=charge_point).values_list(
-        "ocpp_evse_id", "status"
+    # No order: the model's default (by charge point) would join chargers_chargepoint for it.
+    rows = (
+        ConnectorStatus.objects.filter(charge_point=charge_point)
+        .order_by()
+        .values_list("ocpp_evse_id", "status")
     )
     for ocpp_evse_id, status in rows:
         reports[ocpp_evse_id].append(status)
