@@ -131,6 +131,8 @@ def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) 
             report.vendor_error_code,
             report.info,
         )
+    if _repeated(charge_point, report, received_at):
+        return
     with transaction.atomic():
         row, created = ConnectorStatus.objects.select_for_update().get_or_create(
             charge_point=charge_point,
@@ -168,6 +170,24 @@ def mark_unknown(charge_point: ChargePoint) -> None:
     """Set every EVSE of `charge_point` UNKNOWN ("also used when offline", mod_locations)."""
     for link in _links(charge_point):
         _set(link.evse, Status.UNKNOWN)
+
+
+def _repeated(charge_point: ChargePoint, report: Report, received_at: datetime) -> bool:
+    """Keep `report` if it repeats its connector's last status, not older: one UPDATE, no
+    transaction, no EVSE to set (_apply would change none). Most StatusNotifications are
+    such (a charge point reconnecting reports every connector again). Conditional, so that a
+    report older than the last, a new status, or a first report goes through `record`'s
+    transaction; a writer changing the row meanwhile makes it match nothing (PostgreSQL
+    checks the condition again on the row it waited for)."""
+    return bool(
+        ConnectorStatus.objects.filter(
+            charge_point=charge_point,
+            ocpp_evse_id=report.ocpp_evse_id,
+            connector_id=report.connector_id,
+            status=report.status,
+            reported_at__lte=report.reported_at,
+        ).update(**_values(report, received_at))
+    )
 
 
 def _values(report: Report, received_at: datetime) -> dict[str, object]:
@@ -221,8 +241,11 @@ def _restore(charge_point: ChargePoint, reports: dict[int, list[str]]) -> None:
 def _reports_by_evse(charge_point: ChargePoint) -> dict[int, list[str]]:
     """The last reported statuses of its connectors, by OCPP EVSE id."""
     reports: dict[int, list[str]] = defaultdict(list)
-    rows = ConnectorStatus.objects.filter(charge_point=charge_point).values_list(
-        "ocpp_evse_id", "status"
+    # No order: the model's default (by charge point) would join chargers_chargepoint for it.
+    rows = (
+        ConnectorStatus.objects.filter(charge_point=charge_point)
+        .order_by()
+        .values_list("ocpp_evse_id", "status")
     )
     for ocpp_evse_id, status in rows:
         reports[ocpp_evse_id].append(status)

@@ -326,8 +326,10 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
         evse = EVSE.objects.get(pk=evse.pk)
         if evse.status == status:
             return evse
+        leaves_removed = evse.status == Status.REMOVED
         evse.status = status
-        _check_evse_id_free(evse)
+        if leaves_removed:  # else its evse_id was free already: it held it
+            _check_evse_id_free(evse)
         evse.last_updated = moment
         evse.save(update_fields=["status", "last_updated"])
         _bump(location, moment, moment)

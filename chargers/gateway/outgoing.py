@@ -28,6 +28,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -99,8 +100,10 @@ class _Holding:
 
 
 class OutgoingCalls:
-    def __init__(self, gateway_id: str) -> None:
+    def __init__(self, gateway_id: str, executor: Executor | None = None) -> None:
+        """`executor`: the threads that touch the database (None: the event loop's default)."""
         self.gateway_id = gateway_id
+        self._executor = executor
         self._holdings: dict[str, _Holding] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -135,9 +138,9 @@ class OutgoingCalls:
         holding = self._holdings.get(identity)
         sent = holding.sent if holding is not None else None
         if holding is None or sent is None or sent.call_id != unique_id:
-            return await _in_thread(_known_call, identity, unique_id)
+            return await self._in_thread(_known_call, identity, unique_id)
         link = holding.link
-        recorded = await _in_thread(
+        recorded = await self._in_thread(
             _record_result, sent, link.charge_point_pk, link.version, payload
         )
         self._answered(identity, holding, sent, recorded)
@@ -150,8 +153,8 @@ class OutgoingCalls:
         holding = self._holdings.get(identity)
         sent = holding.sent if holding is not None else None
         if holding is None or sent is None or sent.call_id != unique_id:
-            return await _in_thread(_known_call, identity, unique_id)
-        recorded = await _in_thread(_record_error, sent.call_id, code, description, details)
+            return await self._in_thread(_known_call, identity, unique_id)
+        recorded = await self._in_thread(_record_error, sent.call_id, code, description, details)
         self._answered(identity, holding, sent, recorded)
         return True
 
@@ -178,7 +181,7 @@ class OutgoingCalls:
         link = holding.link
         while not holding.closed and holding.sent is None:
             holding.again = False
-            claimed = await _in_thread(
+            claimed = await self._in_thread(
                 _claim_next, link.charge_point_pk, self.gateway_id, link.version
             )
             if claimed is None:
@@ -204,7 +207,7 @@ class OutgoingCalls:
     async def _end(self, identity: str, call_id: str, why: str) -> None:
         """End a SENT call that its connection can no longer answer, then let the charge
         point's current connection (if it reconnected already) send the next one."""
-        await _in_thread(_end_unanswered, call_id, why)
+        await self._in_thread(_end_unanswered, call_id, why)
         self._kick(identity)
 
     # --- wake-ups -----------------------------------------------------------------------------
@@ -219,11 +222,11 @@ class OutgoingCalls:
 
     async def _tick(self) -> None:
         now = timezone.now()
-        await _in_thread(expire_overdue, now)
+        await self._in_thread(expire_overdue, now)
         for holding in self._holdings.values():
             if holding.sent is not None and holding.sent.deadline <= now:
                 holding.sent = None  # just marked TIMED_OUT, if nothing ended it before
-        for identity in await _in_thread(_identities_with_pending, self.gateway_id):
+        for identity in await self._in_thread(_identities_with_pending, self.gateway_id):
             self._kick(identity)
 
     async def _listen(self) -> None:
@@ -244,6 +247,12 @@ class OutgoingCalls:
                 await client.aclose()
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
+    async def _in_thread(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ORM work in a worker thread, so the event loop never waits for the database."""
+        loop = asyncio.get_running_loop()
+        work = partial(_as_a_request, function, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, work)
+
     def _spawn(self, work: Coroutine[Any, Any, T]) -> "asyncio.Task[T]":
         task = asyncio.create_task(work)
         self._background.add(task)
@@ -259,15 +268,10 @@ class OutgoingCalls:
 # --- the database side (in worker threads) -----------------------------------------------------
 
 
-async def _in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run ORM work in a worker thread, so the event loop never waits for the database."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, partial(_as_a_request, function, *args, **kwargs))
-
-
 def _as_a_request(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """With a request's connection handling: a broken or expired connection is replaced first,
-    and the connection goes back (to the pool, or closed: DATABASE_CONN_MAX_AGE) after."""
+    and the connection goes back after: to the pool, closed (DATABASE_CONN_MAX_AGE), or kept by
+    a thread of the gateway's own (chargers.gateway.database)."""
     close_old_connections()
     try:
         return function(*args, **kwargs)

@@ -2,7 +2,9 @@
 
 One event loop holds every websocket (a connection costs about 20 KiB, no thread); the work
 that touches the database (admission, handlers, the message log, connection state) runs in a
-pool of OCPP_GATEWAY_THREADS threads. The CALLs of one charge point are answered one after the
+pool of OCPP_GATEWAY_THREADS threads, each keeping its database connection
+(chargers.gateway.database); the calls to charge points (chargers.gateway.outgoing) use the same
+threads. The CALLs of one charge point are answered one after the
 other in arrival order (a transaction's messages depend on the ones before); those of
 different charge points side by side.
 
@@ -16,13 +18,11 @@ import logging
 import math
 import ssl
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
-from django.db import connections as databases
+from django.db import DatabaseError
 from django.utils import timezone
 from ocpp.messages import Call, CallError, CallResult
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -32,7 +32,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from chargers import connections, presence
-from chargers.gateway import dispatch, framing
+from chargers.gateway import database, dispatch, framing
 from chargers.gateway.auth import (
     Admission,
     Admitted,
@@ -79,24 +79,6 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
-def _with_database(function: Callable[..., T], *args: Any) -> T:
-    """Run in a pool thread as Django runs a request: connections past their age (every one,
-    with CONN_MAX_AGE 0) are closed before and after, so threads don't hold them idle.
-
-    Except SQLite's, kept while usable: opening one costs more than answering most messages
-    (Django registers its SQL functions, the init_command runs, the schema is read anew:
-    ~5 ms of CPU a MeterValues, bench/ocpp_meter_throughput.py), an idle one a file handle,
-    and the pool's threads are few and live as long as the gateway."""
-    close_old_connections()
-    try:
-        return function(*args)
-    finally:
-        for database in databases.all(initialized_only=True):
-            if database.vendor == "sqlite":
-                database.close_at = None  # no age: closed only when unusable
-        close_old_connections()
-
-
 def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
     """The charge point, as now, if `connection` was its current one and so it is now
     disconnected; None if a newer connection holds it (or its row is gone)."""
@@ -112,21 +94,22 @@ class Gateway:
 
     def __init__(self, gateway_id: str = "") -> None:
         self.id = gateway_id or settings.OCPP_GATEWAY_ID or connections.default_gateway_id()
-        self.pool = ThreadPoolExecutor(settings.OCPP_GATEWAY_THREADS, thread_name_prefix="ocpp")
+        self.threads: int = settings.OCPP_GATEWAY_THREADS
+        self.pool = database.worker_pool(self.threads)
         self.admission = Admission()
         self.recorder = FrameRecorder(
             enabled=settings.OCPP_MESSAGE_LOG,
             size=settings.OCPP_MESSAGE_LOG_SIZE,
             in_pool=self.in_pool,
         )
-        self.outgoing = OutgoingCalls(self.id)
+        self.outgoing = OutgoingCalls(self.id, self.pool)
         self.links: dict[str, Link] = {}
         self.stopping = False
         self._closing: set[asyncio.Task[None]] = set()
 
     async def in_pool(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, _with_database, function, *args)
+        return await loop.run_in_executor(self.pool, database.with_database, function, *args)
 
     async def run(
         self,
@@ -175,6 +158,7 @@ class Gateway:
             await asyncio.gather(*background, return_exceptions=True)
             await self.recorder.flush()
             await self.in_pool(connections.clear_gateway, self.id)
+            await database.close_connections(self.pool, self.threads)
             self.pool.shutdown()
 
     # --- The handshake ------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+from concurrent.futures import Executor
 from typing import Any
 
 import pytest
@@ -198,8 +199,8 @@ class RecordingOutgoing(OutgoingCalls):
 
     instances: list["RecordingOutgoing"] = []
 
-    def __init__(self, gateway_id: str) -> None:
-        super().__init__(gateway_id)
+    def __init__(self, gateway_id: str, executor: Executor | None = None) -> None:
+        super().__init__(gateway_id, executor)
         self.events: list[tuple[Any, ...]] = []
         self.instances.append(self)
 

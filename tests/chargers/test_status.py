@@ -147,9 +147,60 @@ def test_a_repeated_status_only_updates_its_row(
     cp = charge_point("1.6", *UIDS)
     call(cp, "StatusNotification", status_16(1, "Charging"))
 
-    # Its savepoint, the row read for update, the row written, the savepoint released.
-    with django_assert_num_queries(4):
+    # One conditional UPDATE of its row, no transaction.
+    with django_assert_num_queries(1):
         call(cp, "StatusNotification", status_16(1, "Charging"))
+
+
+def test_a_repeated_status_moves_its_time_on_and_keeps_its_new_error(location: Location) -> None:
+    cp = charge_point("1.6", *UIDS)
+    moment = now()
+    call(cp, "StatusNotification", status_16(1, "Faulted", timestamp=stamp(moment, -20)))
+
+    repeated = status_16(1, "Faulted", errorCode="GroundFailure", timestamp=stamp(moment, -10))
+    call(cp, "StatusNotification", repeated, at=moment)
+
+    row = ConnectorStatus.objects.get(ocpp_evse_id=1)
+    assert (row.status, row.error_code, row.reported_at, row.received_at) == (
+        "Faulted",
+        "GroundFailure",
+        moment - timedelta(seconds=10),
+        moment,
+    )
+    assert patches() == [patch_of("LOC1-E0", "OUTOFORDER")]
+
+
+def test_a_repeated_status_older_than_the_last_is_kept_out(location: Location) -> None:
+    """Else a later report older than the last applied could pass as newer than it."""
+    cp = charge_point("1.6", *UIDS)
+    moment = now()
+    call(cp, "StatusNotification", status_16(1, "Charging", timestamp=stamp(moment, -10)))
+
+    older = status_16(1, "Charging", info="late", timestamp=stamp(moment, -20))
+    call(cp, "StatusNotification", older)
+    call(cp, "StatusNotification", status_16(1, "Available", timestamp=stamp(moment, -15)))
+
+    row = ConnectorStatus.objects.get(ocpp_evse_id=1)
+    assert (row.status, row.info, row.reported_at) == (
+        "Charging",
+        "",
+        moment - timedelta(seconds=10),
+    )
+    assert statuses()[0] == "CHARGING"
+
+
+def test_a_status_repeating_another_connectors_is_no_repeat_for_its_own(location: Location) -> None:
+    cp = charge_point("1.6", *UIDS)
+    call(cp, "StatusNotification", status_16(1, "Charging"))
+    call(cp, "StatusNotification", status_16(2, "Available"))
+
+    call(cp, "StatusNotification", status_16(2, "Charging"))
+
+    assert statuses()[:2] == ["CHARGING", "CHARGING"]
+    assert [row.status for row in ConnectorStatus.objects.order_by("ocpp_evse_id")] == [
+        "Charging",
+        "Charging",
+    ]
 
 
 # --- the charge point as a whole ----------------------------------------------------------
