@@ -10,23 +10,47 @@ breaks is still replaced before the next task (close_old_connections). With psyc
 refuses persistent ones beside a pool: those stay per task.
 """
 
-import asyncio
-import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from django.db import close_old_connections, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 T = TypeVar("T")
 
-# How long closing the threads' connections at shutdown waits for a thread still busy.
-CLOSE_TIMEOUT_SECONDS = 10.0
 
+class Workers:
+    """The pool of worker threads (`executor`), and the connections its threads keep."""
 
-def worker_pool(threads: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(threads, thread_name_prefix="ocpp", initializer=_keep_connections)
+    def __init__(self, threads: int) -> None:
+        self._kept: list[BaseDatabaseWrapper] = []
+        self._lock = threading.Lock()
+        self.executor = ThreadPoolExecutor(
+            threads, thread_name_prefix="ocpp", initializer=self._keep_connections
+        )
+
+    def shutdown(self) -> None:
+        """Wait for the threads to end, then close the connections they kept: left to the
+        garbage collector, a PostgreSQL connection would outlive the gateway in a process that
+        goes on (a test). Their threads are gone, so closing them here shares nothing."""
+        self.executor.shutdown(wait=True)
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for connection in kept:
+            connection.inc_thread_sharing()
+            connection.close()
+
+    def _keep_connections(self) -> None:
+        """Pool initializer: this thread's connections (made lazily, from a settings dict of
+        their own) are not closed for their age."""
+        mine = connections.all()
+        for connection in mine:
+            if not connection.settings_dict.get("OPTIONS", {}).get("pool"):
+                connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": None}
+        with self._lock:
+            self._kept.extend(mine)
 
 
 def with_database(function: Callable[..., T], *args: Any) -> T:
@@ -37,26 +61,3 @@ def with_database(function: Callable[..., T], *args: Any) -> T:
         return function(*args)
     finally:
         close_old_connections()
-
-
-async def close_connections(pool: ThreadPoolExecutor, threads: int) -> None:
-    """Close the connections the pool's threads keep: one task in each thread (a barrier holds
-    each until all `threads` run one), before the pool shuts down. Left to the garbage collector,
-    a PostgreSQL connection would outlive the gateway in a process that goes on (a test)."""
-    barrier = threading.Barrier(threads)
-
-    def close() -> None:
-        connections.close_all()
-        # Broken: a thread is stuck in a task, and its connection stays.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(CLOSE_TIMEOUT_SECONDS)
-
-    await asyncio.gather(*(asyncio.wrap_future(pool.submit(close)) for _ in range(threads)))
-
-
-def _keep_connections() -> None:
-    """Pool initializer: this thread's connections (made lazily, from a settings dict of their
-    own) are not closed for their age."""
-    for connection in connections.all():
-        if not connection.settings_dict.get("OPTIONS", {}).get("pool"):
-            connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": None}

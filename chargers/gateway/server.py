@@ -94,8 +94,8 @@ class Gateway:
 
     def __init__(self, gateway_id: str = "") -> None:
         self.id = gateway_id or settings.OCPP_GATEWAY_ID or connections.default_gateway_id()
-        self.threads: int = settings.OCPP_GATEWAY_THREADS
-        self.pool = database.worker_pool(self.threads)
+        self.workers = database.Workers(settings.OCPP_GATEWAY_THREADS)
+        self.pool = self.workers.executor
         self.admission = Admission()
         self.recorder = FrameRecorder(
             enabled=settings.OCPP_MESSAGE_LOG,
@@ -158,8 +158,7 @@ class Gateway:
             await asyncio.gather(*background, return_exceptions=True)
             await self.recorder.flush()
             await self.in_pool(connections.clear_gateway, self.id)
-            await database.close_connections(self.pool, self.threads)
-            self.pool.shutdown()
+            await asyncio.to_thread(self.workers.shutdown)  # closing connections: not in the loop
 
     # --- The handshake ------------------------------------------------------------------
 
