@@ -4,10 +4,10 @@ Django opens a connection per request and closes it after (CONN_MAX_AGE 0, the d
 suits request threads that come and go. The gateway's threads live as long as the process and
 each runs thousands of tasks: a connection per task cost more than the work itself in a
 reconnect storm (SQLite opens its file, sets its pragmas and reads the schema anew each time;
-closing may checkpoint the WAL). So each thread keeps its connection between tasks; one that
-breaks is still replaced before the next task (close_old_connections). With psycopg's pool
-(PostgreSQL, DATABASE_POOL) connections are already cheap to take and give back, and Django
-refuses persistent ones beside a pool: those stay per task.
+closing may checkpoint the WAL). So each thread keeps its SQLite connection between tasks; one
+that breaks is still replaced before the next task (close_old_connections). PostgreSQL
+connections stay per task, as Django gives them to requests: cheap with psycopg's pool
+(DATABASE_POOL), and kept ones left the test gateways unable to stop under the full suite.
 """
 
 import threading
@@ -45,10 +45,9 @@ class Workers:
     def _keep_connections(self) -> None:
         """Pool initializer: this thread's connections (made lazily, from a settings dict of
         their own) are not closed for their age."""
-        mine = connections.all()
+        mine = [connection for connection in connections.all() if connection.vendor == "sqlite"]
         for connection in mine:
-            if not connection.settings_dict.get("OPTIONS", {}).get("pool"):
-                connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": None}
+            connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": None}
         with self._lock:
             self._kept.extend(mine)
 

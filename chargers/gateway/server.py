@@ -47,6 +47,9 @@ from chargers.models import ChargePoint
 
 logger = logging.getLogger(__name__)
 
+# How long stopping waits for the background tasks (outgoing calls, polls) to end.
+STOP_BACKGROUND_SECONDS = 5.0
+
 T = TypeVar("T")
 
 # Close codes of the private range (RFC 6455 §7.4.2), with a reason for the charge point's log.
@@ -155,7 +158,13 @@ class Gateway:
             await server.wait_closed()
             for task in background:
                 task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            # Bounded: a Redis subscription cancelled while it connects can hang for good
+            # (seen on PostgreSQL + Redis when a gateway stops right after it started).
+            _, stuck = await asyncio.wait(background, timeout=STOP_BACKGROUND_SECONDS)
+            for task in stuck:
+                logger.warning(
+                    "%s did not stop within %s s: left behind", task, STOP_BACKGROUND_SECONDS
+                )
             await self.recorder.flush()
             await self.in_pool(connections.clear_gateway, self.id)
             await asyncio.to_thread(self.workers.shutdown)  # closing connections: not in the loop
