@@ -7,3 +7,6 @@ class ChargersConfig(AppConfig):
 
     name = "chargers"
     verbose_name = "Charge points (OCPP)"
+
+    def ready(self) -> None:
+        from chargers import reservations  # noqa: F401 (registers its call follow-ups)

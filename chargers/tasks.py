@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from chargers import presence
+from chargers import presence, reservations
+from ocpi.time import now
 
 
 @shared_task(name="chargers.mark_offline_due")
@@ -16,3 +17,9 @@ def mark_offline_due() -> None:
 @shared_task(name="chargers.mark_offline")
 def mark_offline(charge_point_id: int) -> None:
     presence.mark_offline(charge_point_id)
+
+
+@shared_task(name="chargers.expire_reservations")
+def expire_reservations() -> int:
+    """Beat: reservations past their expiry date end (a 1.6 charge point never says so)."""
+    return reservations.expire_due(now())
