@@ -5,10 +5,12 @@ replacement, expiry, cancellation by the eMSP, the operator and the charge point
 with the reserved token consuming it."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from chargers import calls, reservations
+from chargers.follow_ups import follow_up
 from chargers.models import (
     CallState,
     ChargePoint,
@@ -115,13 +117,48 @@ def test_reserve_now_is_sent_with_the_evse_and_token_type_on_2_0_1() -> None:
     assert (row.id_token, row.id_token_type, row.ocpp_evse_id) == ("CARD-7", "ISO14443", 2)
 
 
-def test_the_caller_s_follow_up_is_the_call_s() -> None:
+CALLER = "tests.reservation_result"
+seen: list[tuple[int, str]] = []
+
+
+@follow_up(CALLER)
+def _caller_follow_up(call: ChargePointCall) -> None:
+    """A caller's follow-up (the commands module's), as reservations-API.md says: the
+    reservation's answer applied first, then the caller's own work."""
+    reservation = reservations.answered(call)
+    assert reservation is not None
+    seen.append((reservation.pk, reservation.state))
+
+
+def test_the_caller_s_follow_up_runs_once_the_call_ends(
+    eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
     online("CP-16", "1.6")
+    seen.clear()
 
-    row = reserve(follow_up="commands.reserve_now")
-
+    row = reserve(follow_up=CALLER)
     assert row.call is not None
-    assert row.call.follow_up == "commands.reserve_now"
+    ChargePointCall.objects.filter(pk=row.call.pk).update(deadline=now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        calls.expire_overdue(now())
+
+    assert row.call.follow_up == CALLER
+    assert seen == [(row.pk, ReservationState.FAILED)]
+
+
+def test_without_a_caller_s_follow_up_ours_applies_the_end(
+    eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    online("CP-16", "1.6")
+    row = reserve()
+    assert row.call is not None
+    ChargePointCall.objects.filter(pk=row.call.pk).update(deadline=now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        calls.expire_overdue(now())
+
+    row.refresh_from_db()
+    assert (row.state, row.answer) == (ReservationState.FAILED, "no answer in time")
 
 
 def test_accepted_makes_a_reservation_session_and_the_evse_reserved(point: ChargePoint) -> None:
