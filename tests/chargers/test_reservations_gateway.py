@@ -92,8 +92,9 @@ def held(row: Reservation) -> Reservation:
 
 def test_a_reservation_is_held_then_used_by_its_token(fleet: FleetThread) -> None:
     row = held(reserve())
-    assert row.session is not None
-    assert row.session.status == SessionStatus.RESERVATION
+    reserved = row.session
+    assert reserved is not None
+    assert reserved.status == SessionStatus.RESERVATION
     wait_until(lambda: evse_status() == Status.RESERVED, what="EVSE RESERVED")
 
     fleet.call(lambda: station(fleet).tap(APP_TOKEN))
@@ -101,7 +102,7 @@ def test_a_reservation_is_held_then_used_by_its_token(fleet: FleetThread) -> Non
     used = wait_until(lambda: state_of(row, ReservationState.USED), what="the reservation used")
     assert used.ended_by == ReservationEnd.TRANSACTION
     completed = wait_until(
-        lambda: Session.objects.filter(pk=row.session.pk, status=SessionStatus.COMPLETED).first(),
+        lambda: Session.objects.filter(pk=reserved.pk, status=SessionStatus.COMPLETED).first(),
         what="the charge completed",
     )
     assert Session.objects.count() == 1  # the reservation's session was the charge's
