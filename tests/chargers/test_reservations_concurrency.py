@@ -22,9 +22,13 @@ def test_reservations_made_together_get_distinct_ocpp_ids() -> None:
     def reservation(n: int) -> Callable[[], None]:
         """R0..R2 of each eMSP: the same reservation_id of two eMSPs is two reservations."""
         party = EMSP_A if n % 2 else EMSP_B
-        return lambda: reserve(
-            "3256" if n % 2 else "3257", reservation_id=f"R{n // 2}", party=party, uid=f"T{n}"
-        )
+
+        def make() -> None:
+            reserve(
+                "3256" if n % 2 else "3257", reservation_id=f"R{n // 2}", party=party, uid=f"T{n}"
+            )
+
+        return make
 
     at_once(*(reservation(n) for n in range(6)))
 
@@ -40,6 +44,12 @@ def test_a_replacement_keeps_the_ocpp_id_at_the_same_charge_point() -> None:
     online("CP-16", "1.6")
     first = accepted(reserve())
 
-    at_once(lambda: reserve(minutes=40), lambda: reserve(minutes=50))
+    def replacement(minutes: int) -> Callable[[], None]:
+        def replace() -> None:
+            reserve(minutes=minutes)
+
+        return replace
+
+    at_once(replacement(40), replacement(50))
 
     assert set(Reservation.objects.values_list("ocpp_id", flat=True)) == {first.ocpp_id}
