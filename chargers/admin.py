@@ -25,6 +25,8 @@ from django.utils.safestring import SafeString
 from chargers import calls, provisioning
 from chargers.admin_forms import ChargePointEvseForm, PasswordForm, ProvisionForm
 from chargers.admin_logs import MESSAGE_LIST, frame_start
+from chargers.admin_maintenance import INLINES as MAINTENANCE_INLINES
+from chargers.admin_maintenance import MaintenanceAdminMixin, calls_table
 from chargers.models import ChargePoint, ChargePointCall, ChargePointEvse
 from ocpi.admin import admin_page
 
@@ -79,7 +81,7 @@ class ChargePointEvseInline(admin.TabularInline[ChargePointEvse, ChargePoint]):
 
 
 @admin.register(ChargePoint)
-class ChargePointAdmin(admin.ModelAdmin[ChargePoint]):
+class ChargePointAdmin(MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
     list_display = [
         "identity",
         "ocpp_version",
@@ -100,9 +102,16 @@ class ChargePointAdmin(admin.ModelAdmin[ChargePoint]):
     ]
     search_fields = ["identity", "serial_number"]
     ordering = ["identity"]
-    inlines = [ChargePointEvseInline]
-    actions = ["reset_soft", "trigger_status", "make_available", "make_unavailable"]
+    inlines = [ChargePointEvseInline, *MAINTENANCE_INLINES]
+    actions = [
+        "reset_soft",
+        "trigger_status",
+        "make_available",
+        "make_unavailable",
+        "send_local_list",
+    ]
     readonly_fields = [
+        "maintenance_link",
         "identity",
         "password",
         "url",
@@ -125,7 +134,19 @@ class ChargePointAdmin(admin.ModelAdmin[ChargePoint]):
         "created_at",
     ]
     fieldsets = [
-        (None, {"fields": ["identity", "url", "password", *EDITABLE, "created_at"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "identity",
+                    "maintenance_link",
+                    "url",
+                    "password",
+                    *EDITABLE,
+                    "created_at",
+                ]
+            },
+        ),
         (
             "Connection (the gateway's)",
             {
@@ -174,28 +195,10 @@ class ChargePointAdmin(admin.ModelAdmin[ChargePoint]):
 
     @admin.display(description="calls")
     def recent_calls(self, charge_point: ChargePoint) -> SafeString:
-        rows = ChargePointCall.objects.filter(charge_point=charge_point)[:RECENT_CALLS]
-        table = format_html_join(
-            "",
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-            (
-                (
-                    reverse("admin:chargers_chargepointcall_change", args=[row.pk]),
-                    row.created_at,
-                    row.action,
-                    row.get_state_display(),
-                    row.requested_by,
-                    row.error_code or row.error_description,
-                )
-                for row in rows
-            ),
-        )
         every = reverse("admin:chargers_chargepointcall_changelist")
         return format_html(
-            "<table><thead><tr><th>created</th><th>action</th><th>state</th><th>by</th>"
-            '<th>error</th></tr></thead><tbody>{}</tbody></table><p><a href="{}?{}">'
-            "Every call to it</a></p>",
-            table,
+            '{}<p><a href="{}?{}">Every call to it</a></p>',
+            calls_table(charge_point, RECENT_CALLS),
             every,
             f"charge_point__id__exact={charge_point.pk}",
         )
