@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -44,15 +45,12 @@ from chargers.admin_maintenance_forms import (
     UpdateFirmwareForm,
     UploadForm,
 )
-from chargers.models import (
-    CallState,
-    ChargePoint,
-    ChargePointCall,
+from chargers.models import CallState, ChargePoint, ChargePointCall, OcppVersion
+from chargers.models_maintenance import (
     ChargePointSetting,
     ConnectionEvent,
     LocalAuthList,
     MaintenanceEvent,
-    OcppVersion,
 )
 from ocpi.admin import ReadOnlyAdminMixin, admin_page, pretty_json
 
@@ -84,7 +82,9 @@ def _trigger(form: TriggerForm, cp: ChargePoint, by: str) -> ChargePointCall:
 
 
 def _set_variable(form: SetVariableForm, cp: ChargePoint, by: str) -> ChargePointCall:
-    return maintenance.set_variables(cp, [(form.ref(), form.cleaned_data["value"])], requested_by=by)
+    return maintenance.set_variables(
+        cp, [(form.ref(), form.cleaned_data["value"])], requested_by=by
+    )
 
 
 def _firmware(form: UpdateFirmwareForm, cp: ChargePoint, by: str) -> ChargePointCall:
@@ -125,7 +125,7 @@ def _log(form: UploadForm, cp: ChargePoint, by: str) -> ChargePointCall:
 def _data_transfer(form: DataTransferForm, cp: ChargePoint, by: str) -> ChargePointCall:
     data = form.cleaned_data
     return maintenance.data_transfer(
-        cp, data["vendor_id"], data["message_id"], data["data"], requested_by=by
+        cp, data["vendor_id"], data["message_id"], data["content"], requested_by=by
     )
 
 
@@ -199,8 +199,15 @@ def operations_of(version: str) -> dict[str, Operation]:
 
 class ConnectionEventInline(ReadOnlyAdminMixin, admin.TabularInline[ConnectionEvent, Any]):
     model = ConnectionEvent
-    fields = ["at", "kind", "connection", "gateway", "version", "remote_address", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "at",
+        "kind",
+        "connection",
+        "gateway",
+        "version",
+        "remote_address",
+        "reason",
+    )
     extra = 0
     classes = ["collapse"]
     verbose_name_plural = "connection history (most recent first)"
@@ -208,16 +215,14 @@ class ConnectionEventInline(ReadOnlyAdminMixin, admin.TabularInline[ConnectionEv
 
 class MaintenanceEventInline(ReadOnlyAdminMixin, admin.TabularInline[MaintenanceEvent, Any]):
     model = MaintenanceEvent
-    fields = ["at", "kind", "requested", "request_id", "status", "detail"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "kind", "requested", "request_id", "status", "detail")
     extra = 0
     verbose_name_plural = "firmware, diagnostics and log statuses (most recent first)"
 
 
 class ChargePointSettingInline(ReadOnlyAdminMixin, admin.TabularInline[ChargePointSetting, Any]):
     model = ChargePointSetting
-    fields = ["name", "value", "readonly", "status", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "value", "readonly", "status", "updated_at")
     extra = 0
     classes = ["collapse"]
     verbose_name_plural = "configuration / variables, as last known"
@@ -227,7 +232,11 @@ class ChargePointSettingInline(ReadOnlyAdminMixin, admin.TabularInline[ChargePoi
         return setting.name
 
 
-INLINES = [MaintenanceEventInline, ChargePointSettingInline, ConnectionEventInline]
+INLINES: list[type[InlineModelAdmin[Any, Any]]] = [
+    MaintenanceEventInline,
+    ChargePointSettingInline,
+    ConnectionEventInline,
+]
 
 
 # --- what the maintenance page shows ----------------------------------------------------------
@@ -298,7 +307,9 @@ class MaintenanceAdminMixin:
             url,
         )
 
-    @admin.action(description="Send local list (what changed since its version)", permissions=["change"])
+    @admin.action(
+        description="Send local list (what changed since its version)", permissions=["change"]
+    )
     def send_local_list(self, request: HttpRequest, queryset: QuerySet[ChargePoint]) -> None:
         by = f"admin:{request.user.get_username()}"
         for charge_point in queryset.order_by("identity"):
@@ -321,9 +332,10 @@ class MaintenanceAdminMixin:
         if bound_name is not None:
             if bound_name not in operations:
                 messages.error(request, f"No operation {bound_name!r} for OCPP {version}.")
-            elif forms[bound_name].is_valid():
-                if self._sent(request, charge_point, bound_name, forms[bound_name]):
-                    return HttpResponseRedirect(request.path)
+            elif forms[bound_name].is_valid() and self._sent(
+                request, charge_point, bound_name, forms[bound_name]
+            ):
+                return HttpResponseRedirect(request.path)
         recent = ChargePointCall.objects.filter(charge_point=charge_point)[:PAGE_CALLS]
         awaiting = any(call.state in (CallState.PENDING, CallState.SENT) for call in recent)
         return admin_page(
@@ -362,7 +374,9 @@ class MaintenanceAdminMixin:
             form.add_error(None, f"Not sent: {exc}")
             return False
         if call is None:
-            messages.info(request, f"{operation.title}: nothing to send, it holds the list already.")
+            messages.info(
+                request, f"{operation.title}: nothing to send, it holds the list already."
+            )
             return True
         self.log_change(request, charge_point, f"{operation.title}: {call.action} sent.")
         messages.success(

@@ -92,7 +92,8 @@ class TriggerForm(ChargePointForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         message, evse = self.fields["message"], self.fields["evse"]
-        assert isinstance(message, forms.ChoiceField) and isinstance(evse, forms.ChoiceField)
+        assert isinstance(message, forms.ChoiceField)
+        assert isinstance(evse, forms.ChoiceField)
         message.choices = [(name, name) for name in TRIGGERS[OcppVersion(self.version)]]
         evse.choices = self.evse_choices("none (the charge point)")
 
@@ -203,7 +204,9 @@ class UploadForm(LocationForm):
 class DataTransferForm(ChargePointForm):
     vendor_id = forms.CharField(max_length=255, label="vendor id")
     message_id = forms.CharField(max_length=50, required=False, label="message id")
-    data = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    content = forms.CharField(
+        required=False, label="data", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class LocalListForm(ChargePointForm):

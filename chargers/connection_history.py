@@ -8,8 +8,7 @@ from django.utils import timezone
 from websockets.asyncio.connection import Connection
 
 from chargers.history import keep_recent
-from chargers.models import ConnectionEvent
-from chargers.models_maintenance import ConnectionEventKind
+from chargers.models_maintenance import ConnectionEvent, ConnectionEventKind
 
 ABNORMAL = 1006  # RFC 6455 §7.1.5: closed without a closing handshake
 

@@ -33,15 +33,8 @@ from django.utils import timezone
 from chargers import calls
 from chargers.authorization import ocpp_id_token_type
 from chargers.follow_ups import follow_up
-from chargers.models import (
-    CallState,
-    ChargePoint,
-    ChargePointCall,
-    ChargePointSetting,
-    LocalAuthList,
-    LocalListUpdate,
-    OcppVersion,
-)
+from chargers.models import CallState, ChargePoint, ChargePointCall, OcppVersion
+from chargers.models_maintenance import ChargePointSetting, LocalAuthList, LocalListUpdate
 from tokens.models import Token, WhitelistType
 
 logger = logging.getLogger(__name__)

@@ -32,15 +32,8 @@ from django.utils import timezone
 
 from chargers import calls
 from chargers.follow_ups import follow_up
-from chargers.models import (
-    CallState,
-    ChargePoint,
-    ChargePointCall,
-    ChargePointSetting,
-    MaintenanceEvent,
-    OcppVersion,
-)
-from chargers.models_maintenance import MaintenanceKind
+from chargers.models import CallState, ChargePoint, ChargePointCall, OcppVersion
+from chargers.models_maintenance import ChargePointSetting, MaintenanceEvent, MaintenanceKind
 from ocpi.time import format_datetime
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from django.conf import settings
 from chargers.handlers import Context, Payload, handles
 from chargers.handlers.values import clipped
 from chargers.history import keep_recent
-from chargers.models import ChargePoint, MaintenanceEvent
-from chargers.models_maintenance import MaintenanceKind
+from chargers.models import ChargePoint
+from chargers.models_maintenance import MaintenanceEvent, MaintenanceKind
 
 logger = logging.getLogger(__name__)
 

@@ -88,8 +88,9 @@ class Maintenance:
     def __post_init__(self) -> None:
         self.configuration["NumberOfConnectors"].value = str(self.connectors)
 
-    def apply_list(self, version: int, full: bool, entries: list[dict[str, Any]]) -> str:
-        """SendLocalList (both versions, entries keyed by `key`/`info`): the status answered."""
+    def apply_list(self, version: int, full: bool, entries: list[tuple[str, Any]]) -> str:
+        """SendLocalList (both versions; entries: (case-folded key, its info, None to delete
+        it)): the status answered."""
         if not full and version <= self.list_version:
             return "VersionMismatch"
         if full:

@@ -162,7 +162,7 @@ class Link16(Maintenance16, ChargePoint):  # type: ignore[misc]
         super().__init__(
             station.identity, connection, response_timeout=RESPONSE_TIMEOUT, logger=WIRE
         )
-        self.station = station
+        self.station: Station16 = station
 
     async def route_message(self, raw_msg: str) -> None:
         await super().route_message(raw_msg)

@@ -199,7 +199,7 @@ class Link201(Maintenance201, ChargePoint):  # type: ignore[misc]
         super().__init__(
             station.identity, connection, response_timeout=RESPONSE_TIMEOUT, logger=WIRE
         )
-        self.station = station
+        self.station: Station201 = station
 
     async def route_message(self, raw_msg: str) -> None:
         await super().route_message(raw_msg)

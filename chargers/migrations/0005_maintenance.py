@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chargers', '0003_transactions'),
+        ('chargers', '0004_call_follow_ups'),
     ]
 
     operations = [
