@@ -340,10 +340,14 @@ REQUEST_ANSWERED = "chargers.maintenance_request_answered"
 
 # Answers that leave the new value in place (1.6 ConfigurationStatus, 2.0.1 SetVariableStatus).
 VALUE_TAKEN = frozenset({"Accepted", "RebootRequired"})
+# Answers saying it has no such setting (1.6 ChangeConfiguration NotSupported: "the key is not
+# supported"; 2.0.1 Get/SetVariableStatus).
+UNKNOWN = frozenset({"NotSupported", "UnknownComponent", "UnknownVariable"})
 
 
 def _answered(call: ChargePointCall) -> Payload | None:
-    return call.response if call.state == CallState.ANSWERED and call.response else None
+    answered = call.state == CallState.ANSWERED and call.response is not None
+    return call.response if answered else None
 
 
 @follow_up(CONFIGURATION_READ)
@@ -379,7 +383,8 @@ def configuration_changed(call: ChargePointCall) -> None:
     if answer is None:
         return
     ref = VariableRef("", call.payload["key"], attribute="")
-    _kept(call, ref, answer["status"], call.payload["value"])
+    status = answer["status"]
+    _kept(call, ref, status, call.payload["value"] if status in VALUE_TAKEN else None)
 
 
 @follow_up(VARIABLES_READ)
@@ -439,9 +444,13 @@ def _key(ref: VariableRef, charge_point_id: int) -> Payload:
 
 
 def _kept(call: ChargePointCall, ref: VariableRef, status: str, value: str | None) -> None:
-    """Record the answer about one setting: its status always, its value when known."""
+    """Record the answer about one setting: its status, its value when known; one the charge
+    point does not have is forgotten."""
     now = call.finished_at or timezone.now()
     key = _key(ref, call.charge_point_id)
+    if status in UNKNOWN:
+        ChargePointSetting.objects.filter(**key).delete()
+        return
     defaults: Payload = {"status": status[:30], "updated_at": now}
     if value is not None:
         defaults["value"] = value
