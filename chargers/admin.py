@@ -22,10 +22,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from chargers import calls, provisioning
+from chargers import admin_maintenance, calls, provisioning
 from chargers.admin_forms import ChargePointEvseForm, PasswordForm, ProvisionForm
 from chargers.admin_logs import MESSAGE_LIST, frame_start
-from chargers.admin_maintenance import INLINES as MAINTENANCE_INLINES
 from chargers.admin_maintenance import MaintenanceAdminMixin, calls_table
 from chargers.models import ChargePoint, ChargePointCall, ChargePointEvse
 from ocpi.admin import admin_page
@@ -102,7 +101,7 @@ class ChargePointAdmin(MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
     ]
     search_fields = ["identity", "serial_number"]
     ordering = ["identity"]
-    inlines = [ChargePointEvseInline, *MAINTENANCE_INLINES]
+    inlines = [ChargePointEvseInline]
     actions = [
         "reset_soft",
         "trigger_status",
@@ -111,7 +110,7 @@ class ChargePointAdmin(MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
         "send_local_list",
     ]
     readonly_fields = [
-        "maintenance_link",
+        *admin_maintenance.READONLY_FIELDS,
         "identity",
         "password",
         "url",
@@ -162,6 +161,7 @@ class ChargePointAdmin(MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
             {"fields": [("vendor", "model"), ("serial_number", "firmware_version"), "booted_at"]},
         ),
         ("Recent calls to it", {"fields": ["recent_calls"]}),
+        *admin_maintenance.FIELDSETS,
         ("Recent messages", {"fields": ["recent_messages"]}),
     ]
 

@@ -12,7 +12,8 @@ without asking the charge point again. A charge point no gateway holds is refuse
 nothing queued; so is a payload its version refuses.
 
 The charge point's own page gets the link, the connection history, the status history and the
-last known settings (inlines), and the changelist the action "Send local list".
+last known settings (read-only tables: READONLY_FIELDS, FIELDSETS), and the changelist the
+action "Send local list".
 """
 
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -52,7 +52,7 @@ from chargers.models_maintenance import (
     LocalAuthList,
     MaintenanceEvent,
 )
-from ocpi.admin import ReadOnlyAdminMixin, admin_page, pretty_json
+from ocpi.admin import admin_page, pretty_json
 
 V16, V201 = OcppVersion.V16.value, OcppVersion.V201.value
 BOTH = (V16, V201)
@@ -194,49 +194,33 @@ def operations_of(version: str) -> dict[str, Operation]:
     return {name: op for name, op in OPERATIONS.items() if version in op.versions}
 
 
-# --- the charge point's page: inlines ---------------------------------------------------------
+# --- the charge point's page: its histories, read-only ------------------------------------------
 
-
-class ConnectionEventInline(ReadOnlyAdminMixin, admin.TabularInline[ConnectionEvent, Any]):
-    model = ConnectionEvent
-    fields = readonly_fields = (
-        "at",
-        "kind",
-        "connection",
-        "gateway",
-        "version",
-        "remote_address",
-        "reason",
-    )
-    extra = 0
-    classes = ["collapse"]
-    verbose_name_plural = "connection history (most recent first)"
-
-
-class MaintenanceEventInline(ReadOnlyAdminMixin, admin.TabularInline[MaintenanceEvent, Any]):
-    model = MaintenanceEvent
-    fields = readonly_fields = ("at", "kind", "requested", "request_id", "status", "detail")
-    extra = 0
-    verbose_name_plural = "firmware, diagnostics and log statuses (most recent first)"
-
-
-class ChargePointSettingInline(ReadOnlyAdminMixin, admin.TabularInline[ChargePointSetting, Any]):
-    model = ChargePointSetting
-    fields = readonly_fields = ("name", "value", "readonly", "status", "updated_at")
-    extra = 0
-    classes = ["collapse"]
-    verbose_name_plural = "configuration / variables, as last known"
-
-    @admin.display(description="key / variable")
-    def name(self, setting: ChargePointSetting) -> str:
-        return setting.name
-
-
-INLINES: list[type[InlineModelAdmin[Any, Any]]] = [
-    MaintenanceEventInline,
-    ChargePointSettingInline,
-    ConnectionEventInline,
+PAGE_HISTORY = 20  # rows of each history on the charge point's page
+# What chargers.admin adds to the charge point's page.
+READONLY_FIELDS = [
+    "maintenance_link",
+    "connection_history",
+    "maintenance_history",
+    "known_settings",
 ]
+FIELDSETS: list[tuple[str, dict[str, Any]]] = [
+    ("Firmware, diagnostics and log statuses", {"fields": ["maintenance_history"]}),
+    ("Connection history", {"fields": ["connection_history"], "classes": ["collapse"]}),
+    (
+        "Configuration / variables, as last known",
+        {"fields": ["known_settings"], "classes": ["collapse"]},
+    ),
+]
+
+
+def _table(headers: list[str], rows: Any) -> SafeString:
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    cells = "".join("<td>{}</td>" for _ in headers)
+    body = format_html_join("", "<tr>" + cells + "</tr>", rows) or format_html(
+        '<tr><td colspan="{}">none</td></tr>', len(headers)
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 # --- what the maintenance page shows ----------------------------------------------------------
@@ -297,6 +281,51 @@ class MaintenanceAdminMixin:
             ),
             *super().get_urls(),  # type: ignore[misc]
         ]
+
+    @admin.display(description="connections")
+    def connection_history(self, charge_point: ChargePoint) -> SafeString:
+        rows = ConnectionEvent.objects.filter(charge_point=charge_point)[:PAGE_HISTORY]
+        return _table(
+            ["at", "event", "connection", "gateway", "version", "from", "why"],
+            (
+                (e.at, e.kind, e.connection, e.gateway, e.version, e.remote_address, e.reason)
+                for e in rows
+            ),
+        )
+
+    @admin.display(description="statuses")
+    def maintenance_history(self, charge_point: ChargePoint) -> SafeString:
+        rows = MaintenanceEvent.objects.filter(charge_point=charge_point)[:PAGE_HISTORY]
+        return _table(
+            ["at", "of", "request", "status", "detail"],
+            (
+                (
+                    e.at,
+                    f"{e.get_kind_display()}{' (our request)' if e.requested else ''}",
+                    "" if e.request_id is None else e.request_id,
+                    e.status,
+                    e.detail,
+                )
+                for e in rows
+            ),
+        )
+
+    @admin.display(description="settings")
+    def known_settings(self, charge_point: ChargePoint) -> SafeString:
+        rows = ChargePointSetting.objects.filter(charge_point=charge_point)
+        return _table(
+            ["key / variable", "value", "read-only", "last answer", "at"],
+            (
+                (
+                    s.name,
+                    s.value,
+                    {True: "yes", False: "no"}.get(s.readonly, "?"),  # type: ignore[arg-type]
+                    s.status,
+                    s.updated_at,
+                )
+                for s in rows
+            ),
+        )
 
     @admin.display(description="maintenance")
     def maintenance_link(self, charge_point: ChargePoint) -> SafeString:

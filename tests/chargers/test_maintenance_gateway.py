@@ -373,11 +373,10 @@ def test_an_offline_charge_point_is_refused_at_once_nothing_stored(rig: Rig) -> 
 
 
 def test_an_action_of_the_other_version_is_refused(rig: Rig) -> None:
+    other = maintenance.get_variables if rig.version == "1.6" else maintenance.get_configuration
+
     with pytest.raises(calls.InvalidCall, match="has no action"):
-        if rig.version == "1.6":
-            maintenance.get_variables(current())
-        else:
-            maintenance.get_configuration(current())
+        other(current())
 
     assert not ChargePointCall.objects.filter(
         action__in=["GetVariables", "GetConfiguration"]
