@@ -18,7 +18,7 @@ action "Send local list".
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -53,6 +53,9 @@ from chargers.models_maintenance import (
     MaintenanceEvent,
 )
 from ocpi.admin import admin_page, pretty_json
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
 
 V16, V201 = OcppVersion.V16.value, OcppVersion.V201.value
 BOTH = (V16, V201)
@@ -204,7 +207,7 @@ READONLY_FIELDS = [
     "maintenance_history",
     "known_settings",
 ]
-FIELDSETS: list[tuple[str, dict[str, Any]]] = [
+FIELDSETS: "list[tuple[str | None, _FieldOpts]]" = [
     ("Firmware, diagnostics and log statuses", {"fields": ["maintenance_history"]}),
     ("Connection history", {"fields": ["connection_history"], "classes": ["collapse"]}),
     (
