@@ -276,7 +276,9 @@ def _retries(retries: int | None, retry_interval: int | None) -> Payload:
 def _next_request_id(charge_point: ChargePoint, kind: str) -> int:
     """One more than the last request id of this kind to the charge point (locked: two
     operators at once get two ids)."""
-    ChargePoint.objects.select_for_update().filter(pk=charge_point.pk).exists()
+    ChargePoint.objects.select_for_update().filter(pk=charge_point.pk).values_list(
+        "pk", flat=True
+    ).first()
     last = MaintenanceEvent.objects.filter(
         charge_point=charge_point, kind=kind, requested=True
     ).aggregate(last=Max("request_id"))["last"]
@@ -414,17 +416,17 @@ def variables_set(call: ChargePointCall) -> None:
 
 @follow_up(REQUEST_ANSWERED)
 def request_answered(call: ChargePointCall) -> None:
-    """The request's line in the history gets its answer (or why there is none)."""
+    """The request's line in the history gets its answer (or why there is none); its detail
+    becomes the file name the charge point answered, if any."""
     answer = _answered(call)
     if answer is not None:
         # 1.6 UpdateFirmware and GetDiagnostics are answered without a status: taken.
         status = str(answer.get("status") or "Accepted")
         detail = answer.get("fileName") or answer.get("filename")
+    elif call.state == CallState.FAILED:
+        status, detail = f"Refused: {call.error_code}", None
     else:
-        status = {CallState.FAILED: "Failed", CallState.TIMED_OUT: "No answer"}.get(
-            CallState(call.state), str(call.state)
-        )
-        detail = call.error_code or call.error_description
+        status, detail = "No answer", None
     values: Payload = {"status": status[:30]}
     if detail:
         values["detail"] = str(detail)[:255]

@@ -333,6 +333,29 @@ def test_a_firmware_request_is_in_the_history_with_its_answer_once_known(
     assert 'http-equiv="refresh"' not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("state", "error_code", "status"),
+    [
+        (CallState.TIMED_OUT, "", "No answer"),
+        (CallState.FAILED, "NotImplemented", "Refused: NotImplemented"),
+    ],
+)
+def test_a_request_without_an_answer_says_so_in_the_history(
+    operator: Client, estate: None, state: str, error_code: str, status: str
+) -> None:
+    cp = charge_point("1.6")
+    post(operator, cp, "get_diagnostics", location="https://logs.example.com/")
+    call = ChargePointCall.objects.get()
+
+    ChargePointCall.objects.filter(pk=call.pk).update(
+        state=state, error_code=error_code, finished_at=timezone.now()
+    )
+    follow_ups.run(str(call.pk))
+
+    event = MaintenanceEvent.objects.get(call=call)
+    assert (event.status, event.detail) == (status, "https://logs.example.com/")
+
+
 def test_a_refused_call_shows_its_error(operator: Client, estate: None) -> None:
     cp = charge_point("1.6")
     now = timezone.now()

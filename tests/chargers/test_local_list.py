@@ -8,12 +8,14 @@ simulated charge points."""
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from chargers import calls, follow_ups, local_list
 from chargers.local_list import Listed, entry_key, plan
 from chargers.models import CallState, ChargePoint, ChargePointCall
 from chargers.models_maintenance import ChargePointSetting, LocalAuthList, LocalListUpdate
+from config.celery import app
 from tests.tokens.conftest import cache_token
 
 pytestmark = pytest.mark.django_db
@@ -281,3 +283,14 @@ def test_the_reported_version_is_kept(online: ChargePoint) -> None:
     answer(asked, {"listVersion": 3})
 
     assert LocalAuthList.objects.get(charge_point=online).reported_version == 3
+
+
+def test_beat_runs_the_sync_task(tokens: None, online: ChargePoint) -> None:
+    first = local_list.sync(online)
+    assert first is not None
+    answer(first, {"status": "Accepted"})
+    cache_token("CARD-NEW", whitelist="ALWAYS")
+
+    entry = settings.CELERY_BEAT_SCHEDULE["ocpp-local-lists"]
+    assert entry["task"] == "chargers.sync_local_lists"
+    assert app.tasks[entry["task"]].apply().get() == 1
