@@ -7,6 +7,8 @@ shows what the gateway records (connection, boot, clock), its EVSE mapping (edit
 recent messages and calls. The actions send calls through chargers.calls, to whichever gateway
 holds the charge point; one that no gateway holds is reported, nothing is queued for it.
 Transactions, calls and messages are written by the gateway: read-only (chargers.admin_logs).
+Maintenance and remote control (configuration, firmware, uploads, local lists, …), with the
+histories shown here: chargers.admin_maintenance.
 """
 
 from collections.abc import Callable

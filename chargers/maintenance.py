@@ -115,10 +115,6 @@ def check_location(url: str) -> str:
     return url
 
 
-def _version(charge_point: ChargePoint) -> str:
-    return calls.version_of(charge_point)
-
-
 # --- configuration (1.6) and variables (2.0.1) ----------------------------------------------
 
 
@@ -187,7 +183,7 @@ def update_firmware(
     stamp = format_datetime(retrieve_at)
     with transaction.atomic():
         request_id = _next_request_id(charge_point, MaintenanceKind.FIRMWARE)
-        if _version(charge_point) == OcppVersion.V16:
+        if calls.version_of(charge_point) == OcppVersion.V16:
             payload: Payload = {"location": location, "retrieveDate": stamp, **retry}
         else:
             firmware = {"location": location, "retrieveDateTime": stamp}
