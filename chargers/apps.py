@@ -9,4 +9,10 @@ class ChargersConfig(AppConfig):
     verbose_name = "Charge points (OCPP)"
 
     def ready(self) -> None:
-        from chargers import reservations  # noqa: F401 (registers its call follow-ups)
+        # The maintenance and reservation follow-ups and tasks register themselves on import.
+        from chargers import (  # noqa: F401
+            local_list,
+            maintenance,
+            maintenance_tasks,
+            reservations,
+        )
