@@ -14,6 +14,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import env_bool, env_list
+from config.runenv import var_dir
 from config.schedule import beat_schedule
 from config.security import *  # noqa: F403  (the settings that are the same in every mode)
 
@@ -21,7 +22,7 @@ from config.security import *  # noqa: F403  (the settings that are the same in 
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = var_dir()
 
 
 def make_private_dir(path: Path) -> None:
