@@ -146,7 +146,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the project's own pages (config.landing)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
