@@ -33,7 +33,7 @@ from credentials.models import (
     PartnerRole,
     PartnerStatus,
 )
-from credentials.selectors import our_credentials
+from credentials.selectors import invitation_namesakes, our_credentials
 from credentials.serializers import CredentialsSerializer
 from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.enums import ModuleID
@@ -48,15 +48,29 @@ class PartnerCallFailed(Exception):
     """A handshake step we started did not succeed; nothing was stored half-way."""
 
 
+class InvitationExists(Exception):
+    """An invitation for a name that has an open invitation or a registered partner already:
+    issued again only when asked (`again`), as a second token A is rarely what was meant."""
+
+    def __init__(self, name: str, namesakes: list[str]) -> None:
+        self.namesakes = namesakes
+        super().__init__(f"{name} already has: {'; '.join(namesakes)}")
+
+
 # --- invitations ---------------------------------------------------------------------------
 
 
-def invitation_create(*, name: str, created_by: User | None = None) -> tuple[Invitation, str]:
+def invitation_create(
+    *, name: str, created_by: User | None = None, again: bool = False
+) -> tuple[Invitation, str]:
     """Issue a credentials token A for a prospective partner; return it with the invitation.
 
     It expires after OCPI_INVITATION_DAYS: a token A forgotten in a mailbox must not open our
-    credentials module for good.
+    credentials module for good. Raises InvitationExists when the name has an open
+    invitation or a registered partner, unless `again`.
     """
+    if not again and (namesakes := invitation_namesakes(name)):
+        raise InvitationExists(name, namesakes)
     token = generate_token()
     invitation = Invitation(
         name=name,
