@@ -470,6 +470,11 @@ PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
 # whitelist's offline rule decides.
 TOKENS_AUTHORIZE_TIMEOUT = float(os.environ.get("TOKENS_AUTHORIZE_TIMEOUT", "2"))
 TOKENS_FULL_PULL_SECONDS = int(os.environ.get("TOKENS_FULL_PULL_SECONDS", "86400"))
+# A full pull that would set more than this share of an eMSP's valid tokens invalid (an empty
+# list from a partner with tokens, typically) is held for an operator to confirm; 1: never.
+TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE = float(
+    os.environ.get("TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE", "0.5")
+)
 # A delta pull asks from the last successful pull's start less this (clocks differ).
 TOKENS_PULL_OVERLAP_SECONDS = int(os.environ.get("TOKENS_PULL_OVERLAP_SECONDS", "300"))
 TOKENS_PULL_JITTER_SECONDS = int(os.environ.get("TOKENS_PULL_JITTER_SECONDS", "300"))
