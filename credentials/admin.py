@@ -125,7 +125,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "last_contact_at",
         "plain_tokens",
         "stale_updates",
-        "last_error",
+        "last_problem",
     ]
     list_filter = ["status", "plain_tokens"]
     search_fields = ["name", "roles__party_id", "versions_url"]
@@ -135,6 +135,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "version",
         "last_contact_at",
         "last_error",
+        "last_error_at",
         "stale_updates",
         "registered_at",
         "unregistered_at",
@@ -164,6 +165,15 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # Partners come from handshakes: invite one or register with one.
+
+    @admin.display(description="last error", ordering="last_error_at")
+    def last_problem(self, partner: PartnerPlatform) -> str:
+        """What failed last (the operation, what went wrong) and when (credentials.problems)."""
+        if not partner.last_error:
+            return ""
+        if partner.last_error_at is None:  # recorded before errors had a time
+            return partner.last_error
+        return f"{partner.last_error_at:%Y-%m-%d %H:%M:%S} UTC: {partner.last_error}"
 
     @admin.display(description="roles")
     def party_roles(self, partner: PartnerPlatform) -> str:

@@ -159,14 +159,17 @@ def _apply(admin_: admin.ModelAdmin[Any], request: HttpRequest, pulls: list[Toke
             )
 
 
+HELD_PULL_FIELDS = ("started_at", "received", "valid_before", "held", "error")
+
+
 class HeldPullInline(admin.TabularInline[TokenPull, PartnerPlatform]):
     """The partner's held full pulls, on its page: what they would invalidate."""
 
     model = TokenPull
     verbose_name = "held token pull"
     verbose_name_plural = "Held token pulls (apply with the action “Apply held pull”)"
-    fields = ["started_at", "received", "valid_before", "held", "error"]
-    readonly_fields = fields
+    fields = HELD_PULL_FIELDS
+    readonly_fields = HELD_PULL_FIELDS
     extra = 0
     can_delete = False
 
@@ -191,6 +194,7 @@ def apply_held_pulls(
     _apply(admin_, request, [pull for pull in held if pull is not None])
 
 
-_partners = admin.site.get_model_admin(PartnerPlatform)
-_partners.inlines = [*_partners.inlines, HeldPullInline]
-_partners.actions = [*(_partners.actions or []), apply_held_pulls]
+# On the class credentials registered (admin.site keeps one instance of it).
+_PartnerAdmin = type(admin.site.get_model_admin(PartnerPlatform))
+_PartnerAdmin.inlines = [*_PartnerAdmin.inlines, HeldPullInline]
+_PartnerAdmin.actions = [*(_PartnerAdmin.actions or []), apply_held_pulls]

@@ -30,6 +30,7 @@ from django.db import transaction
 
 from credentials.access import token_owner_parties
 from credentials.models import PartnerPlatform
+from credentials.problems import partner_error_clear, partner_error_record
 from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.exceptions import validation_message
 from ocpi.routing import PartyRef, RoutingHeaders
@@ -45,6 +46,9 @@ from tokens.serializers import TokenSerializer
 from tokens.sync import Missing, tokens_invalidate, tokens_missing, tokens_sync
 
 logger = logging.getLogger(__name__)
+
+# How a failed or held pull is named in the partner's last error (credentials.problems).
+PULL_OPERATION = "pull tokens"
 
 
 class NotApplicable(Exception):
@@ -136,6 +140,11 @@ def token_pull(*, partner: PartnerPlatform, full: bool = False) -> TokenPull:
         pull.status,
         pull.counts(),
     )
+    if pull.status == PullStatus.SUCCEEDED:
+        partner_error_clear(partner.pk, PULL_OPERATION)
+    else:
+        kind = "full" if pull.full else "delta"
+        partner_error_record(partner.pk, PULL_OPERATION, f"{kind} pull {pull.pk}: {pull.error}")
     return pull
 
 
@@ -241,6 +250,7 @@ def apply_held_pull(pull: TokenPull) -> TokenPull:
         locked.applied_at = now()
         locked.held_token_ids = []
         locked.save()
+    partner_error_clear(locked.partner_id, PULL_OPERATION)
     logger.warning(
         "Held token pull %s from partner %s applied: %s tokens set invalid",
         locked.pk,

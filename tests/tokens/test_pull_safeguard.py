@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from credentials.models import PartnerPlatform
+from credentials.problems import partner_error_record
 from ocpi.time import format_datetime, now
 from tests.admin_pages import messages_of, page_text, run_action
 from tests.tokens.conftest import cache_token, token_payload
@@ -206,3 +207,34 @@ def test_the_pull_logs_action_applies_held_pulls_only(
         f"Held pull {held.pk} from EmspA applied: 2 tokens set invalid."
     ]
     assert valid_uids() == []
+
+
+def test_a_held_or_failed_pull_is_the_partners_last_error_until_a_pull_succeeds(
+    emsp: FakeEmsp, emsp_partner: PartnerPlatform
+) -> None:
+    cache(2)
+    emsp.tokens = []
+    held = token_pull(partner=emsp_partner, full=True)
+
+    emsp_partner.refresh_from_db()
+    assert emsp_partner.last_error == f"pull tokens: full pull {held.pk}: {held.error}"
+    assert emsp_partner.last_error_at is not None
+    assert held.started_at <= emsp_partner.last_error_at
+
+    emsp.tokens = served(0, 1)
+    token_pull(partner=emsp_partner, full=True)
+
+    emsp_partner.refresh_from_db()
+    assert (emsp_partner.last_error, emsp_partner.last_error_at) == ("", None)
+
+
+def test_a_successful_pull_leaves_another_operations_error(
+    emsp: FakeEmsp, emsp_partner: PartnerPlatform
+) -> None:
+    partner_error_record(emsp_partner.pk, "rotate tokens (PUT credentials)", "HTTP 500")
+    emsp.tokens = served()
+
+    token_pull(partner=emsp_partner, full=True)
+
+    emsp_partner.refresh_from_db()
+    assert emsp_partner.last_error == "rotate tokens (PUT credentials): HTTP 500"
