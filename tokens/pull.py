@@ -35,7 +35,7 @@ from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.exceptions import validation_message
 from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.time import format_datetime, now
-from tokens.models import PullStatus, TokenKey, TokenPull, key_of
+from tokens.models import PullStatus, TokenKey, TokenPull, TokenPullQuerySet, key_of
 from tokens.selectors import (
     last_successful_pull,
     our_party,
@@ -215,10 +215,17 @@ def _hold(pull: TokenPull, missing: Missing) -> None:
     )
 
 
+def _full_pulls_judged(partner_id: int) -> TokenPullQuerySet:
+    """The partner's full pulls that may stand for its tokens' truth: a failed one does not
+    (it invalidated nothing), so it neither supersedes a held pull nor is one."""
+    return TokenPull.objects.filter(partner_id=partner_id, full=True).exclude(
+        status=PullStatus.FAILED
+    )
+
+
 def latest_held_pull(partner: PartnerPlatform) -> TokenPull | None:
-    """The partner's held pull that could be applied: held, and its latest full pull."""
-    latest = TokenPull.objects.filter(partner=partner, full=True).order_by("-started_at", "-pk")
-    pull = latest.first()
+    """The partner's held pull that could be applied: held, and its latest judged full pull."""
+    pull = _full_pulls_judged(partner.pk).order_by("-started_at", "-pk").first()
     return pull if pull is not None and pull.status == PullStatus.HELD else None
 
 
@@ -234,9 +241,9 @@ def apply_held_pull(pull: TokenPull) -> TokenPull:
         if locked.status != PullStatus.HELD:
             raise NotApplicable(f"Pull {locked.pk} is {locked.status}, not held")
         newer = (
-            TokenPull.objects.filter(partner_id=locked.partner_id, full=True)
+            _full_pulls_judged(locked.partner_id)
             .filter(started_at__gt=locked.started_at)
-            .exclude(status=PullStatus.FAILED)
+            .order_by("started_at")
             .first()
         )
         if newer is not None:

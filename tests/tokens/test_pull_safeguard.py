@@ -238,3 +238,19 @@ def test_a_successful_pull_leaves_another_operations_error(
 
     emsp_partner.refresh_from_db()
     assert emsp_partner.last_error == "rotate tokens (PUT credentials): HTTP 500"
+
+
+def test_a_later_failed_full_pull_does_not_supersede_a_held_one(
+    emsp: FakeEmsp, emsp_partner: PartnerPlatform
+) -> None:
+    cache(2)
+    emsp.tokens = []
+    held = token_pull(partner=emsp_partner, full=True)
+    emsp.tokens = served(0, 1)
+    emsp.broken_pages = {0}
+    assert token_pull(partner=emsp_partner, full=True).status == PullStatus.FAILED
+
+    out = pull_from_command(emsp_partner, "--apply-held")
+
+    assert out.startswith(f"Held full pull {held.pk} of tokens from EmspA applied: 2 of the 2")
+    assert valid_uids() == []
