@@ -14,6 +14,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import env_bool, env_list
+from config.runenv import var_dir
 from config.schedule import beat_schedule
 from config.security import *  # noqa: F403  (the settings that are the same in every mode)
 
@@ -21,7 +22,7 @@ from config.security import *  # noqa: F403  (the settings that are the same in 
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = var_dir()
 
 
 def make_private_dir(path: Path) -> None:
@@ -145,7 +146,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the project's own pages (config.landing)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -477,6 +478,11 @@ PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
 # whitelist's offline rule decides.
 TOKENS_AUTHORIZE_TIMEOUT = float(os.environ.get("TOKENS_AUTHORIZE_TIMEOUT", "2"))
 TOKENS_FULL_PULL_SECONDS = int(os.environ.get("TOKENS_FULL_PULL_SECONDS", "86400"))
+# A full pull that would set more than this share of an eMSP's valid tokens invalid (an empty
+# list from a partner with tokens, typically) is held for an operator to confirm; 1: never.
+TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE = float(
+    os.environ.get("TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE", "0.5")
+)
 # A delta pull asks from the last successful pull's start less this (clocks differ).
 TOKENS_PULL_OVERLAP_SECONDS = int(os.environ.get("TOKENS_PULL_OVERLAP_SECONDS", "300"))
 TOKENS_PULL_JITTER_SECONDS = int(os.environ.get("TOKENS_PULL_JITTER_SECONDS", "300"))
