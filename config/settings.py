@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "sessions",
     "cdrs",
     "chargers",
+    "monitoring",
     "demo",
 ]
 
@@ -471,6 +472,35 @@ PUSH_CLAIM_LEASE_SECONDS = int(os.environ.get("PUSH_CLAIM_LEASE_SECONDS", "180")
 # Days the sent history (deliveries, attempts, changes) is kept; 0 keeps it for good. POSTs
 # (where the partner keeps what we created) are kept for good anyway (push.history).
 PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
+
+# --- Alerts and metrics (monitoring) ----------------------------------------------------------
+# Alerts fire once when a condition starts and once when it ends (beat: ALERT_CHECK_SECONDS).
+# A partner's oldest open delivery older than this: its queue is stuck.
+ALERT_QUEUE_STUCK_MINUTES = float(os.environ.get("ALERT_QUEUE_STUCK_MINUTES", "30"))
+# A delivery tried and failing (to be retried) since its first attempt this long ago.
+ALERT_FAILING_MINUTES = float(os.environ.get("ALERT_FAILING_MINUTES", "10"))
+# Who gets alert e-mails (comma-separated; none: no e-mail), through Django's mail settings.
+ALERT_EMAILS = env_list("ALERT_EMAILS", "")
+# A JSON POST per alert event; checked like partner URLs (OCPI_ALLOW_PRIVATE_URLS).
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("ALERT_WEBHOOK_TIMEOUT", "10"))
+# /metrics answers only a client from these addresses or one sending this bearer token;
+# with neither set it answers nobody (403).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# The delivery latency histogram covers deliveries delivered in this last window.
+METRICS_LATENCY_WINDOW_SECONDS = int(os.environ.get("METRICS_LATENCY_WINDOW_SECONDS", "300"))
+
+# --- E-mail (alerts) ------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ocpi-platform@localhost")
 
 # --- Tokens ---------------------------------------------------------------------------------
 # Real-time authorization: a driver waits at the charge point. The budget is split between
