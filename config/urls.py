@@ -28,5 +28,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("healthz", healthz, name="healthz"),
+    path("", include("monitoring.urls")),
     *catch_all,
 ]
