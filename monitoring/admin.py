@@ -39,3 +39,7 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A deleted open alert would fire again at the next check: the rows are the memory.
+        return False

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from config.schedule import beat_schedule
 from monitoring import tasks
@@ -222,3 +223,30 @@ def test_the_beat_task_evaluates_and_is_scheduled(sink, make_partner, settings):
         "task": "monitoring.evaluate_alerts",
         "schedule": 60.0,
     }
+
+
+def test_the_admin_lists_firing_and_cleared_alerts(operator, sink, make_partner, settings):
+    settings.ALERT_QUEUE_STUCK_MINUTES = 30
+    partner = make_partner(sink.url)
+    push()
+    alerts_evaluate(moment=later(31))
+    TokenPull.objects.create(
+        partner=partner, full=False, status=PullStatus.FAILED, started_at=now(), error="boom"
+    )
+    alerts_evaluate(moment=later(32))
+    TokenPull.objects.create(
+        partner=partner, full=False, status=PullStatus.SUCCEEDED, started_at=later(1)
+    )
+    alerts_evaluate(moment=later(33))
+    page = reverse("admin:monitoring_alert_changelist")
+
+    firing = operator.get(page, {"state": "open"}).context["cl"].result_list
+    cleared = operator.get(page, {"state": "cleared"}).context["cl"].result_list
+
+    assert [a.rule for a in firing] == [AlertRule.QUEUE_STUCK]
+    assert [a.rule for a in cleared] == [AlertRule.PULL_FAILED]
+    assert operator.get(page).status_code == 200
+    alert = firing[0]
+    assert (
+        operator.post(reverse("admin:monitoring_alert_delete", args=[alert.pk])).status_code == 403
+    )
