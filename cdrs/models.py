@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from django.db import models
-from django.db.models import Count, DateField, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Count, DateField, Max, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length, TruncMonth, Upper
 from django.db.models.lookups import LessThanOrEqual
@@ -104,8 +104,9 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
             columns |= REPORT_DIMENSIONS[name]
         # One name per site (of those its CDRs sealed, the greatest): a renamed site stays one row.
         named = {"site_name": Max(KeyTextTransform("name", "cdr_location"))} if "site" in by else {}
-        replaced = Exists(self.model._default_manager.filter(corrects=OuterRef("pk")))
-        stands = Q(~replaced, credit=False)
+        # Not replaced: no corrected CDR points here. A join, not a subquery per row: each CDR
+        # is corrected at most once (cdr_corrected_once), so the join never repeats a row.
+        stands = Q(credit=False, corrections__isnull=True)
         rows = (
             self.order_by()
             .values(**columns, currency_code=Upper("currency"))
