@@ -73,9 +73,9 @@ def seed(deliveries: int, cdrs: int) -> None:
                 200, 1000, '', '', %s - make_interval(secs => (%s - n) * 2592000.0 / %s)
             FROM generate_series(1, %s) AS n
             """,
-            [change.pk, first_partner, PARTNERS, deliveries - OPEN]
-            + [moment, deliveries, deliveries, deliveries - OPEN]
-            + [moment, deliveries, deliveries, moment, deliveries, deliveries, deliveries],
+            (change.pk, first_partner, PARTNERS, deliveries - OPEN)
+            + (moment, deliveries, deliveries, deliveries - OPEN)
+            + (moment, deliveries, deliveries, moment, deliveries, deliveries, deliveries),
         )
     # A CdrToken's fields (no secrets: ruff's S106 reads "token" as one).
     cdr_token = dict(
@@ -104,7 +104,7 @@ def seed(deliveries: int, cdrs: int) -> None:
         last_updated=moment,
     )
     fields = [
-        f.column
+        str(f.column)
         for f in Cdr._meta.concrete_fields
         if f.column
         not in {
