@@ -82,12 +82,17 @@ def send_webhook(alert: Alert, event: str) -> None:
                 timeout=settings.ALERT_WEBHOOK_TIMEOUT,
                 allow_redirects=False,
             )
-        response.raise_for_status()
     except UnsafeUrl as exc:
         logger.error("Alert %s %s: webhook URL refused: %s", alert.pk, event, exc)
     except requests.RequestException as exc:
         reason = refusal(exc) or exc
         logger.error("Alert %s %s: webhook failed: %s", alert.pk, event, reason)
+    else:
+        # A redirect is not followed (it could lead anywhere): like any answer but 2xx, a failure.
+        if not 200 <= response.status_code < 300:
+            logger.error(
+                "Alert %s %s: webhook answered HTTP %s", alert.pk, event, response.status_code
+            )
 
 
 def notify(alert: Alert, event: str) -> None:

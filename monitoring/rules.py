@@ -74,12 +74,13 @@ def deliveries_failing(moment: datetime) -> Conditions:
 
 
 def pull_failed(moment: datetime) -> Conditions:
-    """Partners whose latest finished token pull failed; a later successful (or held)
-    pull clears it."""
+    """Registered partners whose latest finished token pull failed; a later successful
+    (or held) pull clears it, and so does unregistering (no pull comes any more)."""
     latest = TokenPull.objects.filter(partner=OuterRef("pk")).exclude(status=PullStatus.RUNNING)
     latest = latest.order_by("-started_at", "-pk")
     rows = (
-        PartnerPlatform.objects.annotate(
+        PartnerPlatform.objects.registered()
+        .annotate(
             pull_status=Subquery(latest.values("status")[:1]),
             pull_error=Subquery(latest.values("error")[:1]),
             pull_started=Subquery(latest.values("started_at")[:1]),

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from config.schedule import beat_schedule
+from credentials.models import PartnerPlatform, PartnerStatus
 from monitoring import tasks
 from monitoring.models import Alert, AlertRule
 from monitoring.services import alerts_evaluate
@@ -250,3 +251,31 @@ def test_the_admin_lists_firing_and_cleared_alerts(operator, sink, make_partner,
     assert (
         operator.post(reverse("admin:monitoring_alert_delete", args=[alert.pk])).status_code == 403
     )
+
+
+def test_unregistering_a_partner_clears_its_failed_pull(sink, make_partner, webhook):
+    partner = make_partner(sink.url)
+    TokenPull.objects.create(
+        partner=partner, full=False, status=PullStatus.FAILED, started_at=now(), error="boom"
+    )
+    alerts_evaluate(moment=now())
+    PartnerPlatform.objects.filter(pk=partner.pk).update(status=PartnerStatus.UNREGISTERED)
+
+    _, cleared = alerts_evaluate(moment=now())
+
+    assert [a.rule for a in cleared] == [AlertRule.PULL_FAILED]
+
+
+def test_a_webhook_that_redirects_is_not_followed_and_logged_as_failed(
+    sink, make_partner, webhook, settings, caplog
+):
+    settings.ALERT_QUEUE_STUCK_MINUTES = 30
+    make_partner(sink.url)
+    push()
+    webhook.default = (302, 1000)
+    webhook.headers = lambda received: {"Location": "http://169.254.169.254/latest"}
+
+    alerts_evaluate(moment=later(31))
+
+    assert [r.path for r in webhook.received] == ["/alerts"]
+    assert "webhook answered HTTP 302" in caplog.text
