@@ -15,7 +15,8 @@ The session (mod_sessions) of a transaction:
   tariff engine splits the open period (another price component: a time of day, a weekday,
   a duration, an energy step), cut at the moment the engine names with the energy
   interpolated between the readings either side. In between, session_progress PATCHes kwh
-  and total_cost (at most every OCPP_SESSION_PROGRESS_SECONDS of the charge point's time);
+  and total_cost (at most every OCPP_SESSION_PROGRESS_SECONDS of the charge point's time),
+  once for the steps applied together (save());
 - completes at the end of the transaction with the last reading (session_stop: the CDR
   follows), or becomes INVALID if it never became active (never billed).
 
@@ -56,6 +57,12 @@ MAX_CUTS = 48
 KEPT_WARNINGS = 20
 
 
+class PriceCheckDeferred(Exception):
+    """A Charging that checks for price changes only at its last reading (`batch`) met what
+    a per-reading check would have decided differently: its steps are to be applied again,
+    one check per reading (chargers.transactions.apply_stored)."""
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -69,10 +76,23 @@ def _moment(value: Any) -> datetime | None:
 
 
 class Charging:
-    """One locked transaction while steps are applied to it; save() writes it back."""
+    """One locked transaction while steps are applied to it; save() writes it back.
 
-    def __init__(self, transaction: ChargerTransaction) -> None:
+    `batch`: many readings applied together check for a price change once, at the last one
+    (save()): the tariff engine prices the open period once rather than at every reading.
+    Where the price did not change by the last reading it did not change at an earlier one
+    either (the moments where the engine splits, a time of day, a duration, an energy step,
+    lie in the longer period too); where it did, or a period ends for another reason after
+    readings not checked, PriceCheckDeferred is raised and the caller applies the steps again
+    with a check at every reading, as one by one.
+    """
+
+    def __init__(self, transaction: ChargerTransaction, *, batch: bool = False) -> None:
         self.tx = transaction
+        self.batch = batch
+        # The last reading not checked for a price change: (the one before, it, the open
+        # period as it stood before it was folded in).
+        self.unchecked: tuple[tuple[Decimal, datetime], Sample, dict[str, Any]] | None = None
         self.session: Session | None = transaction.session
         state = transaction.state
         saved = state.get("register", {})
@@ -93,6 +113,7 @@ class Charging:
         self.max_power = _decimal(state.get("max_power_kw"))
         self.seen_at = _moment(state.get("seen_at"))
         self.version: str = OcppVersion.V201
+        self.progress_due = False  # steps applied since the last progress: save() sends it
 
     # --- the whole step ---------------------------------------------------------------------
 
@@ -124,10 +145,11 @@ class Charging:
         if step.ends:
             self.end(step.at, step.stop_reason)
         else:
-            self._progress()
+            self.progress_due = True
 
     def end(self, at: datetime, reason: str) -> None:
         """The transaction is over at `at`: its session completes with the last reading."""
+        self._unchecked_stop()
         session = self.session
         if session is not None and session.status == SessionStatus.ACTIVE:
             assert session.metered_until is not None
@@ -157,6 +179,13 @@ class Charging:
         self.seen_at = step.at if self.seen_at is None else max(self.seen_at, step.at)
 
     def save(self) -> None:
+        """Write the transaction back, after the progress PATCH of the steps applied since
+        the last one: one for all the samples applied together (a batch, a message that
+        applied the ones stored before it), not one per sample."""
+        self._check_last()
+        if self.progress_due and self.tx.ended_at is None:
+            self._progress()
+        self.progress_due = False
         register = self.register
         tx = self.tx
         tx.session = self.session
@@ -289,6 +318,9 @@ class Charging:
     def _cut_at_price_changes(self, previous: tuple[Decimal, datetime], sample: Sample) -> None:
         """Where the tariff engine splits the open period up to `sample`, another price
         component became active: the period ends there (sessions.freeze: its tariff)."""
+        if self.batch:
+            self.unchecked = (previous, sample, dict(self.period))
+            return
         for _ in range(MAX_CUTS):
             cut = self._price_change(sample)
             if cut is None:
@@ -322,8 +354,28 @@ class Charging:
         inside = [p.start_date_time for p in cost.charging_periods]
         return min((moment for moment in inside if start < moment < sample.at), default=None)
 
+    def _check_last(self) -> None:
+        """`batch`: the check at the last reading, with the open period as it stood then."""
+        if self.unchecked is None:
+            return
+        previous, sample, period = self.unchecked
+        folded, self.period = self.period, period
+        try:
+            cut = self._price_change(sample)
+        finally:
+            self.period = folded
+        self.unchecked = None
+        if cut is not None:
+            raise PriceCheckDeferred(f"the price changes at {cut}")
+
+    def _unchecked_stop(self) -> None:
+        """A period ends (or begins) while readings wait for their check: one by one."""
+        if self.unchecked is not None:
+            raise PriceCheckDeferred("a period ends after readings not checked")
+
     def _close_period(self, at: datetime, wh: Decimal | None) -> None:
         """The open period ends at `at`, the meter at `wh`; the next one starts there."""
+        self._unchecked_stop()
         session = self.session
         assert session is not None
         assert session.metered_until is not None
@@ -334,6 +386,7 @@ class Charging:
         self._new_period()
 
     def _new_period(self) -> None:
+        self._unchecked_stop()
         kept = {k: v for k, v in self.period.items() if k in ("charging", "explicit", "state_at")}
         self.period = kept
 

@@ -79,6 +79,19 @@ def read_step(
     return reader(charge_point, kind, payload, received_at)
 
 
+def step_moment(
+    charge_point: ChargePoint, kind: str, payload: Mapping[str, Any], received_at: datetime
+) -> datetime:
+    """read_step(...).at without reading the samples: what a message is stored under
+    (TransactionEvent.timestamp) when it is stored before it is applied."""
+    if kind == METER_VALUES:
+        return min(
+            moment(charge_point, meter_value.get("timestamp"), received_at)
+            for meter_value in payload["meterValue"]
+        )
+    return moment(charge_point, payload["timestamp"], received_at)
+
+
 def _start_transaction(
     charge_point: ChargePoint, kind: str, payload: Mapping[str, Any], received_at: datetime
 ) -> Step:
