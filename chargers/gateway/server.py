@@ -6,7 +6,8 @@ pool of OCPP_GATEWAY_THREADS threads, each keeping its database connection
 (chargers.gateway.database); the calls to charge points (chargers.gateway.outgoing) use the same
 threads. The CALLs of one charge point are answered one after the
 other in arrival order (a transaction's messages depend on the ones before); those of
-different charge points side by side.
+different charge points side by side. Meter messages of many charge points are stored
+together and applied together (chargers.gateway.meters).
 
 A charge point connecting again replaces its older connection, here or at another gateway
 (chargers.connections): the older is closed with CLOSE_REPLACED once the newer is recorded.
@@ -32,7 +33,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from chargers import connections, presence
-from chargers.gateway import database, dispatch, framing
+from chargers.gateway import database, dispatch, framing, meters
 from chargers.gateway.auth import (
     Admission,
     Admitted,
@@ -106,6 +107,7 @@ class Gateway:
             in_pool=self.in_pool,
         )
         self.outgoing = OutgoingCalls(self.id, self.pool)
+        self.meters = meters.MeterBatch(self.in_pool)
         self.links: dict[str, Link] = {}
         self.stopping = False
         self._closing: set[asyncio.Task[None]] = set()
@@ -147,6 +149,8 @@ class Gateway:
             asyncio.create_task(self.outgoing.run()),
             asyncio.create_task(self.recorder.run()),
             asyncio.create_task(self._watch()),
+            asyncio.create_task(self.meters.run()),
+            asyncio.create_task(self.meters.applier.run()),
         ]
         try:
             if started is not None:
@@ -357,9 +361,14 @@ class Gateway:
                 link.previous = None
             while link.calls:
                 call, received_at = link.calls.pop(0)
-                answer = await self.in_pool(
-                    dispatch.answer, link.charge_point_pk, link.version, call, received_at
-                )
+                if meters.batched(link.version, call):  # stored with others' (meters)
+                    answer = await self.meters.answer(
+                        link.charge_point_pk, link.version, call, received_at
+                    )
+                else:
+                    answer = await self.in_pool(
+                        dispatch.answer, link.charge_point_pk, link.version, call, received_at
+                    )
                 await self._send(
                     link, answer.frame, answer.message_type, call.unique_id, call.action
                 )
