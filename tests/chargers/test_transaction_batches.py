@@ -175,7 +175,7 @@ def session_figures(transaction: ChargerTransaction, since: datetime = START) ->
 def patches(session: Session | None) -> int:
     assert session is not None
     return Change.objects.filter(
-        module="sessions", method="PATCH", object_key__endswith=session.ocpi_id
+        module="sessions", method="PATCH", object_key__iendswith=session.ocpi_id
     ).count()
 
 
