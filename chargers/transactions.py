@@ -89,7 +89,10 @@ def digest_of(payload: Mapping[str, Any]) -> str:
 
 
 def _lockable() -> QuerySet[ChargerTransaction]:
-    return ChargerTransaction.objects.select_for_update(of=("self",)).select_related(
+    """Locked against the others that apply its messages. FOR NO KEY UPDATE (PostgreSQL),
+    not FOR UPDATE: storing a message of it (its foreign key takes FOR KEY SHARE) need not
+    wait until they are applied."""
+    return ChargerTransaction.objects.select_for_update(of=("self",), no_key=True).select_related(
         "charge_point", "session"
     )
 
@@ -367,17 +370,24 @@ class Arrival:
     seq_no: int | None = None
 
 
-def store_events(arrivals: Sequence[Arrival]) -> list[int | None]:
+def store_events(
+    arrivals: Sequence[Arrival], known: dict[tuple[int, str], int] | None = None
+) -> list[int | None]:
     """Store the messages, not applied yet, in one statement; a repeat (the same content, the
     same 2.0.1 seqNo: TransactionEvent's unique constraints) is skipped. For each, its
     transaction's pk; None for a 1.6 message of a transaction we never started (not kept).
     A 2.0.1 transaction is created by whichever of its messages comes first (transaction_201).
-    apply_stored() applies them."""
-    found = _transactions_of(arrivals)
+    apply_stored() applies them.
+
+    `known`: the pks of transactions found before, by (charge point pk, transaction id), which
+    are not read again, and to which those read now are added (a transaction deleted since
+    fails the insert: IntegrityError, and the caller forgets what it knew)."""
+    found = {} if known is None else known
+    found.update(_transactions_of([a for a in arrivals if _key(a) not in found]))
     pks: list[int | None] = []
     rows = []
     for arrival in arrivals:
-        key = (arrival.charge_point.pk, arrival.transaction_id)
+        key = _key(arrival)
         pk = found.get(key)
         if pk is None and arrival.kind != METER_VALUES:
             pk = found[key] = transaction_201(
@@ -407,10 +417,14 @@ def store_events(arrivals: Sequence[Arrival]) -> list[int | None]:
     return pks
 
 
+def _key(arrival: Arrival) -> tuple[int, str]:
+    return arrival.charge_point.pk, arrival.transaction_id
+
+
 def _transactions_of(arrivals: Sequence[Arrival]) -> dict[tuple[int, str], int]:
     """The pks of the arrivals' transactions that exist, by (charge point pk, transaction id):
     one query."""
-    wanted = {(a.charge_point.pk, a.transaction_id) for a in arrivals}
+    wanted = {_key(a) for a in arrivals}
     if not wanted:
         return {}
     rows = (

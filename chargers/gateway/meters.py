@@ -39,8 +39,10 @@ from chargers.transaction_steps import METER_VALUES, UPDATED
 logger = logging.getLogger(__name__)
 
 STORE_BATCH = 500
-APPLY_WINDOW_SECONDS = 0.5
+APPLY_WINDOW_SECONDS = 1.0
 APPLY_BATCH = 200
+# Transactions whose pk the gateway knows (not read again for each round), at most.
+KNOWN_TRANSACTIONS = 100_000
 
 InPool = Callable[..., Awaitable[Any]]
 
@@ -72,9 +74,12 @@ class Incoming:
     received_at: datetime
 
 
-def answer_all(calls: Sequence[Incoming]) -> tuple[list[dispatch.Answer], set[int]]:
+def answer_all(
+    calls: Sequence[Incoming], known: dict[tuple[int, str], int] | None = None
+) -> tuple[list[dispatch.Answer], set[int]]:
     """Check and store `calls` (batched ones): their answers, and the pks of the transactions
-    that got messages to apply. In a worker thread."""
+    that got messages to apply (`known`: see chargers.transactions.store_events). In a worker
+    thread."""
     charge_points = ChargePoint.objects.in_bulk({incoming.charge_point_pk for incoming in calls})
     answers: list[dispatch.Answer] = []
     arrivals: list[transactions.Arrival] = []
@@ -91,7 +96,7 @@ def answer_all(calls: Sequence[Incoming]) -> tuple[list[dispatch.Answer], set[in
             continue
         answers.append(dispatch.acknowledged(call, charge_point))
         arrivals.append(_arrival(charge_point, incoming))
-    stored = transactions.store_events(arrivals)
+    stored = transactions.store_events(arrivals, known)
     for arrival, pk in zip(arrivals, stored, strict=True):
         if pk is None:
             logger.warning(
@@ -185,6 +190,8 @@ class MeterBatch:
         self._waiting: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]] = []
         self._wake = asyncio.Event()
         self.applier = Applier(in_pool)
+        # Touched by one round at a time (in its worker thread): rounds do not overlap.
+        self._known: dict[tuple[int, str], int] = {}
 
     async def answer(
         self, charge_point_pk: int, version: str, call: Call, received_at: datetime
@@ -213,13 +220,16 @@ class MeterBatch:
         if not batch:
             return
         calls = [incoming for incoming, _ in batch]
+        if len(self._known) > KNOWN_TRANSACTIONS:
+            self._known.clear()
         try:
             try:
-                answers, touched = await self._in_pool(answer_all, calls)
+                answers, touched = await self._in_pool(answer_all, calls, self._known)
             except Exception:
                 logger.exception(
                     "Storing %d meter messages together failed: one by one", len(calls)
                 )
+                self._known.clear()  # a transaction deleted meanwhile, perhaps
                 answers, touched = await self._in_pool(_one_by_one, calls)
         except BaseException:  # cancelled (stopping): nothing waits for ever
             for _, future in batch:
