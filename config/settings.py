@@ -404,7 +404,8 @@ OCPP_TRANSACTION_REBOOT_GRACE_SECONDS = int(
 # A transaction nothing was heard about for this long is closed at its last reading.
 OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECONDS", "21600"))
 # A running session's kwh and total_cost are PATCHed at most this often (the charge point's
-# seconds between the samples told); 0: with every sample.
+# seconds between the samples told); 0: each time its samples are applied (the gateway applies
+# what arrived once a second: chargers.gateway.meters).
 OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "0"))
 # Days the messages of an ended transaction are kept (chargers.prune_transaction_events, daily
 # by beat); 0: for ever.
