@@ -89,6 +89,8 @@ def _supersede_pending(change: Change, deliveries: Sequence[Delivery]) -> None:
     older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
         "method", "path", "payload"
     )
+    if change.method == Method.PATCH:  # it covers only PATCHes: the PUT's payload stays unread
+        older = older.filter(method=Method.PATCH)
     covered = {old.pk for old in older if _supersedes(change, old)}
     superseded = [pk for pk, change_id in pending if change_id in covered]
     if superseded:
