@@ -7,3 +7,7 @@ class ChargersConfig(AppConfig):
 
     name = "chargers"
     verbose_name = "Charge points (OCPP)"
+
+    def ready(self) -> None:
+        # Registers the follow-ups of remote starts asked from the admin.
+        from chargers import remote  # noqa: F401

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "sessions",
     "cdrs",
     "chargers",
+    "commands",
     "demo",
 ]
 
@@ -412,6 +413,9 @@ OCPP_TRANSACTION_EVENTS_DAYS = int(os.environ.get("OCPP_TRANSACTION_EVENTS_DAYS"
 # Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
 # answer unless the caller sets its own; then it ends TIMED_OUT.
 OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# OCPI commands: the timeout announced in a CommandResponse, seconds; the charge point's call
+# gets 20 s less (commands.services.RESULT_MARGIN_SECONDS), so the CommandResult comes within it.
+OCPI_COMMAND_TIMEOUT_SECONDS = int(os.environ.get("OCPI_COMMAND_TIMEOUT_SECONDS", "60"))
 # How often each gateway reads the database for calls to the charge points it holds (and ends
 # overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
 OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))
