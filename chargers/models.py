@@ -442,7 +442,10 @@ class RemoteStart(models.Model):
         related_name="remote_start",
     )
     ocpp_evse_id = models.PositiveIntegerField(
-        "OCPP EVSE / connector id", null=True, blank=True, help_text="Blank: the charge point's choice."
+        "OCPP EVSE / connector id",
+        null=True,
+        blank=True,
+        help_text="Blank: the charge point's choice.",
     )
     id_token = models.CharField(max_length=36, help_text="1.6 idTag, 2.0.1 idToken.idToken.")
     id_token_type = models.CharField(max_length=20, blank=True)
@@ -451,7 +454,10 @@ class RemoteStart(models.Model):
     requested_by = models.CharField(max_length=100, blank=True)
     requested_at = models.DateTimeField()
     outcome = models.CharField(
-        max_length=8, choices=RemoteStartOutcome.choices, default=RemoteStartOutcome.OPEN, blank=True
+        max_length=8,
+        choices=RemoteStartOutcome.choices,
+        default=RemoteStartOutcome.OPEN,
+        blank=True,
     )
     transaction = models.OneToOneField(
         ChargerTransaction,

@@ -33,8 +33,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chargers import calls
-from chargers.follow_ups import follow_up
 from chargers.authorization import ACCEPTED, ocpp_id_token_type
+from chargers.follow_ups import follow_up
 from chargers.models import (
     AuthorizationRecord,
     CallState,
@@ -248,13 +248,15 @@ def _command_record(remote: RemoteStart) -> "QuerySet[AuthorizationRecord]":
     )
 
 
-def _tapped_since(remote: RemoteStart) -> bool:
-    """Whether the token was decided anew at the charge point after the start was asked (a
-    driver's Authorize): a transaction with it is the driver's, not the start's."""
+def _tapped_since(remote: RemoteStart, tx: ChargerTransaction) -> bool:
+    """Whether the token was decided anew at the charge point after the start was asked and
+    before the transaction's message came (a driver's Authorize; the decision its own
+    message takes is recorded at its arrival): the transaction is the driver's."""
     return AuthorizationRecord.objects.filter(
         charge_point_id=remote.charge_point_id,
         id_token=remote.id_token,
         decided_at__gt=remote.requested_at,
+        decided_at__lt=tx.last_message_at or timezone.now(),
     ).exists()
 
 
@@ -279,7 +281,7 @@ def tie(
             .order_by("requested_at")
             .first()
         )
-        if found is not None and _tapped_since(found):
+        if found is not None and _tapped_since(found, tx):
             found = None
     else:
         found = None

@@ -24,7 +24,7 @@ class CommandAdmin(admin.ModelAdmin[Command]):
     search_fields = ["response_url", "party_party_id", "session__ocpi_id"]
     list_select_related = ["call", "session", "partner"]
     date_hierarchy = "received_at"
-    readonly_fields = [
+    readonly_fields = (
         "partner",
         "party_country_code",
         "party_party_id",
@@ -43,7 +43,7 @@ class CommandAdmin(admin.ModelAdmin[Command]):
         "call_answer",
         "session",
         "received_at",
-    ]
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

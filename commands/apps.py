@@ -6,11 +6,10 @@ class CommandsConfig(AppConfig):
     verbose_name = "Commands (OCPI)"
 
     def ready(self) -> None:
-        from ocpi import endpoints
-        from ocpi.enums import InterfaceRole, ModuleID
-
         # Registers the follow-ups that send the results.
         from commands import results  # noqa: F401
+        from ocpi import endpoints
+        from ocpi.enums import InterfaceRole, ModuleID
 
         endpoints.register(
             endpoints.ModuleEndpoint(

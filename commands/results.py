@@ -24,6 +24,7 @@ from typing import Any
 from django.utils import timezone
 
 from chargers import remote
+from chargers.authorization import ACCEPTED
 from chargers.follow_ups import follow_up
 from chargers.models import CallState, ChargePointCall, RemoteStart
 from commands.models import Command, CommandResultType, CommandState, CommandType
@@ -87,11 +88,14 @@ def outcome(command: Command, call: ChargePointCall) -> tuple[str, str]:
             if call.error_code in NOT_IMPLEMENTED
             else CommandResultType.FAILED
         )
-        return kind, f"The charge point refused the call: {call.error_code} {call.error_description}"
+        return (
+            kind,
+            f"The charge point refused the call: {call.error_code} {call.error_description}",
+        )
     status = remote.answer_status(call)
     if command.type == CommandType.UNLOCK_CONNECTOR:
         return UNLOCK_RESULTS.get(status, CommandResultType.REJECTED), _said(call)
-    if status == remote.ACCEPTED:
+    if status == ACCEPTED:
         return CommandResultType.ACCEPTED, _said(call)
     return CommandResultType.REJECTED, _said(call)
 
@@ -108,9 +112,7 @@ def _said(call: ChargePointCall) -> str:
 
 
 def _session_started(call: ChargePointCall) -> Any:
-    started = (
-        RemoteStart.objects.filter(call=call).select_related("transaction__session").first()
-    )
+    started = RemoteStart.objects.filter(call=call).select_related("transaction__session").first()
     if started is None or started.transaction is None:
         return None
     return started.transaction.session

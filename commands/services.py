@@ -8,15 +8,15 @@ and fails).
 
 What is answered at once, by us (CommandResponse), and what goes to the response_url:
 
-| what                                          | CommandResponse (OCPI status)  | CommandResult      |
-|-----------------------------------------------|--------------------------------|--------------------|
-| a location, EVSE or connector we do not offer | REJECTED (2003)                | none               |
-| a token or session of another eMSP            | REJECTED / UNKNOWN_SESSION     | none               |
-| an EVSE on no charge point of ours            | NOT_SUPPORTED                  | none               |
-| RESERVE_NOW, CANCEL_RESERVATION               | NOT_SUPPORTED                  | none               |
-| an EVSE in use / out of order                 | ACCEPTED                       | EVSE_OCCUPIED / _INOPERATIVE |
-| the charge point offline                      | ACCEPTED                       | TIMEOUT, at once   |
-| sent to the charge point                      | ACCEPTED, timeout              | its answer (commands.results) |
+| what                                   | CommandResponse (OCPI status) | CommandResult          |
+|----------------------------------------|-------------------------------|------------------------|
+| a location, EVSE or connector unknown  | REJECTED (2003)               | none                   |
+| a token or session of another eMSP     | REJECTED / UNKNOWN_SESSION    | none                   |
+| an EVSE on no charge point of ours     | NOT_SUPPORTED                 | none                   |
+| RESERVE_NOW, CANCEL_RESERVATION        | NOT_SUPPORTED                 | none                   |
+| an EVSE in use / out of order          | ACCEPTED                      | EVSE_OCCUPIED / _INOP. |
+| the charge point offline               | ACCEPTED                      | TIMEOUT, at once       |
+| sent to the charge point               | ACCEPTED                      | its answer (results)   |
 
 The announced timeout (OCPI_COMMAND_TIMEOUT_SECONDS) is the call's deadline plus
 RESULT_MARGIN_SECONDS: an unanswered call is ended within the beat's round (15 s) after its
@@ -132,7 +132,8 @@ def receive(received: Received, party: PartyRef) -> Command:
     found = Command.objects.filter(**key).first()
     if found is not None:
         return found
-    owner = received.route.receiver_parties()[0]  # the object's own owner once it is found    try:
+    owner = received.route.receiver_parties()[0]  # the object's own owner once it is found
+    try:
         with transaction.atomic():
             command = Command.objects.create(
                 **key,
@@ -202,7 +203,8 @@ def start_session(acting: Acting) -> None:
         acting.at_once(CommandResultType.TIMEOUT, f"Charge point {charge_point} is offline")
         return
     except calls.InvalidCall as exc:
-        raise Answered(CommandResponseType.REJECTED, f"Cannot be sent to the charge point: {exc}")
+        message = f"Cannot be sent to the charge point: {exc}"
+        raise Answered(CommandResponseType.REJECTED, message) from exc
     acting.sent(started.call)
 
 
@@ -317,9 +319,7 @@ def stop_session(acting: Acting) -> None:
 
 
 def _transaction_of(session: Session) -> ChargerTransaction | None:
-    return (
-        ChargerTransaction.objects.filter(session=session).select_related("charge_point").first()
-    )
+    return ChargerTransaction.objects.filter(session=session).select_related("charge_point").first()
 
 
 # --- UNLOCK_CONNECTOR -----------------------------------------------------------------------
@@ -356,9 +356,7 @@ def unlock_connector(acting: Acting) -> None:
             follow_up=FOLLOW_UP,
         )
     except calls.ChargePointOffline:
-        acting.at_once(
-            CommandResultType.TIMEOUT, f"Charge point {link.charge_point} is offline"
-        )
+        acting.at_once(CommandResultType.TIMEOUT, f"Charge point {link.charge_point} is offline")
         return
     acting.sent(call)
 

@@ -194,9 +194,10 @@ def session_start_authorized(
 
     The one mapping of an authorization onto the session, for every charge point side:
     the eMSP's answer (REALTIME) makes the session AUTH_REQUEST, its command (a remote start:
-    chargers.remote) COMMAND, a decision from our cache or its offline fallback WHITELIST (mod_cdrs, AuthMethod); the authorization_reference
-    the eMSP gave is carried into the session and from there into its CDR (mod_sessions,
-    authorization_reference: "the latest value given by the eMSP").
+    chargers.remote) COMMAND, a decision from our cache or its offline fallback WHITELIST
+    (mod_cdrs, AuthMethod); the authorization_reference the eMSP gave is carried into the
+    session and from there into its CDR (mod_sessions, authorization_reference: "the latest
+    value given by the eMSP").
     """
     evse_uid = connector.evse.uid
     if not decision.allows_evse(evse_uid):
