@@ -22,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+import chargers.admin_reservations  # noqa: F401 (registers the reservations screen)
 from chargers import calls, provisioning
 from chargers.admin_forms import ChargePointEvseForm, PasswordForm, ProvisionForm
 from chargers.admin_logs import MESSAGE_LIST, frame_start

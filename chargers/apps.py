@@ -9,5 +9,5 @@ class ChargersConfig(AppConfig):
     verbose_name = "Charge points (OCPP)"
 
     def ready(self) -> None:
-        # Registers the follow-ups of remote starts asked from the admin.
-        from chargers import remote  # noqa: F401
+        # Registers the call follow-ups of remote starts asked from the admin, and reservations'.
+        from chargers import remote, reservations  # noqa: F401
