@@ -214,8 +214,9 @@ class Charging:
         self.tx.state["remote_start"] = None if found is None else found.pk
 
     def _start_remote(self, remote_start_id: int, at: datetime) -> None:
-        """The session of a remote start: its token and authorization_reference, COMMAND. One
-        that started after the start was reported refused is stopped instead (remote.late)."""
+        """The session of a remote start: its token and authorization_reference, COMMAND (or
+        the session of the token's reservation there, chargers.reservations.use). One that
+        started after the start was reported refused is stopped instead (remote.late)."""
         tx = self.tx
         started = RemoteStart.objects.get(pk=remote_start_id)
         refusal = remote.late(started)
@@ -228,6 +229,18 @@ class Charging:
         connector = connector_of(tx.charge_point, tx.ocpp_evse_id or 0, tx.connector_id)
         if connector is None:
             self._warn(f"no connector of ours at OCPP EVSE {tx.ocpp_evse_id}: no session")
+            return
+        reserved = reservations.use(
+            charge_point=tx.charge_point,
+            connector=connector,
+            ocpp_evse_id=tx.ocpp_evse_id or 0,
+            id_token=started.id_token,
+            at=at,
+        )
+        if reserved is not None:  # started on the token's reservation: its session goes on
+            self.session = reserved
+            tx.authorization_status = ACCEPTED
+            self._new_period()
             return
         self.session = self._service(
             services.session_start,

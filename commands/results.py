@@ -15,18 +15,32 @@ call. What the charge point said becomes a CommandResultType:
 | CALLERROR, anything else               | FAILED               | FAILED            |
 | no answer before the deadline          | TIMEOUT              | TIMEOUT           |
 
+RESERVE_NOW: Accepted → ACCEPTED, Occupied → EVSE_OCCUPIED, Faulted / Unavailable →
+EVSE_INOPERATIVE, Rejected → REJECTED; CANCEL_RESERVATION: Accepted → ACCEPTED, Rejected (the
+charge point has no such reservation) → UNKNOWN_RESERVATION; CALLERROR and no answer as above.
+A held reservation the CPO side ends (the operator, the charge point) is reported to the
+RESERVE_NOW's response_url as CANCELED_RESERVATION (mod_commands, "Reservation canceled by
+the CPO"); one that expires, or its eMSP cancelled, is not.
+
 A START_SESSION is ACCEPTED whenever the transaction it asked for already started, answer or
 not (chargers.remote.settle): the eMSP is never told TIMEOUT for a session it then receives.
 """
 
 from typing import Any
 
+from django.dispatch import receiver
 from django.utils import timezone
 
-from chargers import remote
+from chargers import remote, reservations
 from chargers.authorization import ACCEPTED
 from chargers.follow_ups import follow_up
-from chargers.models import CallState, ChargePointCall, RemoteStart
+from chargers.models import (
+    CallState,
+    ChargePointCall,
+    RemoteStart,
+    Reservation,
+    ReservationEnd,
+)
 from commands.models import Command, CommandResultType, CommandState, CommandType
 from commands.serializers import command_result
 from ocpi.enums import ModuleID
@@ -36,6 +50,14 @@ from push.services import post_result
 FOLLOW_UP = "commands.result"
 
 NOT_IMPLEMENTED = frozenset({"NotImplemented", "NotSupported"})
+NOT_SUPPORTED = CommandResultType.NOT_SUPPORTED
+# ReserveNow answers (1.6 ReservationStatus, 2.0.1 ReserveNowStatusEnumType) but Accepted.
+RESERVE_RESULTS = {
+    "Occupied": CommandResultType.EVSE_OCCUPIED,
+    "Faulted": CommandResultType.EVSE_INOPERATIVE,
+    "Unavailable": CommandResultType.EVSE_INOPERATIVE,
+    "Rejected": CommandResultType.REJECTED,
+}
 UNLOCK_RESULTS = {
     remote.UNLOCKED: CommandResultType.ACCEPTED,
     "UnlockFailed": CommandResultType.FAILED,
@@ -76,6 +98,8 @@ def call_ended(call: ChargePointCall) -> None:
 
 def outcome(command: Command, call: ChargePointCall) -> tuple[str, str]:
     """The CommandResultType and message of an ended call (the table above)."""
+    if command.type in (CommandType.RESERVE_NOW, CommandType.CANCEL_RESERVATION):
+        return _reservation_outcome(command, call)
     if command.type == CommandType.START_SESSION:
         started = RemoteStart.objects.filter(call=call).first()
         if started is not None and remote.settle(started, call):
@@ -100,6 +124,28 @@ def outcome(command: Command, call: ChargePointCall) -> tuple[str, str]:
     return CommandResultType.REJECTED, _said(call)
 
 
+def _reservation_outcome(command: Command, call: ChargePointCall) -> tuple[str, str]:
+    """ReserveNow / CancelReservation: the answer applied to the reservation first (the
+    contract of chargers.reservations), then reported."""
+    reservation = reservations.answered(call)
+    said = reservations.outcome(call)
+    if call.state == CallState.TIMED_OUT:
+        return CommandResultType.TIMEOUT, "The charge point did not answer in time"
+    if call.state == CallState.FAILED:
+        kind = NOT_SUPPORTED if call.error_code in NOT_IMPLEMENTED else CommandResultType.FAILED
+        return kind, said
+    status = remote.answer_status(call)
+    if status == ACCEPTED:
+        return CommandResultType.ACCEPTED, _said(call)
+    if command.type == CommandType.CANCEL_RESERVATION:
+        # OCPP Rejected: the charge point holds no such reservation.
+        return CommandResultType.UNKNOWN_RESERVATION, _said(call)
+    result = RESERVE_RESULTS.get(status, CommandResultType.REJECTED)
+    if reservation is not None and reservation.answer:
+        said = f"The charge point answered {reservation.answer}"
+    return result, said
+
+
 def _said(call: ChargePointCall) -> str:
     """What the charge point answered, for the message: its status and reason."""
     response: Any = call.response if isinstance(call.response, dict) else {}
@@ -109,6 +155,28 @@ def _said(call: ChargePointCall) -> str:
     info = response.get("statusInfo") or {}
     reason = info.get("reasonCode") if isinstance(info, dict) else None
     return f"The charge point answered {status}" + (f" ({reason})" if reason else "")
+
+
+@receiver(reservations.reservation_ended)
+def reservation_ended(sender: Any, reservation: Reservation, **kwargs: Any) -> None:
+    """A held reservation ended: CANCELED_RESERVATION to its RESERVE_NOW's response_url when
+    the CPO side ended it (in the transaction that ends it)."""
+    if reservation.ended_by not in (ReservationEnd.OPERATOR, ReservationEnd.CHARGE_POINT):
+        return
+    command = Command.objects.filter(call_id=reservation.call_id).first()
+    if command is None:
+        return  # made from the admin, or by another eMSP path: nobody to tell
+    by = "the operator" if reservation.ended_by == ReservationEnd.OPERATOR else "the charge point"
+    post_result(
+        partner=command.partner,
+        to=PartyRef.of(command.party_country_code, command.party_party_id),
+        owner=PartyRef.of(command.owner_country_code, command.owner_party_id),
+        module=ModuleID.COMMANDS.value,
+        url=command.response_url,
+        payload=command_result(
+            CommandResultType.CANCELED_RESERVATION, f"The reservation was cancelled by {by}"
+        ),
+    )
 
 
 def _session_started(call: ChargePointCall) -> Any:

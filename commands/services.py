@@ -13,7 +13,8 @@ What is answered at once, by us (CommandResponse), and what goes to the response
 | a location, EVSE or connector unknown  | REJECTED (2003)               | none                   |
 | a token or session of another eMSP     | REJECTED / UNKNOWN_SESSION    | none                   |
 | an EVSE on no charge point of ours     | NOT_SUPPORTED                 | none                   |
-| RESERVE_NOW, CANCEL_RESERVATION        | NOT_SUPPORTED                 | none                   |
+| a reservation that cannot be made      | REJECTED (expiry passed, …)   | none                   |
+| no such reservation of the eMSP        | ACCEPTED                      | UNKNOWN_RESERVATION    |
 | an EVSE in use / out of order          | ACCEPTED                      | EVSE_OCCUPIED / _INOP. |
 | the charge point offline               | ACCEPTED                      | TIMEOUT, at once       |
 | sent to the charge point               | ACCEPTED                      | its answer (results)   |
@@ -31,8 +32,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chargers import calls, remote
-from chargers.models import ChargePointEvse, ChargerTransaction
+from chargers import calls, remote, reservations
+from chargers.models import ChargePointEvse, ChargerTransaction, Reservation, ReservationEnd
 from commands.models import (
     Command,
     CommandResponseType,
@@ -361,19 +362,112 @@ def unlock_connector(acting: Acting) -> None:
     acting.sent(call)
 
 
-# --- not supported yet ------------------------------------------------------------------------
+# --- RESERVE_NOW and CANCEL_RESERVATION (chargers.reservations) -------------------------------
 
 
-def not_supported(acting: Acting) -> None:
-    raise Answered(
-        CommandResponseType.NOT_SUPPORTED, f"{acting.command.type} is not supported by this CPO"
+def reserve_now(acting: Acting) -> None:
+    """A reservation of the EVSE named, else of an AVAILABLE one of the location; the same
+    reservation_id again replaces it (chargers.reservations). The OCPP reservation id is ours,
+    never the eMSP's."""
+    data = acting.received.data
+    location = _location(acting, data["location_id"])
+    acting.owned_by(PartyRef.of(location.country_code, location.party_id))
+    evse = _reservable(acting, location, data.get("evse_uid"))
+    if _evse_unusable(acting, evse):
+        return
+    party = PartyRef.of(acting.command.party_country_code, acting.command.party_party_id)
+    try:
+        reservation = reservations.reserve(
+            evse=evse,
+            token=_reservation_token(data["token"]),
+            reservation_id=data["reservation_id"],
+            party=party,
+            expiry_date=data["expiry_date"],
+            authorization_reference=data.get("authorization_reference") or None,
+            follow_up=FOLLOW_UP,
+            requested_by=f"RESERVE_NOW {party}",
+            timeout=call_timeout(),
+        )
+    except calls.ChargePointOffline as exc:
+        acting.at_once(CommandResultType.TIMEOUT, str(exc))
+        return
+    except (reservations.ReservationRefused, calls.InvalidCall) as exc:
+        raise Answered(CommandResponseType.REJECTED, str(exc)) from exc
+    acting.sent(reservation.call)
+
+
+def _reservation_token(token: dict[str, Any]) -> dict[str, Any]:
+    """What a reservation keeps of the token (chargers.reservations): as JSON."""
+    kept = ("country_code", "party_id", "uid", "type", "contract_id", "group_id")
+    fields = {name: token[name] for name in kept if token.get(name)}
+    if token.get("default_profile_type"):
+        fields["default_profile_type"] = token["default_profile_type"]
+    return fields
+
+
+def _reservable(acting: Acting, location: Location, evse_uid: str | None) -> EVSE:
+    if evse_uid:
+        evse = evse_get(parties=acting.parties, location_id=location.ocpi_id, evse_uid=evse_uid)
+        if evse is None or evse.status in EVSE_GONE:
+            raise Answered(
+                CommandResponseType.REJECTED,
+                f"Unknown EVSE {evse_uid}",
+                OcpiStatus.UNKNOWN_LOCATION,
+            )
+        _link(evse)
+        return evse
+    free = (
+        EVSE.objects.filter(location=location, status=Status.AVAILABLE)
+        .filter(charge_point_link__isnull=False)
+        .select_related("location")
+        .order_by("pk")
+        .first()
     )
+    if free is None:
+        raise Answered(
+            CommandResponseType.REJECTED, f"No EVSE of location {location.ocpi_id} is free"
+        )
+    return free
+
+
+def cancel_reservation(acting: Acting) -> None:
+    """The eMSP's own held reservation of that reservation_id (another eMSP's is never
+    found: chargers.reservations scopes by party); unknown: UNKNOWN_RESERVATION at once."""
+    command = acting.command
+    reservation_id = acting.received.data["reservation_id"]
+    reservation = (
+        Reservation.objects.held()
+        .by_reservation_id(command.party_country_code, command.party_party_id, reservation_id)
+        .select_related("evse__location", "charge_point")
+        .first()
+    )
+    if reservation is None:
+        acting.at_once(CommandResultType.UNKNOWN_RESERVATION, f"No reservation {reservation_id}")
+        return
+    location = reservation.evse.location
+    acting.owned_by(PartyRef.of(location.country_code, location.party_id))
+    try:
+        call = reservations.cancel(
+            reservation,
+            by=ReservationEnd.EMSP,
+            follow_up=FOLLOW_UP,
+            requested_by=f"CANCEL_RESERVATION {command.party_country_code}*"
+            f"{command.party_party_id}",
+            timeout=call_timeout(),
+        )
+    except calls.ChargePointOffline as exc:
+        acting.at_once(CommandResultType.TIMEOUT, str(exc))
+        return
+    except reservations.ReservationRefused as exc:  # ended meanwhile
+        acting.at_once(CommandResultType.UNKNOWN_RESERVATION, str(exc))
+        return
+    acting.sent(call)
 
 
 ACTIONS: dict[str, Callable[[Acting], None]] = {
     CommandType.START_SESSION: start_session,
     CommandType.STOP_SESSION: stop_session,
     CommandType.UNLOCK_CONNECTOR: unlock_connector,
-    CommandType.RESERVE_NOW: not_supported,
-    CommandType.CANCEL_RESERVATION: not_supported,
+    CommandType.RESERVE_NOW: reserve_now,
+    CommandType.CANCEL_RESERVATION: cancel_reservation,
 }

@@ -1,11 +1,13 @@
 """The commands Receiver: bad input, the eMSP's own objects only, STOP_SESSION, UNLOCK_CONNECTOR,
 and what is not supported; nothing reaches a charge point unless the command is sound."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
-from chargers.models import CallState, ChargePointCall, ChargePointEvse
+from chargers import reservations
+from chargers.models import CallState, ChargePointCall, ChargePointEvse, Reservation, ReservationEnd
 from commands.models import Command
 from ocpi.endpoints import registered
 from sessions.models import Session
@@ -288,13 +290,129 @@ def test_unlock_of_an_unknown_connector_is_rejected() -> None:
     assert not ChargePointCall.objects.exists()
 
 
-# --- not supported yet --------------------------------------------------------------------------
+# --- RESERVE_NOW and CANCEL_RESERVATION -------------------------------------------------------
 
 
-def test_cancel_reservation_is_not_supported() -> None:
-    response = post(
-        "CANCEL_RESERVATION", {"response_url": f"{RESULTS}/CANCEL/1", "reservation_id": "R1"}
+def reserve(n: int = 1, reservation_id: str = "R-1", minutes: int = 30, **fields):
+    body = {
+        "response_url": f"{RESULTS}/RESERVE_NOW/{n}",
+        "token": ocpi_token(),
+        "expiry_date": (timezone.now() + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reservation_id": reservation_id,
+        "location_id": "LOC1",
+        "evse_uid": "3256",
+    }
+    body.update(fields)
+    return post("RESERVE_NOW", body)
+
+
+def cancel(reservation_id: str = "R-1", token: str = EMSP_A_TOKEN, n: int = 1):
+    body = {"response_url": f"{RESULTS}/CANCEL/{n}", "reservation_id": reservation_id}
+    return post("CANCEL_RESERVATION", body, token)
+
+
+def test_reserve_now_reserves_under_our_own_id_and_reports_the_answer() -> None:
+    online("CP16", "1.6")
+
+    assert reserve(reservation_id="R-1").json()["data"]["result"] == "ACCEPTED"
+
+    call = ChargePointCall.objects.get()
+    reservation = Reservation.objects.get()
+    assert call.action == "ReserveNow"
+    assert call.payload["reservationId"] == reservation.ocpp_id
+    assert (call.payload["idTag"], call.payload["connectorId"]) == (APP_UID, 1)
+    answer(call, response={"status": "Accepted"})
+    assert [r["result"] for r in results(f"{RESULTS}/RESERVE_NOW/1")] == ["ACCEPTED"]
+    assert Session.objects.get().status == "RESERVATION"
+
+
+@pytest.mark.parametrize(
+    ("status", "result"),
+    [("Occupied", "EVSE_OCCUPIED"), ("Faulted", "EVSE_INOPERATIVE"), ("Rejected", "REJECTED")],
+)
+def test_reserve_now_refused_by_the_charge_point(status, result) -> None:
+    online("CP16", "1.6")
+    reserve()
+
+    answer(ChargePointCall.objects.get(), response={"status": status})
+
+    assert [r["result"] for r in results(f"{RESULTS}/RESERVE_NOW/1")] == [result]
+    assert not Session.objects.exists()
+
+
+def test_reserve_now_with_an_expiry_in_the_past_is_rejected() -> None:
+    online("CP16", "1.6")
+
+    assert reserve(minutes=-5).json()["data"]["result"] == "REJECTED"
+    assert not ChargePointCall.objects.exists()
+
+
+def test_cancel_reservation_of_the_emsps_own_reservation() -> None:
+    online("CP16", "1.6")
+    reserve()
+    answer(ChargePointCall.objects.get(), response={"status": "Accepted"})
+
+    assert cancel().json()["data"]["result"] == "ACCEPTED"
+    cancelling = ChargePointCall.objects.get(action="CancelReservation")
+    assert cancelling.payload == {"reservationId": Reservation.objects.get().ocpp_id}
+    answer(cancelling, response={"status": "Accepted"})
+
+    assert [r["result"] for r in results(f"{RESULTS}/CANCEL/1")] == ["ACCEPTED"]
+    assert Reservation.objects.get().state == "CANCELLED"
+    # The eMSP's own cancellation is reported once, to its CANCEL_RESERVATION.
+    assert [r["result"] for r in results(f"{RESULTS}/RESERVE_NOW/1")] == ["ACCEPTED"]
+
+
+def test_cancel_reservation_of_another_emsps_or_no_reservation_is_unknown() -> None:
+    online("CP16", "1.6")
+    reserve()
+    answer(ChargePointCall.objects.get(), response={"status": "Accepted"})
+
+    assert cancel(token=EMSP_B_TOKEN).json()["data"]["result"] == "ACCEPTED"
+    assert cancel("NO-SUCH", n=2).json()["data"]["result"] == "ACCEPTED"
+
+    assert [r["result"] for r in results(f"{RESULTS}/CANCEL/1")] == ["UNKNOWN_RESERVATION"]
+    assert [r["result"] for r in results(f"{RESULTS}/CANCEL/2")] == ["UNKNOWN_RESERVATION"]
+    assert not ChargePointCall.objects.filter(action="CancelReservation").exists()
+    assert Reservation.objects.get().state == "ACTIVE"
+
+
+def test_a_reservation_the_operator_cancels_is_reported_canceled_reservation() -> None:
+    online("CP16", "1.6")
+    reserve()
+    answer(ChargePointCall.objects.get(), response={"status": "Accepted"})
+
+    assert reservations.cancel_here(Reservation.objects.get(), by=ReservationEnd.OPERATOR)
+
+    assert [r["result"] for r in results(f"{RESULTS}/RESERVE_NOW/1")] == [
+        "ACCEPTED",
+        "CANCELED_RESERVATION",
+    ]
+
+
+def test_a_remote_start_with_the_reserved_token_uses_the_reservations_session() -> None:
+    point = online("CP16", "1.6")
+    reserve()
+    answer(ChargePointCall.objects.get(), response={"status": "Accepted"})
+    reserved = Session.objects.get()
+
+    post("START_SESSION", start_session())
+    answer(
+        ChargePointCall.objects.get(action="RemoteStartTransaction"),
+        response={"status": "Accepted"},
+    )
+    tx.call(
+        point,
+        "StartTransaction",
+        {
+            "connectorId": 1,
+            "idTag": APP_UID,
+            "meterStart": 0,
+            "timestamp": tx.stamp(datetime.now(UTC)),
+        },
     )
 
-    assert response.json()["data"]["result"] == "NOT_SUPPORTED"
-    assert not ChargePointCall.objects.exists()
+    session = Session.objects.get()
+    assert session == reserved
+    assert session.status == "ACTIVE"
+    assert Reservation.objects.get().state == "USED"
