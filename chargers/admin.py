@@ -26,6 +26,7 @@ import chargers.admin_reservations  # noqa: F401 (registers the reservations scr
 from chargers import calls, provisioning
 from chargers.admin_forms import ChargePointEvseForm, PasswordForm, ProvisionForm
 from chargers.admin_logs import MESSAGE_LIST, frame_start
+from chargers.admin_remote import RemoteControlMixin
 from chargers.models import ChargePoint, ChargePointCall, ChargePointEvse
 from ocpi.admin import admin_page
 
@@ -80,7 +81,7 @@ class ChargePointEvseInline(admin.TabularInline[ChargePointEvse, ChargePoint]):
 
 
 @admin.register(ChargePoint)
-class ChargePointAdmin(admin.ModelAdmin[ChargePoint]):
+class ChargePointAdmin(RemoteControlMixin, admin.ModelAdmin[ChargePoint]):
     list_display = [
         "identity",
         "ocpp_version",
