@@ -120,7 +120,7 @@ def reserve(
             Reservation.objects.held()
             .by_reservation_id(party.country_code, party.party_id, reservation_id)
             .filter(charge_point=charge_point)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .first()
         )
         row = Reservation.objects.create(
@@ -258,7 +258,7 @@ def answered(call: ChargePointCall) -> Reservation | None:
     waiting for that answer changes."""
     with transaction.atomic():
         row = (
-            Reservation.objects.select_for_update()
+            Reservation.objects.select_for_update(of=("self",))
             .select_related("charge_point", "evse__location", "session")
             .filter(Q(call=call) | Q(cancel_call=call))
             .first()
@@ -302,7 +302,7 @@ def _activate(row: Reservation) -> None:
     one is the RESERVATION session, the EVSE is RESERVED."""
     moment = row.updated_at
     predecessors = list(
-        Reservation.objects.select_for_update()
+        Reservation.objects.select_for_update(of=("self",))
         .select_related("charge_point", "session")
         .filter(state=ReservationState.ACTIVE)
         .filter(
@@ -416,7 +416,7 @@ def ended_by_charge_point(charge_point: ChargePoint, ocpp_id: int, expired: bool
     with transaction.atomic():
         row = (
             Reservation.objects.held()
-            .select_for_update()
+            .select_for_update(of=("self",))
             .filter(charge_point=charge_point, ocpp_id=ocpp_id)
             .order_by("state", "-created_at")  # ACTIVE before REQUESTED
             .first()
@@ -439,7 +439,7 @@ def connector_released(charge_point: ChargePoint, ocpp_evse_id: int, at: datetim
     held."""
     with transaction.atomic():
         row = (
-            Reservation.objects.select_for_update()
+            Reservation.objects.select_for_update(of=("self",))
             .filter(
                 charge_point=charge_point,
                 ocpp_evse_id=ocpp_evse_id,
