@@ -151,7 +151,10 @@ def receive(received: Received, party: PartyRef) -> Command:
             return command
     except IntegrityError:
         # The same command sent at once: the first one stored acts, this one reads its answer.
-        return Command.objects.get(**key)
+        first = Command.objects.filter(**key).first()
+        if first is None:
+            raise  # another constraint: not a retry
+        return first
 
 
 def _act(acting: Acting) -> None:
