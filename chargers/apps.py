@@ -9,5 +9,12 @@ class ChargersConfig(AppConfig):
     verbose_name = "Charge points (OCPP)"
 
     def ready(self) -> None:
-        # Registers the call follow-ups of remote starts asked from the admin, and reservations'.
-        from chargers import remote, reservations  # noqa: F401
+        # The follow-ups and tasks of maintenance, reservations and remote starts register
+        # themselves on import.
+        from chargers import (  # noqa: F401
+            local_list,
+            maintenance,
+            maintenance_tasks,
+            remote,
+            reservations,
+        )

@@ -98,7 +98,8 @@ def authorize_id_token(
     charge_point: ChargePoint, id_token: str, id_token_type: str, at: datetime
 ) -> AuthorizationDecision:
     """Ask tokens.services.authorize() about a token presented at `charge_point` (at `at`,
-    our clock) for its EVSEs, and record the decision."""
+    our clock) for its EVSEs, and record the decision. A token holding a reservation there is
+    decided by the reservation instead (_reservation_decision)."""
     token_type = ocpi_token_type(id_token_type)
     reserved = _reservation_decision(charge_point, id_token)
     if reserved is not None:

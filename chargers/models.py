@@ -420,6 +420,16 @@ class ChargePointMessage(models.Model):
         return f"{self.charge_point_id} {self.direction} {self.action or self.message_type}"
 
 
+# The maintenance models (chargers.models_maintenance) are this app's too.
+from chargers.models_maintenance import (  # noqa: E402, F401
+    ChargePointSetting,
+    ConnectionEvent,
+    LocalAuthList,
+    LocalListUpdate,
+    MaintenanceEvent,
+)
+
+
 class ReservationState(models.TextChoices):
     REQUESTED = "REQUESTED", "sent, awaiting the charge point's answer"
     ACTIVE = "ACTIVE", "held by the charge point"

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 
 from chargers import calls, status
@@ -71,6 +71,22 @@ ID_TAG_16_MAX = 20
 EXPIRY_TOLERANCE = timedelta(seconds=60)
 # The session of a reservation that ends unused: billable unless the CPO side ended it.
 UNBILLED_ENDS = frozenset({ReservationEnd.OPERATOR, ReservationEnd.CHARGE_POINT})
+
+# What is kept of the command's Token (mod_tokens, Token object): its identity, the CdrToken
+# of the session, the group and preferences the charge point and the tariff choice use. All
+# strings, so the JSON field stores them whatever form the caller's Token data is in.
+TOKEN_FIELDS = (
+    "country_code",
+    "party_id",
+    "uid",
+    "type",
+    "contract_id",
+    "visual_number",
+    "issuer",
+    "group_id",
+    "language",
+    "default_profile_type",
+)
 
 # Sent inside the transaction that ends a held reservation other than by its use or a
 # replacement (kwargs: reservation=the Reservation as saved): the commands module reports a
@@ -130,7 +146,7 @@ def reserve(
             charge_point=charge_point,
             ocpp_evse_id=link.ocpp_evse_id,
             evse=evse,
-            token=dict(token),
+            token={name: str(token[name]) for name in TOKEN_FIELDS if token.get(name)},
             id_token=id_token,
             id_token_type=id_token_type,
             expiry_date=expiry_date,
@@ -257,12 +273,7 @@ def answered(call: ChargePointCall) -> Reservation | None:
     as saved (None: the call is no reservation's). Safe to repeat: only a reservation still
     waiting for that answer changes."""
     with transaction.atomic():
-        row = (
-            Reservation.objects.select_for_update(of=("self",))
-            .select_related("charge_point", "evse__location", "session")
-            .filter(Q(call=call) | Q(cancel_call=call))
-            .first()
-        )
+        row = _lockable().filter(Q(call=call) | Q(cancel_call=call)).first()
         if row is None:
             return None
         if row.call_id == call.pk:
@@ -414,16 +425,14 @@ def ended_by_charge_point(charge_point: ChargePoint, ocpp_id: int, expired: bool
     """2.0.1 ReservationStatusUpdate: the charge point expired (Expired) or removed (Removed)
     reservation `ocpp_id`. Whether one of ours was held."""
     with transaction.atomic():
-        row = (
-            Reservation.objects.held()
-            .select_for_update(of=("self",))
-            .filter(charge_point=charge_point, ocpp_id=ocpp_id)
+        locked = (
+            _lockable()
+            .filter(charge_point=charge_point, ocpp_id=ocpp_id, state__in=Reservation.HELD)
             .order_by("state", "-created_at")  # ACTIVE before REQUESTED
             .first()
         )
-        if row is None:
+        if locked is None:
             return False
-        locked = _locked(row.pk)
         moment = now()
         if expired:
             at = min(moment, max(locked.expiry_date, locked.created_at))
@@ -438,8 +447,8 @@ def connector_released(charge_point: ChargePoint, ocpp_evse_id: int, at: datetim
     charge point no longer holds its reservation (expired there, or dropped). Whether one was
     held."""
     with transaction.atomic():
-        row = (
-            Reservation.objects.select_for_update(of=("self",))
+        locked = (
+            _lockable()
             .filter(
                 charge_point=charge_point,
                 ocpp_evse_id=ocpp_evse_id,
@@ -447,9 +456,8 @@ def connector_released(charge_point: ChargePoint, ocpp_evse_id: int, at: datetim
             )
             .first()
         )
-        if row is None:
+        if locked is None:
             return False
-        locked = _locked(row.pk)
         if at >= locked.expiry_date - EXPIRY_TOLERANCE:
             _end(
                 locked,
@@ -553,9 +561,12 @@ def use(
     return activated
 
 
-def _locked(pk: int) -> Reservation:
-    return (
-        Reservation.objects.select_for_update(of=("self",))
-        .select_related("charge_point", "evse__location", "session")
-        .get(pk=pk)
+def _lockable() -> "QuerySet[Reservation]":
+    """Reservations locked as read (their own rows only), with what their ends read."""
+    return Reservation.objects.select_for_update(of=("self",)).select_related(
+        "charge_point", "evse__location", "session"
     )
+
+
+def _locked(pk: int) -> Reservation:
+    return _lockable().get(pk=pk)

@@ -56,6 +56,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.expire_reservations",
             "schedule": _every("OCPP_RESERVATION_CHECK_SECONDS", "15"),
         },
+        # Local authorization lists of connected charge points brought up to date with the
+        # tokens cache: differential updates (chargers.local_list).
+        "ocpp-local-lists": {
+            "task": "chargers.sync_local_lists",
+            "schedule": _every("OCPP_LOCAL_LIST_SECONDS", "900"),
+        },
         # The messages of transactions ended OCPP_TRANSACTION_EVENTS_DAYS ago (chargers).
         "ocpp-transaction-events-prune": {
             "task": "chargers.prune_transaction_events",

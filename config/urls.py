@@ -4,9 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
+from config.landing import landing
 from ocpi.urls import catch_all
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("", include("ocpi.urls")),
     path("", include("credentials.urls")),
     path("", include("locations.urls")),

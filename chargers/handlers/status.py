@@ -11,7 +11,8 @@ from chargers.models import ConnectorStatus
 from chargers.status import Report, record
 
 # 1.6 has no message for a reservation ending at the charge point: its connector leaving
-# Reserved for one of these says it no longer holds it (expired there, or dropped: §3.11).
+# Reserved for one of these (not for Preparing or Charging: its driver came) says it no longer
+# holds it, expired there or dropped (chargers.reservations.connector_released).
 RESERVED = "Reserved"
 RELEASED = frozenset({"Available", "Unavailable", "Faulted"})
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('chargers', '0006_remote_start'),
+        ('chargers', '0007_remote_start'),
         ('charging_sessions', '0002_pricing_tariff_and_metering'),
         ('credentials', '0008_drop_generation_triggers'),
     ]

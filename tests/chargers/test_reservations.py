@@ -34,6 +34,7 @@ from tests.chargers.reservations_setup import (
     reserve,
 )
 from tests.chargers.transactions_setup import call, emsp, estate, pushes, stamp
+from tests.tokens.conftest import token_payload, validated
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +160,33 @@ def test_without_a_caller_s_follow_up_ours_applies_the_end(
 
     row.refresh_from_db()
     assert (row.state, row.answer) == (ReservationState.FAILED, "no answer in time")
+
+
+def test_the_token_is_kept_as_the_commands_module_validated_it() -> None:
+    online("CP-16", "1.6")
+    token = validated(token_payload(APP_TOKEN))  # last_updated a datetime, energy_contract …
+
+    row = reservations.reserve(
+        evse=EVSE.objects.get(uid="3256"),
+        token=token,
+        reservation_id="R",
+        party=EMSP_A,
+        expiry_date=now() + timedelta(minutes=5),
+    )
+
+    row.refresh_from_db()
+    assert row.token == {
+        "country_code": "DE",
+        "party_id": "TNM",
+        "uid": APP_TOKEN,
+        "type": "RFID",
+        "contract_id": token["contract_id"],
+        "visual_number": token["visual_number"],
+        "issuer": token["issuer"],
+        "group_id": token["group_id"],
+        "language": token["language"],
+        "default_profile_type": token["default_profile_type"],
+    }
 
 
 def test_accepted_makes_a_reservation_session_and_the_evse_reserved(point: ChargePoint) -> None:

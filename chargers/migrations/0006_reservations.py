@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chargers', '0004_call_follow_ups'),
+        ('chargers', '0005_maintenance'),
         ('charging_sessions', '0002_pricing_tariff_and_metering'),
         ('locations', '0001_initial'),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chargers', '0005_reservations'),
+        ('chargers', '0006_reservations'),
     ]
 
     operations = [
