@@ -7,3 +7,14 @@ class ChargersConfig(AppConfig):
 
     name = "chargers"
     verbose_name = "Charge points (OCPP)"
+
+    def ready(self) -> None:
+        # The follow-ups and tasks of maintenance, reservations and remote starts register
+        # themselves on import.
+        from chargers import (  # noqa: F401
+            local_list,
+            maintenance,
+            maintenance_tasks,
+            remote,
+            reservations,
+        )

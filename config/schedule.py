@@ -38,11 +38,29 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.mark_offline_due",
             "schedule": _every("OCPP_OFFLINE_CHECK_SECONDS", "30"),
         },
+        # Calls to charge points past their deadline, and the follow-ups of ended calls that
+        # were missed (chargers.follow_ups): how late a command's result may be at worst.
+        "chargers-follow-ups": {
+            "task": "chargers.follow_up_overdue",
+            "schedule": _every("OCPP_FOLLOW_UP_CHECK_SECONDS", "15"),
+        },
         # Charge points' transactions: the Ended that waited for missing messages long enough,
         # and the transactions left open by a reboot or a vanished charge point (chargers).
         "ocpp-transactions-check": {
             "task": "chargers.check_transactions",
             "schedule": _every("OCPP_TRANSACTION_CHECK_SECONDS", "60"),
+        },
+        # Reservations past their expiry date end: session COMPLETED, EVSE status back
+        # (chargers.reservations; a 1.6 charge point does not report it).
+        "ocpp-reservations-expire": {
+            "task": "chargers.expire_reservations",
+            "schedule": _every("OCPP_RESERVATION_CHECK_SECONDS", "15"),
+        },
+        # Local authorization lists of connected charge points brought up to date with the
+        # tokens cache: differential updates (chargers.local_list).
+        "ocpp-local-lists": {
+            "task": "chargers.sync_local_lists",
+            "schedule": _every("OCPP_LOCAL_LIST_SECONDS", "900"),
         },
         # The messages of transactions ended OCPP_TRANSACTION_EVENTS_DAYS ago (chargers).
         "ocpp-transaction-events-prune": {

@@ -14,7 +14,9 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection
 
+from chargers.simulator.maintenance import Maintenance16
 from chargers.simulator.meter import Reading
+from chargers.simulator.reserving import expiry_of
 from chargers.simulator.station import (
     FIRMWARE,
     MODEL,
@@ -68,7 +70,7 @@ class Station16(Station):
             )
         return messages
 
-    def authorize_message(self, id_token: str) -> Any:
+    def authorize_message(self, id_token: str, id_token_type: str = "") -> Any:
         return call.Authorize(id_tag=id_token)
 
     def authorization_status(self, result: Any) -> str:
@@ -80,6 +82,7 @@ class Station16(Station):
             id_tag=tx.id_token,
             meter_start=round(reading.energy_wh),
             timestamp=self.clock.stamp(),
+            reservation_id=tx.reservation_id,
         )
 
         def answered(result: Any) -> None:
@@ -153,7 +156,7 @@ class Station16(Station):
         }
 
 
-class Link16(ChargePoint):  # type: ignore[misc]
+class Link16(Maintenance16, ChargePoint):  # type: ignore[misc]
     """The station's answers to the central system on one connection (1.6 Core, Remote
     Trigger): each answers at once; what it sets off starts after the answer."""
 
@@ -161,7 +164,7 @@ class Link16(ChargePoint):  # type: ignore[misc]
         super().__init__(
             station.identity, connection, response_timeout=RESPONSE_TIMEOUT, logger=WIRE
         )
-        self.station = station
+        self.station: Station16 = station
 
     async def route_message(self, raw_msg: str) -> None:
         await super().route_message(raw_msg)
@@ -227,9 +230,31 @@ class Link16(ChargePoint):  # type: ignore[misc]
     @on(Action.unlock_connector)
     def on_unlock_connector(self, connector_id: int, **_: Any) -> Any:
         evse = self.station.evses.get(connector_id)
+        if self.station.behaviour.refuse_remote:
+            self.station.report(f"UnlockConnector {connector_id}: UnlockFailed (scripted)")
+            return call_result.UnlockConnector(status="UnlockFailed")
         if evse is None:
             return call_result.UnlockConnector(status="NotSupported")
         if evse.transaction is not None:  # 1.6: the transaction is stopped, then unlocked
             evse.transaction.request_stop(StopCause.UNLOCK)
         self.station.report(f"UnlockConnector {connector_id}: Unlocked")
         return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        **_: Any,
+    ) -> Any:
+        status = self.station.reservations.reserve(
+            reservation_id, connector_id, id_tag, expiry_of(expiry_date)
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        cancelled = self.station.reservations.cancel(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")

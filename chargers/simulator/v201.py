@@ -15,7 +15,9 @@ from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 from websockets.asyncio.client import ClientConnection
 
+from chargers.simulator.maintenance import Maintenance201
 from chargers.simulator.meter import Reading
+from chargers.simulator.reserving import expiry_of
 from chargers.simulator.station import (
     FIRMWARE,
     MODEL,
@@ -40,6 +42,7 @@ CONNECTOR_STATUS = {
     EvseState.CHARGING: "Occupied",
     EvseState.FINISHING: "Occupied",
     EvseState.UNAVAILABLE: "Unavailable",
+    EvseState.RESERVED: "Reserved",
 }
 # StopCause → (TransactionEvent triggerReason, transactionInfo.stoppedReason) of Ended.
 ENDED = {
@@ -84,8 +87,8 @@ class Station201(Station):
             for n in (self.evses if evse_ids is None else evse_ids)
         ]
 
-    def authorize_message(self, id_token: str) -> Any:
-        return call.Authorize(id_token={"id_token": id_token, "type": TOKEN_TYPE})
+    def authorize_message(self, id_token: str, id_token_type: str = "") -> Any:
+        return call.Authorize(id_token={"id_token": id_token, "type": id_token_type or TOKEN_TYPE})
 
     def authorization_status(self, result: Any) -> str:
         return str(result.id_token_info["status"])
@@ -109,6 +112,14 @@ class Station201(Station):
     def ended(self, evse: Evse, tx: Transaction, reading: Reading) -> Outgoing:
         trigger, reason = ENDED[tx.cause or StopCause.LOCAL]
         return self._event("Ended", evse, tx, reading, trigger, "Transaction.End", reason)
+
+    def reservation_ended_messages(self, reservation_id: int, *, expired: bool) -> list[Any]:
+        return [
+            call.ReservationStatusUpdate(
+                reservation_id=reservation_id,
+                reservation_update_status="Expired" if expired else "Removed",
+            )
+        ]
 
     def triggered_events(self, evse_ids: Iterable[int]) -> int:
         """TransactionEvent(Updated, Trigger) of each transaction on these EVSEs, queued
@@ -151,6 +162,7 @@ class Station201(Station):
         if event_type == "Started" and tx.remote_start_id is not None:
             info["remote_start_id"] = tx.remote_start_id
         message = call.TransactionEvent(
+            reservation_id=tx.reservation_id if event_type == "Started" else None,
             event_type=event_type,
             timestamp=self.clock.stamp(),
             trigger_reason=trigger,
@@ -160,7 +172,7 @@ class Station201(Station):
             offline=True if self.offline else None,
             evse={"id": evse.ocpp_id, "connector_id": CONNECTOR_ID},
             id_token=(
-                {"id_token": tx.id_token, "type": TOKEN_TYPE}
+                {"id_token": tx.id_token, "type": tx.id_token_type or TOKEN_TYPE}
                 if event_type == "Started" or trigger == "StopAuthorized"
                 else None
             ),
@@ -190,7 +202,7 @@ class Station201(Station):
         }
 
 
-class Link201(ChargePoint):  # type: ignore[misc]
+class Link201(Maintenance201, ChargePoint):  # type: ignore[misc]
     """The station's answers to the CSMS on one connection: each answers at once; what it
     sets off starts after the answer (Part 2, F06: the triggered message follows it)."""
 
@@ -198,7 +210,7 @@ class Link201(ChargePoint):  # type: ignore[misc]
         super().__init__(
             station.identity, connection, response_timeout=RESPONSE_TIMEOUT, logger=WIRE
         )
-        self.station = station
+        self.station: Station201 = station
 
     async def route_message(self, raw_msg: str) -> None:
         await super().route_message(raw_msg)
@@ -219,7 +231,9 @@ class Link201(ChargePoint):  # type: ignore[misc]
         evse_id: int | None = None,
         **_: Any,
     ) -> Any:
-        accepted = self.station.remote_start(id_token["id_token"], evse_id, remote_start_id)
+        accepted = self.station.remote_start(
+            id_token["id_token"], evse_id, remote_start_id, id_token["type"]
+        )
         return call_result.RequestStartTransaction(status="Accepted" if accepted else "Rejected")
 
     @on(Action.request_stop_transaction)
@@ -283,7 +297,9 @@ class Link201(ChargePoint):  # type: ignore[misc]
     @on(Action.unlock_connector)
     def on_unlock_connector(self, evse_id: int, connector_id: int, **_: Any) -> Any:
         evse = self.station.evses.get(evse_id)
-        if evse is None or connector_id != CONNECTOR_ID:
+        if self.station.behaviour.refuse_remote:
+            status = "UnlockFailed"
+        elif evse is None or connector_id != CONNECTOR_ID:
             status = "UnknownConnector"
         elif evse.transaction is not None:  # Part 2, F05: not while a transaction runs
             status = "OngoingAuthorizedTransaction"
@@ -291,3 +307,24 @@ class Link201(ChargePoint):  # type: ignore[misc]
             status = "Unlocked"
         self.station.report(f"UnlockConnector {evse_id}/{connector_id}: {status}")
         return call_result.UnlockConnector(status=status)
+
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        id: int,
+        expiry_date_time: str,
+        id_token: dict[str, Any],
+        evse_id: int | None = None,
+        **_: Any,
+    ) -> Any:
+        if evse_id is None:  # reserving "any EVSE" is optional: not on this station
+            return call_result.ReserveNow(status="Rejected")
+        status = self.station.reservations.reserve(
+            id, evse_id, id_token["id_token"], expiry_of(expiry_date_time)
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        cancelled = self.station.reservations.cancel(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")
