@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "sessions",
     "cdrs",
     "chargers",
+    "commands",
     "monitoring",
     "demo",
 ]
@@ -407,7 +408,8 @@ OCPP_TRANSACTION_REBOOT_GRACE_SECONDS = int(
 # A transaction nothing was heard about for this long is closed at its last reading.
 OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECONDS", "21600"))
 # A running session's kwh and total_cost are PATCHed at most this often (the charge point's
-# seconds between the samples told); 0: with every sample.
+# seconds between the samples told); 0: each time its samples are applied (the gateway applies
+# what arrived once a second: chargers.gateway.meters).
 OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "0"))
 # Days the messages of an ended transaction are kept (chargers.prune_transaction_events, daily
 # by beat); 0: for ever.
@@ -415,6 +417,9 @@ OCPP_TRANSACTION_EVENTS_DAYS = int(os.environ.get("OCPP_TRANSACTION_EVENTS_DAYS"
 # Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
 # answer unless the caller sets its own; then it ends TIMED_OUT.
 OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# OCPI commands: the timeout announced in a CommandResponse, seconds; the charge point's call
+# gets 20 s less (commands.services.RESULT_MARGIN_SECONDS), so the CommandResult comes within it.
+OCPI_COMMAND_TIMEOUT_SECONDS = int(os.environ.get("OCPI_COMMAND_TIMEOUT_SECONDS", "60"))
 # How often each gateway reads the database for calls to the charge points it holds (and ends
 # overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
 OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))
