@@ -123,6 +123,28 @@ class Profile:
         return current
 
 
+def from_offset(profile: Profile, offset: int) -> Profile:
+    """The rest of the profile from `offset` seconds after its start, as a profile that starts
+    there (ActiveChargingProfile: "relative to" the moment it was calculated)."""
+    if offset <= 0:
+        return replace(profile, start=None)
+    current = profile.limit_at(offset)
+    later = tuple(Period(p.start - offset, p.limit) for p in profile.periods if p.start > offset)
+    periods = ((Period(0, current),) if current is not None else ()) + later
+    duration = None if profile.duration is None else max(profile.duration - offset, 0)
+    return replace(profile, start=None, periods=periods, duration=duration)
+
+
+def effective(profile: Profile | None, share_w: Decimal | None, supply: Supply) -> Profile | None:
+    """What a charge point is told for a session: the eMSP's profile, the grid share load
+    management planned, or the eMSP's profile capped by the share (None: neither)."""
+    if share_w is None:
+        return profile
+    if profile is None:
+        return constant(share_w, unit_for(supply), supply)
+    return capped(profile, share_w, supply)
+
+
 def in_unit(profile: Profile, unit: str, supply: Supply) -> Profile:
     """The same profile in `unit` (W ↔ A by P = U × I × phases), each figure rounded down."""
     if profile.unit == unit:
@@ -275,6 +297,15 @@ def set_profile_payload(
             "chargingSchedule": [{"id": transaction.pk, **schedule}],
         },
     }
+
+
+def sent_schedule(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ChargingSchedule a SetChargingProfile payload (either version) carries."""
+    if "csChargingProfiles" in payload:
+        schedule: Mapping[str, Any] = payload["csChargingProfiles"]["chargingSchedule"]
+        return schedule
+    first: Mapping[str, Any] = payload["chargingProfile"]["chargingSchedule"][0]
+    return first
 
 
 def clear_profile_payload(version: str, transaction: ChargerTransaction) -> Payload:
