@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from ocpp.messages import MessageType
 
+from chargers import follow_ups
 from chargers.gateway import validation
 from chargers.models import CallState, ChargePoint, ChargePointCall, OcppVersion
 
@@ -88,15 +89,19 @@ def send(
     *,
     timeout: float | None = None,
     requested_by: str = "",
+    follow_up: str = "",
 ) -> ChargePointCall:
     """Queue a call of `action` to the charge point and return its PENDING row at once.
 
     `timeout` (seconds, default OCPP_CALL_TIMEOUT_SECONDS) sets its deadline: unanswered by
-    then, it ends TIMED_OUT. Raises InvalidCall or ChargePointOffline before storing anything.
+    then, it ends TIMED_OUT. `follow_up` names what runs once it has ended (chargers.
+    follow_ups). Raises InvalidCall or ChargePointOffline before storing anything.
     Inside a transaction, the gateways are woken when it commits."""
     seconds = settings.OCPP_CALL_TIMEOUT_SECONDS if timeout is None else timeout
     if seconds <= 0:
         raise ValueError(f"A call's timeout must be positive, not {seconds!r}")
+    if follow_up and not follow_ups.is_registered(follow_up):
+        raise ValueError(f"No follow-up is registered as {follow_up!r}")
     current = ChargePoint.objects.only(
         "identity", "ocpp_version", "connected_version", "gateway"
     ).get(pk=charge_point.pk)
@@ -115,6 +120,7 @@ def send(
             action=action,
             payload=payload,
             requested_by=requested_by,
+            follow_up=follow_up,
             created_at=now,
             deadline=now + timedelta(seconds=seconds),
         )
@@ -160,11 +166,21 @@ def call(
     *,
     timeout: float | None = None,
     requested_by: str = "",
+    follow_up: str = "",
 ) -> ChargePointCall:
     """send() and wait() for the answer (or the deadline): the final row."""
     if connection.in_atomic_block:
         raise CallInTransaction("call() a charge point outside any transaction")
-    return wait(send(charge_point, action, payload, timeout=timeout, requested_by=requested_by))
+    return wait(
+        send(
+            charge_point,
+            action,
+            payload,
+            timeout=timeout,
+            requested_by=requested_by,
+            follow_up=follow_up,
+        )
+    )
 
 
 def expire_overdue(now: datetime, *, call_id: str | None = None) -> int:
@@ -175,11 +191,16 @@ def expire_overdue(now: datetime, *, call_id: str | None = None) -> int:
     )
     if call_id is not None:
         overdue = overdue.filter(pk=call_id)
-    return overdue.update(
+    # Read first, for the follow-ups: a call among these answered meanwhile is not marked, and
+    # queueing its follow-up twice runs it once.
+    following = list(overdue.exclude(follow_up="").values_list("pk", flat=True))
+    expired = overdue.update(
         state=CallState.TIMED_OUT,
         finished_at=now,
         error_description="No answer before the deadline",
     )
+    follow_ups.ended(str(pk) for pk in following)
+    return expired
 
 
 # --- the calls of this issue, with the payload of the charge point's version ----------------

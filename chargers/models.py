@@ -345,6 +345,9 @@ class CallState(models.TextChoices):
     TIMED_OUT = "TIMED_OUT", "no answer in time"
 
 
+FOLLOW_UP_NAME_LENGTH = 64
+
+
 class ChargePointCall(models.Model):
     """A call to a charge point (TriggerMessage, Reset, …), whoever made it and whichever
     gateway holds the charge point: one outstanding per charge point, in creation order."""
@@ -364,10 +367,22 @@ class ChargePointCall(models.Model):
     deadline = models.DateTimeField(help_text="Answered by then, or TIMED_OUT.")
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    follow_up = models.CharField(
+        max_length=FOLLOW_UP_NAME_LENGTH,
+        blank=True,
+        help_text="What is done once it has ended (chargers.follow_ups), if anything.",
+    )
+    followed_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The beat's look for follow-ups missed: ended calls not followed up, few at a time.
+            models.Index(
+                fields=["finished_at"],
+                name="chargepointcall_follow_up",
+                condition=Q(followed_up_at__isnull=True) & ~Q(follow_up=""),
+            ),
             models.Index(
                 fields=["charge_point", "state", "created_at"], name="chargepointcall_queue"
             ),

@@ -1,8 +1,9 @@
 """Celery tasks of the charge points: thin, keyed by primary key, safe to run twice."""
 
 from celery import shared_task
+from django.utils import timezone
 
-from chargers import presence
+from chargers import calls, follow_ups, presence
 
 
 @shared_task(name="chargers.mark_offline_due")
@@ -16,3 +17,16 @@ def mark_offline_due() -> None:
 @shared_task(name="chargers.mark_offline")
 def mark_offline(charge_point_id: int) -> None:
     presence.mark_offline(charge_point_id)
+
+
+@shared_task(name="chargers.run_follow_up")
+def run_follow_up(call_id: str) -> None:
+    follow_ups.run(call_id)
+
+
+@shared_task(name="chargers.follow_up_overdue")
+def follow_up_overdue() -> None:
+    """Beat: end the calls past their deadline that no gateway ended (none holds the charge
+    point, or it died), and run the follow-ups missed."""
+    calls.expire_overdue(timezone.now())
+    follow_ups.run_overdue()

@@ -38,6 +38,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.mark_offline_due",
             "schedule": _every("OCPP_OFFLINE_CHECK_SECONDS", "30"),
         },
+        # Calls to charge points past their deadline, and the follow-ups of ended calls that
+        # were missed (chargers.follow_ups): how late a command's result may be at worst.
+        "chargers-follow-ups": {
+            "task": "chargers.follow_up_overdue",
+            "schedule": _every("OCPP_FOLLOW_UP_CHECK_SECONDS", "15"),
+        },
         # Charge points' transactions: the Ended that waited for missing messages long enough,
         # and the transactions left open by a reboot or a vanished charge point (chargers).
         "ocpp-transactions-check": {

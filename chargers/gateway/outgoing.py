@@ -42,6 +42,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from ocpp.messages import Call, MessageType
 
+from chargers import follow_ups
 from chargers.calls import (
     WAKE,
     Payload,
@@ -366,6 +367,7 @@ def _finish(call_id: str, from_state: CallState, **fields: Any) -> bool:
     )
     if changed:
         publish(ended(call_id), fields["state"])
+        follow_ups.ended([call_id])
     return bool(changed)
 
 

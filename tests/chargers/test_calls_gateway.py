@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from django.utils import timezone
 
-from chargers import calls
+from chargers import calls, follow_ups
 from chargers.gateway.outgoing import CONNECTION_CLOSED, NOT_SENT, OutgoingCalls
 from chargers.models import CallState, ChargePoint, ChargePointCall
 from tests.push.polling import wait_until
@@ -452,3 +452,22 @@ def test_a_gateway_ends_overdue_calls_of_charge_points_nobody_holds(
 
     wait_until(lambda: row(orphan).state == CallState.TIMED_OUT, what="the sweep")
     assert row(answered).state == CallState.ANSWERED
+
+
+@follow_ups.follow_up("tests.gateway_answered")
+def _answered(call: ChargePointCall) -> None:
+    ChargePoint.objects.filter(pk=call.charge_point_id).update(firmware_version=call.state)
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_follow_up_runs_once_the_gateway_records_the_answer(
+    gateways: Callable[[str], Gateway],
+) -> None:
+    charge_point = connected()
+    gateways("gw-a").hold(AnsweringLink("CP-1", charge_point.pk))
+
+    call = calls.send(charge_point, "Reset", {"type": "Hard"}, follow_up="tests.gateway_answered")
+
+    wait_until(lambda: row(call).followed_up_at is not None, timeout=5)
+    assert row(call).state == CallState.ANSWERED
+    assert ChargePoint.objects.get(pk=charge_point.pk).firmware_version == CallState.ANSWERED
