@@ -42,7 +42,7 @@ from locations.models import Connector, PowerType
 TX_PROFILE = "TxProfile"
 STACK_LEVEL = 1
 TENTH = Decimal("0.1")
-_PHASES = {
+_PHASES: dict[str, int] = {
     PowerType.AC_1_PHASE: 1,
     PowerType.AC_2_PHASE: 2,
     PowerType.AC_2_PHASE_SPLIT: 2,

@@ -1,12 +1,12 @@
 """Charging profiles (mod_charging_profiles, CPO Receiver) and load management.
 
-    ProfileRequest   one PUT/GET/DELETE of an eMSP: its immediate answer, the call it became
-                     and the result POSTed to its response_url
-    SessionProfile   what a session's limit is made of: the eMSP's profile (while set), the
-                     grid share load management planned, what the charge point was sent, and
-                     the eMSP party told of changes (ActiveChargingProfile PUTs)
-    GridLimit        the limit of a location's grid connection, or of a group of its EVSEs,
-                     with its time-of-day windows and the last plan
+ProfileRequest   one PUT/GET/DELETE of an eMSP: its immediate answer, the call it became
+                 and the result POSTed to its response_url
+SessionProfile   what a session's limit is made of: the eMSP's profile (while set), the
+                 grid share load management planned, what the charge point was sent, and
+                 the eMSP party told of changes (ActiveChargingProfile PUTs)
+GridLimit        the limit of a location's grid connection, or of a group of its EVSEs,
+                 with its time-of-day windows and the last plan
 """
 
 from django.db import models
@@ -87,9 +87,7 @@ class ProfileRequest(models.Model):
 
 
 class SessionProfile(models.Model):
-    session = models.OneToOneField(
-        Session, on_delete=models.CASCADE, related_name="profile_state"
-    )
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="profile_state")
     emsp_profile = exact_json_field(
         null=True, blank=True, help_text="The eMSP's ChargingProfile while set (OCPI form)."
     )
@@ -119,6 +117,14 @@ class SessionProfile(models.Model):
         help_text="The TxProfile last sent to the charge point (OCPI form); empty: none.",
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    planned_call = models.OneToOneField(
+        ChargePointCall,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_profile",
+        help_text="The last SetChargingProfile load management sent.",
+    )
 
     def __str__(self) -> str:
         return f"profile of {self.session}"

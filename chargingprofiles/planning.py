@@ -70,15 +70,16 @@ class GridSchedule:
     windows: tuple[Window, ...] = ()
 
     def at(self, local: datetime) -> Limit:
-        """The limit at a local (wall clock) moment: the lowest of the base and the windows
-        that cover it, per constraint."""
+        """The limit at a moment in the site's time zone (its wall clock decides): the lowest
+        of the base and the windows that cover it, per constraint."""
         moment = local.time()
         limits = [self.base, *(w.limit for w in self.windows if w.covers(moment))]
         phases = [limit.phase_a for limit in limits if limit.phase_a is not None]
         return Limit(min(limit.total_w for limit in limits), min(phases) if phases else None)
 
     def next_change(self, local: datetime) -> datetime | None:
-        """The next local moment after `local` where a window begins or ends (None: none)."""
+        """The next moment after `local` (in the site's time zone) where a window begins or
+        ends (None: none)."""
         if not self.windows:
             return None
         candidates = []

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from chargers.smart_charging import RateUnit
 from ocpi.fields import DateTimeField, NumberField, UrlField, optional
+from ocpi.netsafety import check_response_url
 from ocpi.serializers import OcpiSerializer
 
 MAX_DURATION = 7 * 24 * 3600  # a week: far beyond any useful schedule of one session
@@ -32,19 +33,31 @@ class ChargingProfileSerializer(OcpiSerializer):
         NumberField, min_value=Decimal(0), max_value=Decimal(10**9), decimal_places=1
     )
     charging_profile_period = ChargingProfilePeriodSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_PERIODS
+        many=True, required=False, allow_null=True
     )
 
     def validate_charging_profile_period(self, value: Any) -> Any:
+        if value is not None and len(value) > MAX_PERIODS:
+            raise serializers.ValidationError(f"At most {MAX_PERIODS} periods")
         starts = [period["start_period"] for period in value or []]
         if starts != sorted(set(starts)):
             raise serializers.ValidationError("start_period must increase from one to the next")
         return value
 
 
-class SetChargingProfileSerializer(OcpiSerializer):
-    charging_profile = ChargingProfileSerializer()
+class ResponseUrlSerializer(OcpiSerializer):
     response_url = UrlField()
+
+    def validate_response_url(self, value: str) -> str:
+        """Checked like every partner URL, before anything is stored (ocpi.netsafety)."""
+        refused = check_response_url(value)
+        if refused is not None:
+            raise serializers.ValidationError(f"response_url refused: {refused}")
+        return value
+
+
+class SetChargingProfileSerializer(ResponseUrlSerializer):
+    charging_profile = ChargingProfileSerializer()
 
     def validate_charging_profile(self, value: dict[str, Any]) -> dict[str, Any]:
         periods = value.get("charging_profile_period") or []
@@ -60,13 +73,7 @@ class ActiveChargingProfileSerializer(OcpiSerializer):
     charging_profile = ChargingProfileSerializer()
 
 
-class ChargingProfileResponseSerializer(OcpiSerializer):
-    result = serializers.CharField()
-    timeout = serializers.IntegerField()
+class CompositeQuerySerializer(ResponseUrlSerializer):
+    """GET's URL parameters (DELETE's: ResponseUrlSerializer)."""
 
-
-class QuerySerializer(OcpiSerializer):
-    """GET's and DELETE's URL parameters."""
-
-    response_url = UrlField()
-    duration = serializers.IntegerField(min_value=1, max_value=MAX_DURATION, required=False)
+    duration = serializers.IntegerField(min_value=1, max_value=MAX_DURATION)

@@ -141,7 +141,9 @@ def profile_request(
         kind=kind,
         response_url=response_url,
         charging_profile=(
-            None if charging_profile is None else render_profile(profile_from_ocpi(charging_profile))
+            None
+            if charging_profile is None
+            else render_profile(profile_from_ocpi(charging_profile))
         ),
         duration=duration,
         received_at=now(),
@@ -177,7 +179,9 @@ def _send(request: ProfileRequest, session: Session, target: Target) -> ChargePo
     if request.kind == RequestKind.SET:
         assert request.charging_profile is not None
         state = state_of(session)
-        profile = effective(stored_profile(request.charging_profile), state.planned_w, target.supply)
+        profile = effective(
+            stored_profile(request.charging_profile), state.planned_w, target.supply
+        )
         assert profile is not None
         return set_profile(
             target.transaction,

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "sessions",
     "cdrs",
     "chargers",
+    "chargingprofiles",
     "demo",
 ]
 
@@ -412,6 +413,10 @@ OCPP_TRANSACTION_EVENTS_DAYS = int(os.environ.get("OCPP_TRANSACTION_EVENTS_DAYS"
 # Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
 # answer unless the caller sets its own; then it ends TIMED_OUT.
 OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# Load management (chargingprofiles.loadmanagement): a site's sessions starting or stopping
+# are planned together this many seconds later; every site is planned again every
+# LOAD_REPLAN_SECONDS (config.schedule), which sends nothing when nothing changed.
+LOAD_REPLAN_DEBOUNCE_SECONDS = float(os.environ.get("LOAD_REPLAN_DEBOUNCE_SECONDS", "2"))
 # How often each gateway reads the database for calls to the charge points it holds (and ends
 # overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
 OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("", include("sessions.urls")),
     path("", include("cdrs.urls")),
+    path("", include("chargingprofiles.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start script as a file of its own, not inline: the CSP runs no inline script.

@@ -3,6 +3,7 @@ payloads checked against each OCPP version's schema."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -157,7 +158,7 @@ def test_ocpi_ocpp_ocpi_is_the_same_profile(
     minimum: Decimal | None,
     absolute: bool,
 ) -> None:
-    ocpi = {
+    ocpi: dict[str, Any] = {
         "charging_rate_unit": unit,
         "charging_profile_period": [{"start_period": s, "limit": v} for s, v in periods],
     }

@@ -6,6 +6,7 @@ physics, not the planner's arithmetic."""
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from chargingprofiles.planning import (
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+BRUSSELS = ZoneInfo("Europe/Brussels")
 TENTH = Decimal("0.1")
 
 
@@ -200,12 +202,20 @@ def test_a_time_of_day_window_lowers_the_limit_and_says_when_it_changes() -> Non
     night = Window(time(23), time(6), Limit(total_w=Decimal(60_000)))
     schedule = GridSchedule(Limit(total_w=Decimal(50_000)), (evening, night))
 
-    assert schedule.at(datetime(2026, 3, 2, 18, 0)) == Limit(Decimal(20_000), Decimal(40))
-    assert schedule.at(datetime(2026, 3, 2, 12, 0)) == Limit(Decimal(50_000), None)
-    assert schedule.at(datetime(2026, 3, 2, 2, 0)) == Limit(Decimal(50_000), None)
-    assert schedule.next_change(datetime(2026, 3, 2, 12, 0)) == datetime(2026, 3, 2, 17, 0)
-    assert schedule.next_change(datetime(2026, 3, 2, 21, 0)) == datetime(2026, 3, 2, 23, 0)
-    assert GridSchedule(Limit(Decimal(1))).next_change(datetime(2026, 3, 2)) is None
+    assert schedule.at(datetime(2026, 3, 2, 18, 0, tzinfo=BRUSSELS)) == Limit(
+        Decimal(20_000), Decimal(40)
+    )
+    assert schedule.at(datetime(2026, 3, 2, 12, 0, tzinfo=BRUSSELS)) == Limit(Decimal(50_000), None)
+    assert schedule.at(datetime(2026, 3, 2, 2, 0, tzinfo=BRUSSELS)) == Limit(Decimal(50_000), None)
+    assert schedule.next_change(datetime(2026, 3, 2, 12, 0, tzinfo=BRUSSELS)) == datetime(
+        2026, 3, 2, 17, 0, tzinfo=BRUSSELS
+    )
+    assert schedule.next_change(datetime(2026, 3, 2, 21, 0, tzinfo=BRUSSELS)) == datetime(
+        2026, 3, 2, 23, 0, tzinfo=BRUSSELS
+    )
+    assert (
+        GridSchedule(Limit(Decimal(1))).next_change(datetime(2026, 3, 2, tzinfo=BRUSSELS)) is None
+    )
 
 
 def test_the_power_an_energy_need_asks_for() -> None:
