@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from credentials import crypto
-from ocpi.enums import InterfaceRole, Role, pushed_to
+from ocpi.enums import InterfaceRole, Role
 from ocpi.time import now
 
 
@@ -196,14 +196,14 @@ class PartnerEndpoint(models.Model):
 
 
 class PartnerRoleQuerySet(models.QuerySet["PartnerRole"]):
-    def receiving(self, module: str) -> Self:
-        """Roles of registered partners with a Receiver endpoint for `module` (chargingprofiles:
-        a Sender one, ocpi.enums.pushed_to): whom a push of the module may go to
-        (credentials.access picks the roles)."""
+    def receiving(self, module: str, role: str) -> Self:
+        """Roles of registered partners with an endpoint for `module` in `role` (Receiver;
+        for chargingprofiles Sender: ocpi.enums.pushed_to): whom a push of the module may go
+        to (credentials.access picks the roles)."""
         return self.filter(
             partner__status=PartnerStatus.REGISTERED,
             partner__endpoints__identifier=module,
-            partner__endpoints__role=pushed_to(module),
+            partner__endpoints__role=role,
         )
 
 
