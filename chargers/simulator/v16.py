@@ -15,6 +15,7 @@ from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection
 
 from chargers.simulator.meter import Reading
+from chargers.simulator.profiles import SmartCharging16
 from chargers.simulator.station import (
     FIRMWARE,
     MODEL,
@@ -153,7 +154,7 @@ class Station16(Station):
         }
 
 
-class Link16(ChargePoint):  # type: ignore[misc]
+class Link16(SmartCharging16, ChargePoint):  # type: ignore[misc]
     """The station's answers to the central system on one connection (1.6 Core, Remote
     Trigger): each answers at once; what it sets off starts after the answer."""
 

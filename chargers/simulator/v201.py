@@ -16,6 +16,7 @@ from ocpp.v201.enums import Action
 from websockets.asyncio.client import ClientConnection
 
 from chargers.simulator.meter import Reading
+from chargers.simulator.profiles import SmartCharging201
 from chargers.simulator.station import (
     FIRMWARE,
     MODEL,
@@ -190,7 +191,7 @@ class Station201(Station):
         }
 
 
-class Link201(ChargePoint):  # type: ignore[misc]
+class Link201(SmartCharging201, ChargePoint):  # type: ignore[misc]
     """The station's answers to the CSMS on one connection: each answers at once; what it
     sets off starts after the answer (Part 2, F06: the triggered message follows it)."""
 

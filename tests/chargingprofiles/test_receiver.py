@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from chargers.models import CallState, ChargePoint, ChargerTransaction, OcppVersion
 from chargingprofiles.models import ProfileRequest, SessionProfile
+from locations.models import EVSE
 from push.models import Change
 from sessions.services import session_stop
 from tests.chargingprofiles.conftest import (
@@ -171,7 +172,7 @@ def test_get_asks_for_the_composite_schedule_and_posts_the_active_profile(
     session = charging(point)
 
     response = client_a.get(
-        f"{URL}/{session.ocpi_id}", {"duration": 900, "response_url": RESPONSE_URL}
+        f"{URL}/{session.ocpi_id}", {"duration": "900", "response_url": RESPONSE_URL}
     )
     (call,) = calls()
     answer(
@@ -220,7 +221,7 @@ def test_get_asks_for_the_composite_schedule_and_posts_the_active_profile(
 
 def test_a_composite_schedule_refused_is_rejected(client_a: APIClient, point: ChargePoint) -> None:
     session = charging(point)
-    client_a.get(f"{URL}/{session.ocpi_id}", {"duration": 900, "response_url": RESPONSE_URL})
+    client_a.get(f"{URL}/{session.ocpi_id}", {"duration": "900", "response_url": RESPONSE_URL})
 
     answer(calls()[0], {"status": "Rejected"})
 
@@ -279,8 +280,7 @@ def test_an_evse_without_the_capability_or_a_session_without_a_charge_point_is_n
     client_a: APIClient, point: ChargePoint
 ) -> None:
     session = charging(point)
-    session.evse.capabilities = ["RESERVABLE"]
-    session.evse.save(update_fields=["capabilities"])
+    EVSE.objects.filter(sessions=session).update(capabilities=["RESERVABLE"])
     other = charging(point, "3257")
     ChargerTransaction.objects.filter(session=other).update(session=None)
 
@@ -356,7 +356,7 @@ def test_a_response_url_on_a_private_address_is_refused(
     refused = [
         put(client_a, session.ocpi_id, url="http://10.0.0.7/results/1"),
         client_a.get(
-            f"{URL}/{session.ocpi_id}", {"duration": 60, "response_url": "http://127.0.0.1/r"}
+            f"{URL}/{session.ocpi_id}", {"duration": "60", "response_url": "http://127.0.0.1/r"}
         ),
         client_a.delete(f"{URL}/{session.ocpi_id}?response_url=http://192.168.1.1/r"),
     ]
