@@ -13,6 +13,7 @@ from chargers.models import ChargePoint, ChargePointCall
 from chargingprofiles.loadmanagement import parse_windows, replan
 from chargingprofiles.models import GridLimit, SessionProfile
 from locations.models import EVSE, Location
+from push import delivery
 from sessions.models import Session
 from sessions.services import session_stop
 from tests.chargingprofiles.conftest import (
@@ -24,6 +25,9 @@ from tests.chargingprofiles.conftest import (
     calls,
     charging,
 )
+from tests.conftest import client_for
+from tests.partners import registered_emsp
+from tests.push.sink import running_sink
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +289,49 @@ def test_an_inactive_limit_plans_nothing(point: ChargePoint, location: Location)
 def test_windows_that_make_no_sense_are_refused(windows: Any) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 (the message is the operator's; any will do)
         parse_windows(windows)
+
+
+def test_the_active_profile_is_put_at_the_emsps_sender_endpoint_and_the_result_posted(
+    point: ChargePoint, location: Location, our_party: Any
+) -> None:
+    with running_sink() as sink:
+        partner = registered_emsp(
+            "EmspSink",
+            "emsp-sink-token",
+            ("DE", "TNM"),
+            endpoints=(
+                ("chargingprofiles", "SENDER", f"{sink.url}/cp"),
+                ("chargingprofiles", "RECEIVER", f"{sink.url}/wrong"),
+            ),
+        )
+        client = client_for("emsp-sink-token")
+        limit = grid(location, "6")
+        session = charging(point, "3256")
+        client.put(
+            f"{URL}/{session.ocpi_id}",
+            {
+                "charging_profile": {
+                    "charging_rate_unit": "A",
+                    "charging_profile_period": [{"start_period": 0, "limit": 16}],
+                },
+                "response_url": f"{sink.url}/results/1",
+            },
+            format="json",
+        )
+        answer(calls()[0], {"status": "Accepted"})
+        replan(limit.pk, START + timedelta(minutes=1))
+        answer(calls()[1], {"status": "Accepted"})
+
+        while delivery.deliver_due(partner.pk):
+            pass
+
+    assert [(r.method, r.path) for r in sink.received] == [
+        ("POST", "/results/1"),
+        ("PUT", f"/cp/{session.ocpi_id}"),
+    ]
+    # 6000 W on 3 × 220 V: 9.0 A (9.09…, rounded down).
+    assert sink.received[1].body["charging_profile"] == {
+        "charging_rate_unit": "A",
+        "charging_profile_period": [{"start_period": 0, "limit": 9.0}],
+    }
+    assert sink.received[1].headers["ocpi-to-party-id"] == "TNM"
