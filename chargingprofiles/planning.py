@@ -138,12 +138,16 @@ def _constraints(demands: Sequence[Demand], limit: Limit) -> list[tuple[list[Dec
     return constraints
 
 
-def _fits(
+def _lower_sums(
     bounds: Sequence[tuple[Decimal, Decimal]],
     constraints: Sequence[tuple[list[Decimal], Decimal]],
-    kept: Sequence[int],
-) -> bool:
-    return all(sum((c[i] * bounds[i][0] for i in kept), ZERO) <= bound for c, bound in constraints)
+) -> list[Decimal]:
+    """Σ c_i × lo_i of every demand, per constraint."""
+    return [sum((c[i] * low for i, (low, _) in enumerate(bounds)), ZERO) for c, _ in constraints]
+
+
+def _within(sums: Sequence[Decimal], constraints: Sequence[tuple[list[Decimal], Decimal]]) -> bool:
+    return all(total <= bound for total, (_, bound) in zip(sums, constraints, strict=True))
 
 
 def _level(
@@ -178,20 +182,31 @@ def plan(demands: Sequence[Demand], limit: Limit) -> Plan:
     constraints = _constraints(ordered, limit)
     kept = list(range(len(ordered)))
     starved: list[str] = []
+    # The lower bounds of the sessions kept, per constraint: updated as sessions leave and
+    # come back, so that deciding who is left out costs O(n log n), not O(n²).
+    sums = _lower_sums(bounds, constraints)
     dropped: list[int] = []
     for index in sorted(kept, key=lambda i: _drop_order(ordered[i])):
-        if _fits(bounds, constraints, kept):
+        if _within(sums, constraints):
             break
-        kept.remove(index)
+        sums = [
+            total - c[index] * bounds[index][0]
+            for total, (c, _) in zip(sums, constraints, strict=True)
+        ]
         dropped.append(index)
     # A session left out early may fit beside those that stay once later ones are out too:
     # taken back, the most important first.
     for index in reversed(dropped):
-        if _fits(bounds, constraints, [*kept, index]):
-            kept.append(index)
+        trial = [
+            total + c[index] * bounds[index][0]
+            for total, (c, _) in zip(sums, constraints, strict=True)
+        ]
+        if _within(trial, constraints):
+            sums = trial
         else:
             starved.append(ordered[index].key)
-    kept.sort()
+    left_out = set(starved)
+    kept = [i for i in kept if ordered[i].key not in left_out]
     kept_bounds = [bounds[i] for i in kept]
     level = (
         min(_level(kept_bounds, [c[i] for i in kept], bound) for c, bound in constraints)
