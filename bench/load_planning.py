@@ -2,10 +2,10 @@
 
     python bench/load_planning.py [--evses 200] [--seconds 3]
 
-The site: 200 sessions behind one grid connection of 400 kW and 600 A per phase (both binding), a mix of
-AC 3-phase 22 kW (half), AC 1-phase 7.4 kW (a quarter) and DC 50-150 kW (a quarter); a fifth
-capped by an eMSP profile, a tenth with a minimum (charging preferences or min_charging_rate),
-priorities mixed. Timed, each in the same run:
+The site: 200 sessions behind one grid connection of 400 kW and 600 A per phase (the phases
+bind), a mix of AC 3-phase 22 kW (half), AC 1-phase 7.4 kW (a quarter) and DC 50-150 kW (a
+quarter); a fifth capped by an eMSP profile, a tenth with a minimum (charging preferences or
+min_charging_rate), priorities mixed. Timed, each in the same run:
 
 - plan: chargingprofiles.planning.plan (water-filling under the total and per-phase limits,
   minimums, drop order), what every re-plan of the site computes;
