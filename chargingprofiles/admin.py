@@ -36,6 +36,15 @@ class GridLimitForm(forms.ModelForm):  # type: ignore[type-arg]
             elsewhere = [evse.uid for evse in evses if evse.location_id != location.pk]
             if elsewhere:
                 raise forms.ValidationError(f"Not at this location: {', '.join(elsewhere)}")
+            taken = sorted(
+                GridLimit.evses.through.objects.filter(gridlimit__active=True, evse__in=evses)
+                .exclude(gridlimit_id=self.instance.pk)
+                .values_list("evse__uid", flat=True)
+            )
+            if taken:
+                raise forms.ValidationError(
+                    f"Behind another limit already (limits do not nest): {', '.join(taken)}"
+                )
         return cleaned
 
 

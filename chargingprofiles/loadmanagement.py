@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from chargers.calls import ChargePointOffline, InvalidCall
 from chargers.models import CallState, ChargePointCall
@@ -114,21 +114,25 @@ def _zone(grid: GridLimit) -> ZoneInfo:
 
 
 def grid_limit_of(evse_id: int, location_id: int) -> int | None:
-    """The active limit an EVSE is behind: its own group's, else its location's whole one."""
-    return (
-        GridLimit.objects.filter(active=True, location_id=location_id)
-        .filter(Q(evses__pk=evse_id) | Q(evses__isnull=True))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    """The active limit an EVSE is behind: the group's it is in, else its location's whole
+    one (limits do not nest: an EVSE is planned by one limit only)."""
+    limits = GridLimit.objects.filter(active=True, location_id=location_id).order_by("pk")
+    group = limits.filter(evses__pk=evse_id).values_list("pk", flat=True).first()
+    if group is not None:
+        return group
+    return limits.filter(evses__isnull=True).values_list("pk", flat=True).first()
 
 
 def evses_behind(grid: GridLimit) -> QuerySet[EVSE]:
+    """The EVSEs a limit plans: those chosen, else the location's that no other active limit
+    of the location has chosen."""
     chosen = grid.evses.all()
     if chosen.exists():
         return chosen
-    return EVSE.objects.filter(location_id=grid.location_id)
+    grouped = GridLimit.evses.through.objects.filter(
+        gridlimit__active=True, gridlimit__location_id=grid.location_id
+    ).values("evse_id")
+    return EVSE.objects.filter(location_id=grid.location_id).exclude(pk__in=grouped)
 
 
 def sessions_behind(grid: GridLimit) -> list[Session]:

@@ -91,3 +91,15 @@ def test_requests_and_session_profiles_are_read_only(operator: Client, location:
     for model in ("profilerequest", "sessionprofile"):
         assert operator.get(f"/admin/chargingprofiles/{model}/").status_code == 200
         assert operator.get(f"/admin/chargingprofiles/{model}/add/").status_code == 403
+
+
+def test_an_evse_behind_another_group_is_refused(operator: Client, location: Location) -> None:
+    evse = EVSE.objects.get(uid="3256")
+    first = GridLimit.objects.create(name="Row A", location=location, max_kw=10)
+    first.evses.set([evse])
+
+    response = operator.post(f"{GRID_LIMITS}add/", form(location, evses=[evse.pk]))
+
+    assert response.status_code == 200
+    assert "Behind another limit already (limits do not nest): 3256" in response.content.decode()
+    assert GridLimit.objects.count() == 1

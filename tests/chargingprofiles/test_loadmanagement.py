@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from chargers.models import ChargePoint, ChargePointCall
-from chargingprofiles.loadmanagement import parse_windows, replan
+from chargingprofiles.loadmanagement import grid_limit_of, parse_windows, replan
 from chargingprofiles.models import GridLimit, SessionProfile
 from locations.models import EVSE, Location
 from push import delivery
@@ -225,17 +225,26 @@ def test_a_per_phase_limit(point: ChargePoint, location: Location) -> None:
     assert limits_sent() == {1: [10.0], 2: [10.0]}
 
 
-def test_a_group_of_evses_has_its_own_limit(point: ChargePoint, location: Location) -> None:
-    limit = grid(location, "8")
-    limit.evses.set(EVSE.objects.filter(uid__in=["3256", "3257"]))
-    charging(point, "3256")
+def test_a_group_of_evses_has_its_own_limit_and_the_location_wide_one_the_rest(
+    point: ChargePoint, location: Location
+) -> None:
+    group = grid(location, "8")
+    group.evses.set(EVSE.objects.filter(uid__in=["3256", "3257"]))
+    rest = grid(location, "3")
+    inside = charging(point, "3256")
     outside = charging(point, "3258")
 
-    result = replan(limit.pk, LATER)
+    in_group = replan(group.pk, LATER)
+    in_rest = replan(rest.pk, LATER)
 
-    assert result is not None
-    assert outside.ocpi_id not in result.watts
-    assert set(limits_sent()) == {1}
+    assert in_group is not None
+    assert in_rest is not None
+    assert list(in_group.watts) == [inside.ocpi_id]
+    assert list(in_rest.watts) == [outside.ocpi_id]
+    assert grid_limit_of(inside.evse_id, location.pk) == group.pk  # type: ignore[arg-type]
+    assert grid_limit_of(outside.evse_id, location.pk) == rest.pk  # type: ignore[arg-type]
+    # 8 kW: the EVSE's 10 560 W does not fit, 12.1 A; 3 kW: 4.5 A.
+    assert limits_sent() == {1: [12.1], 3: [4.5]}
 
 
 def test_a_charge_point_offline_is_sent_its_profile_once_back(
