@@ -7,3 +7,7 @@ class ChargersConfig(AppConfig):
 
     name = "chargers"
     verbose_name = "Charge points (OCPP)"
+
+    def ready(self) -> None:
+        # The maintenance follow-ups and tasks register themselves on import.
+        from chargers import local_list, maintenance, maintenance_tasks  # noqa: F401

@@ -416,3 +416,13 @@ class ChargePointMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_point_id} {self.direction} {self.action or self.message_type}"
+
+
+# The maintenance models (chargers.models_maintenance) are this app's too.
+from chargers.models_maintenance import (  # noqa: E402, F401
+    ChargePointSetting,
+    ConnectionEvent,
+    LocalAuthList,
+    LocalListUpdate,
+    MaintenanceEvent,
+)

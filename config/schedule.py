@@ -50,6 +50,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.check_transactions",
             "schedule": _every("OCPP_TRANSACTION_CHECK_SECONDS", "60"),
         },
+        # Local authorization lists of connected charge points brought up to date with the
+        # tokens cache: differential updates (chargers.local_list).
+        "ocpp-local-lists": {
+            "task": "chargers.sync_local_lists",
+            "schedule": _every("OCPP_LOCAL_LIST_SECONDS", "900"),
+        },
         # Load management: every grid limit's sessions shared again (time-of-day windows,
         # energy delivered against charging preferences); sends nothing when nothing changed.
         "load-replan": {

@@ -420,6 +420,14 @@ LOAD_REPLAN_DEBOUNCE_SECONDS = float(os.environ.get("LOAD_REPLAN_DEBOUNCE_SECOND
 # How often each gateway reads the database for calls to the charge points it holds (and ends
 # overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
 OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))
+# The most recent connections/disconnections (chargers.connection_history) and firmware/upload
+# statuses (chargers.handlers.maintenance) kept per charge point; 0: all.
+OCPP_CONNECTION_HISTORY_SIZE = int(os.environ.get("OCPP_CONNECTION_HISTORY_SIZE", "100"))
+OCPP_MAINTENANCE_HISTORY_SIZE = int(os.environ.get("OCPP_MAINTENANCE_HISTORY_SIZE", "100"))
+# Tokens of a 2.0.1 / 1.6 local authorization list sent per SendLocalList (chargers.local_list):
+# the smaller of this and what the charge point says it takes (1.6 SendLocalListMaxLength,
+# 2.0.1 ItemsPerMessageSendLocalList, when known).
+OCPP_LOCAL_LIST_CHUNK = int(os.environ.get("OCPP_LOCAL_LIST_CHUNK", "500"))
 
 # --- Input limits ---------------------------------------------------------------------------
 # What a request may carry before any work is done on it (ocpi.limits); refusals under /ocpi/

@@ -31,7 +31,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from chargers import connections, presence
+from chargers import connection_history, connections, presence
 from chargers.gateway import database, dispatch, framing
 from chargers.gateway.auth import (
     Admission,
@@ -261,6 +261,14 @@ class Gateway:
             self._close_soon(previous, CLOSE_REPLACED, "Replaced by a newer connection")
         logger.info("Charge point %s connected (%s, %s)", link, version, remote_address)
         self.outgoing.held(link.identity, link)
+        await self._history(
+            connection_history.connected,
+            link,
+            connection=number,
+            gateway=self.id,
+            version=version,
+            remote_address=remote_address,
+        )
         await self._hook(presence.on_connected, charge_point)
         return link
 
@@ -271,6 +279,15 @@ class Gateway:
         if link.dispatcher is not None:  # answers what was received before the close
             await asyncio.wait({link.dispatcher})
         logger.info("Charge point %s disconnected", link)
+        code, reason = connection_history.close_of(link.websocket)
+        await self._history(
+            connection_history.disconnected,
+            link,
+            connection=link.connection,
+            gateway=self.id,
+            close_code=code,
+            reason=reason,
+        )
         if self.stopping:  # all of this gateway's rows are cleared at once
             return
         try:
@@ -286,6 +303,14 @@ class Gateway:
             await self.in_pool(hook, charge_point)
         except Exception:
             logger.exception("%s(%s) failed", hook.__qualname__, charge_point)
+
+    async def _history(self, record: Callable[..., None], link: Link, **values: Any) -> None:
+        """A line of its connection history (chargers.connection_history): never worth more
+        than a log line when it fails."""
+        try:
+            await self.in_pool(functools.partial(record, link.charge_point_pk, **values))
+        except DatabaseError:
+            logger.exception("Recording the connection history of %s failed", link)
 
     def _idle_limit(self, charge_point: ChargePoint) -> float:
         """OCPP_IDLE_TIMEOUT_SECONDS, or three of its heartbeat intervals if that is longer

@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 
 from chargers.simulator.clock import StationClock
+from chargers.simulator.maintenance import Maintenance
 from chargers.simulator.meter import Meter, Reading
 from chargers.simulator.scenarios import Behaviour
 
@@ -160,6 +161,7 @@ class Station(ABC):
             for evse in spec.evses
         }
         self.outbox: deque[Outgoing] = deque()
+        self.maintenance = Maintenance(connectors=len(spec.evses))
         self.accepted = asyncio.Event()  # connected, and its boot accepted
         self.failed: str | None = None  # why it gave up connecting
         self.heartbeat_interval = DEFAULT_HEARTBEAT

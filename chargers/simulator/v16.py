@@ -14,6 +14,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection
 
+from chargers.simulator.maintenance import Maintenance16
 from chargers.simulator.meter import Reading
 from chargers.simulator.profiles import SmartCharging16
 from chargers.simulator.station import (
@@ -154,7 +155,7 @@ class Station16(Station):
         }
 
 
-class Link16(SmartCharging16, ChargePoint):  # type: ignore[misc]
+class Link16(SmartCharging16, Maintenance16, ChargePoint):  # type: ignore[misc]
     """The station's answers to the central system on one connection (1.6 Core, Remote
     Trigger): each answers at once; what it sets off starts after the answer."""
 
@@ -162,7 +163,7 @@ class Link16(SmartCharging16, ChargePoint):  # type: ignore[misc]
         super().__init__(
             station.identity, connection, response_timeout=RESPONSE_TIMEOUT, logger=WIRE
         )
-        self.station = station
+        self.station: Station16 = station
 
     async def route_message(self, raw_msg: str) -> None:
         await super().route_message(raw_msg)

@@ -15,6 +15,7 @@ from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 from websockets.asyncio.client import ClientConnection
 
+from chargers.simulator.maintenance import Maintenance201
 from chargers.simulator.meter import Reading
 from chargers.simulator.profiles import SmartCharging201
 from chargers.simulator.station import (
@@ -191,7 +192,7 @@ class Station201(Station):
         }
 
 
-class Link201(SmartCharging201, ChargePoint):  # type: ignore[misc]
+class Link201(SmartCharging201, Maintenance201, ChargePoint):  # type: ignore[misc]
     """The station's answers to the CSMS on one connection: each answers at once; what it
     sets off starts after the answer (Part 2, F06: the triggered message follows it)."""
 
@@ -199,7 +200,7 @@ class Link201(SmartCharging201, ChargePoint):  # type: ignore[misc]
         super().__init__(
             station.identity, connection, response_timeout=RESPONSE_TIMEOUT, logger=WIRE
         )
-        self.station = station
+        self.station: Station201 = station
 
     async def route_message(self, raw_msg: str) -> None:
         await super().route_message(raw_msg)

@@ -1,5 +1,6 @@
-"""DataTransfer, firmware / diagnostics / log status, security events and the 2.0.1 device-model
-reports: each answered validly, what matters recorded or logged."""
+"""DataTransfer, security events and the 2.0.1 device-model reports: each answered validly,
+what matters recorded or logged (firmware / diagnostics / log statuses:
+test_maintenance_notifications.py)."""
 
 import logging
 from typing import Any
@@ -45,55 +46,6 @@ def test_data_transfer_of_any_vendor_is_unknown_vendor_id(
 
     assert response == {"status": "UnknownVendorId"}
     assert "'com.example'" in caplog.text
-
-
-@pytest.mark.parametrize(
-    ("version", "action", "payload"),
-    [
-        ("1.6", "FirmwareStatusNotification", {"status": "Installing"}),
-        ("1.6", "SignedFirmwareStatusNotification", {"status": "Installing", "requestId": 3}),
-        ("2.0.1", "FirmwareStatusNotification", {"status": "Installing", "requestId": 3}),
-    ],
-)
-def test_firmware_status_is_kept_on_the_charge_point(
-    version: str, action: str, payload: dict[str, Any]
-) -> None:
-    cp = make(version)
-    received = now()
-
-    assert call(cp, action, payload, at=received) == {}
-
-    stored = ChargePoint.objects.get(pk=cp.pk)
-    assert (stored.firmware_status, stored.firmware_status_at) == ("Installing", received)
-
-
-def test_a_failed_firmware_update_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    cp = make("2.0.1")
-
-    with caplog.at_level(logging.WARNING, logger="chargers.handlers.notifications"):
-        call(cp, "FirmwareStatusNotification", {"status": "InvalidSignature", "requestId": 9})
-
-    assert [r.levelno for r in caplog.records] == [logging.WARNING]
-    assert ChargePoint.objects.get(pk=cp.pk).firmware_status == "InvalidSignature"
-
-
-@pytest.mark.parametrize(
-    ("version", "action", "payload"),
-    [
-        ("1.6", "DiagnosticsStatusNotification", {"status": "Uploaded"}),
-        ("1.6", "LogStatusNotification", {"status": "Uploaded", "requestId": 4}),
-        ("2.0.1", "LogStatusNotification", {"status": "UploadFailure", "requestId": 4}),
-    ],
-)
-def test_upload_statuses_are_acknowledged_and_logged(
-    version: str, action: str, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
-) -> None:
-    cp = make(version)
-
-    with caplog.at_level(logging.INFO, logger="chargers.handlers.notifications"):
-        assert call(cp, action, payload) == {}
-
-    assert payload["status"] in caplog.text
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
