@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 
 TENTH = Decimal("0.1")
 ZERO = Decimal(0)
@@ -138,15 +139,25 @@ def _constraints(demands: Sequence[Demand], limit: Limit) -> list[tuple[list[Dec
     return constraints
 
 
-def _lower_sums(
-    bounds: Sequence[tuple[Decimal, Decimal]],
-    constraints: Sequence[tuple[list[Decimal], Decimal]],
-) -> list[Decimal]:
-    """Σ c_i × lo_i of every demand, per constraint."""
-    return [sum((c[i] * low for i, (low, _) in enumerate(bounds)), ZERO) for c, _ in constraints]
+def _exact_weights(
+    demands: Sequence[Demand], bounds: Sequence[tuple[Decimal, Decimal]], limit: Limit
+) -> dict[int, list[Fraction]]:
+    """c_i × lo_i per constraint (as _constraints orders them), exactly, of the demands with a
+    minimum: 1/230 has no exact decimal, and a sum kept in decimals while sessions leave and
+    come back would drift."""
+    weights = {}
+    for i, demand in enumerate(demands):
+        low = bounds[i][0]
+        if low > 0:
+            minimum = Fraction(low)
+            row = [minimum]
+            if limit.phase_a is not None:
+                row.append(minimum / (Fraction(demand.volts) * demand.phases))
+            weights[i] = row
+    return weights
 
 
-def _within(sums: Sequence[Decimal], constraints: Sequence[tuple[list[Decimal], Decimal]]) -> bool:
+def _within(sums: Sequence[Fraction], constraints: Sequence[tuple[list[Decimal], Decimal]]) -> bool:
     return all(total <= bound for total, (_, bound) in zip(sums, constraints, strict=True))
 
 
@@ -184,23 +195,21 @@ def plan(demands: Sequence[Demand], limit: Limit) -> Plan:
     starved: list[str] = []
     # The lower bounds of the sessions kept, per constraint: updated as sessions leave and
     # come back, so that deciding who is left out costs O(n log n), not O(n²).
-    sums = _lower_sums(bounds, constraints)
+    weights = _exact_weights(ordered, bounds, limit)
+    sums = [sum(column, Fraction(0)) for column in zip(*weights.values(), strict=True)]
+    if not sums:
+        sums = [Fraction(0)] * len(constraints)
     dropped: list[int] = []
-    for index in sorted(kept, key=lambda i: _drop_order(ordered[i])):
+    # Only a session with a minimum is ever left out: at 0 W one without costs nothing.
+    for index in sorted(weights, key=lambda i: _drop_order(ordered[i])):
         if _within(sums, constraints):
             break
-        sums = [
-            total - c[index] * bounds[index][0]
-            for total, (c, _) in zip(sums, constraints, strict=True)
-        ]
+        sums = [total - weight for total, weight in zip(sums, weights[index], strict=True)]
         dropped.append(index)
     # A session left out early may fit beside those that stay once later ones are out too:
     # taken back, the most important first.
     for index in reversed(dropped):
-        trial = [
-            total + c[index] * bounds[index][0]
-            for total, (c, _) in zip(sums, constraints, strict=True)
-        ]
+        trial = [total + weight for total, weight in zip(sums, weights[index], strict=True)]
         if _within(trial, constraints):
             sums = trial
         else:

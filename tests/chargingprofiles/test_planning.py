@@ -87,6 +87,7 @@ def test_a_session_gets_its_minimum_up_to_its_maximum_or_nothing(
         assert Decimal(0) <= watts <= max(demand.upper_w, Decimal(0))
         if demand.key in result.starved:
             assert watts == 0
+            assert min(demand.lower_w, demand.upper_w) > 0  # one without a minimum costs 0
         else:
             assert watts >= min(demand.lower_w, demand.upper_w).quantize(TENTH)
 
