@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from chargingprofiles.loadmanagement import parse_windows
+from chargingprofiles.loadmanagement import parse_windows, release
 from chargingprofiles.models import GridLimit, ProfileRequest, SessionProfile
 from chargingprofiles.tasks import schedule_replan
 from ocpi.admin import ReadOnlyAdminMixin, pretty_json
@@ -65,6 +66,17 @@ class GridLimitAdmin(admin.ModelAdmin[GridLimit]):
     @admin.display(description="shares (W) and sessions left at 0 W")
     def current_plan(self, obj: GridLimit) -> SafeString:
         return pretty_json({"shares_w": obj.plan, "starved": obj.starved})
+
+    def delete_model(self, request: HttpRequest, obj: GridLimit) -> None:
+        with transaction.atomic():
+            release(obj, keep=())
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[GridLimit]) -> None:
+        with transaction.atomic():
+            for grid in queryset:
+                release(grid, keep=())
+            super().delete_queryset(request, queryset)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -36,6 +36,7 @@ from chargers.models import CallState, ChargePointCall
 from chargers.smart_charging import (
     Supply,
     accepted,
+    clear_profile,
     effective,
     profile_from_ocpp,
     sent_schedule,
@@ -197,16 +198,19 @@ def demand_of(session: Session, state: SessionProfile | None, at: datetime) -> D
 
 def replan(grid_limit_id: int, at: datetime | None = None) -> Plan | None:
     """Share the limit among the sessions behind it now and send what changed; None when the
-    limit is gone or inactive."""
+    limit is gone or inactive (an inactive one releases the sessions it planned)."""
     moment = at or now()
     with transaction.atomic():
         grid = (
             GridLimit.objects.select_for_update(of=("self",))
             .select_related("location")
-            .filter(pk=grid_limit_id, active=True)
+            .filter(pk=grid_limit_id)
             .first()
         )
         if grid is None:
+            return None
+        if not grid.active:
+            release(grid, keep=())
             return None
         schedule = schedule_of(grid)
         local = moment.astimezone(_zone(grid))
@@ -216,6 +220,7 @@ def replan(grid_limit_id: int, at: datetime | None = None) -> Plan | None:
         result = plan([demand_of(s, states[s.pk], moment) for s in sessions], limit)
         for session in sessions:
             _apply(grid, session, states[session.pk], result, moment)
+        release(grid, keep=[s.pk for s in sessions])
         change = schedule.next_change(local)
         grid.planned_at = moment
         grid.plan = {key: str(watts) for key, watts in result.watts.items()}
@@ -262,6 +267,53 @@ def _apply(
             state.sent_at = at
             state.planned_call = call
     state.save()
+
+
+def release(grid: GridLimit, keep: Iterable[int]) -> None:
+    """The sessions the limit planned that it no longer does (they ended, their EVSE left its
+    group, the limit was switched off or is being deleted), other than `keep`: an active one
+    is sent back the eMSP's profile alone, or has its TxProfile cleared when there is none."""
+    stale = (
+        SessionProfile.objects.filter(grid_limit=grid)
+        .exclude(session_id__in=list(keep))
+        .select_related("session__connector", "session__charger_transaction__charge_point")
+    )
+    for state in stale:
+        session = state.session
+        state.grid_limit, state.planned_w, state.starved = None, None, False
+        transaction_row = getattr(session, "charger_transaction", None)
+        running = (
+            session.status == SessionStatus.ACTIVE
+            and session.connector is not None
+            and transaction_row is not None
+            and transaction_row.ended_at is None
+            and state.sent_profile is not None
+        )
+        if running:
+            _send_alone(state, session)
+        state.save()
+
+
+def _send_alone(state: SessionProfile, session: Session) -> None:
+    """Send the session the eMSP's profile without any share, or clear its TxProfile."""
+    assert session.connector is not None
+    supply = supply_of(session.connector)
+    emsp = None if state.emsp_profile is None else stored_profile(state.emsp_profile)
+    try:
+        if emsp is None:
+            clear_profile(session.charger_transaction, requested_by=REQUESTED_BY)
+            state.sent_profile = None
+        else:
+            state.planned_call = set_profile(
+                session.charger_transaction,
+                emsp,
+                supply,
+                follow_up=PLANNED_FOLLOW_UP,
+                requested_by=REQUESTED_BY,
+            )
+            state.sent_profile = render_profile(emsp)
+    except (ChargePointOffline, InvalidCall) as exc:
+        logger.warning("Session %s keeps its planned profile: %s", session.ocpi_id, exc)
 
 
 def planned_ended(call: ChargePointCall) -> None:

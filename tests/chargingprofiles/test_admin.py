@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from chargers.models import ChargePoint
+from chargingprofiles.loadmanagement import replan
 from chargingprofiles.models import GridLimit
 from locations.models import EVSE, Location
 from tests.chargingprofiles.conftest import START, calls, charging
@@ -103,3 +104,16 @@ def test_an_evse_behind_another_group_is_refused(operator: Client, location: Loc
     assert response.status_code == 200
     assert "Behind another limit already (limits do not nest): 3256" in response.content.decode()
     assert GridLimit.objects.count() == 1
+
+
+def test_a_grid_limit_deleted_releases_its_sessions(
+    operator: Client, point: ChargePoint, location: Location
+) -> None:
+    limit = GridLimit.objects.create(name="Car park", location=location, max_kw=6)
+    charging(point, "3256")
+    replan(limit.pk, START + timedelta(minutes=1))
+
+    response = operator.post(f"{GRID_LIMITS}{limit.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert [call.action for call in calls()] == ["SetChargingProfile", "ClearChargingProfile"]

@@ -344,3 +344,51 @@ def test_the_active_profile_is_put_at_the_emsps_sender_endpoint_and_the_result_p
         "charging_profile_period": [{"start_period": 0, "limit": 9.0}],
     }
     assert sink.received[1].headers["ocpi-to-party-id"] == "TNM"
+
+
+def test_a_limit_switched_off_releases_its_sessions(
+    client_a: APIClient, point: ChargePoint, location: Location
+) -> None:
+    limit = grid(location, "6")
+    plain, steered = charging(point, "3256"), charging(point, "3257")
+    client_a.put(
+        f"{URL}/{steered.ocpi_id}",
+        {
+            "charging_profile": {
+                "charging_rate_unit": "A",
+                "charging_profile_period": [{"start_period": 0, "limit": 12}],
+            },
+            "response_url": RESPONSE_URL,
+        },
+        format="json",
+    )
+    answer(calls()[0], {"status": "Accepted"})
+    replan(limit.pk, LATER)
+    GridLimit.objects.filter(pk=limit.pk).update(active=False)
+
+    assert replan(limit.pk, LATER) is None
+
+    # 3000 W each while planned (4.5 A); then the eMSP's 12 A alone, and the other cleared.
+    assert limits_sent() == {1: [4.5], 2: [12.0, 4.5, 12.0]}
+    [clear] = calls("ClearChargingProfile")
+    transaction_pk = plain.charger_transaction.pk  # type: ignore[union-attr]
+    assert clear.payload == {"id": transaction_pk}
+    states = SessionProfile.objects.filter(grid_limit__isnull=False)
+    assert not states.exists()
+
+
+def test_an_evse_that_leaves_the_group_is_released(point: ChargePoint, location: Location) -> None:
+    limit = grid(location, "6")
+    limit.evses.set(EVSE.objects.filter(uid__in=["3256", "3257"]))
+    charging(point, "3256")
+    charging(point, "3257")
+    replan(limit.pk, LATER)
+
+    limit.evses.set(EVSE.objects.filter(uid="3256"))
+    replan(limit.pk, LATER)
+
+    # Two at 3000 W (4.5 A); the one left at 6000 W (9.0 A); the other cleared.
+    assert limits_sent() == {1: [4.5, 9.0], 2: [4.5]}
+    assert [c.payload["id"] for c in calls("ClearChargingProfile")] == [
+        SessionProfile.objects.get(session__evse__uid="3257").session.charger_transaction.pk  # type: ignore[union-attr]
+    ]
