@@ -24,7 +24,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from chargers import admin_maintenance, calls, provisioning
+from chargers import (
+    admin_maintenance,
+    admin_reservations,  # noqa: F401 (registers the reservations screen)
+    calls,
+    provisioning,
+)
 from chargers.admin_forms import ChargePointEvseForm, PasswordForm, ProvisionForm
 from chargers.admin_logs import MESSAGE_LIST, frame_start
 from chargers.admin_maintenance import MaintenanceAdminMixin, calls_table

@@ -9,5 +9,10 @@ class ChargersConfig(AppConfig):
     verbose_name = "Charge points (OCPP)"
 
     def ready(self) -> None:
-        # The maintenance follow-ups and tasks register themselves on import.
-        from chargers import local_list, maintenance, maintenance_tasks  # noqa: F401
+        # The maintenance and reservation follow-ups and tasks register themselves on import.
+        from chargers import (  # noqa: F401
+            local_list,
+            maintenance,
+            maintenance_tasks,
+            reservations,
+        )

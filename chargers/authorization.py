@@ -19,11 +19,18 @@ from django.conf import settings
 from django.db.models.functions import Upper
 
 from chargers.mapping import evses_of
-from chargers.models import AuthorizationRecord, ChargePoint, ChargePointEvse, OcppVersion
+from chargers.models import (
+    AuthorizationRecord,
+    ChargePoint,
+    ChargePointEvse,
+    OcppVersion,
+    Reservation,
+    ReservationState,
+)
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime
 from tokens.authorization import AuthorizationDecision, LocationReferences, Result, Source
-from tokens.models import TokenType
+from tokens.models import Token, TokenType
 from tokens.services import authorize
 
 Payload = dict[str, Any]
@@ -91,9 +98,13 @@ def authorize_id_token(
     charge_point: ChargePoint, id_token: str, id_token_type: str, at: datetime
 ) -> AuthorizationDecision:
     """Ask tokens.services.authorize() about a token presented at `charge_point` (at `at`,
-    our clock) for its EVSEs, and record the decision."""
+    our clock) for its EVSEs, and record the decision. A token holding a reservation there is
+    decided by the reservation instead (_reservation_decision)."""
     token_type = ocpi_token_type(id_token_type)
-    if token_type is None:
+    reserved = _reservation_decision(charge_point, id_token)
+    if reserved is not None:
+        decision = reserved
+    elif token_type is None:
         # The charge point does not authorize (free vend): accepted, and no token to bill,
         # so no session (sessions.services.session_start_authorized).
         decision = AuthorizationDecision(
@@ -116,6 +127,33 @@ def authorize_id_token(
         )
     _record(charge_point, id_token, id_token_type, decision, at)
     return decision
+
+
+def _reservation_decision(charge_point: ChargePoint, id_token: str) -> AuthorizationDecision | None:
+    """A token holding an accepted reservation at this charge point is allowed at the reserved
+    EVSE without asking its eMSP, who authorized it in the RESERVE_NOW (mod_commands,
+    ReserveNow: no real-time authorization for it); None when it holds none."""
+    held = (
+        Reservation.objects.select_related("evse__location")
+        .filter(charge_point=charge_point, id_token=id_token, state=ReservationState.ACTIVE)
+        .order_by("-created_at")
+        .first()
+    )
+    if held is None:
+        return None
+    token = held.token
+    party = PartyRef.of(held.party_country_code, held.party_party_id)
+    cached = Token.objects.for_party(party).identified(token["uid"], token["type"]).first()
+    return AuthorizationDecision(
+        True,
+        Result.ALLOWED,
+        Source.COMMAND,
+        f"reservation {held.reservation_id} of {party}",
+        party=party,
+        token=cached,
+        authorization_reference=held.authorization_reference or None,
+        location=LocationReferences(held.evse.location.ocpi_id, (held.evse.uid,)),
+    )
 
 
 def recorded_decision(

@@ -16,6 +16,8 @@ The session (mod_sessions) of a transaction:
   a duration, an energy step), cut at the moment the engine names with the energy
   interpolated between the readings either side. In between, session_progress PATCHes kwh
   and total_cost (at most every OCPP_SESSION_PROGRESS_SECONDS of the charge point's time);
+- is the session of the reservation its token held on that EVSE, if it held one
+  (chargers.reservations.use: RESERVATION → ACTIVE at the start);
 - completes at the end of the transaction with the last reading (session_stop: the CDR
   follows), or becomes INVALID if it never became active (never billed).
 
@@ -36,6 +38,7 @@ from typing import Any
 
 from django.conf import settings
 
+from chargers import reservations
 from chargers.authorization import ACCEPTED, recorded_decision, status_of
 from chargers.mapping import connector_of
 from chargers.metering import KILO, UNKNOWN_MAX_POWER_KW, Register, Sample, max_power_kw
@@ -203,6 +206,17 @@ class Charging:
         decision = recorded_decision(tx.charge_point, tx.id_token, tx.id_token_type)
         if connector is None or decision is None:
             self._warn(f"no connector of ours at OCPP EVSE {tx.ocpp_evse_id}: no session")
+            return
+        reserved = reservations.use(
+            charge_point=tx.charge_point,
+            connector=connector,
+            ocpp_evse_id=tx.ocpp_evse_id,
+            id_token=tx.id_token,
+            at=at,
+        )
+        if reserved is not None:  # its reservation's session goes on as the charge
+            self.session = reserved
+            self._new_period()
             return
         status = SessionStatus.ACTIVE if self.connected else SessionStatus.PENDING
         self.session = self._service(

@@ -13,6 +13,7 @@
     ChargePointCall      a call to a charge point from anywhere: its state lives here, so a
                          lost wake-up delays it and never loses it
     ChargePointMessage   the recent frames of a charge point, both ways (bounded; for support)
+    Reservation          an eMSP's RESERVE_NOW at one of its EVSEs (chargers.reservations)
 
 OCPP ids on the wire are integers (EVSE, connector) or strings of the charge point
 (2.0.1 transactionId); ours stay ours (EVSE uid, connector id, session id).
@@ -22,6 +23,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 
 class OcppVersion(models.TextChoices):
@@ -426,3 +428,152 @@ from chargers.models_maintenance import (  # noqa: E402, F401
     LocalListUpdate,
     MaintenanceEvent,
 )
+
+
+class ReservationState(models.TextChoices):
+    REQUESTED = "REQUESTED", "sent, awaiting the charge point's answer"
+    ACTIVE = "ACTIVE", "held by the charge point"
+    USED = "USED", "its token started charging on it"
+    CANCELLED = "CANCELLED", "cancelled"
+    EXPIRED = "EXPIRED", "expired unused"
+    REJECTED = "REJECTED", "refused by the charge point"
+    FAILED = "FAILED", "not answered (CALLERROR, no answer in time)"
+    REPLACED = "REPLACED", "replaced by a RESERVE_NOW with the same reservation_id"
+
+
+class ReservationEnd(models.TextChoices):
+    """Who or what ended a held reservation."""
+
+    EMSP = "EMSP", "its eMSP (CANCEL_RESERVATION)"
+    OPERATOR = "OPERATOR", "the operator"
+    CHARGE_POINT = "CHARGE_POINT", "the charge point"
+    EXPIRY = "EXPIRY", "its expiry date"
+    TRANSACTION = "TRANSACTION", "a transaction of its token"
+    REPLACEMENT = "REPLACEMENT", "a newer RESERVE_NOW with the same reservation_id"
+
+
+class ReservationQuerySet(models.QuerySet["Reservation"]):
+    def held(self) -> "ReservationQuerySet":
+        """Requested or held by the charge point: what a later RESERVE_NOW replaces, a
+        CANCEL_RESERVATION cancels, a charge point's report ends."""
+        return self.filter(state__in=Reservation.HELD)
+
+    def of_party(self, country_code: str, party_id: str) -> "ReservationQuerySet":
+        return self.filter(party_country_code=country_code.upper(), party_party_id=party_id.upper())
+
+    def by_reservation_id(
+        self, country_code: str, party_id: str, reservation_id: str
+    ) -> "ReservationQuerySet":
+        """An eMSP's reservations of `reservation_id` (a CiString), newest first."""
+        return (
+            self.of_party(country_code, party_id)
+            .filter(reservation_id__ci=reservation_id)
+            .order_by("-created_at", "-pk")
+        )
+
+
+class Reservation(models.Model):
+    """One RESERVE_NOW of an eMSP sent to a charge point, and what became of it.
+
+    `reservation_id` is the eMSP's (unique per eMSP party, mod_commands ReserveNow);
+    `ocpp_id` is the integer the charge point knows it by: never the eMSP's, so that one eMSP
+    cannot cancel or replace another's (mod_commands: "SHALL NOT be sent directly to a Charge
+    Point"). A RESERVE_NOW replacing a held reservation is a row of its own; at the same
+    charge point it keeps the ocpp_id (OCPP ReserveNow replaces a reservation of that id).
+    While ACTIVE its EVSE is RESERVED (chargers.status) and its `session` is the eMSP's
+    Session in status RESERVATION (chargers.reservations).
+    """
+
+    HELD = (ReservationState.REQUESTED, ReservationState.ACTIVE)
+
+    party_country_code = models.CharField(max_length=2, help_text="The eMSP's, upper case.")
+    party_party_id = models.CharField(max_length=3)
+    reservation_id = models.CharField(max_length=36, help_text="The eMSP's (a CiString).")
+    ocpp_id = models.PositiveIntegerField(
+        "OCPP reservation id", null=True, blank=True, help_text="What the charge point knows."
+    )
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="reservations"
+    )
+    ocpp_evse_id = models.PositiveIntegerField("OCPP EVSE / connector id")
+    evse = models.ForeignKey(
+        "locations.EVSE", on_delete=models.PROTECT, related_name="reservations"
+    )
+    token = models.JSONField(help_text="The OCPI Token the eMSP reserved for.")
+    id_token = models.CharField(max_length=36, help_text="1.6 idTag, 2.0.1 idToken.idToken.")
+    id_token_type = models.CharField(
+        max_length=20, blank=True, help_text="2.0.1 IdTokenEnumType; empty in 1.6."
+    )
+    expiry_date = models.DateTimeField()
+    authorization_reference = models.CharField(max_length=36, blank=True)
+    state = models.CharField(
+        max_length=9, choices=ReservationState.choices, default=ReservationState.REQUESTED
+    )
+    answer = models.CharField(
+        max_length=100, blank=True, help_text="The charge point's answer (or why there is none)."
+    )
+    ended_by = models.CharField(max_length=12, choices=ReservationEnd.choices, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    call = models.OneToOneField(
+        ChargePointCall,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reservation",
+        help_text="Its ReserveNow.",
+    )
+    cancel_call = models.OneToOneField(
+        ChargePointCall,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cancelled_reservation",
+        help_text="Its CancelReservation, when one was sent.",
+    )
+    session = models.OneToOneField(
+        "charging_sessions.Session",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reservation",
+    )
+    requested_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = ReservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ocpp_id"],
+                condition=Q(state=ReservationState.ACTIVE),
+                name="reservation_unique_active_ocpp_id",
+            ),
+            models.UniqueConstraint(
+                "party_country_code",
+                "party_party_id",
+                Upper("reservation_id"),
+                condition=Q(state=ReservationState.ACTIVE),
+                name="reservation_unique_active_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ReservationState.values), name="reservation_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "expiry_date"], name="reservation_expiry"),
+            models.Index(fields=["charge_point", "state"], name="reservation_charge_point"),
+            models.Index(fields=["ocpp_id"], name="reservation_ocpp_id"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.party_country_code}*{self.party_party_id} reservation {self.reservation_id} "
+            f"({self.state})"
+        )
+
+    @property
+    def held(self) -> bool:
+        return self.state in self.HELD

@@ -15,6 +15,8 @@ An EVSE's status is derived, never stored twice: each connector's last report is
 - a report older than the one applied last for that connector is not applied: a charge point
   that was offline may deliver reports out of order.
 PLANNED and REMOVED are the operator's, never overwritten by a charge point.
+An EVSE held by an accepted reservation (chargers.reservations) whose connectors are
+available is RESERVED, whether or not its charge point reports Reserved (1.6 does, 2.0.1 may).
 """
 
 import logging
@@ -25,7 +27,13 @@ from datetime import datetime
 
 from django.db import transaction
 
-from chargers.models import ChargePoint, ChargePointEvse, ConnectorStatus
+from chargers.models import (
+    ChargePoint,
+    ChargePointEvse,
+    ConnectorStatus,
+    Reservation,
+    ReservationState,
+)
 from locations.models import EVSE, Status
 from locations.services import evse_set_status
 
@@ -107,10 +115,11 @@ def evse_status(own: Status | None, whole: Status | None) -> Status:
     return own or Status.UNKNOWN
 
 
-def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) -> None:
+def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) -> str | None:
     """Keep `report` as its connector's last and set the EVSEs it changes: one transaction with
     their PATCHes. A report of a connector we do not map is kept and logged, never refused: a
-    refused StatusNotification would be sent again and again."""
+    refused StatusNotification would be sent again and again. Returns the connector's status
+    before (None: its first report, or this one was not applied)."""
     if not (0 <= report.ocpp_evse_id <= _MAX_ID and 0 <= report.connector_id <= _MAX_ID):
         logger.warning(
             "Charge point %s reported %s for impossible OCPP ids %s/%s: ignored",
@@ -119,7 +128,7 @@ def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) 
             report.ocpp_evse_id,
             report.connector_id,
         )
-        return
+        return None
     if report.error_code not in ("", "NoError"):
         logger.warning(
             "Charge point %s OCPP %s/%s reports %s: error %s, vendor error %r, info %r",
@@ -132,7 +141,7 @@ def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) 
             report.info,
         )
     if _repeated(charge_point, report, received_at):
-        return
+        return report.status
     with transaction.atomic():
         row, created = ConnectorStatus.objects.select_for_update().get_or_create(
             charge_point=charge_point,
@@ -153,17 +162,26 @@ def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) 
                     row.status,
                     row.reported_at.isoformat(),
                 )
-                return
+                return None
             values = _values(report, received_at)
             for name, value in values.items():
                 setattr(row, name, value)
             row.save(update_fields=list(values))
         _apply(charge_point, report, previous)
+    return previous
 
 
 def restore(charge_point: ChargePoint) -> None:
     """Set every EVSE of `charge_point` to the status its reports give (back from offline)."""
     _restore(charge_point, _reports_by_evse(charge_point))
+
+
+def refresh(charge_point: ChargePoint) -> None:
+    """Derive its EVSEs' statuses again (a reservation began or ended), unless the charge
+    point is marked offline: its EVSEs stay UNKNOWN until it is back (restore)."""
+    offline = ChargePoint.objects.filter(pk=charge_point.pk, offline_marked=True).exists()
+    if not offline:
+        restore(charge_point)
 
 
 def mark_unknown(charge_point: ChargePoint) -> None:
@@ -230,12 +248,28 @@ def _apply(charge_point: ChargePoint, report: Report, previous: str | None) -> N
             report.connector_id,
         )
         return
-    _set(link.evse, _status_of(reports, report.ocpp_evse_id))
+    status = _status_of(reports, report.ocpp_evse_id)
+    if status == Status.AVAILABLE and report.ocpp_evse_id in _reserved(charge_point):
+        status = Status.RESERVED
+    _set(link.evse, status)
 
 
 def _restore(charge_point: ChargePoint, reports: dict[int, list[str]]) -> None:
+    reserved = _reserved(charge_point)
     for link in _links(charge_point):
-        _set(link.evse, _status_of(reports, link.ocpp_evse_id))
+        status = _status_of(reports, link.ocpp_evse_id)
+        if status == Status.AVAILABLE and link.ocpp_evse_id in reserved:
+            status = Status.RESERVED
+        _set(link.evse, status)
+
+
+def _reserved(charge_point: ChargePoint) -> frozenset[int]:
+    """Its OCPP EVSE ids held by an accepted reservation."""
+    return frozenset(
+        Reservation.objects.filter(charge_point=charge_point, state=ReservationState.ACTIVE)
+        .order_by()
+        .values_list("ocpp_evse_id", flat=True)
+    )
 
 
 def _reports_by_evse(charge_point: ChargePoint) -> dict[int, list[str]]:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from chargers import calls, follow_ups, presence
+from chargers import calls, follow_ups, presence, reservations
 
 
 @shared_task(name="chargers.mark_offline_due")
@@ -30,3 +30,9 @@ def follow_up_overdue() -> None:
     point, or it died), and run the follow-ups missed."""
     calls.expire_overdue(timezone.now())
     follow_ups.run_overdue()
+
+
+@shared_task(name="chargers.expire_reservations")
+def expire_reservations() -> int:
+    """Beat: reservations past their expiry date end (a 1.6 charge point never says so)."""
+    return reservations.expire_due(timezone.now())

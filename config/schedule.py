@@ -50,6 +50,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.check_transactions",
             "schedule": _every("OCPP_TRANSACTION_CHECK_SECONDS", "60"),
         },
+        # Reservations past their expiry date end: session COMPLETED, EVSE status back
+        # (chargers.reservations; a 1.6 charge point does not report it).
+        "ocpp-reservations-expire": {
+            "task": "chargers.expire_reservations",
+            "schedule": _every("OCPP_RESERVATION_CHECK_SECONDS", "15"),
+        },
         # Local authorization lists of connected charge points brought up to date with the
         # tokens cache: differential updates (chargers.local_list).
         "ocpp-local-lists": {

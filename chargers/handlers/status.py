@@ -3,12 +3,18 @@
 
 from datetime import datetime
 
-from chargers import clock
+from chargers import clock, reservations
 from chargers.handlers import Context, Payload, handles
 from chargers.handlers.offset import measure
 from chargers.handlers.values import clipped
 from chargers.models import ConnectorStatus
 from chargers.status import Report, record
+
+# 1.6 has no message for a reservation ending at the charge point: its connector leaving
+# Reserved for one of these (not for Preparing or Charging: its driver came) says it no longer
+# holds it, expired there or dropped (chargers.reservations.connector_released).
+RESERVED = "Reserved"
+RELEASED = frozenset({"Available", "Unavailable", "Faulted"})
 
 
 def reported_at(context: Context, timestamp: object) -> datetime:
@@ -35,7 +41,13 @@ def status_notification_16(context: Context, payload: Payload) -> Payload:
             payload.get("vendorErrorCode"), ConnectorStatus, "vendor_error_code"
         ),
     )
-    record(charge_point=context.charge_point, report=report, received_at=context.received_at)
+    previous = record(
+        charge_point=context.charge_point, report=report, received_at=context.received_at
+    )
+    if previous == RESERVED and report.status in RELEASED and report.ocpp_evse_id:
+        reservations.connector_released(
+            context.charge_point, report.ocpp_evse_id, report.reported_at
+        )
     return {}
 
 

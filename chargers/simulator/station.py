@@ -34,6 +34,7 @@ from websockets.typing import Subprotocol
 from chargers.simulator.clock import StationClock
 from chargers.simulator.maintenance import Maintenance
 from chargers.simulator.meter import Meter, Reading
+from chargers.simulator.reserving import Reservations
 from chargers.simulator.scenarios import Behaviour
 
 RESPONSE_TIMEOUT = 15.0  # seconds the central system has to answer a call
@@ -83,6 +84,7 @@ class EvseState(StrEnum):
     CHARGING = "Charging"
     FINISHING = "Finishing"
     UNAVAILABLE = "Unavailable"
+    RESERVED = "Reserved"
 
 
 class StopCause(StrEnum):
@@ -104,6 +106,7 @@ class Transaction:
     meter_start_wh: float
     remote_start_id: int | None = None  # 2.0.1: of the RequestStartTransaction that began it
     ocpp_id: int | None = None  # 1.6: what the central system answered StartTransaction with
+    reservation_id: int | None = None  # the reservation it used (chargers.simulator.reserving)
     seq_no: int = 0  # 2.0.1: the next TransactionEvent's seqNo
     cause: StopCause | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -176,6 +179,7 @@ class Station(ABC):
         self._shuffle_backlog = False
         self._after_answer: list[Callable[[], object]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.reservations = Reservations(self)
 
     # --- what each OCPP version says how --------------------------------------------------
 
@@ -207,6 +211,10 @@ class Station(ABC):
 
     @abstractmethod
     def ended(self, evse: Evse, tx: Transaction, reading: Reading) -> Outgoing: ...
+
+    def reservation_ended_messages(self, reservation_id: int, *, expired: bool) -> list[Any]:
+        """What it sends when it ends a reservation itself (1.6: nothing but the status)."""
+        return []
 
     # --- the connection ---------------------------------------------------------------------
 
@@ -477,8 +485,11 @@ class Station(ABC):
     # --- charging -----------------------------------------------------------------------------
 
     def tap(self, id_token: str) -> Evse | None:
-        """A driver taps `id_token` at the first free EVSE: it authorizes, then charges."""
-        evse = next((e for e in self.evses.values() if e.free), None)
+        """A driver taps `id_token` at the EVSE it reserved, else at the first free EVSE: it
+        authorizes, then charges."""
+        evse = self.reservations.for_token(id_token)
+        if evse is None or evse.state != EvseState.RESERVED:
+            evse = next((e for e in self.evses.values() if e.free), None)
         if evse is not None:
             self.charge(evse, id_token)
         return evse
@@ -502,7 +513,8 @@ class Station(ABC):
             evse = next((e for e in self.evses.values() if e.free), None)
         else:
             evse = self.evses.get(evse_id)
-        if evse is None or not evse.free:
+        reserved = evse is not None and self.reservations.for_token(id_token) is evse
+        if evse is None or not (evse.free or reserved):
             self.report(f"remote start for {id_token} rejected: no free EVSE {evse_id or ''}")
             return False
         self.report(f"remote start for {id_token} on EVSE {evse.ocpp_id}")
@@ -529,10 +541,11 @@ class Station(ABC):
         status = await self._authorize(id_token)
         if status != "Accepted":
             self.report(f"EVSE {n}: {id_token} not authorized ({status})")
-            await self.set_state(evse, EvseState.AVAILABLE)
+            await self.set_state(evse, self.idle_state(evse))
             return
         reading = evse.meter.plug_in()
         tx = Transaction(n, id_token, str(uuid.uuid4()), reading.energy_wh, remote_start_id)
+        tx.reservation_id = self.reservations.use(evse, id_token)
         evse.transaction = tx
         self.report(f"EVSE {n}: transaction started for {id_token} at {reading.energy_wh} Wh")
         await self._flushed(self.started(evse, tx, reading))
@@ -549,7 +562,15 @@ class Station(ABC):
         await asyncio.sleep(min(UNPLUG_SECONDS, self.options.meter_interval))
         if evse.inoperative_when_idle:
             evse.operative, evse.inoperative_when_idle = False, False
-        await self.set_state(evse, EvseState.AVAILABLE if evse.operative else EvseState.UNAVAILABLE)
+        await self.set_state(evse, self.idle_state(evse))
+
+    def idle_state(self, evse: Evse) -> EvseState:
+        """Its state without a charge: reserved, available or unavailable."""
+        if not evse.operative:
+            return EvseState.UNAVAILABLE
+        if any(r.evse_id == evse.ocpp_id for r in self.reservations.held.values()):
+            return EvseState.RESERVED
+        return EvseState.AVAILABLE
 
     async def _authorize(self, id_token: str) -> str:
         await self.accepted.wait()
@@ -606,7 +627,7 @@ class Station(ABC):
             if evse.transaction is not None:
                 self.report(f"EVSE {evse.ocpp_id}: transaction forgotten by the reboot")
             evse.transaction, evse.task = None, None
-            evse.state = EvseState.AVAILABLE if evse.operative else EvseState.UNAVAILABLE
+            evse.state = self.idle_state(evse)
             evse.meter.unplug()
         self._needs_boot = True
         self.clock = StationClock(never_set=self.behaviour.clock_never_set)

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 from chargers.simulator.maintenance import Maintenance16
 from chargers.simulator.meter import Reading
 from chargers.simulator.profiles import SmartCharging16
+from chargers.simulator.reserving import expiry_of
 from chargers.simulator.station import (
     FIRMWARE,
     MODEL,
@@ -82,6 +83,7 @@ class Station16(Station):
             id_tag=tx.id_token,
             meter_start=round(reading.energy_wh),
             timestamp=self.clock.stamp(),
+            reservation_id=tx.reservation_id,
         )
 
         def answered(result: Any) -> None:
@@ -235,3 +237,22 @@ class Link16(SmartCharging16, Maintenance16, ChargePoint):  # type: ignore[misc]
             evse.transaction.request_stop(StopCause.UNLOCK)
         self.station.report(f"UnlockConnector {connector_id}: Unlocked")
         return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        **_: Any,
+    ) -> Any:
+        status = self.station.reservations.reserve(
+            reservation_id, connector_id, id_tag, expiry_of(expiry_date)
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        cancelled = self.station.reservations.cancel(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")

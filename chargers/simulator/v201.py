@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection
 from chargers.simulator.maintenance import Maintenance201
 from chargers.simulator.meter import Reading
 from chargers.simulator.profiles import SmartCharging201
+from chargers.simulator.reserving import expiry_of
 from chargers.simulator.station import (
     FIRMWARE,
     MODEL,
@@ -42,6 +43,7 @@ CONNECTOR_STATUS = {
     EvseState.CHARGING: "Occupied",
     EvseState.FINISHING: "Occupied",
     EvseState.UNAVAILABLE: "Unavailable",
+    EvseState.RESERVED: "Reserved",
 }
 # StopCause → (TransactionEvent triggerReason, transactionInfo.stoppedReason) of Ended.
 ENDED = {
@@ -112,6 +114,14 @@ class Station201(Station):
         trigger, reason = ENDED[tx.cause or StopCause.LOCAL]
         return self._event("Ended", evse, tx, reading, trigger, "Transaction.End", reason)
 
+    def reservation_ended_messages(self, reservation_id: int, *, expired: bool) -> list[Any]:
+        return [
+            call.ReservationStatusUpdate(
+                reservation_id=reservation_id,
+                reservation_update_status="Expired" if expired else "Removed",
+            )
+        ]
+
     def triggered_events(self, evse_ids: Iterable[int]) -> int:
         """TransactionEvent(Updated, Trigger) of each transaction on these EVSEs, queued
         behind the others; how many."""
@@ -153,6 +163,7 @@ class Station201(Station):
         if event_type == "Started" and tx.remote_start_id is not None:
             info["remote_start_id"] = tx.remote_start_id
         message = call.TransactionEvent(
+            reservation_id=tx.reservation_id if event_type == "Started" else None,
             event_type=event_type,
             timestamp=self.clock.stamp(),
             trigger_reason=trigger,
@@ -293,3 +304,24 @@ class Link201(SmartCharging201, Maintenance201, ChargePoint):  # type: ignore[mi
             status = "Unlocked"
         self.station.report(f"UnlockConnector {evse_id}/{connector_id}: {status}")
         return call_result.UnlockConnector(status=status)
+
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        id: int,
+        expiry_date_time: str,
+        id_token: dict[str, Any],
+        evse_id: int | None = None,
+        **_: Any,
+    ) -> Any:
+        if evse_id is None:  # reserving "any EVSE" is optional: not on this station
+            return call_result.ReserveNow(status="Rejected")
+        status = self.station.reservations.reserve(
+            id, evse_id, id_token["id_token"], expiry_of(expiry_date_time)
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        cancelled = self.station.reservations.cancel(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")

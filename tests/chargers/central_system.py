@@ -262,6 +262,10 @@ class Central201(_Recording, ChargePoint201):  # type: ignore[misc]
     def on_meter_values(self, **_: Any) -> Any:
         return result201.MeterValues()
 
+    @on("ReservationStatusUpdate")
+    def on_reservation_status_update(self, **_: Any) -> Any:
+        return result201.ReservationStatusUpdate()
+
 
 def station_spec(
     central: CentralSystem | str,
