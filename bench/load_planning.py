@@ -1,6 +1,6 @@
 """Load management: time per re-plan of a site of 200 EVSEs, against a trivial baseline.
 
-    python bench/load_planning.py [--evses 200] [--seconds 3]
+    python bench/load_planning.py [--evses 200] [--seconds 3] [--database]
 
 The site: 200 sessions behind one grid connection of 400 kW and 600 A per phase (the phases
 bind), a mix of AC 3-phase 22 kW (half), AC 1-phase 7.4 kW (a quarter) and DC 50-150 kW (a
@@ -15,6 +15,16 @@ min_charging_rate), priorities mixed. Timed, each in the same run:
 
 The planner needs no Django: the benchmark runs without settings. The process is pinned to one
 CPU where the OS allows it.
+
+`--database` times chargingprofiles.loadmanagement.replan on PostgreSQL (bench.harness: the
+database BENCH_DATABASE, default `ocpi_bench`, recreated; Redis database 11): one location of
+`--evses` EVSEs on one connected OCPP 1.6 charge point, an ACTIVE session on an open transaction
+at each, a grid limit of 400 kW. Timed, each in the same run:
+
+- unchanged: replan of the site when nothing changed (reads, plans, compares, sends nothing);
+- changed: the limit alternates between 400 and 300 kW, so every session is sent a new
+  TxProfile (a SetChargingProfile call stored per session);
+- read: only reading the sessions behind the limit (sessions_behind), the baseline.
 """
 
 import argparse
@@ -116,5 +126,81 @@ def main() -> None:
     print(f"plan / equal split: {plan_median / split_median:.1f}x")
 
 
+def database(evses: int, seconds: float) -> None:
+    from bench import harness
+
+    harness.recreate_database()
+    harness.setup_django()
+    from chargers.models import ChargePoint, ChargePointEvse, ChargerTransaction
+    from chargingprofiles.loadmanagement import replan, sessions_behind
+    from chargingprofiles.models import GridLimit
+    from locations.models import EVSE, Connector
+    from ocpi.time import now
+    from sessions.services import session_start
+    from tests.partners import only_local_party
+
+    only_local_party("NL", "TNM")
+    location = harness.upsert_location(harness.location_payload("LM1", evses=evses))
+    point = ChargePoint.objects.create(
+        identity="BENCH-LM", ocpp_version="1.6", connected_version="1.6", gateway="bench"
+    )
+    moment = now()
+    for n, evse in enumerate(EVSE.objects.filter(location=location).order_by("pk"), start=1):
+        ChargePointEvse.objects.create(charge_point=point, ocpp_evse_id=n, evse=evse)
+        connector = Connector.objects.filter(evse=evse).order_by("pk").first()
+        assert connector is not None
+        session = session_start(
+            connector=connector,
+            token={
+                "country_code": "DE",
+                "party_id": "MSP",
+                "uid": f"CARD-{n}",
+                "type": "RFID",
+                "contract_id": f"DE-MSP-C{n}",
+            },
+            auth_method="WHITELIST",
+            at=moment - timedelta(minutes=n % 60),
+            status="ACTIVE",
+        )
+        ChargerTransaction.objects.create(
+            charge_point=point,
+            transaction_id=str(n),
+            ocpp_evse_id=n,
+            connector_id=1,
+            session=session,
+            started_at=session.start_date_time,
+        )
+    grid = GridLimit.objects.create(name="Site", location=location, max_kw=Decimal(400))
+    replan(grid.pk)
+    print(
+        f"load planning on PostgreSQL: {evses} sessions, {ChargerTransaction.objects.count()} open"
+    )
+
+    flip = [Decimal(300), Decimal(400)]
+
+    def changed() -> None:
+        flip.reverse()
+        GridLimit.objects.filter(pk=grid.pk).update(max_kw=flip[0])
+        replan(grid.pk)
+
+    read_median = describe("read", timed(lambda: list(sessions_behind(grid)), seconds)[1])
+    GridLimit.objects.filter(pk=grid.pk).update(max_kw=Decimal(400))
+    replan(grid.pk)
+    unchanged_median = describe("unchanged", timed(lambda: replan(grid.pk), seconds)[1])
+    changed_median = describe("changed", timed(changed, seconds)[1])
+    print(
+        f"unchanged / read: {unchanged_median / read_median:.1f}x; "
+        f"changed / read: {changed_median / read_median:.1f}x"
+    )
+
+
 if __name__ == "__main__":
-    main()
+    if "--database" in sys.argv:
+        parsed = argparse.ArgumentParser()
+        parsed.add_argument("--evses", type=int, default=200)
+        parsed.add_argument("--seconds", type=float, default=3.0)
+        parsed.add_argument("--database", action="store_true")
+        options = parsed.parse_args()
+        database(options.evses, options.seconds)
+    else:
+        main()

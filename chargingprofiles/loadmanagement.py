@@ -147,6 +147,8 @@ def sessions_behind(grid: GridLimit) -> list[Session]:
             charger_transaction__ocpp_evse_id__isnull=False,
         )
         .select_related("connector", "evse", "charger_transaction__charge_point", "profile_state")
+        # What a session froze for its CDR is of no use here and is most of its row.
+        .defer("cdr_location", "tariffs")
         .order_by("ocpi_id", "pk")
     )
 
@@ -248,9 +250,17 @@ def _apply(
     profile = effective(emsp, share, supply)
     assert profile is not None
     rendered = render_profile(profile)
+    starved = session.ocpi_id in result.starved
+    planned = (state.grid_limit_id, state.planned_w, state.starved)
+    if (
+        state.pk is not None
+        and planned == (grid.pk, share, starved)
+        and (rendered == state.sent_profile)
+    ):
+        return  # nothing changed: nothing sent, nothing written
     state.grid_limit = grid
     state.planned_w = share
-    state.starved = session.ocpi_id in result.starved
+    state.starved = starved
     if rendered != state.sent_profile:
         try:
             call = set_profile(

@@ -13,8 +13,9 @@ from typing import Any
 
 from chargers.smart_charging import Profile, from_offset, profile_from_ocpi, profile_to_ocpi
 from chargingprofiles.models import SessionProfile
-from chargingprofiles.serializers import ActiveChargingProfileSerializer, ChargingProfileSerializer
+from chargingprofiles.serializers import ActiveChargingProfileSerializer
 from ocpi.routing import PartyRef
+from ocpi.time import format_datetime, parse_datetime
 from push.services import party_targets, push_change
 from sessions.models import Session
 
@@ -22,15 +23,21 @@ MODULE = "chargingprofiles"
 
 
 def render_profile(profile: Profile) -> dict[str, Any]:
-    """The OCPI ChargingProfile as JSON (what is stored and sent)."""
-    return dict(ChargingProfileSerializer(profile_to_ocpi(profile)).data)
+    """The OCPI ChargingProfile as stored JSON (what the serializer renders: a DateTime as
+    text, limits as Decimals). Plain code, not a serializer: every plan renders each session's
+    profile to compare it with what was sent."""
+    data = profile_to_ocpi(profile)
+    if profile.start is not None:
+        data["start_date_time"] = format_datetime(profile.start)
+    return data
 
 
 def stored_profile(data: dict[str, Any]) -> Profile:
-    """A profile stored by render_profile, read back."""
-    serializer = ChargingProfileSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    return profile_from_ocpi(serializer.validated_data)
+    """A profile stored by render_profile, read back (it was checked when it came in)."""
+    start = data.get("start_date_time")
+    return profile_from_ocpi(
+        {**data, "start_date_time": None if start is None else parse_datetime(start)}
+    )
 
 
 def render_active(calculated_at: datetime, profile: Profile) -> dict[str, Any]:

@@ -111,14 +111,17 @@ def active() -> int:
 
 
 def settled_at(fleet: FleetThread, expected: dict[int, float | None]) -> dict[int, float | None]:
-    """Until the meters' limits are `expected` (the charge point took the plan), and a reading
-    under them was taken."""
+    """Until the meters' limits are `expected` (the charge point took the plan), and each
+    limited EVSE has metered a charge under its limit."""
     wait_until(lambda: limits(fleet) == expected, timeout=20, what=f"limits {expected}")
-    wait_until(
-        lambda: all(power <= (expected[n] or 11_040) + 0.5 for n, power in powers(fleet).items()),
-        timeout=10,
-        what="readings under the limits",
-    )
+
+    def under() -> bool:
+        drawn = powers(fleet)
+        return all(
+            0 < drawn[n] <= limit + 0.5 for n, limit in expected.items() if limit is not None
+        )
+
+    wait_until(under, timeout=10, what="readings under the limits")
     return expected
 
 
