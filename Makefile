@@ -8,7 +8,9 @@
 # (SQLite and a file-system Celery broker under var/) to PostgreSQL and Redis.
 
 # Optional local settings (see .env.example). Values there win over the shell's environment,
-# as they do for honcho and docker --env-file; `make run PORT=9000` wins over both.
+# as they do for honcho and docker --env-file; `make run PORT=9000` wins over both. `make run`
+# writes what it chose to var/run.env (in VAR_DIR), which manage.py in another shell reads for
+# whatever that shell does not set itself (config/runenv.py).
 ifneq ($(wildcard .env),)
 include .env
 export $(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*=.*/\2/p' .env)
@@ -44,6 +46,9 @@ $(INSTALLED): pyproject.toml
 
 run: export OCPI_ALLOW_PRIVATE_URLS ?= 1
 run: $(INSTALLED)
+	@# What was chosen above, for manage.py in other shells (config/runenv.py): their own
+	@# environment still wins over it.
+	@$(PY) -m config.runenv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo --if-empty

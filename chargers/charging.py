@@ -38,16 +38,16 @@ from typing import Any
 
 from django.conf import settings
 
-from chargers import reservations
+from chargers import remote, reservations
 from chargers.authorization import ACCEPTED, recorded_decision, status_of
 from chargers.mapping import connector_of
 from chargers.metering import KILO, UNKNOWN_MAX_POWER_KW, Register, Sample, max_power_kw
-from chargers.models import ChargerTransaction, OcppVersion
+from chargers.models import ChargerTransaction, OcppVersion, RemoteStart
 from chargers.transaction_steps import REQUESTING_POWER, START_TRANSACTION, STARTED, Step
 from sessions import services
 from sessions.errors import InvalidPeriods, SessionError
 from sessions.metering import Reading, meter_period, metered_kwh, volume
-from sessions.models import Session, SessionStatus
+from sessions.models import AuthMethod, Session, SessionStatus
 from sessions.pricing import price, pricing_tariff, stored_periods
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ class Charging:
             self.max_power = max_power_kw(connector)
         if step.may_start_session and self.session is None:
             self._token(step)
+        if self.session is None and "remote_start" not in self.tx.state:
+            self._tie_remote_start(step)
         if step.meter_start_wh is not None:
             self.register.start(step.meter_start_wh, step.at)
         # What is measured at a change of state belongs to the state it changes to.
@@ -198,8 +200,67 @@ class Charging:
         self.tx.id_token, self.tx.id_token_type = step.id_token, step.id_token_type
         self.tx.authorization_status = status
 
+    def _tie_remote_start(self, step: Step) -> None:
+        """The remote start this transaction follows, if any (chargers.remote.tie): looked
+        for once, when its first message naming a remoteStartId or a token comes."""
+        if step.remote_start_id is None and not step.may_start_session:
+            return
+        found = remote.tie(
+            self.tx,
+            remote_start_id=step.remote_start_id,
+            id_token=step.id_token,
+            ocpp_evse_id=self.tx.ocpp_evse_id,
+        )
+        self.tx.state["remote_start"] = None if found is None else found.pk
+
+    def _start_remote(self, remote_start_id: int, at: datetime) -> None:
+        """The session of a remote start: its token and authorization_reference, COMMAND (or
+        the session of the token's reservation there, chargers.reservations.use). One that
+        started after the start was reported refused is stopped instead (remote.late)."""
+        tx = self.tx
+        started = RemoteStart.objects.get(pk=remote_start_id)
+        refusal = remote.late(started)
+        if refusal is not None:
+            if tx.state.get("late_start") is None:
+                tx.state["late_start"] = refusal
+                self._warn(refusal)
+                remote.stop_late(started, tx)
+            return
+        connector = connector_of(tx.charge_point, tx.ocpp_evse_id or 0, tx.connector_id)
+        if connector is None:
+            self._warn(f"no connector of ours at OCPP EVSE {tx.ocpp_evse_id}: no session")
+            return
+        reserved = reservations.use(
+            charge_point=tx.charge_point,
+            connector=connector,
+            ocpp_evse_id=tx.ocpp_evse_id or 0,
+            id_token=started.id_token,
+            at=at,
+        )
+        if reserved is not None:  # started on the token's reservation: its session goes on
+            self.session = reserved
+            tx.authorization_status = ACCEPTED
+            self._new_period()
+            return
+        self.session = self._service(
+            services.session_start,
+            connector=connector,
+            token=started.token,
+            auth_method=AuthMethod.COMMAND,
+            authorization_reference=started.authorization_reference,
+            at=at,
+            status=SessionStatus.ACTIVE if self.connected else SessionStatus.PENDING,
+        )
+        if self.session is not None:
+            tx.authorization_status = ACCEPTED
+            self._new_period()
+
     def _start_session(self, at: datetime) -> None:
         tx = self.tx
+        remote_start_id = tx.state.get("remote_start")
+        if remote_start_id is not None and tx.ocpp_evse_id is not None:
+            self._start_remote(remote_start_id, at)
+            return
         if tx.authorization_status != ACCEPTED or tx.ocpp_evse_id is None:
             return
         connector = connector_of(tx.charge_point, tx.ocpp_evse_id, tx.connector_id)

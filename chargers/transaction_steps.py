@@ -57,6 +57,7 @@ class Step:
     charging_state: str = ""
     connected: bool | None = None
     stop_reason: str = ""
+    remote_start_id: int | None = None  # 2.0.1: of the RequestStartTransaction that began it
 
     @property
     def version(self) -> str:
@@ -140,6 +141,7 @@ def _transaction_event(
         charging_state=state,
         connected=connected,
         stop_reason=(info.get("stoppedReason") or DEFAULT_STOP_REASON) if kind == ENDED else "",
+        remote_start_id=info.get("remoteStartId"),
     )
 
 

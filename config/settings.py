@@ -14,6 +14,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import env_bool, env_list
+from config.runenv import var_dir
 from config.schedule import beat_schedule
 from config.security import *  # noqa: F403  (the settings that are the same in every mode)
 
@@ -21,7 +22,7 @@ from config.security import *  # noqa: F403  (the settings that are the same in 
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = var_dir()
 
 
 def make_private_dir(path: Path) -> None:
@@ -121,6 +122,7 @@ INSTALLED_APPS = [
     "cdrs",
     "chargers",
     "chargingprofiles",
+    "commands",
     "demo",
 ]
 
@@ -146,7 +148,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the project's own pages (config.landing)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -413,6 +415,9 @@ OCPP_TRANSACTION_EVENTS_DAYS = int(os.environ.get("OCPP_TRANSACTION_EVENTS_DAYS"
 # Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
 # answer unless the caller sets its own; then it ends TIMED_OUT.
 OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# OCPI commands: the timeout announced in a CommandResponse, seconds; the charge point's call
+# gets 20 s less (commands.services.RESULT_MARGIN_SECONDS), so the CommandResult comes within it.
+OCPI_COMMAND_TIMEOUT_SECONDS = int(os.environ.get("OCPI_COMMAND_TIMEOUT_SECONDS", "60"))
 # Load management (chargingprofiles.loadmanagement): a site's sessions starting or stopping
 # are planned together this many seconds later; every site is planned again every
 # LOAD_REPLAN_SECONDS (config.schedule), which sends nothing when nothing changed.
@@ -482,6 +487,11 @@ PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
 # whitelist's offline rule decides.
 TOKENS_AUTHORIZE_TIMEOUT = float(os.environ.get("TOKENS_AUTHORIZE_TIMEOUT", "2"))
 TOKENS_FULL_PULL_SECONDS = int(os.environ.get("TOKENS_FULL_PULL_SECONDS", "86400"))
+# A full pull that would set more than this share of an eMSP's valid tokens invalid (an empty
+# list from a partner with tokens, typically) is held for an operator to confirm; 1: never.
+TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE = float(
+    os.environ.get("TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE", "0.5")
+)
 # A delta pull asks from the last successful pull's start less this (clocks differ).
 TOKENS_PULL_OVERLAP_SECONDS = int(os.environ.get("TOKENS_PULL_OVERLAP_SECONDS", "300"))
 TOKENS_PULL_JITTER_SECONDS = int(os.environ.get("TOKENS_PULL_JITTER_SECONDS", "300"))

@@ -4,9 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
+from config.landing import landing
 from ocpi.urls import catch_all
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("", include("ocpi.urls")),
     path("", include("credentials.urls")),
     path("", include("locations.urls")),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("cdrs.urls")),
     path("", include("chargingprofiles.urls")),
+    path("", include("commands.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start script as a file of its own, not inline: the CSP runs no inline script.

@@ -23,6 +23,7 @@ from credentials.models import (
     PartnerRole,
     PartnerStatus,
 )
+from credentials.selectors import invitation_namesakes
 from credentials.serializers import CredentialsRoleSerializer
 from ocpi.admin import admin_page
 from ocpi.versioning import versions_url
@@ -124,7 +125,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "last_contact_at",
         "plain_tokens",
         "stale_updates",
-        "last_error",
+        "last_problem",
     ]
     list_filter = ["status", "plain_tokens"]
     search_fields = ["name", "roles__party_id", "versions_url"]
@@ -134,6 +135,7 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
         "version",
         "last_contact_at",
         "last_error",
+        "last_error_at",
         "stale_updates",
         "registered_at",
         "unregistered_at",
@@ -163,6 +165,15 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # Partners come from handshakes: invite one or register with one.
+
+    @admin.display(description="last error", ordering="last_error_at")
+    def last_problem(self, partner: PartnerPlatform) -> str:
+        """What failed last (the operation, what went wrong) and when (credentials.problems)."""
+        if not partner.last_error:
+            return ""
+        if partner.last_error_at is None:  # recorded before errors had a time
+            return partner.last_error
+        return f"{partner.last_error_at:%Y-%m-%d %H:%M:%S} UTC: {partner.last_error}"
 
     @admin.display(description="roles")
     def party_roles(self, partner: PartnerPlatform) -> str:
@@ -225,9 +236,28 @@ class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
 
 
 class InvitationForm(forms.ModelForm):  # type: ignore[type-arg]
+    again = forms.BooleanField(
+        required=False,
+        label="Invite again",
+        help_text="Issue another token A even if this name has an open invitation or a "
+        "registered partner.",
+    )
+
     class Meta:
         model = Invitation
         fields = ["name"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # A new invitation only (the name of an existing one may be corrected freely).
+        new = self.instance.pk is None and not cleaned.get("again") and cleaned.get("name")
+        if new and (namesakes := invitation_namesakes(cleaned["name"])):
+            self.add_error(
+                "name",
+                f"{cleaned['name']} already has: {'; '.join(namesakes)}. Hand over the open "
+                "invitation's token A or revoke it; tick “Invite again” for another one.",
+            )
+        return cleaned
 
 
 @admin.register(Invitation)
@@ -248,7 +278,7 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
     actions = ["revoke"]
 
     def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> Any:
-        return ["name"] if obj is None else ["name", *self.readonly_fields]
+        return ["name", "again"] if obj is None else ["name", *self.readonly_fields]
 
     @admin.display(description="versions URL")
     def versions_url(self, invitation: Invitation) -> str:
@@ -263,7 +293,11 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
         if change:
             Invitation.objects.filter(pk=obj.pk).update(name=obj.name)
             return
-        invitation, token = services.invitation_create(name=obj.name, created_by=request.user)  # type: ignore[arg-type]
+        invitation, token = services.invitation_create(
+            name=obj.name,
+            created_by=request.user,  # type: ignore[arg-type]
+            again=True,  # the form checked for namesakes and the operator chose
+        )
         obj.pk = invitation.pk
         self.message_user(
             request,

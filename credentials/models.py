@@ -115,7 +115,9 @@ class PartnerPlatform(models.Model):
         "partner resynchronises by pulling after an outage.",
     )
     last_contact_at = models.DateTimeField(null=True, blank=True)
+    # What failed last and when, as "<operation>: <what went wrong>" (credentials.problems).
     last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
     # PUTs and PATCHes from this partner older than what we hold, answered but not applied
     # (ocpi.receiving): a partner replaying old data shows up here for the operator.
     stale_updates = models.PositiveIntegerField(default=0, editable=False)

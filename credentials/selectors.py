@@ -21,6 +21,7 @@ from django.db.models import Model, QuerySet
 
 from credentials.generation import GENERATION
 from credentials.models import (
+    Invitation,
     LocalParty,
     PartnerPlatform,
     PartnerRole,
@@ -253,3 +254,18 @@ def registered_partner_by_name(name_or_id: str) -> PartnerPlatform:
     named = partners.filter(name__ci=name_or_id)
     live = named.exclude(status=PartnerStatus.UNREGISTERED)
     return (live if live.exists() else named).get()
+
+
+def invitation_namesakes(name: str) -> list[str]:
+    """What a new invitation for `name` would duplicate: open invitations and registered
+    partners of that name (case-insensitive), each described for the operator."""
+    found = [
+        f"open invitation {invitation.pk} issued {invitation.created_at:%Y-%m-%d %H:%M} UTC"
+        + (f", expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC" if invitation.expires_at else "")
+        for invitation in Invitation.objects.open().filter(name__iexact=name).order_by("pk")
+    ]
+    found += [
+        f"registered partner {partner.name!r} (id {partner.pk})"
+        for partner in PartnerPlatform.objects.registered().filter(name__iexact=name)
+    ]
+    return found

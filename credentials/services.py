@@ -33,7 +33,8 @@ from credentials.models import (
     PartnerRole,
     PartnerStatus,
 )
-from credentials.selectors import our_credentials
+from credentials.problems import partner_error_record
+from credentials.selectors import invitation_namesakes, our_credentials
 from credentials.serializers import CredentialsSerializer
 from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.enums import ModuleID
@@ -48,15 +49,29 @@ class PartnerCallFailed(Exception):
     """A handshake step we started did not succeed; nothing was stored half-way."""
 
 
+class InvitationExists(Exception):
+    """An invitation for a name that has an open invitation or a registered partner already:
+    issued again only when asked (`again`), as a second token A is rarely what was meant."""
+
+    def __init__(self, name: str, namesakes: list[str]) -> None:
+        self.namesakes = namesakes
+        super().__init__(f"{name} already has: {'; '.join(namesakes)}")
+
+
 # --- invitations ---------------------------------------------------------------------------
 
 
-def invitation_create(*, name: str, created_by: User | None = None) -> tuple[Invitation, str]:
+def invitation_create(
+    *, name: str, created_by: User | None = None, again: bool = False
+) -> tuple[Invitation, str]:
     """Issue a credentials token A for a prospective partner; return it with the invitation.
 
     It expires after OCPI_INVITATION_DAYS: a token A forgotten in a mailbox must not open our
-    credentials module for good.
+    credentials module for good. Raises InvitationExists when the name has an open
+    invitation or a registered partner, unless `again`.
     """
+    if not again and (namesakes := invitation_namesakes(name)):
+        raise InvitationExists(name, namesakes)
     token = generate_token()
     invitation = Invitation(
         name=name,
@@ -169,7 +184,7 @@ def accept_update(*, partner: PartnerPlatform, data: Any) -> Accepted:
         locked.set_incoming_token(token)
         locked.set_next_incoming_token(None)
         locked.set_outgoing_token(credentials["token"])
-        locked.last_error = ""
+        locked.last_error, locked.last_error_at = "", None
         locked.save()
         _store_endpoints(locked, discovery)
         _store_roles(locked, credentials["roles"])
@@ -257,7 +272,10 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
     try:
         discovery = discover(versions_url, token_a)
     except OcpiError as exc:
-        raise PartnerCallFailed(f"OCPI {exc.status_code}: {exc.message}") from exc
+        raise PartnerCallFailed(
+            f"Reading the partner's versions and endpoints failed (OCPI {exc.status_code}): "
+            f"{exc.message}"
+        ) from exc
     token_b = generate_token()
     # The partner fetches our versions with token B before it answers our POST, so B must
     # already work: store the partner as PENDING first, outside any long transaction.
@@ -303,6 +321,10 @@ def register_with_partner(*, versions_url: str, token_a: str, name: str) -> Part
     return partner
 
 
+ROTATE = "rotate tokens (PUT credentials)"
+REFRESH = "refresh versions and endpoints"
+
+
 def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
     """Our PUT: give the partner a new token for us and receive a new token for them."""
     if not partner.is_registered:
@@ -315,14 +337,14 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
         credentials = _valid_credentials(data)
     except (PartnerCallFailed, OcpiError) as exc:
         partner.set_next_incoming_token(None)
-        partner.last_error = str(exc) if isinstance(exc, PartnerCallFailed) else exc.message
-        _save_partner(
-            partner,
-            fields=["next_incoming_token_digest", "next_incoming_token_sealed", "last_error"],
+        _save_partner(partner, fields=["next_incoming_token_digest", "next_incoming_token_sealed"])
+        problem = (
+            str(exc)
+            if isinstance(exc, PartnerCallFailed)
+            else f"its answer is not valid credentials: {exc.message}"
         )
-        raise PartnerCallFailed(
-            f"Rotation with {partner.name} failed: {partner.last_error}"
-        ) from exc
+        partner_error_record(partner.pk, ROTATE, problem)
+        raise PartnerCallFailed(f"Rotation with {partner.name} failed: {problem}") from exc
     # The partner has switched to the new tokens whatever we think of its roles: keep them,
     # and its former roles when the new ones name a party held by someone else.
     refused: PartyTaken | None = None
@@ -331,18 +353,19 @@ def rotate_credentials(*, partner: PartnerPlatform) -> PartnerPlatform:
         partner.set_next_incoming_token(None)
         partner.set_outgoing_token(credentials["token"])
         partner.versions_url = credentials["url"]
-        partner.last_error = ""
+        partner.last_error, partner.last_error_at = "", None
         partner.last_contact_at = now()
         try:
             with transaction.atomic():
                 _store_roles(partner, credentials["roles"])
         except PartyTaken as exc:
             refused = exc
-            partner.last_error = f"Roles not changed: {exc.message}"
         partner.save()
         credentials_changed()
     if refused is not None:
-        raise PartnerCallFailed(f"Rotation with {partner.name}: {partner.last_error}") from refused
+        problem = f"Roles not changed: {refused.message}"
+        partner_error_record(partner.pk, ROTATE, problem)
+        raise PartnerCallFailed(f"Rotation with {partner.name}: {problem}") from refused
     logger.info("Rotated credentials with partner %s (%s)", partner.pk, partner.name)
     return partner
 
@@ -357,15 +380,21 @@ def refresh_endpoints(*, partner: PartnerPlatform) -> PartnerPlatform:
             partner.versions_url, partner.outgoing_token, plain_tokens=partner.plain_tokens
         )
     except OcpiError as exc:
-        with transaction.atomic():
-            PartnerPlatform.objects.filter(pk=partner.pk).update(last_error=exc.message)
-            credentials_changed()
+        partner_error_record(partner.pk, REFRESH, exc.message)
         raise PartnerCallFailed(f"Refreshing {partner.name} failed: {exc.message}") from exc
     with transaction.atomic():
         partner.version = discovery.version
-        partner.last_error = ""
+        partner.last_error, partner.last_error_at = "", None
         partner.last_contact_at = now()
-        partner.save(update_fields=["version", "last_error", "last_contact_at", "updated_at"])
+        partner.save(
+            update_fields=[
+                "version",
+                "last_error",
+                "last_error_at",
+                "last_contact_at",
+                "updated_at",
+            ]
+        )
         _store_endpoints(partner, discovery)
         credentials_changed()
     return partner

@@ -1,12 +1,11 @@
-"""Reads for seeding: whose estate it is, and what of it already exists."""
-
-from datetime import datetime
+"""Reads for seeding: whose estate it is, and what of it (and of the demo tokens) exists."""
 
 from credentials.models import LocalParty
 from locations.models import Location
 from ocpi.enums import Role
 from ocpi.routing import PartyRef
 from tariffs.models import Tariff
+from tokens.models import Token
 
 DEMO_PREFIX = "DEMO-"
 
@@ -25,20 +24,25 @@ def has_catalogue(party: LocalParty) -> bool:
     )
 
 
-def demo_location_stamps(party: LocalParty) -> dict[str, datetime]:
-    """last_updated of the party's demo locations by upper-cased id (ids are CiStrings)."""
+def demo_location_ids(party: LocalParty) -> set[str]:
+    """The upper-cased ids of the party's demo locations (ids are CiStrings)."""
     rows = (
         Location.objects.for_party(PartyRef.of(party.country_code, party.party_id))
         .filter(ocpi_id__istartswith=DEMO_PREFIX)
-        .values_list("ocpi_id", "last_updated")
+        .values_list("ocpi_id", flat=True)
     )
-    return {ocpi_id.upper(): stamp for ocpi_id, stamp in rows}
+    return {ocpi_id.upper() for ocpi_id in rows}
 
 
-def demo_tariff_stamps(party: LocalParty) -> dict[str, datetime]:
+def demo_tariff_ids(party: LocalParty) -> set[str]:
     rows = (
         Tariff.objects.for_party(PartyRef.of(party.country_code, party.party_id))
         .filter(ocpi_id__istartswith=DEMO_PREFIX)
-        .values_list("ocpi_id", "last_updated")
+        .values_list("ocpi_id", flat=True)
     )
-    return {ocpi_id.upper(): stamp for ocpi_id, stamp in rows}
+    return {ocpi_id.upper() for ocpi_id in rows}
+
+
+def token_exists(uid: str, token_type: str) -> bool:
+    """Whether any eMSP's cached token has this uid and type."""
+    return Token.objects.identified(uid, token_type).exists()

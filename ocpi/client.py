@@ -8,6 +8,7 @@ and could lead our token to another host). Never call it inside an open database
 
 import logging
 import re
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -155,7 +156,8 @@ class OcpiClient:
             refused = refusal(exc)
             if refused is not None:
                 raise OcpiTransportError(f"refusing to call {url}: {refused}") from exc
-            raise OcpiTransportError(f"{method} {url} failed: {exc}") from exc
+            reason = transport_reason(exc, url, self._timeout)
+            raise OcpiTransportError(f"{method} {url} failed: {reason}") from exc
         duration = time.monotonic() - started
         logger.info(
             "OCPI %s %s -> HTTP %s in %.0f ms (request %s)",
@@ -262,6 +264,41 @@ class OcpiClient:
             next_url = _same_host(next_url, urljoin(next_url, link)) if link else None
             next_params = None
         raise OcpiClientError(f"GET {url}: more than {max_pages} pages, stopped")
+
+
+def transport_reason(exc: requests.RequestException, url: str, timeout: tuple[float, float]) -> str:
+    """What went wrong, in an operator's words: requests and urllib3 wrap the cause in
+    their pools' and connections' representations (`PinnedHTTPConnectionPool(host=…):
+    Max retries exceeded … (Caused by NewConnectionError(…))`)."""
+    where = urlsplit(url).netloc
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"could not connect to {where}: no connection within {timeout[0]:g} s"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"Read timed out: no answer from {where} within {timeout[1]:g} s"
+    cause = _root_cause(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
+        return f"TLS with {where} failed: {detail or cause}"
+    if isinstance(exc, requests.exceptions.ConnectionError) and isinstance(cause, OSError):
+        if isinstance(cause, socket.gaierror):
+            return f"could not connect to {where}: host name not found ({cause.strerror})"
+        if cause.strerror:
+            return f"could not connect to {where}: {cause.strerror}"
+    return str(exc)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception behind `exc` (its causes, and MaxRetryError's `reason`)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = exc.__cause__ or getattr(exc, "reason", None)
+        if inner is None and exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
+    return exc
 
 
 def _same_host(current: str, following: str) -> str:

@@ -3,6 +3,10 @@
 Tokens are the eMSPs' data, received by PUT/PATCH or pulled: nothing here edits or deletes
 them (DESIGN.md, Data ownership). Pulls run in the Celery worker, started from the pull log's
 "Pull tokens from a partner" form or by the actions on tokens and on past pulls.
+
+A held full pull (tokens.pull, Safeguard) shows on its partner's page too, which this module
+extends (credentials, a layer below, knows nothing of tokens), and "Apply held pull" is an
+action on the partners and on the pull log.
 """
 
 from typing import Any
@@ -16,7 +20,8 @@ from django.urls import URLPattern, path, reverse
 from credentials.models import PartnerPlatform
 from ocpi.admin import ReadOnlyAdminMixin, admin_page
 from tokens import tasks
-from tokens.models import Token, TokenPull
+from tokens.models import PullStatus, Token, TokenPull
+from tokens.pull import NotApplicable, apply_held_pull, latest_held_pull
 from tokens.selectors import partner_of_party, partners_to_pull
 
 
@@ -91,12 +96,13 @@ class TokenPullAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TokenPull]):
         "invalid",
         "ignored",
         "invalidated",
+        "held",
         "finished_at",
         "error",
     ]
     list_filter = ["status", "full", "partner"]
     list_select_related = ["partner"]
-    actions = ["pull_delta", "pull_full"]
+    actions = ["pull_delta", "pull_full", "apply_held"]
     change_list_template = "admin/tokens/tokenpull/change_list.html"
 
     @admin.action(description="Pull again from these partners: changes since the last pull")
@@ -106,6 +112,10 @@ class TokenPullAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TokenPull]):
     @admin.action(description="Pull again from these partners: full (the new truth)")
     def pull_full(self, request: HttpRequest, queryset: QuerySet[TokenPull]) -> None:
         _queue_pulls(self, request, _partners_of(queryset), full=True)
+
+    @admin.action(description="Apply held pull (set invalid the tokens it did not return)")
+    def apply_held(self, request: HttpRequest, queryset: QuerySet[TokenPull]) -> None:
+        _apply(self, request, list(queryset.filter(status=PullStatus.HELD).order_by("pk")))
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -130,3 +140,61 @@ class TokenPullAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TokenPull]):
 def _partners_of(queryset: QuerySet[TokenPull]) -> list[PartnerPlatform]:
     registered = PartnerPlatform.objects.registered()
     return list(registered.filter(token_pulls__in=queryset).distinct().order_by("pk"))
+
+
+def _apply(admin_: admin.ModelAdmin[Any], request: HttpRequest, pulls: list[TokenPull]) -> None:
+    if not pulls:
+        admin_.message_user(request, "No held pull selected.", messages.WARNING)
+    for pull in pulls:
+        try:
+            applied = apply_held_pull(pull)
+        except NotApplicable as exc:
+            admin_.message_user(request, str(exc), messages.ERROR)
+        else:
+            admin_.message_user(
+                request,
+                f"Held pull {applied.pk} from {pull.partner.name} applied: "
+                f"{applied.invalidated} tokens set invalid.",
+                messages.SUCCESS,
+            )
+
+
+HELD_PULL_FIELDS = ("started_at", "received", "valid_before", "held", "error")
+
+
+class HeldPullInline(admin.TabularInline[TokenPull, PartnerPlatform]):
+    """The partner's held full pulls, on its page: what they would invalidate."""
+
+    model = TokenPull
+    verbose_name = "held token pull"
+    verbose_name_plural = "Held token pulls (apply with the action “Apply held pull”)"
+    fields = HELD_PULL_FIELDS
+    readonly_fields = HELD_PULL_FIELDS
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TokenPull]:
+        return super().get_queryset(request).filter(status=PullStatus.HELD)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.action(description="Apply held pull (set invalid the tokens it did not return)")
+def apply_held_pulls(
+    admin_: admin.ModelAdmin[PartnerPlatform],
+    request: HttpRequest,
+    queryset: QuerySet[PartnerPlatform],
+) -> None:
+    """Each selected partner's held pull that is still its latest full one."""
+    held = [latest_held_pull(partner) for partner in queryset.order_by("pk")]
+    _apply(admin_, request, [pull for pull in held if pull is not None])
+
+
+# On the class credentials registered (admin.site keeps one instance of it).
+_PartnerAdmin = type(admin.site.get_model_admin(PartnerPlatform))
+_PartnerAdmin.inlines = [*_PartnerAdmin.inlines, HeldPullInline]
+_PartnerAdmin.actions = [*(_PartnerAdmin.actions or []), apply_held_pulls]

@@ -143,6 +143,9 @@ class PullStatus(models.TextChoices):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    # A full pull that would have set more than TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE of the
+    # eMSP's valid tokens invalid: nothing invalidated until an operator applies it.
+    HELD = "HELD"
 
 
 class TokenPullQuerySet(models.QuerySet["TokenPull"]):
@@ -179,6 +182,19 @@ class TokenPull(models.Model):
     invalidated = models.PositiveIntegerField(
         default=0, help_text="Cached tokens a full pull did not return, now set invalid."
     )
+    held = models.PositiveIntegerField(
+        default=0,
+        help_text="Cached tokens a full pull did not return, held valid for the operator to "
+        "confirm: more than TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE of the valid ones.",
+    )
+    valid_before = models.PositiveIntegerField(
+        default=0, help_text="Valid cached tokens of the parties a full pull read, before it."
+    )
+    # The ids of the held tokens, until the pull is applied (tokens.pull.apply_held_pull).
+    held_token_ids = models.JSONField(default=list, blank=True, editable=False)
+    applied_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an operator applied the held pull."
+    )
     error = models.TextField(blank=True)
 
     objects = TokenPullQuerySet.as_manager()
@@ -197,4 +213,13 @@ class TokenPull(models.Model):
         return {name: getattr(self, name) for name in COUNTS}
 
 
-COUNTS = ("received", "created", "updated", "unchanged", "invalid", "ignored", "invalidated")
+COUNTS = (
+    "received",
+    "created",
+    "updated",
+    "unchanged",
+    "invalid",
+    "ignored",
+    "invalidated",
+    "held",
+)

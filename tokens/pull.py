@@ -12,6 +12,10 @@ partner writes only its own parties' tokens). Both are counted in the pull's log
 - Full: the pages are the new truth. Tokens of a party whose crawl completed and that were
   not returned are set valid=false (never deleted: sessions and CDRs refer to them).
   A crawl that failed half-way invalidates nothing for its party.
+- Safeguard: a full pull that would set more than TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE of
+  the valid tokens invalid (typically one broken answer: an empty list) invalidates nothing
+  and ends HELD, with the numbers, logged as an error, until an operator applies it
+  (apply_held_pull: the admin's "Apply held pull", `ocpi_pull PARTNER tokens --apply-held`).
 
 Never inside a transaction: each page is written in one of its own between HTTP calls.
 """
@@ -22,14 +26,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from credentials.access import token_owner_parties
 from credentials.models import PartnerPlatform
+from credentials.problems import partner_error_clear, partner_error_record
 from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.exceptions import validation_message
 from ocpi.routing import PartyRef, RoutingHeaders
 from ocpi.time import format_datetime, now
-from tokens.models import PullStatus, TokenKey, TokenPull, key_of
+from tokens.models import PullStatus, TokenKey, TokenPull, TokenPullQuerySet, key_of
 from tokens.selectors import (
     last_successful_pull,
     our_party,
@@ -37,9 +43,16 @@ from tokens.selectors import (
     tokens_sender_url,
 )
 from tokens.serializers import TokenSerializer
-from tokens.sync import tokens_invalidate_missing, tokens_sync
+from tokens.sync import Missing, tokens_invalidate, tokens_missing, tokens_sync
 
 logger = logging.getLogger(__name__)
+
+# How a failed or held pull is named in the partner's last error (credentials.problems).
+PULL_OPERATION = "pull tokens"
+
+
+class NotApplicable(Exception):
+    """A pull that cannot be applied: not held (any more), or a later full pull superseded it."""
 
 
 class PullAlreadyRunning(Exception):
@@ -127,6 +140,11 @@ def token_pull(*, partner: PartnerPlatform, full: bool = False) -> TokenPull:
         pull.status,
         pull.counts(),
     )
+    if pull.status == PullStatus.SUCCEEDED:
+        partner_error_clear(partner.pk, PULL_OPERATION)
+    else:
+        kind = "full" if pull.full else "delta"
+        partner_error_record(partner.pk, PULL_OPERATION, f"{kind} pull {pull.pk}: {pull.error}")
     return pull
 
 
@@ -159,9 +177,91 @@ def _run(pull: TokenPull, partner: PartnerPlatform) -> None:
             problems.append(f"{party}: {exc}")
         else:
             completed.append(party)
-    if pull.full and completed:
-        pull.invalidated = tokens_invalidate_missing(
-            parties=completed, seen=crawl.seen, before=pull.started_at, moment=now()
-        )
     pull.status = PullStatus.FAILED if problems else PullStatus.SUCCEEDED
+    if pull.full and completed:
+        missing = tokens_missing(parties=completed, seen=crawl.seen, before=pull.started_at)
+        pull.valid_before = missing.valid
+        if missing.share > settings.TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE:
+            _hold(pull, missing)
+            problems.insert(0, pull.error)
+        else:
+            pull.invalidated = tokens_invalidate(
+                token_ids=missing.token_ids, before=pull.started_at, moment=now()
+            )
     pull.error = "\n".join(problems)
+
+
+def _hold(pull: TokenPull, missing: Missing) -> None:
+    pull.status = PullStatus.HELD
+    pull.held = len(missing.token_ids)
+    pull.held_token_ids = missing.token_ids
+    limit = settings.TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE
+    pull.error = (
+        f"Held: this full pull would set {pull.held} of {missing.valid} valid tokens invalid "
+        f"({missing.share:.0%}, more than TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE {limit:.0%}); "
+        "nothing was invalidated. If the eMSP really withdrew them, apply the pull (admin: "
+        f"Apply held pull; `manage.py ocpi_pull {pull.partner_id} tokens --apply-held`)."
+    )
+    # Alert-worthy: one broken answer from a partner would otherwise wipe its whitelist.
+    logger.error(
+        "Token pull %s from partner %s HELD: would set %s of %s valid tokens invalid "
+        "(%.0f%% > %.0f%%); nothing invalidated until an operator applies it",
+        pull.pk,
+        pull.partner_id,
+        pull.held,
+        missing.valid,
+        missing.share * 100,
+        limit * 100,
+    )
+
+
+def _full_pulls_judged(partner_id: int) -> TokenPullQuerySet:
+    """The partner's full pulls that may stand for its tokens' truth: a failed one does not
+    (it invalidated nothing), so it neither supersedes a held pull nor is one."""
+    return TokenPull.objects.filter(partner_id=partner_id, full=True).exclude(
+        status=PullStatus.FAILED
+    )
+
+
+def latest_held_pull(partner: PartnerPlatform) -> TokenPull | None:
+    """The partner's held pull that could be applied: held, and its latest judged full pull."""
+    pull = _full_pulls_judged(partner.pk).order_by("-started_at", "-pk").first()
+    return pull if pull is not None and pull.status == PullStatus.HELD else None
+
+
+def apply_held_pull(pull: TokenPull) -> TokenPull:
+    """Set invalid what a held full pull did not return, as an operator confirmed.
+
+    Tokens updated since the pull started (an eMSP's PUT, a later delta pull) keep their
+    state. Raises NotApplicable unless the pull is held and still the partner's latest full
+    one (a later full pull is newer truth: apply or judge that one instead).
+    """
+    with transaction.atomic():
+        locked = TokenPull.objects.select_for_update().get(pk=pull.pk)
+        if locked.status != PullStatus.HELD:
+            raise NotApplicable(f"Pull {locked.pk} is {locked.status}, not held")
+        newer = (
+            _full_pulls_judged(locked.partner_id)
+            .filter(started_at__gt=locked.started_at)
+            .order_by("started_at")
+            .first()
+        )
+        if newer is not None:
+            raise NotApplicable(
+                f"Pull {locked.pk} is superseded by the later full pull {newer.pk} ({newer.status})"
+            )
+        locked.invalidated = tokens_invalidate(
+            token_ids=locked.held_token_ids, before=locked.started_at, moment=now()
+        )
+        locked.status = PullStatus.SUCCEEDED
+        locked.applied_at = now()
+        locked.held_token_ids = []
+        locked.save()
+    partner_error_clear(locked.partner_id, PULL_OPERATION)
+    logger.warning(
+        "Held token pull %s from partner %s applied: %s tokens set invalid",
+        locked.pk,
+        locked.partner_id,
+        locked.invalidated,
+    )
+    return locked

@@ -3,8 +3,8 @@
 The cache holds what eMSPs tell us; the eMSP owns every field, `last_updated` included:
 - token_put / token_patch: the Receiver interface (the owner pushes; its word is final,
   its newest word: one older than the cached token is not applied, ocpi.receiving).
-- tokens_sync / tokens_invalidate_missing (tokens.sync): what a pull or an authorize answer
-  brought.
+- tokens_sync / tokens_missing, tokens_invalidate (tokens.sync): what a pull or an
+  authorize answer brought.
 
 authorize() is what the charge point side calls: it decides from the cache when the token's
 whitelist allows it, else asks the eMSP in real time (tokens.realtime), with the whitelist's

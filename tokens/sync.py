@@ -4,9 +4,9 @@ authorize answer (mod_tokens.asciidoc, Sender interface).
 - tokens_sync: a pulled page or the token in an authorize answer. A copy older than the
   cached one (by last_updated) is not applied (ocpi.receiving.is_stale): a pull may read a
   page before a PUT that the eMSP sent meanwhile.
-- tokens_invalidate_missing: after a full pull, which is the new truth (Pagination, "Any
-  older information that is not specified in the response is considered as no longer valid").
-  Tokens are set valid=false, never deleted: sessions and CDRs refer to them.
+- tokens_missing, tokens_invalidate: after a full pull, which is the new truth (Pagination,
+  "Any older information that is not specified in the response is considered as no longer
+  valid"). Tokens are set valid=false, never deleted: sessions and CDRs refer to them.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -92,10 +92,22 @@ def _sync(wanted: Mapping[TokenKey, dict[str, Any]], counts: SyncCounts) -> None
     counts.updated += len(changed)
 
 
-def tokens_invalidate_missing(
-    *, parties: Sequence[PartyRef], seen: set[TokenKey], before: datetime, moment: datetime
-) -> int:
-    """Set valid=false on the valid tokens of `parties` that a full pull did not return.
+@dataclass(frozen=True)
+class Missing:
+    """What a full pull did not return: the ids of those valid tokens, and of how many."""
+
+    token_ids: list[int]
+    valid: int
+
+    @property
+    def share(self) -> float:
+        return len(self.token_ids) / self.valid if self.valid else 0.0
+
+
+def tokens_missing(
+    *, parties: Sequence[PartyRef], seen: set[TokenKey], before: datetime
+) -> Missing:
+    """The valid tokens of `parties` that a full pull did not return.
 
     Only tokens that were cached and last updated before the pull started (`before`): one
     the eMSP PUT while we crawled is not in the pages and must not be dropped.
@@ -105,10 +117,22 @@ def tokens_invalidate_missing(
         .filter(valid=True, created_at__lt=before, last_updated__lt=before)
         .values_list("pk", "country_code", "party_id", "uid", "type")
     )
-    missing = [pk for pk, *identity in rows if token_key(*identity) not in seen]
+    valid = 0
+    missing = []
+    for pk, *identity in rows:
+        valid += 1
+        if token_key(*identity) not in seen:
+            missing.append(pk)
+    return Missing(missing, valid)
+
+
+def tokens_invalidate(*, token_ids: Sequence[int], before: datetime, moment: datetime) -> int:
+    """Set valid=false on those of `token_ids` still valid and not updated since `before`
+    (an eMSP's PUT or a later pull since then is newer news); return how many."""
+    done = 0
     with transaction.atomic():
-        for start in range(0, len(missing), _CHUNK):
-            Token.objects.filter(pk__in=missing[start : start + _CHUNK], valid=True).update(
-                valid=False, missing_since=moment
-            )
-    return len(missing)
+        for start in range(0, len(token_ids), _CHUNK):
+            done += Token.objects.filter(
+                pk__in=token_ids[start : start + _CHUNK], valid=True, last_updated__lt=before
+            ).update(valid=False, missing_since=moment)
+    return done

@@ -67,3 +67,17 @@ def test_swagger_ui_renders_the_schema_under_its_policy(
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert violations(page) == []
     assert console == []
+
+
+def test_the_landing_page_renders_styled_under_the_policy(
+    page: Page, platform: str, console: list[str]
+) -> None:
+    response = page.goto(f"{platform}/")
+
+    expect(page.locator("#site-name")).to_be_visible()
+    page.get_by_role("link", name="Admin").click()
+    expect(page).to_have_url(f"{platform}/admin/login/?next=/admin/")
+    assert response is not None
+    assert "style-src 'self'" in response.headers["content-security-policy"]
+    assert violations(page) == []
+    assert console == []

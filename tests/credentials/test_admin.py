@@ -145,7 +145,8 @@ def test_register_view_shows_why_registration_failed(
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
-        "OCPI 3002: No mutual version: we speak 2.2.1, the partner offers 2.1.1"
+        "Reading the partner's versions and endpoints failed "
+        "(OCPI 3002): No mutual version: we speak 2.2.1, the partner offers 2.1.1"
     ]
     assert PartnerPlatform.objects.count() == 0
 

@@ -102,7 +102,11 @@ def test_a_failed_rotation_keeps_the_old_tokens(
     assert str(failure.value) == f"Rotation with Fake eMSP failed: {reason}"
     stored = PartnerPlatform.objects.get()
     assert (stored.incoming_token, stored.outgoing_token) == (old_b, old_c)
-    assert (stored.next_incoming_token_digest, stored.last_error) == (None, reason)
+    assert (stored.next_incoming_token_digest, stored.last_error) == (
+        None,
+        f"rotate tokens (PUT credentials): {reason}",
+    )
+    assert stored.last_error_at is not None
     assert calls_us(live_platform, old_b) == 200
 
 
@@ -141,7 +145,8 @@ def test_a_failed_refresh_keeps_the_endpoints_and_records_the_error(
     reason = f"GET {partner.versions_url} answered HTTP 500, OCPI 3000 Down"
     assert str(failure.value) == f"Refreshing Fake eMSP failed: {reason}"
     stored = PartnerPlatform.objects.get()
-    assert stored.last_error == reason
+    assert stored.last_error == f"refresh versions and endpoints: {reason}"
+    assert stored.last_error_at is not None
     assert list(stored.endpoints.values_list("identifier", "role", "url")) == (
         partner.endpoint_rows()
     )

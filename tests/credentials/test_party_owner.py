@@ -204,7 +204,7 @@ def test_a_rotation_naming_a_party_held_by_another_keeps_the_new_tokens_and_the_
         partner.token_c,
         partner.platform_token,
     )
-    assert stored.last_error == message
+    assert stored.last_error == f"rotate tokens (PUT credentials): {message}"
     assert list(stored.roles.values_list("party_id", flat=True)) == ["FKE"]
     assert claims() == [("DE", "FKE", "Test eMSP"), ("FR", "OTH", "Holder"), ("NL", "CPO", None)]
 

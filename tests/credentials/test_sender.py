@@ -128,7 +128,8 @@ def test_no_mutual_version_is_an_error_and_nothing_is_posted(
         register(partner.versions_url, partner.invite())
 
     assert str(failure.value) == (
-        "OCPI 3002: No mutual version: we speak 2.2.1, the partner offers 2.1.1"
+        "Reading the partner's versions and endpoints failed "
+        "(OCPI 3002): No mutual version: we speak 2.2.1, the partner offers 2.1.1"
     )
     assert [call.method for call in partner.calls] == ["GET"]
     assert PartnerPlatform.objects.count() == 0
@@ -142,7 +143,10 @@ def test_no_credentials_endpoint_is_an_error_and_nothing_is_posted(
     with pytest.raises(CommandError) as failure:
         register(partner.versions_url, partner.invite())
 
-    assert str(failure.value) == "OCPI 3003: Required endpoints missing: credentials"
+    assert str(failure.value) == (
+        "Reading the partner's versions and endpoints failed "
+        "(OCPI 3003): Required endpoints missing: credentials"
+    )
     assert [call.method for call in partner.calls] == ["GET", "GET"]
     assert PartnerPlatform.objects.count() == 0
 
@@ -153,7 +157,10 @@ def test_an_unreachable_partner_is_an_error(our_party: LocalParty) -> None:
     with pytest.raises(CommandError) as failure:
         register(url, "token-a")
 
-    assert str(failure.value).startswith(f"OCPI 3001: Cannot use {url}: GET {url} failed: ")
+    assert str(failure.value).startswith(
+        "Reading the partner's versions and endpoints failed "
+        f"(OCPI 3001): Cannot use {url}: GET {url} failed: "
+    )
     assert PartnerPlatform.objects.count() == 0
 
 
@@ -165,7 +172,8 @@ def test_a_wrong_token_a_is_an_error(partner: FakePartner, our_party: LocalParty
 
     url = partner.versions_url
     assert str(failure.value) == (
-        f"OCPI 3001: {url} refused our token: GET {url}: HTTP 401, token refused"
+        "Reading the partner's versions and endpoints failed "
+        f"(OCPI 3001): {url} refused our token: GET {url}: HTTP 401, token refused"
     )
     assert PartnerPlatform.objects.count() == 0
 

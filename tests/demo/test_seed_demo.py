@@ -1,21 +1,33 @@
-"""`manage.py seed_demo`: the estate it creates, the same one per seed, updated in place,
-seeded twice without a write or a push, and clear refusals."""
+"""`manage.py seed_demo`: the estate it creates, the same one per seed, the demo eMSP's
+tokens, only ever added to (what exists is kept as it is), seeded twice without a write or a
+push, and clear refusals."""
 
 import io
+import shlex
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from credentials.models import LocalParty
-from demo import estate, price_list
+from demo import estate
 from locations.models import EVSE, Connector, Location
+from ocpi.time import now
 from push.models import Change
+from sessions.models import Session
 from tariffs.models import Tariff
 from tests.demo.conftest import TARIFFS, rendered_estate, seed, wipe_estate, without_last_updated
+from tokens.authorization import Source
+from tokens.models import Token
+from tokens.services import authorize
 
 pytestmark = pytest.mark.django_db
 
 STAMP = "2026-01-01T00:00:00Z"
+TOKENS = (
+    "demo eMSP DE*DMO: 3 tokens (3 created, 0 kept): 012345678 (RFID, ALWAYS), "
+    "012345679 (RFID, ALLOWED), DEMO-APP-0001 (APP_USER, ALLOWED).\n"
+)
 
 
 def stamps() -> list[object]:
@@ -38,11 +50,46 @@ def test_default_run_seeds_25_locations_with_evses_connectors_and_the_tariffs(cp
     assert Tariff.objects.count() == TARIFFS
     assert {(loc.country_code, loc.party_id) for loc in Location.objects.all()} == {("NL", "TNM")}
     assert out == (
-        "Demo estate of NL*TNM (seed 1): 25 locations (25 created, 0 updated, 0 unchanged) "
-        f"with {evses} EVSEs and {connectors} connectors; "
-        "44 tariffs (44 created, 0 updated, 0 unchanged).\n"
+        f"Demo estate of NL*TNM (seed 1): 25 locations (25 created with {evses} EVSEs and "
+        f"{connectors} connectors, 0 kept as they were); 44 tariffs (44 created, 0 kept); " + TOKENS
     )
     assert err == ""
+
+
+def test_the_demo_emsp_tokens_are_cached_valid_and_authorized_from_the_cache(cpo_party):
+    seed("--locations", "0")
+
+    assert sorted(
+        Token.objects.values_list("country_code", "party_id", "uid", "type", "whitelist", "valid")
+    ) == [
+        ("DE", "DMO", "012345678", "RFID", "ALWAYS", True),
+        ("DE", "DMO", "012345679", "RFID", "ALLOWED", True),
+        ("DE", "DMO", "DEMO-APP-0001", "APP_USER", "ALLOWED", True),
+    ]
+    for uid in ("012345678", "012345679"):
+        decision = authorize(party=None, uid=uid)
+        assert (decision.allowed, decision.source) == (True, Source.CACHE)
+
+
+def test_a_demo_token_uid_another_emsp_has_is_not_added(cpo_party):
+    theirs = Token.objects.create(
+        country_code="NL",
+        party_id="EMS",
+        uid="012345678",
+        type="RFID",
+        contract_id="NL-EMS-1",
+        issuer="EMS",
+        valid=False,
+        whitelist="NEVER",
+        last_updated=now(),
+    )
+
+    out, _ = seed("--locations", "0")
+
+    assert "demo eMSP DE*DMO: 3 tokens (2 created, 1 kept): 012345678 (RFID, ALWAYS)," in out
+    assert list(Token.objects.filter(uid="012345678")) == [theirs]
+    theirs.refresh_from_db()
+    assert (theirs.valid, theirs.whitelist) == (False, "NEVER")
 
 
 def test_seeding_goes_through_the_services_so_partners_get_tariffs_first(partner):
@@ -63,8 +110,8 @@ def test_the_same_seed_twice_changes_nothing_and_pushes_nothing(partner):
     assert Change.objects.count() == changes == TARIFFS + 25
     assert stamps() == before
     assert out == (
-        "The demo estate of NL*TNM (seed 1) is up to date: 25 locations and 44 tariffs, "
-        "nothing changed.\n"
+        "The demo estate of NL*TNM is complete: 25 locations, 44 tariffs and 3 demo eMSP "
+        "tokens exist, kept as they are; nothing added.\n"
     )
 
 
@@ -92,41 +139,56 @@ def test_another_seed_gives_another_estate_under_the_same_ids(cpo_party):
     assert locations != first_locations
 
 
-def test_another_seed_updates_the_estate_in_place_and_removes_evses_it_no_longer_has(cpo_party):
-    seed("--seed", "1")
-    pks = list(Location.objects.order_by("pk").values_list("pk", flat=True))
+def test_another_seed_over_an_estate_keeps_every_object_as_it_is(partner):
+    """Issue 14: `seed_demo --seed 7` over an existing estate renamed locations (Berlin →
+    Paris) and left EVSEs REMOVED. It adds what is missing only."""
+    seed("--seed", "1", "--locations", "10")
+    before = without_last_updated(rendered_estate(partner_party()))
+    changes, kept = Change.objects.count(), stamps()
 
-    out, _ = seed("--seed", "2")
+    out, _ = seed("--seed", "7", "--locations", "12")
 
-    wanted = {
-        evse["uid"]
-        for index in range(25)
-        for evse in estate.location(
+    assert stamps()[0][:10] == kept[0]  # the first ten locations: not written at all
+    locations, tariffs = without_last_updated(rendered_estate(partner_party()))
+    assert locations[:10] == before[0]
+    assert tariffs == before[1]
+    assert not EVSE.objects.filter(status="REMOVED").exists()
+    # The two new ones are seed 7's, and only they are pushed.
+    assert [loc["name"] for loc in locations[10:]] == [
+        estate.location(
             country_code="NL",
             party_id="TNM",
-            operator=cpo_party.business_details(),
-            seed=2,
+            operator=partner_party().business_details(),
+            seed=7,
             index=index,
             stamp=STAMP,
-        )["evses"]
-    }
-    assert list(Location.objects.order_by("pk").values_list("pk", flat=True)) == pks
-    assert set(EVSE.objects.exclude(status="REMOVED").values_list("uid", flat=True)) == wanted
-    assert out.startswith(
-        "Demo estate of NL*TNM (seed 2): 25 locations (0 created, 25 updated, 0 unchanged)"
-    )
-    # Prices move with the seed (the free tariffs cost nothing whatever the seed).
-    repriced = sum(
-        before != after
-        for before, after in zip(
-            price_list.tariffs(country_code="NL", party_id="TNM", seed=1, stamp=STAMP),
-            price_list.tariffs(country_code="NL", party_id="TNM", seed=2, stamp=STAMP),
-            strict=True,
-        )
-    )
-    assert out.endswith(
-        f"; 44 tariffs (0 created, {repriced} updated, {TARIFFS - repriced} unchanged).\n"
-    )
+        )["name"]
+        for index in (10, 11)
+    ]
+    assert list(Change.objects.order_by("pk").values_list("module", flat=True))[changes:] == [
+        "locations",
+        "locations",
+    ]
+    assert out.startswith("Demo estate of NL*TNM (seed 7): 12 locations (2 created with ")
+    assert "10 kept as they were); 44 tariffs (0 created, 44 kept); " in out
+
+
+def test_an_operators_changes_to_a_demo_location_are_kept(cpo_party):
+    seed("--locations", "2")
+    location = Location.objects.get(ocpi_id="DEMO-00001")
+    Location.objects.filter(pk=location.pk).update(name="Renamed by the operator")
+    EVSE.objects.filter(location=location).update(status="REMOVED")
+
+    out, _ = seed("--locations", "2")
+
+    location.refresh_from_db()
+    assert location.name == "Renamed by the operator"
+    assert set(location.evses.values_list("status", flat=True)) == {"REMOVED"}
+    assert "nothing added" in out
+
+
+def partner_party() -> LocalParty:
+    return LocalParty.objects.get(country_code="NL", party_id="TNM")
 
 
 def test_more_locations_later_leaves_the_first_ones_as_they_were(cpo_party):
@@ -138,9 +200,8 @@ def test_more_locations_later_leaves_the_first_ones_as_they_were(cpo_party):
     assert list(Location.objects.order_by("pk").values_list("pk", "last_updated"))[:10] == (
         first_ten
     )
-    assert out.startswith(
-        "Demo estate of NL*TNM (seed 1): 25 locations (15 created, 0 updated, 10 unchanged)"
-    )
+    assert out.startswith("Demo estate of NL*TNM (seed 1): 25 locations (15 created with ")
+    assert "connectors, 10 kept as they were); 44 tariffs (0 created, 44 kept); " in out
 
 
 def test_no_locations_seeds_the_tariffs_only(cpo_party):
@@ -148,8 +209,8 @@ def test_no_locations_seeds_the_tariffs_only(cpo_party):
 
     assert (Location.objects.count(), Tariff.objects.count()) == (0, TARIFFS)
     assert out == (
-        "Demo estate of NL*TNM (seed 1): 0 locations (0 created, 0 updated, 0 unchanged) "
-        "with 0 EVSEs and 0 connectors; 44 tariffs (44 created, 0 updated, 0 unchanged).\n"
+        "Demo estate of NL*TNM (seed 1): 0 locations (0 created with 0 EVSEs and 0 connectors, "
+        "0 kept as they were); 44 tariffs (44 created, 0 kept); " + TOKENS
     )
 
 
@@ -168,7 +229,7 @@ def test_bad_arguments_are_refused_before_anything_is_written(cpo_party, args, m
         seed(*args)
 
     assert str(refused.value) == message
-    assert (Location.objects.count(), Tariff.objects.count()) == (0, 0)
+    assert (Location.objects.count(), Tariff.objects.count(), Token.objects.count()) == (0, 0, 0)
 
 
 def test_without_an_active_cpo_party_it_says_so(cpo_party):
@@ -209,7 +270,7 @@ def test_if_empty_seeds_a_fresh_platform(cpo_party):
     out, _ = seed("--if-empty", "--locations", "3")
 
     assert Location.objects.count() == 3
-    assert out.startswith("Demo estate of NL*TNM (seed 1): 3 locations (3 created,")
+    assert out.startswith("Demo estate of NL*TNM (seed 1): 3 locations (3 created with ")
 
 
 def test_if_empty_leaves_a_party_with_a_catalogue_alone(partner):
@@ -221,7 +282,7 @@ def test_if_empty_leaves_a_party_with_a_catalogue_alone(partner):
     assert (Location.objects.count(), Change.objects.count()) == (0, changes)
     assert out == (
         "NL*TNM already has locations or tariffs: no demo estate seeded "
-        "(`manage.py seed_demo` seeds or refreshes it anyway).\n"
+        "(`manage.py seed_demo` adds what is missing of it anyway).\n"
     )
 
 
@@ -249,3 +310,23 @@ def test_progress_is_drawn_for_a_large_estate_on_a_terminal_only(cpo_party):
 
     assert terminal.getvalue().endswith(f"\rLocations [{'#' * 30}] 51/51 100%\n")
     assert pipe.getvalue() == ""
+
+
+def test_the_readme_simulate_session_example_works_on_the_demo_estate(cpo_party):
+    """The README's example, as written (its optional [...] left out), on a fresh demo."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if "manage.py simulate_session " in line)
+    args = shlex.split(line.split("manage.py simulate_session ", 1)[1].split("[")[0])
+    seed("--locations", "2")
+    out = io.StringIO()
+
+    call_command("simulate_session", *args, stdout=out)
+
+    session = Session.objects.get()
+    assert (session.status, session.token_uid, session.token_party_id) == (
+        "COMPLETED",
+        "012345678",
+        "DMO",
+    )
+    assert session.cdr_location["evse_uid"] == args[args.index("--evse-uid") + 1]
+    assert "COMPLETED" in out.getvalue().splitlines()[-1]

@@ -68,7 +68,7 @@ def test_we_pull_the_peers_tokens(peer: ExtrawestPeer, partner: PartnerPlatform)
 
     assert output == (
         "full pull of tokens from extrawest: SUCCEEDED; received 4, created 3, updated 0, "
-        "unchanged 0, invalid 0, ignored 1, invalidated 0\n"
+        "unchanged 0, invalid 0, ignored 1, invalidated 0, held 0\n"
     )
     # The peer upper-cases CiStrings (README, "CiString case folding"): they are the same ids.
     assert cached() == [

@@ -98,6 +98,7 @@ def test_the_pull_form_queues_a_full_pull(
     operator: Client, emsp: FakeEmsp, emsp_partner: PartnerPlatform, eager_tasks: None
 ) -> None:
     cache_token("GONE")
+    cache_token("KEPT")  # half of the tokens go: under the share that holds a pull
     emsp.tokens = [token_payload("KEPT")]
 
     form = operator.get(f"{PULLS}pull/")

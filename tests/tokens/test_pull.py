@@ -58,6 +58,7 @@ def test_a_full_pull_follows_link_to_the_last_page(
         "invalid": 0,
         "ignored": 0,
         "invalidated": 0,
+        "held": 0,
     }
     assert cached() == [("TNM", f"TNM-{n}", "ALLOWED", True) for n in range(5)]
     # DE*TNM's crawl: three pages; NL*TNM's: one empty page.
@@ -134,7 +135,10 @@ def test_objects_of_other_parties_are_ignored_and_counted(
     assert cached() == [("TNM", "TNM-0", "ALLOWED", True)]
 
 
-def test_a_full_pull_is_the_new_truth(emsp: FakeEmsp, emsp_partner: PartnerPlatform) -> None:
+def test_a_full_pull_is_the_new_truth(
+    emsp: FakeEmsp, emsp_partner: PartnerPlatform, settings: Any
+) -> None:
+    settings.TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE = 1  # its one valid token goes: never held
     cache_token("GONE")
     cache_token("ALREADY-INVALID", valid=False)
     other = make_partner("EmspB", "b", ("DE", "BBB"))
@@ -158,8 +162,9 @@ def test_a_full_pull_is_the_new_truth(emsp: FakeEmsp, emsp_partner: PartnerPlatf
 
 
 def test_a_token_that_comes_back_is_no_longer_missing(
-    emsp: FakeEmsp, emsp_partner: PartnerPlatform
+    emsp: FakeEmsp, emsp_partner: PartnerPlatform, settings: Any
 ) -> None:
+    settings.TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE = 1
     emsp.tokens = tokens(1)
     token_pull(partner=emsp_partner, full=True)
     emsp.tokens = []

@@ -37,7 +37,7 @@ def test_the_command_pulls_and_prints_the_counts(
 
     assert output == (
         "full pull of tokens from EmspA: SUCCEEDED; received 2, created 2, updated 0, "
-        "unchanged 0, invalid 0, ignored 0, invalidated 0\n"
+        "unchanged 0, invalid 0, ignored 0, invalidated 0, held 0\n"
     )
 
 

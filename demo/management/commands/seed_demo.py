@@ -1,31 +1,39 @@
 """`python manage.py seed_demo [--locations N] [--seed S]`: a demo CPO estate to try things on.
 
 Locations in Amsterdam, Utrecht, Berlin, München, Bruxelles and Paris with AC and DC
-chargers, and every kind of tariff, owned by the platform's default CPO party. The same
-seed gives the same estate, and seeding it again changes nothing (and pushes nothing).
-`make run` calls it with --if-empty, so a fresh platform has something to show and a
-real one is never touched (nor is startup stopped on a platform that hosts no CPO).
+chargers, and every kind of tariff, owned by the platform's default CPO party; and a demo
+eMSP's tokens in the token cache (demo.drivers). The same seed gives the same estate. Seeding
+only adds what is missing: what exists is never changed, so seeding again changes nothing
+(and pushes nothing). `make run` calls it with --if-empty, so a fresh platform has something
+to show and a real one is never touched (nor is startup stopped on a platform that hosts no
+CPO).
 """
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from demo import drivers
 from demo.estate import MAX_LOCATIONS
 from demo.progress import ProgressBar
 from demo.selectors import default_cpo_party, has_catalogue
 from demo.services import SeedResult, seed_estate
 
 DEFAULT_LOCATIONS = 25
+DEMO_EMSP = f"{drivers.COUNTRY_CODE}*{drivers.PARTY_ID}"
+DEMO_TOKENS = ", ".join(
+    f"{uid} ({kind}, {whitelist})" for uid, kind, whitelist, _ in drivers.TOKENS
+)
 # Below this a bar would flash by; --progress shows it anyway.
 PROGRESS_FROM = 50
 
 
 class Command(BaseCommand):
     help = (
-        "Create or update a realistic demo estate (locations, EVSEs, connectors and tariffs) "
-        "for the platform's default CPO party, through the services so partners get pushes. "
-        "Deterministic per seed; running it again with the same arguments changes nothing."
+        "Create a realistic demo estate (locations, EVSEs, connectors and tariffs) for the "
+        "platform's default CPO party, and a demo eMSP's tokens, through the services so "
+        "partners get pushes. Only what is missing is added: existing objects are kept as "
+        "they are, so running it again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,7 +50,8 @@ class Command(BaseCommand):
             type=int,
             default=1,
             metavar="S",
-            help="Random seed (default 1): another seed gives another estate, with the same ids.",
+            help="Random seed (default 1): another seed gives another estate, with the same "
+            "ids; the objects that exist already are kept as they are.",
         )
         parser.add_argument(
             "--progress",
@@ -74,7 +83,7 @@ class Command(BaseCommand):
         if options["if_empty"] and has_catalogue(party):
             self.stdout.write(
                 f"{name} already has locations or tariffs: no demo estate seeded "
-                "(`manage.py seed_demo` seeds or refreshes it anyway)."
+                "(`manage.py seed_demo` adds what is missing of it anyway)."
             )
             return
         bar = None
@@ -94,20 +103,18 @@ class Command(BaseCommand):
 
     @staticmethod
     def _summary(name: str, result: SeedResult) -> str:
-        locations, tariffs = result.locations, result.tariffs
+        locations, tariffs, tokens = result.locations, result.tariffs, result.tokens
         if not result.changed:
             return (
-                f"The demo estate of {name} (seed {result.seed}) is up to date: "
-                f"{locations.unchanged} locations and {tariffs.unchanged} tariffs, "
-                "nothing changed."
+                f"The demo estate of {name} is complete: {locations.kept} locations, "
+                f"{tariffs.kept} tariffs and {tokens.kept} demo eMSP tokens exist, kept as "
+                "they are; nothing added."
             )
         return (
             f"Demo estate of {name} (seed {result.seed}): "
-            f"{locations.total} locations "
-            f"({locations.created} created, {locations.updated} updated, "
-            f"{locations.unchanged} unchanged) with {result.evses} EVSEs and "
-            f"{result.connectors} connectors; "
-            f"{tariffs.total} tariffs "
-            f"({tariffs.created} created, {tariffs.updated} updated, "
-            f"{tariffs.unchanged} unchanged)."
+            f"{locations.total} locations ({locations.created} created with "
+            f"{result.evses} EVSEs and {result.connectors} connectors, {locations.kept} kept "
+            f"as they were); {tariffs.total} tariffs ({tariffs.created} created, "
+            f"{tariffs.kept} kept); demo eMSP {DEMO_EMSP}: {tokens.total} tokens "
+            f"({tokens.created} created, {tokens.kept} kept): {DEMO_TOKENS}."
         )

@@ -1,4 +1,5 @@
-"""`python manage.py ocpi_pull PARTNER tokens [--full]`: pull a module from a partner now."""
+"""`python manage.py ocpi_pull PARTNER tokens [--full | --apply-held]`: pull a module from a
+partner now, or apply its held full pull (tokens.pull, Safeguard)."""
 
 from typing import Any
 
@@ -7,7 +8,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from credentials.models import PartnerPlatform
 from credentials.selectors import registered_partner_by_name
 from tokens.models import COUNTS, PullStatus
-from tokens.pull import PullAlreadyRunning, token_pull
+from tokens.pull import (
+    NotApplicable,
+    PullAlreadyRunning,
+    apply_held_pull,
+    latest_held_pull,
+    token_pull,
+)
 
 
 class Command(BaseCommand):
@@ -24,6 +31,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Pull everything: what is not returned is no longer valid.",
         )
+        parser.add_argument(
+            "--apply-held",
+            action="store_true",
+            help="Pull nothing: apply the partner's held full pull (it would have set more "
+            "than TOKENS_FULL_PULL_MAX_INVALIDATE_SHARE of its tokens invalid).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -36,6 +49,11 @@ class Command(BaseCommand):
             ) from exc
         if not partner.is_registered:
             raise CommandError(f"{partner.name} is {partner.status}, not registered")
+        if options["apply_held"]:
+            if options["full"]:
+                raise CommandError("--apply-held pulls nothing: leave out --full")
+            self._apply_held(partner)
+            return
         try:
             pull = token_pull(partner=partner, full=options["full"])
         except PullAlreadyRunning as exc:
@@ -45,3 +63,16 @@ class Command(BaseCommand):
         self.stdout.write(f"{kind} pull of tokens from {partner.name}: {pull.status}; {counts}")
         if pull.status != PullStatus.SUCCEEDED:
             raise CommandError(pull.error)
+
+    def _apply_held(self, partner: PartnerPlatform) -> None:
+        held = latest_held_pull(partner)
+        if held is None:
+            raise CommandError(f"{partner.name} has no held full pull to apply")
+        try:
+            pull = apply_held_pull(held)
+        except NotApplicable as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"Held full pull {pull.pk} of tokens from {partner.name} applied: "
+            f"{pull.invalidated} of the {pull.held} tokens it did not return set invalid"
+        )
