@@ -22,7 +22,9 @@ MAX_PERIODS = 1024  # OCPP 2.0.1 ChargingScheduleType: a charge point keeps no m
 
 class ChargingProfilePeriodSerializer(OcpiSerializer):
     start_period = serializers.IntegerField(min_value=0, max_value=MAX_DURATION)
-    limit = NumberField(min_value=Decimal(0), max_value=Decimal(10**9), decimal_places=1)
+    limit = NumberField(
+        min_value=Decimal(0), max_value=Decimal(10**9), max_digits=11, decimal_places=1
+    )
 
 
 class ChargingProfileSerializer(OcpiSerializer):
@@ -30,7 +32,7 @@ class ChargingProfileSerializer(OcpiSerializer):
     duration = optional(serializers.IntegerField, min_value=1, max_value=MAX_DURATION)
     charging_rate_unit = serializers.ChoiceField(choices=[u.value for u in RateUnit])
     min_charging_rate = optional(
-        NumberField, min_value=Decimal(0), max_value=Decimal(10**9), decimal_places=1
+        NumberField, min_value=Decimal(0), max_value=Decimal(10**9), max_digits=11, decimal_places=1
     )
     charging_profile_period = ChargingProfilePeriodSerializer(
         many=True, required=False, allow_null=True

@@ -317,6 +317,8 @@ def test_a_charge_point_offline_is_rejected_at_once(
             ],
         },
         {**PROFILE, "charging_profile_period": [{"start_period": 0, "limit": -1}]},
+        {**PROFILE, "charging_profile_period": [{"start_period": 0, "limit": 1e30}]},
+        {**PROFILE, "min_charging_rate": 1e300},
         {**PROFILE, "min_charging_rate": "6"},
         {**PROFILE, "start_date_time": "2026-03-02T09:30:00+01:00"},
         "not an object",
