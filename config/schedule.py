@@ -67,6 +67,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargers.sync_local_lists",
             "schedule": _every("OCPP_LOCAL_LIST_SECONDS", "900"),
         },
+        # Load management: every grid limit's sessions shared again (time-of-day windows,
+        # energy delivered against charging preferences); sends nothing when nothing changed.
+        "load-replan": {
+            "task": "chargingprofiles.replan_all",
+            "schedule": _every("LOAD_REPLAN_SECONDS", "60"),
+        },
         # The messages of transactions ended OCPP_TRANSACTION_EVENTS_DAYS ago (chargers).
         "ocpp-transaction-events-prune": {
             "task": "chargers.prune_transaction_events",

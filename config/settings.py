@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "sessions",
     "cdrs",
     "chargers",
+    "chargingprofiles",
     "commands",
     "monitoring",
     "demo",
@@ -420,6 +421,10 @@ OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "3
 # OCPI commands: the timeout announced in a CommandResponse, seconds; the charge point's call
 # gets 20 s less (commands.services.RESULT_MARGIN_SECONDS), so the CommandResult comes within it.
 OCPI_COMMAND_TIMEOUT_SECONDS = int(os.environ.get("OCPI_COMMAND_TIMEOUT_SECONDS", "60"))
+# Load management (chargingprofiles.loadmanagement): a site's sessions starting or stopping
+# are planned together this many seconds later; every site is planned again every
+# LOAD_REPLAN_SECONDS (config.schedule), which sends nothing when nothing changed.
+LOAD_REPLAN_DEBOUNCE_SECONDS = float(os.environ.get("LOAD_REPLAN_DEBOUNCE_SECONDS", "2"))
 # How often each gateway reads the database for calls to the charge points it holds (and ends
 # overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
 OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("", include("sessions.urls")),
     path("", include("cdrs.urls")),
+    path("", include("chargingprofiles.urls")),
     path("", include("commands.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -198,13 +198,14 @@ class PartnerEndpoint(models.Model):
 
 
 class PartnerRoleQuerySet(models.QuerySet["PartnerRole"]):
-    def receiving(self, module: str) -> Self:
-        """Roles of registered partners with a Receiver endpoint for `module`: whom a push
-        of the module may go to (credentials.access picks the roles)."""
+    def receiving(self, module: str, role: str) -> Self:
+        """Roles of registered partners with an endpoint for `module` in `role` (Receiver;
+        for chargingprofiles Sender: ocpi.enums.pushed_to): whom a push of the module may go
+        to (credentials.access picks the roles)."""
         return self.filter(
             partner__status=PartnerStatus.REGISTERED,
             partner__endpoints__identifier=module,
-            partner__endpoints__role=InterfaceRole.RECEIVER,
+            partner__endpoints__role=role,
         )
 
 

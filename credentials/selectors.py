@@ -29,6 +29,7 @@ from credentials.models import (
 )
 from ocpi import generations, sql
 from ocpi.compiled import CompiledQuery
+from ocpi.enums import pushed_to
 from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from ocpi.versioning import versions_url
@@ -49,11 +50,11 @@ def _caller(*, digest: str) -> "QuerySet[Any]":
     )
 
 
-def _receivers(*, module: str) -> "QuerySet[Any]":
+def _receivers(*, module: str, role: str) -> "QuerySet[Any]":
     """Receiver rows: the partners in PartnerPlatform.Meta.ordering, their roles in
     PartnerRole's."""
     return (
-        PartnerRole.objects.receiving(module)
+        PartnerRole.objects.receiving(module, role)
         .order_by(*_ordering(PartnerPlatform, "partner__"), *_ordering(PartnerRole))
         .values_list("partner_id", "role", "country_code", "party_id")
     )
@@ -193,7 +194,9 @@ def receivers(module: str, using: str = DEFAULT_DB_ALIAS) -> list[Receiver]:
         if rows is None:
             rows = [
                 (pk, role, cc, party_id)
-                for pk, role, cc, party_id in _RECEIVERS.raw(using, module=module)
+                for pk, role, cc, party_id in _RECEIVERS.raw(
+                    using, module=module, role=pushed_to(module)
+                )
             ]
             if directory is not None:
                 directory.receivers[module] = rows

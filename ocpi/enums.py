@@ -36,6 +36,15 @@ CONFIGURATION_MODULES = frozenset(
 )
 
 
+def pushed_to(module: str) -> str:
+    """The role of the partner's endpoint that takes our pushes of `module`: its Receiver
+    interface, except chargingprofiles, whose eMSP (SCSP) side is the Sender interface and
+    takes the CPO's ActiveChargingProfile PUT (mod_charging_profiles, eMSP PUT method)."""
+    if module == ModuleID.CHARGING_PROFILES:
+        return InterfaceRole.SENDER.value
+    return InterfaceRole.RECEIVER.value
+
+
 class Role(models.TextChoices):
     CPO = "CPO"
     EMSP = "EMSP"

@@ -24,7 +24,7 @@ from django.conf import settings
 
 from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient, OcpiClientError
-from ocpi.enums import InterfaceRole
+from ocpi.enums import pushed_to
 from push import claims, outcomes
 from push.claims import Chain, Claimed
 from push.sending import Breaker, Outcome, Result, SentChain, backoff, failure, send, send_chain
@@ -47,7 +47,7 @@ class Endpoints:
         no receiver for. Return the URL of every module that can be sent to. Deliveries to
         an absolute URL need no module endpoint (refuse_urls)."""
         for module in {d.module for d in deliveries if not d.url} - set(self.urls):
-            url = self.partner.endpoint_url(module, InterfaceRole.RECEIVER)
+            url = self.partner.endpoint_url(module, pushed_to(module))
             if not url:
                 unsendable = [d for d in deliveries if d.module == module]
                 outcomes.fail(unsendable, f"partner has no {module} receiver endpoint")

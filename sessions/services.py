@@ -45,7 +45,7 @@ from sessions.pushes import (
     snapshot,
 )
 from sessions.serializers import ChargingPreferencesSerializer, energy_of
-from sessions.signals import session_completed
+from sessions.signals import session_completed, session_status_changed
 from tokens.authorization import AuthorizationDecision, Source
 
 
@@ -139,6 +139,7 @@ def _create(
         except IntegrityError as exc:
             raise taken from exc
         push(session, "PUT", snapshot(session))
+        session_status_changed.send(sender=Session, session=session)
     return _fresh(session.pk)
 
 
@@ -310,6 +311,7 @@ def session_activate(
         locked.metered_until = at
         _reprice(locked)
         save_and_patch(locked, before, new)
+        session_status_changed.send(sender=Session, session=locked)
     return _fresh(locked.pk)
 
 
@@ -403,6 +405,7 @@ def session_stop(*, session: Session, at: datetime, reading: Reading | None = No
         save_and_patch(locked, before, new)
         completed = _fresh(locked.pk)
         session_completed.send(sender=Session, session=completed)
+        session_status_changed.send(sender=Session, session=completed)
     return completed
 
 
@@ -414,6 +417,7 @@ def session_invalidate(*, session: Session) -> Session:
         before = snapshot(locked)
         locked.status = SessionStatus.INVALID
         save_and_patch(locked, before, [])
+        session_status_changed.send(sender=Session, session=locked)
     return _fresh(locked.pk)
 
 

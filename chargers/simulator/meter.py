@@ -38,6 +38,8 @@ class Meter:
         self.register_wh = round(rng.uniform(1_000_000, 9_000_000) + since * self._full() / 3600, 1)
         self._soc = 0.0
         self._power_w = 0.0
+        # The charging profile's limit of the moment (chargers.simulator.profiles), in W.
+        self.limit_w: float | None = None
 
     def plug_in(self) -> Reading:
         """A car arrives, half empty."""
@@ -47,6 +49,7 @@ class Meter:
 
     def unplug(self) -> None:
         self._power_w = 0.0
+        self.limit_w = None  # a TxProfile ends with its transaction
 
     def advance(self, seconds: float) -> Reading:
         """Charge for `seconds` at the car's power, and read the meter."""
@@ -73,4 +76,6 @@ class Meter:
         power = self._full() * self._rng.uniform(0.97, 1.0)
         if self._soc > TAPER_FROM_SOC:
             power *= max(0.1, (100 - self._soc) / (100 - TAPER_FROM_SOC))
+        if self.limit_w is not None:
+            power = min(power, self.limit_w)
         return power

@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection
 
 from chargers.simulator.maintenance import Maintenance16
 from chargers.simulator.meter import Reading
+from chargers.simulator.profiles import SmartCharging16
 from chargers.simulator.reserving import expiry_of
 from chargers.simulator.station import (
     FIRMWARE,
@@ -156,7 +157,7 @@ class Station16(Station):
         }
 
 
-class Link16(Maintenance16, ChargePoint):  # type: ignore[misc]
+class Link16(SmartCharging16, Maintenance16, ChargePoint):  # type: ignore[misc]
     """The station's answers to the central system on one connection (1.6 Core, Remote
     Trigger): each answers at once; what it sets off starts after the answer."""
 

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 from chargers.simulator.maintenance import Maintenance201
 from chargers.simulator.meter import Reading
+from chargers.simulator.profiles import SmartCharging201
 from chargers.simulator.reserving import expiry_of
 from chargers.simulator.station import (
     FIRMWARE,
@@ -202,7 +203,7 @@ class Station201(Station):
         }
 
 
-class Link201(Maintenance201, ChargePoint):  # type: ignore[misc]
+class Link201(SmartCharging201, Maintenance201, ChargePoint):  # type: ignore[misc]
     """The station's answers to the CSMS on one connection: each answers at once; what it
     sets off starts after the answer (Part 2, F06: the triggered message follows it)."""
 
