@@ -229,6 +229,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
 
+# The admin's map of locations and the location form's picker (locations.map): a Leaflet tile
+# URL template ({s} subdomains, {z}/{x}/{y}) and the attribution its tile server requires.
+# Only the map pages may load images from its host (their CSP). Without tiles the markers
+# still show, on a blank background.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 CACHES: dict[str, dict[str, Any]]

@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from locations import map as location_map
 from locations import services
 from locations.forms import ConnectorForm, EvseForm, EvseStatusForm, LocationForm, SetStatusForm
 from locations.models import EVSE, Connector, Location
@@ -71,6 +72,33 @@ class LocationAdmin(_NoDelete, admin.ModelAdmin[Location]):
     readonly_fields = ["add_evse", "last_updated"]
     actions = ["start_roaming", "stop_roaming"]
     ordering = ["pk"]
+
+    class Media:
+        # The form's map picker (latitude/longitude by click or drag); its config comes
+        # with the page (change_form.html, json_script): the CSP runs no inline script.
+        css = {"all": ["locations/leaflet/leaflet.css", "locations/map.css"]}
+        js = ["locations/leaflet/leaflet.js", "locations/location_picker.js"]
+
+    def get_urls(self) -> list[URLPattern]:
+        def view(page: Any) -> Any:
+            return self.admin_site.admin_view(lambda request: page(self, request))
+
+        return [
+            path("map/", view(location_map.map_page_view), name="locations_location_map"),
+            path("map/data/", view(location_map.map_data_view), name="locations_location_map_data"),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "map_config": location_map.tile_config()}
+        response = super().changeform_view(request, object_id, form_url, context)
+        return location_map.allow_tiles(response)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Location]:
         return super().get_queryset(request).annotate(evse_total=Count("evses"))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Self
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Count, Q, Value, When
 from django.db.models.functions import Upper
 
 from ocpi.json import exact_json_field
@@ -156,6 +156,27 @@ class TokenType(models.TextChoices):
     RFID = "RFID"
 
 
+class MapColour(models.TextChoices):
+    """A location's marker on the operator's map, from its EVSEs' statuses
+    (LocationQuerySet.with_status_counts)."""
+
+    GREEN = "green", "an EVSE is available"
+    BLUE = "blue", "in use (charging, blocked or reserved), none available"
+    RED = "red", "out of order or inoperative, none available or in use"
+    GREY = "grey", "unknown or planned only, or no EVSEs"
+
+
+# The statuses a location's EVSEs are counted by: REMOVED ones are gone from the estate.
+COUNTED_STATUSES = tuple(status for status in Status if status != Status.REMOVED)
+IN_USE = (Status.CHARGING, Status.BLOCKED, Status.RESERVED)
+BROKEN = (Status.OUTOFORDER, Status.INOPERATIVE)
+
+
+def status_count_name(status: str) -> str:
+    """The annotation with_status_counts() gives a status's EVSE count."""
+    return f"evses_{status.lower()}"
+
+
 class LocationQuerySet(PartyOwnedQuerySet["Location"]):
     def roaming(self) -> Self:
         """Offered to roaming partners: `roaming` is the operator's flag (private or home
@@ -170,6 +191,27 @@ class LocationQuerySet(PartyOwnedQuerySet["Location"]):
     def identified(self, location_id: str) -> Self:
         """By OCPI id, a CiString (the unique index's term)."""
         return self.filter(ocpi_id__ci=location_id)
+
+    def with_status_counts(self) -> Self:
+        """Each location with its EVSEs counted per status (status_count_name(); REMOVED not
+        counted) and its `map_colour` (MapColour): the first of available, in use, broken
+        that any EVSE is, else grey. One query (GROUP BY location), however many rows."""
+        counts = {
+            status_count_name(status): Count("evses", filter=Q(evses__status=status))
+            for status in COUNTED_STATUSES
+        }
+
+        def any_of(statuses: Sequence[str]) -> Q:
+            return Q.create([(f"{status_count_name(s)}__gt", 0) for s in statuses], Q.OR)
+
+        colour = Case(
+            When(any_of([Status.AVAILABLE]), then=Value(MapColour.GREEN.value)),
+            When(any_of(IN_USE), then=Value(MapColour.BLUE.value)),
+            When(any_of(BROKEN), then=Value(MapColour.RED.value)),
+            default=Value(MapColour.GREY.value),
+            output_field=models.CharField(),
+        )
+        return self.annotate(**counts).annotate(map_colour=colour)
 
 
 class Location(models.Model):
