@@ -96,7 +96,8 @@ class LocationAdmin(_NoDelete, admin.ModelAdmin[Location]):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        context = {**(extra_context or {}), "map_config": location_map.tile_config()}
+        config = {**location_map.tile_config(), **location_map.marker_icons()}
+        context = {**(extra_context or {}), "map_config": config}
         response = super().changeform_view(request, object_id, form_url, context)
         return location_map.allow_tiles(response)
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.templatetags.static import static
 from django.urls import reverse
 
 from locations.models import COUNTED_STATUSES, Location, status_count_name
@@ -40,6 +41,17 @@ def allow_tiles(response: Response) -> Response:
 
 def tile_config() -> dict[str, str]:
     return {"tileUrl": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}
+
+
+def marker_icons() -> dict[str, str]:
+    """The picker's marker images by their served names. Leaflet would guess them from its
+    CSS, but that guess fails on the hashed names collectstatic gives them."""
+    images = "locations/leaflet/images/"
+    return {
+        "iconUrl": static(images + "marker-icon.png"),
+        "iconRetinaUrl": static(images + "marker-icon-2x.png"),
+        "shadowUrl": static(images + "marker-shadow.png"),
+    }
 
 
 def _check_view_permission(model_admin: "admin.ModelAdmin[Location]", request: HttpRequest) -> None:

@@ -210,3 +210,12 @@ def test_the_location_form_carries_the_picker(operator: Client, our_parties: Any
     assert 'id="location-picker"' in page
     assert "locations/location_picker.js" in page
     assert 'id="map-config"' in page
+
+
+def test_the_picker_gets_its_marker_images_by_their_served_names(
+    operator: Client, our_parties: Any, settings: Any
+) -> None:
+    settings.STATIC_URL = "/assets/"
+    page = operator.get("/admin/locations/location/add/").content.decode()
+    assert '"iconUrl": "/assets/locations/leaflet/images/marker-icon.png"' in page
+    assert '"shadowUrl": "/assets/locations/leaflet/images/marker-shadow.png"' in page

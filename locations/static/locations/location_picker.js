@@ -25,6 +25,17 @@
     var map = L.map(container, { worldCopyJump: true }).setView([50, 10], 4);
     L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
     var marker = null;
+    // Leaflet's default marker, its images named as the page serves them (hashed in production).
+    var icon = L.icon({
+      iconUrl: config.iconUrl,
+      iconRetinaUrl: config.iconRetinaUrl,
+      shadowUrl: config.shadowUrl,
+      iconSize: [25, 41],
+      iconAnchor: [12, 41],
+      popupAnchor: [1, -34],
+      tooltipAnchor: [16, -28],
+      shadowSize: [41, 41],
+    });
 
     function typed() {
       var lat = coordinate(latitude, 90);
@@ -34,7 +45,7 @@
 
     function place(latlng) {
       if (marker === null) {
-        marker = L.marker(latlng, { draggable: true, title: "Location" }).addTo(map);
+        marker = L.marker(latlng, { draggable: true, icon: icon, title: "Location" }).addTo(map);
         marker.on("dragend", function () {
           write(marker.getLatLng());
         });
