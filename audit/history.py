@@ -11,6 +11,7 @@ class AuditHistoryMixin(AuditlogHistoryAdminMixin):  # type: ignore[misc]
     """The change form's "History" button shows the audit trail: who changed which field
     from what to what, and when (Django's own history names the fields only)."""
 
+    auditlog_history_template = "audit/object_history.html"
     auditlog_history_per_page = 25
 
     def history_view(

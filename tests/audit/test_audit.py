@@ -151,6 +151,10 @@ def test_the_history_button_shows_the_audit_trail(operator: Client, location: Lo
     assert f"{LOCATIONS}{location.pk}/history/" in change_page
     assert history.status_code == 200
     html = history.content.decode()
+    # Its styles from a file: the admin's Content-Security-Policy refuses inline ones.
+    assert "style-src 'self'" in history["Content-Security-Policy"]
+    assert "<style" not in html
+    assert "/static/audit/history.css" in html
     assert "operator" in html
     assert location.name in html
     assert "Gent Sint-Pieters" in html
