@@ -18,10 +18,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from auditlog.context import set_actor
+from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import pre_log
 from django.apps import apps
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
 
 # Sealed tokens, digests and password hashes never go into the log, not even masked.
 _SECRETS = {
@@ -55,10 +58,25 @@ AUDITED_MODELS = (
 )
 
 
+# Rows edited inline on their parent's page, by the foreign key to it: their entries are shown
+# in the parent's history too. The key is stored with each entry (auditlog's serialized data)
+# so that a deleted row's entries still find their parent.
+INLINE_CHILDREN = {
+    "locations.Connector": "evse",
+    "tariffs.TariffElement": "tariff",
+    "tariffs.PriceComponent": "element",
+    "chargers.ChargePointEvse": "charge_point",
+}
+
+
 def register_audited_models() -> None:
     for label in AUDITED_MODELS:
+        parent_key = INLINE_CHILDREN.get(label)
         auditlog.register(
-            apps.get_model(label), exclude_fields=[*_BOOKKEEPING, *_SECRETS.get(label, [])]
+            apps.get_model(label),
+            exclude_fields=[*_BOOKKEEPING, *_SECRETS.get(label, [])],
+            serialize_data=parent_key is not None,
+            serialize_kwargs={"fields": [parent_key]} if parent_key else None,
         )
     pre_log.connect(_only_operator_changes, dispatch_uid="audit.only_operator_changes")
 
@@ -93,3 +111,17 @@ def operator_context_active() -> bool:
 def _only_operator_changes(sender: Any, **kwargs: Any) -> bool:
     # auditlog's documented veto: a receiver returning False keeps the entry from being made.
     return operator_context_active()
+
+
+def entries_of(instance: Model) -> QuerySet[LogEntry]:
+    """The entries of `instance` and of the rows edited inline on its page, newest first."""
+    wanted = Q(content_type=ContentType.objects.get_for_model(instance), object_pk=str(instance.pk))
+    for label, parent_key in INLINE_CHILDREN.items():
+        child = apps.get_model(label)
+        if child._meta.get_field(parent_key).related_model is type(instance):
+            wanted |= Q(
+                content_type=ContentType.objects.get_for_model(child),
+                **{f"serialized_data__fields__{parent_key}": instance.pk},
+            )
+    entries: QuerySet[LogEntry] = LogEntry.objects.filter(wanted)
+    return entries.select_related("actor").order_by("-timestamp", "-pk")

@@ -160,6 +160,30 @@ def test_the_history_button_shows_the_audit_trail(operator: Client, location: Lo
     assert "Gent Sint-Pieters" in html
 
 
+def test_the_history_shows_the_rows_edited_inline_deleted_ones_included(
+    operator: Client, django_user_model: Any, location: Location
+) -> None:
+    evse = EVSE.objects.get(uid=UIDS[0])
+    other = EVSE.objects.get(uid=UIDS[1])
+    connector = evse.connectors.get(ocpi_id="1")
+    with operator_changes(django_user_model.objects.get(username="operator")):
+        connector.max_voltage = 987
+        connector.save()
+        other.connectors.get(ocpi_id="1").save(update_fields=["max_voltage"])  # not a change
+        mapping = charge_point("1.6", UIDS[0]).evses.get()
+        mapping.delete()
+
+    evse_history = operator.get(f"{EVSES}{evse.pk}/history/").content.decode()
+    other_history = operator.get(f"{EVSES}{other.pk}/history/").content.decode()
+    cp = ChargePoint.objects.get(identity="CP-1.6")
+    cp_history = operator.get(f"/admin/chargers/chargepoint/{cp.pk}/history/").content.decode()
+
+    assert "987" in evse_history
+    assert "987" not in other_history
+    # The charge point created, its mapping created and deleted.
+    assert cp_history.count('class="entry-action"') == 3
+
+
 def test_the_history_of_a_missing_object_is_djangos_redirect(operator: Client) -> None:
     response = operator.get(f"{LOCATIONS}999999/history/")
 
