@@ -24,6 +24,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from audit.history import AuditHistoryMixin
 from chargers import (
     admin_maintenance,
     admin_reservations,  # noqa: F401 (registers the reservations screen)
@@ -88,7 +89,9 @@ class ChargePointEvseInline(admin.TabularInline[ChargePointEvse, ChargePoint]):
 
 
 @admin.register(ChargePoint)
-class ChargePointAdmin(RemoteControlMixin, MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
+class ChargePointAdmin(
+    AuditHistoryMixin, RemoteControlMixin, MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]
+):
     list_display = [
         "identity",
         "ocpp_version",

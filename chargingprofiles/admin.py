@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from audit.history import AuditHistoryMixin
 from chargingprofiles.loadmanagement import parse_windows, release
 from chargingprofiles.models import GridLimit, ProfileRequest, SessionProfile
 from chargingprofiles.tasks import schedule_replan
@@ -50,7 +51,7 @@ class GridLimitForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(GridLimit)
-class GridLimitAdmin(admin.ModelAdmin[GridLimit]):
+class GridLimitAdmin(AuditHistoryMixin, admin.ModelAdmin[GridLimit]):
     form = GridLimitForm
     list_display = ["name", "location", "max_kw", "max_phase_a", "active", "planned_at"]
     list_filter = ["active"]

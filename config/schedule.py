@@ -73,6 +73,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "chargingprofiles.replan_all",
             "schedule": _every("LOAD_REPLAN_SECONDS", "60"),
         },
+        # Audit entries older than AUDIT_LOG_DAYS (audit.tasks).
+        "audit-prune": {
+            "task": "audit.prune",
+            "schedule": 24 * 3600.0,
+        },
         # The messages of transactions ended OCPP_TRANSACTION_EVENTS_DAYS ago (chargers).
         "ocpp-transaction-events-prune": {
             "task": "chargers.prune_transaction_events",

@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served by us: partners' networks may block CDNs
     "axes",  # admin login throttling (config.security)
     "csp",
+    "auditlog",
+    "audit",  # registers the audited models with auditlog (audit.tracking)
     "ocpi",
     "credentials",
     "push",
@@ -136,6 +138,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AdminAuditMiddleware",  # after auth: the admin's user is the actor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ocpi.middleware.BrowserPagesCSPMiddleware",  # django-csp's, not under /ocpi/
@@ -493,6 +496,12 @@ PUSH_CLAIM_LEASE_SECONDS = int(os.environ.get("PUSH_CLAIM_LEASE_SECONDS", "180")
 # Days the sent history (deliveries, attempts, changes) is kept; 0 keeps it for good. POSTs
 # (where the partner keeps what we created) are kept for good anyway (push.history).
 PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
+
+# --- Audit trail of operators' changes (audit, django-auditlog) -------------------------------
+# Days an entry is kept (0: for good); beat deletes older ones daily (audit.prune).
+AUDIT_LOG_DAYS = int(os.environ.get("AUDIT_LOG_DAYS", "365"))
+# Fixtures (loaddata) are not operators' changes.
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
 
 # --- Alerts and metrics (monitoring) ----------------------------------------------------------
 # Alerts fire once when a condition starts and once when it ends (beat: ALERT_CHECK_SECONDS).

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 
+from audit.history import AuditHistoryMixin
 from credentials import operator, services, tasks
 from credentials.claims import partner_holding
 from credentials.models import (
@@ -70,7 +71,7 @@ class LocalPartyForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(LocalParty)
-class LocalPartyAdmin(admin.ModelAdmin[LocalParty]):
+class LocalPartyAdmin(AuditHistoryMixin, admin.ModelAdmin[LocalParty]):
     form = LocalPartyForm
     list_display = ["country_code", "party_id", "role", "business_name", "is_active"]
     list_filter = ["role", "is_active"]
@@ -116,7 +117,7 @@ class RegisterForm(forms.Form):
 
 
 @admin.register(PartnerPlatform)
-class PartnerPlatformAdmin(admin.ModelAdmin[PartnerPlatform]):
+class PartnerPlatformAdmin(AuditHistoryMixin, admin.ModelAdmin[PartnerPlatform]):
     list_display = [
         "name",
         "status",
@@ -261,7 +262,7 @@ class InvitationForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin[Invitation]):
+class InvitationAdmin(AuditHistoryMixin, admin.ModelAdmin[Invitation]):
     form = InvitationForm
     list_display = ["name", "state", "created_at", "expires_at", "created_by", "partner"]
     readonly_fields = [

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from audit.history import AuditHistoryMixin
 from locations import map as location_map
 from locations import services
 from locations.forms import ConnectorForm, EvseForm, EvseStatusForm, LocationForm, SetStatusForm
@@ -53,7 +54,7 @@ class EvseInline(_NoDelete, admin.TabularInline[EVSE, Location]):
 
 
 @admin.register(Location)
-class LocationAdmin(_NoDelete, admin.ModelAdmin[Location]):
+class LocationAdmin(AuditHistoryMixin, _NoDelete, admin.ModelAdmin[Location]):
     form = LocationForm
     inlines = [EvseInline]
     list_display = [
@@ -186,7 +187,7 @@ class ConnectorInline(_NoDelete, admin.StackedInline[Connector, EVSE]):
 
 
 @admin.register(EVSE)
-class EvseAdmin(_NoDelete, admin.ModelAdmin[EVSE]):
+class EvseAdmin(AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVSE]):
     form = EvseForm
     inlines = [ConnectorInline]
     list_display = ["uid", "evse_id", "status", "location", "last_updated"]

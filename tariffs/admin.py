@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from audit.history import AuditHistoryMixin
 from ocpi.time import format_datetime, now
 from tariffs import services
 from tariffs.forms import (
@@ -107,7 +108,7 @@ class TariffElementInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TariffAdmin(AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = TariffForm
     inlines = [TariffElementInline]
     list_display = ["ocpi_id", "country_code", "party_id", "currency", "type", "last_updated"]
@@ -184,7 +185,7 @@ class PriceComponentInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(TariffElement)
-class TariffElementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TariffElementAdmin(AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = TariffElementForm
     inlines = [PriceComponentInline]
     readonly_fields = ("tariff_link", "position")
