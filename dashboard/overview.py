@@ -125,6 +125,10 @@ def overview(user: PermissionsMixin | AnonymousUser, moment: datetime | None = N
     return page
 
 
+def _sessions(count: Decimal | int) -> str:
+    return f"{count} session" if count == 1 else f"{count} sessions"
+
+
 def _kwh(value: Decimal | int) -> str:
     return f"{value:.1f} kWh"
 
@@ -138,7 +142,7 @@ def _session_charts(days: list[date], since: datetime) -> list[BarChart]:
     sessions = {row.day: row.sessions for row in per_day}
     energy = {row.day: row.kwh for row in per_day}
     return [
-        daily_bars("Sessions per day", days, sessions, lambda n: f"{n} sessions"),
+        daily_bars("Sessions per day", days, sessions, _sessions),
         daily_bars("Energy per day", days, energy, _kwh),
     ]
 

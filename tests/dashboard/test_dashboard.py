@@ -90,9 +90,9 @@ def test_the_page_says_it(operator: Client, estate: dict[str, Any]) -> None:
     text = page_text(operator.get(INDEX))
 
     assert "2026-03-15 12:00 UTC" in text
-    assert "1 charge points online" in text
+    assert "1 charge point online" in text
     assert "2 charge points offline" in text
-    assert "1 active sessions" in text
+    assert "1 active session " in text
     assert "2 sessions today 3 this month" in text
     assert "15.8 kWh energy today 35.8 kWh this month" in text
     assert "10.50 EUR revenue today 14.75 EUR this month" in text
@@ -122,8 +122,8 @@ def test_the_charts_draw_thirty_days_as_svg(operator: Client, estate: dict[str, 
     assert sessions.peak == "2 sessions"
     heights = {bar.label: bar.height for bar in sessions.bars}
     assert heights["2026-03-15: 2 sessions"] == "116.0"  # the tallest: the whole plot
-    assert heights["2026-03-02: 1 sessions"] == "58.0"
-    assert heights["2026-02-20: 1 sessions"] == "58.0"
+    assert heights["2026-03-02: 1 session"] == "58.0"
+    assert heights["2026-02-20: 1 session"] == "58.0"
     assert heights["2026-03-01: 0 sessions"] == "0.0"
     assert charts["Energy per day"].peak == "20.0 kWh"
     eur = charts["Revenue per day, EUR excl. VAT"]
