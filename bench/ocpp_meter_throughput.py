@@ -14,9 +14,12 @@ then against `manage.py ocpp_gateway` (one process, OCPP_MESSAGE_LOG=0) on a fre
 with the demo estate (seed_demo) and one eMSP with a sessions Receiver, so that every
 session change writes its PATCH to the outbox (no worker sends it). Target: gateway ≥ 0.5×
 the floor (messages/s). Also printed: the server's CPU per message, and what the gateway
-stored (transaction events, session PATCHes, sessions).
+stored (transactions, those with a session, transaction events: one per MeterValues
+answered; session PATCHes: one per session each time the gateway applied what was stored,
+about once a second, not one per message: chargers.gateway.meters).
 
-SQLite by default; PostgreSQL + Redis with BENCH_DATABASE (and BENCH_REDIS_URL) set.
+SQLite by default; PostgreSQL + Redis with BENCH_DATABASE (a database name, made afresh on
+the server of BENCH_PG_ADMIN_URL) and BENCH_REDIS_URL set.
 Until `chargers/management/commands/ocpp_gateway.py` exists only the floor runs.
 """
 

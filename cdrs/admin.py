@@ -11,12 +11,14 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from cdrs.admin_actions import issue_correction, issue_credit
+from cdrs.admin_reports import report_csv_view, report_view
 from cdrs.admin_text import number_text, price_text
 from cdrs.models import Cdr
 from ocpi.admin import ReadOnlyAdminMixin, pretty_json
@@ -148,6 +150,23 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
         "tariff",
         "deliveries",
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("report/", self.admin_site.admin_view(self.report_view), name="cdrs_cdr_report"),
+            path(
+                "report/csv/",
+                self.admin_site.admin_view(self.report_csv_view),
+                name="cdrs_cdr_report_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        return report_view(self, request)
+
+    def report_csv_view(self, request: HttpRequest) -> HttpResponseBase:
+        return report_csv_view(self, request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cdr]:
         return (

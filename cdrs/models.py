@@ -15,11 +15,14 @@ admin sums and filters them; what is only ever sent as it is (the frozen CdrLoca
 Tariffs, the charging periods, SignedData) is JSON in its OCPI form, numbers exact.
 """
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length, Upper
+from django.db.models import Count, DateField, Max, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Length, TruncMonth, Upper
 from django.db.models.lookups import LessThanOrEqual
 
 from ocpi.json import exact_json_field
@@ -54,8 +57,69 @@ def _money(**kwargs: Any) -> "models.DecimalField[Any, Any]":
     )
 
 
+# What a report can group by (CdrQuerySet.report): each a set of columns of its rows. Months
+# in UTC, by when the session ended; a site is a location of one of our parties, as the CDR
+# sealed it (by id); a partner is the eMSP party that owns the token.
+REPORT_DIMENSIONS: dict[str, dict[str, Any]] = {
+    "month": {"month": TruncMonth("end_date_time", output_field=DateField(), tzinfo=UTC)},
+    "site": {
+        "site_country_code": Upper("country_code"),
+        "site_party_id": Upper("party_id"),
+        "site_id": KeyTextTransform("id", "cdr_location"),
+    },
+    "partner": {
+        "emsp_country_code": Upper("token_country_code"),
+        "emsp_party_id": Upper("token_party_id"),
+    },
+}
+
+
 class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
     """CDRs of our parties (for_party), seen by the eMSPs of their tokens (for_token_parties)."""
+
+    def ended_in(self, start: datetime | None, end: datetime | None) -> "CdrQuerySet":
+        """CDRs whose session ended in [start, end); None leaves that side open."""
+        within = self
+        if start is not None:
+            within = within.filter(end_date_time__gte=start)
+        if end is not None:
+            within = within.filter(end_date_time__lt=end)
+        return within
+
+    def at_site(self, location_id: str) -> "CdrQuerySet":
+        """CDRs of sessions at the location of this OCPI id (a CiString), as sealed."""
+        return self.filter(cdr_location__id__iexact=location_id)
+
+    def report(self, *, by: Sequence[str]) -> "models.QuerySet[Cdr, dict[str, Any]]":
+        """Sessions, energy and revenue grouped `by` REPORT_DIMENSIONS names and currency
+        (amounts in different currencies are never added up): one row per group, one query.
+
+        Revenue is net: a credit CDR's negated costs take its original's back and a corrected
+        CDR adds its own. Sessions and kWh count each charge once: the CDRs that stand, neither
+        credit CDRs nor ones a corrected CDR replaced (a credit without a correction refunds
+        the money; the energy was still delivered). incl. VAT sums the CDRs that state it.
+        """
+        columns: dict[str, Any] = {}
+        for name in by:
+            columns |= REPORT_DIMENSIONS[name]
+        # One name per site (of those its CDRs sealed, the greatest): a renamed site stays one row.
+        named = {"site_name": Max(KeyTextTransform("name", "cdr_location"))} if "site" in by else {}
+        # Not replaced: no corrected CDR points here. A join, not a subquery per row: each CDR
+        # is corrected at most once (cdr_corrected_once), so the join never repeats a row.
+        stands = Q(credit=False, corrections__isnull=True)
+        rows = (
+            self.order_by()
+            .values(**columns, currency_code=Upper("currency"))
+            .annotate(
+                sessions=Count("pk", filter=stands),
+                energy_kwh=Sum("total_energy", filter=stands),
+                revenue_excl_vat=Sum("total_cost_excl_vat"),
+                revenue_incl_vat=Sum("total_cost_incl_vat"),
+                **named,
+            )
+            .order_by(*columns, "currency_code")
+        )
+        return cast("models.QuerySet[Cdr, dict[str, Any]]", rows)
 
 
 class Cdr(models.Model):

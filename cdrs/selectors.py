@@ -49,8 +49,8 @@ def tariff_object(tariff: Tariff) -> dict[str, Any]:
 
 class Revenue(NamedTuple):
     """CDR totals excluding VAT in one currency (total_cost_excl_vat is always stated; the
-    amount including VAT may be absent). Credit CDRs carry negated totals, so a credited CDR
-    nets to nothing."""
+    amount including VAT may be absent). Net, as CdrQuerySet.report's revenue: credit CDRs
+    carry negated totals, so a credited CDR nets to nothing."""
 
     currency: str
     today: Decimal
@@ -68,7 +68,7 @@ def cdr_revenue_by_currency(*, today: datetime, month: datetime) -> list[Revenue
     one GROUP BY query, currencies in alphabetical order."""
     since_today, since_month = Q(end_date_time__gte=today), Q(end_date_time__gte=month)
     rows = (
-        Cdr.objects.filter(end_date_time__gte=min(today, month))
+        Cdr.objects.ended_in(min(today, month), None)
         .order_by("currency")
         .values("currency")
         .annotate(
@@ -87,7 +87,7 @@ def cdr_revenue_per_day(*, since: datetime, zone: tzinfo) -> list[RevenueDay]:
     """Revenue per day (of the session's end, in `zone`) and currency from `since`, days
     without CDRs left out: one GROUP BY query."""
     rows = (
-        Cdr.objects.filter(end_date_time__gte=since)
+        Cdr.objects.ended_in(since, None)
         .annotate(day=TruncDate("end_date_time", tzinfo=zone))
         .order_by("day", "currency")
         .values("day", "currency")

@@ -33,6 +33,7 @@ from chargers import (
 from chargers.admin_forms import ChargePointEvseForm, PasswordForm, ProvisionForm
 from chargers.admin_logs import MESSAGE_LIST, frame_start
 from chargers.admin_maintenance import MaintenanceAdminMixin, calls_table
+from chargers.admin_remote import RemoteControlMixin
 from chargers.models import ChargePoint, ChargePointCall, ChargePointEvse
 from ocpi.admin import admin_page
 
@@ -87,7 +88,7 @@ class ChargePointEvseInline(admin.TabularInline[ChargePointEvse, ChargePoint]):
 
 
 @admin.register(ChargePoint)
-class ChargePointAdmin(MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
+class ChargePointAdmin(RemoteControlMixin, MaintenanceAdminMixin, admin.ModelAdmin[ChargePoint]):
     list_display = [
         "identity",
         "ocpp_version",

@@ -9,10 +9,12 @@ class ChargersConfig(AppConfig):
     verbose_name = "Charge points (OCPP)"
 
     def ready(self) -> None:
-        # The maintenance and reservation follow-ups and tasks register themselves on import.
+        # The follow-ups and tasks of maintenance, reservations and remote starts register
+        # themselves on import.
         from chargers import (  # noqa: F401
             local_list,
             maintenance,
             maintenance_tasks,
+            remote,
             reservations,
         )

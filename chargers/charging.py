@@ -15,7 +15,8 @@ The session (mod_sessions) of a transaction:
   tariff engine splits the open period (another price component: a time of day, a weekday,
   a duration, an energy step), cut at the moment the engine names with the energy
   interpolated between the readings either side. In between, session_progress PATCHes kwh
-  and total_cost (at most every OCPP_SESSION_PROGRESS_SECONDS of the charge point's time);
+  and total_cost (at most every OCPP_SESSION_PROGRESS_SECONDS of the charge point's time),
+  once for the steps applied together (save());
 - is the session of the reservation its token held on that EVSE, if it held one
   (chargers.reservations.use: RESERVATION → ACTIVE at the start);
 - completes at the end of the transaction with the last reading (session_stop: the CDR
@@ -38,16 +39,16 @@ from typing import Any
 
 from django.conf import settings
 
-from chargers import reservations
+from chargers import remote, reservations
 from chargers.authorization import ACCEPTED, recorded_decision, status_of
 from chargers.mapping import connector_of
 from chargers.metering import KILO, UNKNOWN_MAX_POWER_KW, Register, Sample, max_power_kw
-from chargers.models import ChargerTransaction, OcppVersion
+from chargers.models import ChargerTransaction, OcppVersion, RemoteStart
 from chargers.transaction_steps import REQUESTING_POWER, START_TRANSACTION, STARTED, Step
 from sessions import services
 from sessions.errors import InvalidPeriods, SessionError
 from sessions.metering import Reading, meter_period, metered_kwh, volume
-from sessions.models import Session, SessionStatus
+from sessions.models import AuthMethod, Session, SessionStatus
 from sessions.pricing import price, pricing_tariff, stored_periods
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,12 @@ IDLE_POWER_KW = Decimal("0.1")
 # Price changes cut per reading at most (a long offline gap may cross several).
 MAX_CUTS = 48
 KEPT_WARNINGS = 20
+
+
+class PriceCheckDeferred(Exception):
+    """A Charging that checks for price changes only at its last reading (`batch`) met what
+    a per-reading check would have decided differently: its steps are to be applied again,
+    one check per reading (chargers.transactions.apply_stored)."""
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -72,10 +79,23 @@ def _moment(value: Any) -> datetime | None:
 
 
 class Charging:
-    """One locked transaction while steps are applied to it; save() writes it back."""
+    """One locked transaction while steps are applied to it; save() writes it back.
 
-    def __init__(self, transaction: ChargerTransaction) -> None:
+    `batch`: many readings applied together check for a price change once, at the last one
+    (save()): the tariff engine prices the open period once rather than at every reading.
+    Where the price did not change by the last reading it did not change at an earlier one
+    either (the moments where the engine splits, a time of day, a duration, an energy step,
+    lie in the longer period too); where it did, or a period ends for another reason after
+    readings not checked, PriceCheckDeferred is raised and the caller applies the steps again
+    with a check at every reading, as one by one.
+    """
+
+    def __init__(self, transaction: ChargerTransaction, *, batch: bool = False) -> None:
         self.tx = transaction
+        self.batch = batch
+        # The last reading not checked for a price change: (the one before, it, the open
+        # period as it stood before it was folded in).
+        self.unchecked: tuple[tuple[Decimal, datetime], Sample, dict[str, Any]] | None = None
         self.session: Session | None = transaction.session
         state = transaction.state
         saved = state.get("register", {})
@@ -96,6 +116,7 @@ class Charging:
         self.max_power = _decimal(state.get("max_power_kw"))
         self.seen_at = _moment(state.get("seen_at"))
         self.version: str = OcppVersion.V201
+        self.progress_due = False  # steps applied since the last progress: save() sends it
 
     # --- the whole step ---------------------------------------------------------------------
 
@@ -111,6 +132,8 @@ class Charging:
             self.max_power = max_power_kw(connector)
         if step.may_start_session and self.session is None:
             self._token(step)
+        if self.session is None and "remote_start" not in self.tx.state:
+            self._tie_remote_start(step)
         if step.meter_start_wh is not None:
             self.register.start(step.meter_start_wh, step.at)
         # What is measured at a change of state belongs to the state it changes to.
@@ -127,10 +150,11 @@ class Charging:
         if step.ends:
             self.end(step.at, step.stop_reason)
         else:
-            self._progress()
+            self.progress_due = True
 
     def end(self, at: datetime, reason: str) -> None:
         """The transaction is over at `at`: its session completes with the last reading."""
+        self._unchecked_stop()
         session = self.session
         if session is not None and session.status == SessionStatus.ACTIVE:
             assert session.metered_until is not None
@@ -160,6 +184,13 @@ class Charging:
         self.seen_at = step.at if self.seen_at is None else max(self.seen_at, step.at)
 
     def save(self) -> None:
+        """Write the transaction back, after the progress PATCH of the steps applied since
+        the last one: one for all the samples applied together (a batch, a message that
+        applied the ones stored before it), not one per sample."""
+        self._check_last()
+        if self.progress_due and self.tx.ended_at is None:
+            self._progress()
+        self.progress_due = False
         register = self.register
         tx = self.tx
         tx.session = self.session
@@ -198,8 +229,67 @@ class Charging:
         self.tx.id_token, self.tx.id_token_type = step.id_token, step.id_token_type
         self.tx.authorization_status = status
 
+    def _tie_remote_start(self, step: Step) -> None:
+        """The remote start this transaction follows, if any (chargers.remote.tie): looked
+        for once, when its first message naming a remoteStartId or a token comes."""
+        if step.remote_start_id is None and not step.may_start_session:
+            return
+        found = remote.tie(
+            self.tx,
+            remote_start_id=step.remote_start_id,
+            id_token=step.id_token,
+            ocpp_evse_id=self.tx.ocpp_evse_id,
+        )
+        self.tx.state["remote_start"] = None if found is None else found.pk
+
+    def _start_remote(self, remote_start_id: int, at: datetime) -> None:
+        """The session of a remote start: its token and authorization_reference, COMMAND (or
+        the session of the token's reservation there, chargers.reservations.use). One that
+        started after the start was reported refused is stopped instead (remote.late)."""
+        tx = self.tx
+        started = RemoteStart.objects.get(pk=remote_start_id)
+        refusal = remote.late(started)
+        if refusal is not None:
+            if tx.state.get("late_start") is None:
+                tx.state["late_start"] = refusal
+                self._warn(refusal)
+                remote.stop_late(started, tx)
+            return
+        connector = connector_of(tx.charge_point, tx.ocpp_evse_id or 0, tx.connector_id)
+        if connector is None:
+            self._warn(f"no connector of ours at OCPP EVSE {tx.ocpp_evse_id}: no session")
+            return
+        reserved = reservations.use(
+            charge_point=tx.charge_point,
+            connector=connector,
+            ocpp_evse_id=tx.ocpp_evse_id or 0,
+            id_token=started.id_token,
+            at=at,
+        )
+        if reserved is not None:  # started on the token's reservation: its session goes on
+            self.session = reserved
+            tx.authorization_status = ACCEPTED
+            self._new_period()
+            return
+        self.session = self._service(
+            services.session_start,
+            connector=connector,
+            token=started.token,
+            auth_method=AuthMethod.COMMAND,
+            authorization_reference=started.authorization_reference,
+            at=at,
+            status=SessionStatus.ACTIVE if self.connected else SessionStatus.PENDING,
+        )
+        if self.session is not None:
+            tx.authorization_status = ACCEPTED
+            self._new_period()
+
     def _start_session(self, at: datetime) -> None:
         tx = self.tx
+        remote_start_id = tx.state.get("remote_start")
+        if remote_start_id is not None and tx.ocpp_evse_id is not None:
+            self._start_remote(remote_start_id, at)
+            return
         if tx.authorization_status != ACCEPTED or tx.ocpp_evse_id is None:
             return
         connector = connector_of(tx.charge_point, tx.ocpp_evse_id, tx.connector_id)
@@ -303,6 +393,9 @@ class Charging:
     def _cut_at_price_changes(self, previous: tuple[Decimal, datetime], sample: Sample) -> None:
         """Where the tariff engine splits the open period up to `sample`, another price
         component became active: the period ends there (sessions.freeze: its tariff)."""
+        if self.batch:
+            self.unchecked = (previous, sample, dict(self.period))
+            return
         for _ in range(MAX_CUTS):
             cut = self._price_change(sample)
             if cut is None:
@@ -336,8 +429,28 @@ class Charging:
         inside = [p.start_date_time for p in cost.charging_periods]
         return min((moment for moment in inside if start < moment < sample.at), default=None)
 
+    def _check_last(self) -> None:
+        """`batch`: the check at the last reading, with the open period as it stood then."""
+        if self.unchecked is None:
+            return
+        previous, sample, period = self.unchecked
+        folded, self.period = self.period, period
+        try:
+            cut = self._price_change(sample)
+        finally:
+            self.period = folded
+        self.unchecked = None
+        if cut is not None:
+            raise PriceCheckDeferred(f"the price changes at {cut}")
+
+    def _unchecked_stop(self) -> None:
+        """A period ends (or begins) while readings wait for their check: one by one."""
+        if self.unchecked is not None:
+            raise PriceCheckDeferred("a period ends after readings not checked")
+
     def _close_period(self, at: datetime, wh: Decimal | None) -> None:
         """The open period ends at `at`, the meter at `wh`; the next one starts there."""
+        self._unchecked_stop()
         session = self.session
         assert session is not None
         assert session.metered_until is not None
@@ -348,6 +461,7 @@ class Charging:
         self._new_period()
 
     def _new_period(self) -> None:
+        self._unchecked_stop()
         kept = {k: v for k, v in self.period.items() if k in ("charging", "explicit", "state_at")}
         self.period = kept
 

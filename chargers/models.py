@@ -577,3 +577,74 @@ class Reservation(models.Model):
     @property
     def held(self) -> bool:
         return self.state in self.HELD
+
+
+class RemoteStartOutcome(models.TextChoices):
+    """What the party that asked was told (chargers.remote.settle): decided once."""
+
+    OPEN = "", "not decided yet"
+    STARTED = "STARTED", "accepted (or a transaction followed)"
+    REFUSED = "REFUSED", "refused, failed or timed out: a later start is stopped"
+
+
+class RemoteStart(models.Model):
+    """A transaction asked of a charge point (1.6 RemoteStartTransaction, 2.0.1
+    RequestStartTransaction) and the transaction that followed (chargers.remote). Its id is
+    the 2.0.1 remoteStartId; its session gets `token` and `authorization_reference`."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="remote_starts"
+    )
+    call = models.OneToOneField(
+        ChargePointCall,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remote_start",
+    )
+    ocpp_evse_id = models.PositiveIntegerField(
+        "OCPP EVSE / connector id",
+        null=True,
+        blank=True,
+        help_text="Blank: the charge point's choice.",
+    )
+    id_token = models.CharField(max_length=36, help_text="1.6 idTag, 2.0.1 idToken.idToken.")
+    id_token_type = models.CharField(max_length=20, blank=True)
+    token = models.JSONField(help_text="The CdrToken of the session that follows.")
+    authorization_reference = models.CharField(max_length=36, blank=True)
+    requested_by = models.CharField(max_length=100, blank=True)
+    requested_at = models.DateTimeField()
+    outcome = models.CharField(
+        max_length=8,
+        choices=RemoteStartOutcome.choices,
+        default=RemoteStartOutcome.OPEN,
+        blank=True,
+    )
+    transaction = models.OneToOneField(
+        ChargerTransaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remote_start",
+    )
+    late_stop = models.OneToOneField(
+        ChargePointCall,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The stop of a transaction that started after the start was refused.",
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(
+                fields=["charge_point", "id_token", "requested_at"],
+                condition=Q(transaction__isnull=True),
+                name="remotestart_untied",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"remote start {self.pk} at {self.charge_point_id} for {self.id_token}"

@@ -57,6 +57,7 @@ class Step:
     charging_state: str = ""
     connected: bool | None = None
     stop_reason: str = ""
+    remote_start_id: int | None = None  # 2.0.1: of the RequestStartTransaction that began it
 
     @property
     def version(self) -> str:
@@ -77,6 +78,19 @@ def read_step(
 ) -> Step:
     reader = _READERS[kind]
     return reader(charge_point, kind, payload, received_at)
+
+
+def step_moment(
+    charge_point: ChargePoint, kind: str, payload: Mapping[str, Any], received_at: datetime
+) -> datetime:
+    """read_step(...).at without reading the samples: what a message is stored under
+    (TransactionEvent.timestamp) when it is stored before it is applied."""
+    if kind == METER_VALUES:
+        return min(
+            moment(charge_point, meter_value.get("timestamp"), received_at)
+            for meter_value in payload["meterValue"]
+        )
+    return moment(charge_point, payload["timestamp"], received_at)
 
 
 def _start_transaction(
@@ -140,6 +154,7 @@ def _transaction_event(
         charging_state=state,
         connected=connected,
         stop_reason=(info.get("stoppedReason") or DEFAULT_STOP_REASON) if kind == ENDED else "",
+        remote_start_id=info.get("remoteStartId"),
     )
 
 

@@ -9,6 +9,16 @@ point's time order (chargers.charging). A repeat is recognised and not applied t
 1.6 StartTransaction by its content (ChargerTransaction.fingerprint: the same transactionId
 again), any other message by its content or its 2.0.1 seqNo.
 
+Meter messages in batches: a gateway stores the MeterValues (1.6) and TransactionEvent(Updated)
+(2.0.1) of many charge points in one statement (store_events: the unique constraints on
+TransactionEvent skip a repeat) and acknowledges them once that committed; its applier
+(chargers.gateway.meters) then applies what was stored, many transactions in one database
+transaction (apply_stored), with one progress PATCH per session for all their samples
+(chargers.charging). Any other message of a transaction applies the stored ones before it
+(_record), so that a StopTransaction's CDR counts every MeterValues acknowledged before it;
+what a gateway stored and never applied (it stopped, it failed) is applied by the catch-up
+(apply_released, run by beat) CATCH_UP_SECONDS after its receipt.
+
 Late messages: a 2.0.1 message waits while an earlier seqNo (or the Started) is missing, up to
 OCPP_TRANSACTION_REORDER_SECONDS after the first message beyond the gap came (EVerest drops
 every second Updated when its queue overflows: a gap may never fill), so that an offline
@@ -28,7 +38,9 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,9 +48,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from chargers.charging import Charging
+from chargers.charging import Charging, PriceCheckDeferred
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
-from chargers.transaction_steps import START_TRANSACTION, STARTED, Step, read_step
+from chargers.transaction_steps import (
+    METER_VALUES,
+    START_TRANSACTION,
+    STARTED,
+    Step,
+    read_step,
+    step_moment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +67,12 @@ ID_ATTEMPTS = 5
 REBOOT = "Reboot"
 CHARGE_POINT_LOST = "ChargePointLost"
 STALE = "Stale"
+# Stored messages not applied this long after their receipt are the catch-up's
+# (apply_released): a gateway's applier (chargers.gateway.meters) applies them well before.
+CATCH_UP_SECONDS = 10
+# Transactions applied in one database transaction: more share its statements and commit,
+# fewer hold the write lock for less time (SQLite has one for the whole database).
+APPLY_CHUNK = 1
 
 
 def _canonical(payload: Mapping[str, Any]) -> str:
@@ -64,7 +89,10 @@ def digest_of(payload: Mapping[str, Any]) -> str:
 
 
 def _lockable() -> QuerySet[ChargerTransaction]:
-    return ChargerTransaction.objects.select_for_update(of=("self",)).select_related(
+    """Locked against the others that apply its messages. FOR NO KEY UPDATE (PostgreSQL),
+    not FOR UPDATE: storing a message of it (its foreign key takes FOR KEY SHARE) need not
+    wait until they are applied."""
+    return ChargerTransaction.objects.select_for_update(of=("self",), no_key=True).select_related(
         "charge_point", "session"
     )
 
@@ -276,6 +304,7 @@ def _apply_pending(
     locked = charging.tx
     if pending is None:
         pending = list(locked.events.filter(applied=False).order_by("timestamp", "seq_no", "pk"))
+    applied = []
     for event in pending:
         if hold and _held(locked, event, now):
             break
@@ -285,9 +314,11 @@ def _apply_pending(
         charging.apply(step)
         if not event.applied:  # else stored applied (_record)
             event.applied = True
-            event.save(update_fields=["applied"])
+            applied.append(event.pk)
         if event.seq_no is not None:
             locked.last_seq_no = max(event.seq_no, locked.last_seq_no or event.seq_no)
+    if applied:  # one statement for all of them
+        TransactionEvent.objects.filter(pk__in=applied).update(applied=True)
 
 
 def _next_in_order(locked: ChargerTransaction, seq_no: int | None) -> bool:
@@ -323,6 +354,164 @@ def _held(locked: ChargerTransaction, event: TransactionEvent, now: datetime) ->
     return False
 
 
+# --- meter messages in batches ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A meter message of a transaction as a gateway received it: 1.6 MeterValues naming its
+    transactionId, or a 2.0.1 TransactionEvent(Updated) (`seq_no`)."""
+
+    charge_point: ChargePoint
+    transaction_id: str
+    kind: str
+    payload: Mapping[str, Any]
+    received_at: datetime
+    seq_no: int | None = None
+
+
+def store_events(
+    arrivals: Sequence[Arrival], known: dict[tuple[int, str], int] | None = None
+) -> list[int | None]:
+    """Store the messages, not applied yet, in one statement; a repeat (the same content, the
+    same 2.0.1 seqNo: TransactionEvent's unique constraints) is skipped. For each, its
+    transaction's pk; None for a 1.6 message of a transaction we never started (not kept).
+    A 2.0.1 transaction is created by whichever of its messages comes first (transaction_201).
+    apply_stored() applies them.
+
+    `known`: the pks of transactions found before, by (charge point pk, transaction id), which
+    are not read again, and to which those read now are added (a transaction deleted since
+    fails the insert: IntegrityError, and the caller forgets what it knew)."""
+    found = {} if known is None else known
+    found.update(_transactions_of([a for a in arrivals if _key(a) not in found]))
+    pks: list[int | None] = []
+    rows = []
+    for arrival in arrivals:
+        key = _key(arrival)
+        pk = found.get(key)
+        if pk is None and arrival.kind != METER_VALUES:
+            pk = found[key] = transaction_201(
+                arrival.charge_point, arrival.transaction_id, arrival.received_at
+            ).pk
+        pks.append(pk)
+        if pk is None:
+            continue
+        canonical = _canonical(arrival.payload)
+        rows.append(
+            TransactionEvent(
+                transaction_id=pk,
+                seq_no=arrival.seq_no,
+                kind=arrival.kind,
+                timestamp=step_moment(
+                    arrival.charge_point, arrival.kind, arrival.payload, arrival.received_at
+                ),
+                received_at=arrival.received_at,
+                digest=_digest(canonical),
+                payload=json.loads(canonical),
+                applied=False,
+            )
+        )
+    if rows:
+        with transaction.atomic():
+            TransactionEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return pks
+
+
+def _key(arrival: Arrival) -> tuple[int, str]:
+    return arrival.charge_point.pk, arrival.transaction_id
+
+
+def _transactions_of(arrivals: Sequence[Arrival]) -> dict[tuple[int, str], int]:
+    """The pks of the arrivals' transactions that exist, by (charge point pk, transaction id):
+    one query."""
+    wanted = {_key(a) for a in arrivals}
+    if not wanted:
+        return {}
+    rows = (
+        ChargerTransaction.objects.filter(
+            charge_point_id__in={pk for pk, _ in wanted},
+            transaction_id__in={transaction_id for _, transaction_id in wanted},
+        )
+        .order_by()
+        .values_list("pk", "charge_point_id", "transaction_id")
+    )
+    return {
+        (charge_point_pk, transaction_id): pk
+        for pk, charge_point_pk, transaction_id in rows
+        if (charge_point_pk, transaction_id) in wanted
+    }
+
+
+def apply_stored(pks: Sequence[int], now: datetime) -> list[int]:
+    """Apply the stored messages not applied yet of the transactions `pks`, APPLY_CHUNK
+    transactions in one database transaction: each transaction's in its charge point's time
+    order (late ones included, a 2.0.1 one held while an earlier one is missing), with one
+    progress PATCH per session. A transaction whose applying fails is left as it was
+    (logged; the catch-up tries again) and the others are applied. The pks of those that
+    failed."""
+    ordered = sorted(pks)
+    failed = []
+    for start in range(0, len(ordered), APPLY_CHUNK):
+        failed += _apply_chunk(ordered[start : start + APPLY_CHUNK], now)
+    return failed
+
+
+def _apply_chunk(pks: Sequence[int], now: datetime) -> list[int]:
+    failed = []
+    with transaction.atomic():
+        locked = list(_lockable().filter(pk__in=pks).order_by("pk"))
+        pending: dict[int, list[TransactionEvent]] = defaultdict(list)
+        for event in TransactionEvent.objects.filter(
+            transaction_id__in=[tx.pk for tx in locked], applied=False
+        ).order_by("timestamp", "seq_no", "pk"):
+            pending[event.transaction_id].append(event)
+        for tx in locked:
+            events = pending.get(tx.pk)
+            if not events:
+                continue  # applied meanwhile, by another message of the transaction
+            try:
+                _apply_events(tx, events, now)
+            except Exception:
+                logger.exception("Applying the stored messages of %s failed", tx)
+                failed.append(tx.pk)
+    return failed
+
+
+def _apply_events(
+    locked: ChargerTransaction, events: list[TransactionEvent], now: datetime
+) -> None:
+    """What _record does for one message, for the stored `events` (not applied yet), in a
+    savepoint: all of them or none. Checked for price changes at the last reading, unless
+    that is not the same as at each (chargers.charging.Charging)."""
+    received = max(event.received_at for event in events)
+    latest = max(event.timestamp for event in events)
+    try:
+        with transaction.atomic():
+            _apply_batch(locked, received, latest, Charging(locked, batch=True), events, now)
+        return
+    except PriceCheckDeferred as deferred:
+        logger.debug("%s: applied again reading by reading (%s)", locked, deferred)
+    with transaction.atomic():
+        again = _locked(locked.pk)  # as stored: the first attempt changed it in memory
+        _apply_batch(again, received, latest, Charging(again), None, now)
+
+
+def _apply_batch(
+    locked: ChargerTransaction,
+    received: datetime,
+    latest: datetime,
+    charging: Charging,
+    events: list[TransactionEvent] | None,
+    now: datetime,
+) -> None:
+    if locked.last_message_at is None or received > locked.last_message_at:
+        locked.last_message_at = received
+    if locked.rebooted_at is not None and latest > locked.rebooted_at:
+        locked.rebooted_at = None  # it went on after the boot
+    _apply_pending(charging, now, {}, events)
+    charging.save()
+
+
 # --- never open forever -----------------------------------------------------------------------
 
 
@@ -335,18 +524,18 @@ def after_boot(charge_point: ChargePoint, at: datetime) -> None:
 
 
 def apply_released(now: datetime) -> int:
-    """Apply the messages that waited long enough for missing ones; how many transactions."""
-    waited = now - timedelta(seconds=settings.OCPP_TRANSACTION_REORDER_SECONDS)
+    """Apply the stored messages not applied yet: those that waited long enough for missing
+    ones, and those a gateway stored but never applied (CATCH_UP_SECONDS after their
+    receipt); a message still waiting for a missing one waits on. How many transactions."""
+    waited = now - timedelta(
+        seconds=min(CATCH_UP_SECONDS, settings.OCPP_TRANSACTION_REORDER_SECONDS)
+    )
     pks = set(
         TransactionEvent.objects.filter(applied=False, received_at__lte=waited).values_list(
             "transaction_id", flat=True
         )
     )
-    for pk in sorted(pks):
-        with transaction.atomic():
-            charging = Charging(_locked(pk))
-            _apply_pending(charging, now, {})
-            charging.save()
+    apply_stored(list(pks), now)
     return len(pks)
 
 

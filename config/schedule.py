@@ -32,6 +32,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "tokens.pull_all",
             "schedule": _every("TOKENS_PULL_SECONDS", "3600"),
         },
+        # Alerts on partner health: fire when a condition starts, clear when it ends.
+        "monitoring-alerts": {
+            "task": "monitoring.evaluate_alerts",
+            "schedule": _every("ALERT_CHECK_SECONDS", "60"),
+        },
         # Charge points disconnected beyond OCPP_OFFLINE_GRACE_SECONDS: their EVSEs UNKNOWN.
         # This period is how late after the grace that may be.
         "chargers-mark-offline": {

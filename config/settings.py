@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "sessions",
     "cdrs",
     "chargers",
+    "commands",
+    "monitoring",
     "dashboard",
     "demo",
 ]
@@ -129,6 +131,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "monitoring.middleware.OcpiRequestMetricsMiddleware",  # outside OcpiMiddleware: final status
     "ocpi.middleware.OcpiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -407,7 +410,8 @@ OCPP_TRANSACTION_REBOOT_GRACE_SECONDS = int(
 # A transaction nothing was heard about for this long is closed at its last reading.
 OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECONDS", "21600"))
 # A running session's kwh and total_cost are PATCHed at most this often (the charge point's
-# seconds between the samples told); 0: with every sample.
+# seconds between the samples told); 0: each time its samples are applied (the gateway applies
+# what arrived once a second: chargers.gateway.meters).
 OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "0"))
 # Days the messages of an ended transaction are kept (chargers.prune_transaction_events, daily
 # by beat); 0: for ever.
@@ -415,6 +419,9 @@ OCPP_TRANSACTION_EVENTS_DAYS = int(os.environ.get("OCPP_TRANSACTION_EVENTS_DAYS"
 # Seconds a call to a charge point (chargers.calls: TriggerMessage, Reset, …) waits for its
 # answer unless the caller sets its own; then it ends TIMED_OUT.
 OCPP_CALL_TIMEOUT_SECONDS = float(os.environ.get("OCPP_CALL_TIMEOUT_SECONDS", "30"))
+# OCPI commands: the timeout announced in a CommandResponse, seconds; the charge point's call
+# gets 20 s less (commands.services.RESULT_MARGIN_SECONDS), so the CommandResult comes within it.
+OCPI_COMMAND_TIMEOUT_SECONDS = int(os.environ.get("OCPI_COMMAND_TIMEOUT_SECONDS", "60"))
 # How often each gateway reads the database for calls to the charge points it holds (and ends
 # overdue ones): the only wake-up without Redis, a safety net for lost wake-ups with it.
 OCPP_CALL_POLL_SECONDS = float(os.environ.get("OCPP_CALL_POLL_SECONDS", "1.0"))
@@ -473,6 +480,35 @@ PUSH_CLAIM_LEASE_SECONDS = int(os.environ.get("PUSH_CLAIM_LEASE_SECONDS", "180")
 # Days the sent history (deliveries, attempts, changes) is kept; 0 keeps it for good. POSTs
 # (where the partner keeps what we created) are kept for good anyway (push.history).
 PUSH_KEEP_DAYS = int(os.environ.get("PUSH_KEEP_DAYS", "30"))
+
+# --- Alerts and metrics (monitoring) ----------------------------------------------------------
+# Alerts fire once when a condition starts and once when it ends (beat: ALERT_CHECK_SECONDS).
+# A partner's oldest open delivery older than this: its queue is stuck.
+ALERT_QUEUE_STUCK_MINUTES = float(os.environ.get("ALERT_QUEUE_STUCK_MINUTES", "30"))
+# A delivery tried and failing (to be retried) since its first attempt this long ago.
+ALERT_FAILING_MINUTES = float(os.environ.get("ALERT_FAILING_MINUTES", "10"))
+# Who gets alert e-mails (comma-separated; none: no e-mail), through Django's mail settings.
+ALERT_EMAILS = env_list("ALERT_EMAILS", "")
+# A JSON POST per alert event; checked like partner URLs (OCPI_ALLOW_PRIVATE_URLS).
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("ALERT_WEBHOOK_TIMEOUT", "10"))
+# /metrics answers only a client from these addresses or one sending this bearer token;
+# with neither set it answers nobody (403).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# The delivery latency histogram covers deliveries delivered in this last window.
+METRICS_LATENCY_WINDOW_SECONDS = int(os.environ.get("METRICS_LATENCY_WINDOW_SECONDS", "300"))
+
+# --- E-mail (alerts) ------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ocpi-platform@localhost")
 
 # --- Tokens ---------------------------------------------------------------------------------
 # Real-time authorization: a driver waits at the charge point. The budget is split between

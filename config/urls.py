@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("", include("sessions.urls")),
     path("", include("cdrs.urls")),
+    path("", include("commands.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start script as a file of its own, not inline: the CSP runs no inline script.
@@ -28,5 +29,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("healthz", healthz, name="healthz"),
+    path("", include("monitoring.urls")),
     *catch_all,
 ]

@@ -86,6 +86,25 @@ def check_partner_url(url: str) -> None:
         raise _refuse(parts.hostname, address)
 
 
+# OCPI's URL type: string(255) (types.asciidoc).
+RESPONSE_URL_MAX_LENGTH = 255
+
+
+def check_response_url(url: str) -> str | None:
+    """Why a `response_url` a partner sent (commands, charging profiles) is refused, or None.
+
+    Checked when the request comes, so the partner hears it at once rather than waiting for
+    a result that cannot be sent; the rule is check_partner_url's, as for every partner URL,
+    and its host is judged again when the result goes out (vetted_addresses)."""
+    if len(url) > RESPONSE_URL_MAX_LENGTH:
+        return f"longer than {RESPONSE_URL_MAX_LENGTH} characters"
+    try:
+        check_partner_url(url)
+    except UnsafeUrl as exc:
+        return str(exc)
+    return None
+
+
 def resolve(host: str, port: int) -> list[AddressInfo]:
     """The one DNS resolution of a partner host, per connection (tests stand in for it)."""
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # type: ignore[return-value]

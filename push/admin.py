@@ -92,9 +92,9 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     def method(self, delivery: Delivery) -> str:
         return delivery.change.method
 
-    @admin.display(description="path")
+    @admin.display(description="path or URL")
     def path(self, delivery: Delivery) -> str:
-        return "/".join(delivery.change.path)
+        return delivery.change.url or "/".join(delivery.change.path)
 
     @admin.display(description="to")
     def to_party(self, delivery: Delivery) -> str:

@@ -62,6 +62,7 @@ class Claimed:
     path: list[str]
     body: bytes | None  # the change's payload, as the JSON it was stored as
     routing: dict[str, str]
+    url: str = ""  # an absolute URL of the partner's, sent to instead of its module endpoint
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,14 @@ class Claim:
     floor: int  # no open delivery of the partner at or below it: where the next claim starts
     full: bool  # as many as were asked for: more may be due at once
 
-    def chains(self, modules: Container[str]) -> list[Chain]:
-        """The claimed deliveries of `modules` per queue. Behind a chain more of its queue
-        may be due when the claim was full or the chain is as long as a chain may be."""
+    def chains(self, modules: Container[str], refused: Container[int] = ()) -> list[Chain]:
+        """The claimed deliveries of `modules`, and those to an absolute URL not `refused`
+        (ids), per queue. Behind a chain more of its queue may be due when the claim was
+        full or the chain is as long as a chain may be."""
         queues: dict[str, list[Claimed]] = {}
         for delivery in self.deliveries:
-            if delivery.module in modules:
+            sendable = delivery.pk not in refused if delivery.url else delivery.module in modules
+            if sendable:
                 queues.setdefault(delivery.queue_key, []).append(delivery)
         return [
             Chain(chain, continues=self.full or len(chain) >= CHAIN_DEPTH)
@@ -152,7 +155,8 @@ def _read(claimed: list[int]) -> list[Claimed]:
         rows = cursor.fetchall()
     routing: dict[tuple[str, ...], dict[str, str]] = {}
     deliveries = []
-    for pk, queue_key, attempts, to_cc, to_id, module, method, path, payload, cc, pid in rows:
+    for row in rows:
+        pk, queue_key, attempts, to_cc, to_id, module, method, path, url, payload, cc, pid = row
         parties = (cc, pid, to_cc, to_id)
         if parties not in routing:
             routing[parties] = RoutingHeaders(
@@ -161,7 +165,9 @@ def _read(claimed: list[int]) -> list[Claimed]:
         # A DELETE has no body (SQL NULL; JSON null is no body either).
         body = payload.encode() if payload is not None and payload != "null" else None
         deliveries.append(
-            Claimed(pk, queue_key, attempts, module, method, loads(path), body, routing[parties])
+            Claimed(
+                pk, queue_key, attempts, module, method, loads(path), body, routing[parties], url
+            )
         )
     return deliveries
 
@@ -190,7 +196,7 @@ def written(using: str) -> Statements:
         lock += " FOR UPDATE"
     read = ", ".join(
         [d(f) for f in ("id", "queue_key", "attempts", "to_country_code", "to_party_id")]
-        + [c(f) for f in ("module", "method", "path", "payload")]
+        + [c(f) for f in ("module", "method", "path", "url", "payload")]
         + [c(f) for f in ("owner_country_code", "owner_party_id")]
     )
     return Statements(

@@ -5,9 +5,10 @@ resend makes it due again, so a resent one is kept as long again), then deleted 
 attempts; a change goes once none of its deliveries is left. Open deliveries are never
 touched, however old: they are the outbox itself.
 
-Kept for good: POSTs. A POST creates the object at the partner, which answers where it now
-lives (the `Location` header, mod_cdrs POST); that delivery is the only record of the
-address, and the CDR admin shows it.
+Kept for good: POSTs to a module endpoint. A POST creates the object at the partner, which
+answers where it now lives (the `Location` header, mod_cdrs POST); that delivery is the only
+record of the address, and the CDR admin shows it. A result POSTed to a `response_url`
+creates nothing there and is pruned like the rest (its command keeps what it said).
 """
 
 from datetime import timedelta
@@ -35,11 +36,11 @@ def prune() -> tuple[int, int]:
         Delivery.objects.filter(next_attempt_at__lt=cutoff)
         .exclude(status__in=OPEN_STATUSES)
         .exclude(delivered_at__gte=cutoff)
-        .exclude(change__method=Method.POST)
+        .exclude(change__method=Method.POST, change__url="")
     )
     changes = delete_in_batches(
         Change.objects.filter(created_at__lt=cutoff, deliveries__isnull=True).exclude(
-            method=Method.POST
+            method=Method.POST, url=""
         )
     )
     return deliveries, changes

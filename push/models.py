@@ -1,7 +1,9 @@
 """The outbox tables: a Change per push intent, a Delivery per receiving party, Attempts.
 
 A Change holds the request already serialized (module, method, path below the partner's
-module endpoint, body), so this app never imports a module app. Deliveries to one
+module endpoint, body), so this app never imports a module app. A result the partner asked
+for at a URL of its own (a command's or a charging profile's `response_url`) has that
+absolute URL instead of a path. Deliveries to one
 (partner, party, object) form a queue: only its oldest unfinished delivery may be sent, so
 an older update never lands after a newer one.
 """
@@ -26,6 +28,11 @@ class Change(models.Model):
         max_length=200, help_text="Orders and coalesces deliveries: one queue per object."
     )
     path = models.JSONField(help_text="Segments appended to the partner's module endpoint URL.")
+    # An absolute URL the partner gave us (a `response_url`): sent there, not to its module
+    # endpoint. At most 255 characters in OCPI (type URL); room for a partner that ignores it.
+    url = models.CharField(
+        max_length=2000, blank=True, help_text="Absolute URL to send to instead of the path."
+    )
     # Exact decimals: prices and energy must reach the partner with the digits we stored.
     payload = models.JSONField(
         null=True, blank=True, encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder
@@ -38,7 +45,12 @@ class Change(models.Model):
         ordering = ["pk"]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.module}/{'/'.join(self.path)}"
+        return f"{self.method} {self.target}"
+
+    @property
+    def target(self) -> str:
+        """Where it goes: the absolute URL, or the path below the module endpoint."""
+        return self.url or f"{self.module}/{'/'.join(self.path)}"
 
 
 class DeliveryStatus(models.TextChoices):

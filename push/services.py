@@ -1,5 +1,7 @@
-"""Writing to the outbox: push_change() inside the caller's transaction, and resend."""
+"""Writing to the outbox: push_change() and post_result() inside the caller's transaction,
+and resend."""
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from credentials.access import CATALOGUE_ROLES, TOKEN_OWNER_ROLES
+from credentials.models import PartnerPlatform
 from credentials.selectors import receivers
 from ocpi.routing import PartyRef
 from ocpi.time import now
@@ -89,6 +92,8 @@ def _supersede_pending(change: Change, deliveries: Sequence[Delivery]) -> None:
     older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
         "method", "path", "payload"
     )
+    if change.method == Method.PATCH:  # it covers only PATCHes: the PUT's payload stays unread
+        older = older.filter(method=Method.PATCH)
     covered = {old.pk for old in older if _supersedes(change, old)}
     superseded = [pk for pk, change_id in pending if change_id in covered]
     if superseded:
@@ -106,11 +111,14 @@ def push_change(
     path: Sequence[str],
     payload: dict[str, Any] | None,
     targets: Sequence[Target],
+    url: str = "",
 ) -> Change | None:
     """Queue one request for every target, in the caller's transaction.
 
-    Pending (not yet sent) deliveries of the same object that this change makes pointless
-    are marked SUPERSEDED; the workers are woken once the transaction commits.
+    Sent to the target's module endpoint with `path` appended, or to `url` when given (an
+    absolute URL of the partner's: post_result). Pending (not yet sent) deliveries of the
+    same object that this change makes pointless are marked SUPERSEDED; the workers are
+    woken once the transaction commits.
     """
     if not targets:
         return None
@@ -119,6 +127,7 @@ def push_change(
         method=method,
         object_key=object_key,
         path=list(path),
+        url=url,
         payload=payload,
         owner_country_code=owner.country_code,
         owner_party_id=owner.party_id,
@@ -139,6 +148,37 @@ def push_change(
     Delivery.objects.bulk_create(deliveries)
     transaction.on_commit(partial(kick, *sorted({t.partner_id for t in targets})))
     return change
+
+
+def post_result(
+    *,
+    partner: PartnerPlatform,
+    to: PartyRef,
+    owner: PartyRef,
+    module: str,
+    url: str,
+    payload: dict[str, Any],
+) -> None:
+    """Queue a POST of `payload` to `url`, an absolute URL the partner gave us (a command's or
+    a charging profile's `response_url`), in the caller's transaction.
+
+    Sent like every push: with the partner's token and the routing headers from `owner` (our
+    party) to `to` (its party), retried with the outbox's backoff, recorded as a Delivery.
+    Check the URL when it is received (ocpi.netsafety.check_response_url); one refused
+    when it is sent (the setting changed, its name resolves to a private address) fails
+    its delivery with the reason. Results to one URL go out in the order they were queued.
+    """
+    digest = hashlib.sha256(url.encode()).hexdigest()[:40]
+    push_change(
+        module=module,
+        method=Method.POST,
+        owner=owner,
+        object_key=f"{module}:result:{digest}",
+        path=[],
+        payload=payload,
+        targets=[Target(partner.pk, to)],
+        url=url,
+    )
 
 
 def kick(*partner_ids: int) -> None:

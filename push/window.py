@@ -44,8 +44,9 @@ class Endpoints:
 
     def resolve(self, deliveries: list[Claimed]) -> dict[str, str]:
         """Look up the modules not seen yet; fail the deliveries of modules the partner has
-        no receiver for. Return the URL of every module that can be sent to."""
-        for module in {d.module for d in deliveries} - set(self.urls):
+        no receiver for. Return the URL of every module that can be sent to. Deliveries to
+        an absolute URL need no module endpoint (refuse_urls)."""
+        for module in {d.module for d in deliveries if not d.url} - set(self.urls):
             url = self.partner.endpoint_url(module, InterfaceRole.RECEIVER)
             if not url:
                 unsendable = [d for d in deliveries if d.module == module]
@@ -58,8 +59,24 @@ class Endpoints:
                 self.refused[module] = exc
         return self.urls
 
+    def refuse_urls(self, deliveries: list[Claimed]) -> set[int]:
+        """Fail for good the deliveries to an absolute URL we may not call (the URL, not a
+        partner's answer: retrying changes nothing); return their ids."""
+        refused: dict[str, list[Claimed]] = {}
+        for delivery in deliveries:
+            if delivery.url:
+                try:
+                    self.client.check(delivery.url)
+                except OcpiClientError as exc:
+                    refused.setdefault(str(exc), []).append(delivery)
+        for reason, unsendable in refused.items():
+            outcomes.fail(unsendable, reason)
+        return {d.pk for unsendable in refused.values() for d in unsendable}
+
     def send(self, delivery: Claimed) -> Outcome:
         """In a sending thread: one request, or the reason its URL is refused."""
+        if delivery.url:  # checked by refuse_urls; its host is judged when connecting
+            return send(self.client, delivery.url, delivery)
         refused = self.refused.get(delivery.module)
         if refused:
             return failure(refused, time.monotonic())
@@ -172,5 +189,7 @@ class Window:
         claim = claims.claim(self.partner, settings.PUSH_BATCH_SIZE, self.floor)
         self.floor = claim.floor
         self.in_flight.more_due = claim.full
-        for chain in claim.chains(self.endpoints.resolve(claim.deliveries)):
+        modules = self.endpoints.resolve(claim.deliveries)
+        refused = self.endpoints.refuse_urls(claim.deliveries)
+        for chain in claim.chains(modules, refused):
             self.in_flight.submit(chain, self.send)

@@ -193,10 +193,11 @@ def session_start_authorized(
     """session_start for a driver that tokens.services.authorize() let charge here.
 
     The one mapping of an authorization onto the session, for every charge point side:
-    the eMSP's answer (REALTIME) makes the session AUTH_REQUEST, a decision from our cache
-    or its offline fallback WHITELIST (mod_cdrs, AuthMethod); the authorization_reference
-    the eMSP gave is carried into the session and from there into its CDR (mod_sessions,
-    authorization_reference: "the latest value given by the eMSP").
+    the eMSP's answer (REALTIME) makes the session AUTH_REQUEST, its command (a remote start:
+    chargers.remote) COMMAND, a decision from our cache or its offline fallback WHITELIST
+    (mod_cdrs, AuthMethod); the authorization_reference the eMSP gave is carried into the
+    session and from there into its CDR (mod_sessions, authorization_reference: "the latest
+    value given by the eMSP").
     """
     evse_uid = connector.evse.uid
     if not decision.allows_evse(evse_uid):
@@ -204,7 +205,9 @@ def session_start_authorized(
     token = decision.token
     if token is None:
         raise NotAuthorized("The authorization names no token to bill (no CdrToken)")
-    realtime = decision.source == Source.REALTIME
+    method = {Source.REALTIME: AuthMethod.AUTH_REQUEST, Source.COMMAND: AuthMethod.COMMAND}.get(
+        decision.source, AuthMethod.WHITELIST
+    )
     return session_start(
         connector=connector,
         token={
@@ -214,7 +217,7 @@ def session_start_authorized(
             "type": token.type,
             "contract_id": token.contract_id,
         },
-        auth_method=AuthMethod.AUTH_REQUEST if realtime else AuthMethod.WHITELIST,
+        auth_method=method,
         authorization_reference=decision.authorization_reference or "",
         at=at,
         meter_id=meter_id,

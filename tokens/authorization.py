@@ -38,7 +38,9 @@ class Source(StrEnum):
     REALTIME = "REALTIME"  # the eMSP answered the POST authorize
     OFFLINE = "OFFLINE"  # the eMSP gave no usable answer; decided by the whitelist fallback
     NONE = "NONE"  # nobody could be asked (unknown token of an unknown or unconnected eMSP)
-    COMMAND = "COMMAND"  # the eMSP authorized it in a command (mod_commands: ReserveNow)
+    # The eMSP authorized it in a command (mod_commands, StartSession and ReserveNow: not
+    # asked again).
+    COMMAND = "COMMAND"
 
 
 class Result(StrEnum):

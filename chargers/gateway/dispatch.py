@@ -42,28 +42,58 @@ def answer(charge_point_pk: int, version: str, call: Call, received_at: datetime
 def _answer(charge_point_pk: int, version: str, call: Call, received_at: datetime) -> Answer:
     charge_point = ChargePoint.objects.filter(pk=charge_point_pk).first()
     if charge_point is None:
-        gone = _error(call, errors.SECURITY_ERROR, "This charge point is not provisioned", None)
-        return Answer(gone.frame, gone.message_type, None, gone=True)
-    validator = validation.schema(MessageType.Call, call.action, version)
-    if validator is None:
-        return _error(call, errors.NOT_IMPLEMENTED, f"Unknown action {call.action}", charge_point)
-    handler = handler_for(version, call.action)
-    if handler is None:
-        return _error(call, errors.NOT_SUPPORTED, f"{call.action} is not supported", charge_point)
-    found = validation.violation(validator, call.payload, version, relaxed(charge_point))
-    if found is not None:
-        return _error(call, found.code, found.description, charge_point, found.details)
+        return gone(call)
     context = Context(charge_point, version, received_at, call.unique_id)
+    refused = refusal(context, call)
+    if refused is not None:
+        return refused
+    handler = handler_for(version, call.action)
+    assert handler is not None  # refusal() says NotSupported otherwise
     try:
-        admitted(context, call.action)
         payload = handler(context, call.payload)
-    except OCPPError as refusal:
-        details = refusal.details if isinstance(refusal.details, dict) else {}
-        return _error(call, refusal.code, refusal.description, charge_point, details)
+    except OCPPError as error:
+        return _refused(call, error, charge_point)
     except Exception:
         logger.exception("Handler of %s %s failed for %s", version, call.action, charge_point)
         return _error(call, errors.INTERNAL_ERROR, "The handler failed", charge_point)
     return _result(call, payload, version, charge_point)
+
+
+def gone(call: Call) -> Answer:
+    """The answer to a CALL of a charge point whose row was deleted."""
+    refused = _error(call, errors.SECURITY_ERROR, "This charge point is not provisioned", None)
+    return Answer(refused.frame, refused.message_type, None, gone=True)
+
+
+def refusal(context: Context, call: Call) -> Answer | None:
+    """The CALLERROR for a CALL no handler may see (an unknown or unsupported action, a payload
+    its schema refuses, a charge point not admitted to send it), or None."""
+    charge_point, version = context.charge_point, context.version
+    validator = validation.schema(MessageType.Call, call.action, version)
+    if validator is None:
+        return _error(call, errors.NOT_IMPLEMENTED, f"Unknown action {call.action}", charge_point)
+    if handler_for(version, call.action) is None:
+        return _error(call, errors.NOT_SUPPORTED, f"{call.action} is not supported", charge_point)
+    found = validation.violation(validator, call.payload, version, relaxed(charge_point))
+    if found is not None:
+        return _error(call, found.code, found.description, charge_point, found.details)
+    try:
+        admitted(context, call.action)
+    except OCPPError as error:
+        return _refused(call, error, charge_point)
+    return None
+
+
+def acknowledged(call: Call, charge_point: ChargePoint) -> Answer:
+    """The CALLRESULT with an empty payload (MeterValues.conf, TransactionEventResponse
+    without idTokenInfo: both valid empty)."""
+    frame = json.dumps([MessageType.CallResult, call.unique_id, {}], separators=(",", ":"))
+    return Answer(frame, MessageType.CallResult, charge_point)
+
+
+def _refused(call: Call, error: OCPPError, charge_point: ChargePoint) -> Answer:
+    details = error.details if isinstance(error.details, dict) else {}
+    return _error(call, error.code, error.description, charge_point, details)
 
 
 def relaxed(charge_point: ChargePoint) -> list[str]:

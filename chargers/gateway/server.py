@@ -6,7 +6,8 @@ pool of OCPP_GATEWAY_THREADS threads, each keeping its database connection
 (chargers.gateway.database); the calls to charge points (chargers.gateway.outgoing) use the same
 threads. The CALLs of one charge point are answered one after the
 other in arrival order (a transaction's messages depend on the ones before); those of
-different charge points side by side.
+different charge points side by side. Meter messages of many charge points are stored
+together and applied together (chargers.gateway.meters).
 
 A charge point connecting again replaces its older connection, here or at another gateway
 (chargers.connections): the older is closed with CLOSE_REPLACED once the newer is recorded.
@@ -17,6 +18,7 @@ import functools
 import logging
 import math
 import ssl
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,7 +34,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from chargers import connection_history, connections, presence
-from chargers.gateway import database, dispatch, framing
+from chargers.gateway import database, dispatch, framing, meters
 from chargers.gateway.auth import (
     Admission,
     Admitted,
@@ -47,6 +49,11 @@ from chargers.models import ChargePoint
 
 logger = logging.getLogger(__name__)
 
+# How long a thread holds the GIL while another waits for it (Python's default: 5 ms). A
+# worker thread applying meter values computes for long stretches; the event loop and the
+# threads storing messages wait on I/O and want the GIL back at once: with 5 ms slices each
+# of their many short waits for it added up to tens of ms per message.
+GIL_SWITCH_SECONDS = 0.0005
 # How long stopping waits for the background tasks (outgoing calls, polls) to end.
 STOP_BACKGROUND_SECONDS = 5.0
 
@@ -106,6 +113,7 @@ class Gateway:
             in_pool=self.in_pool,
         )
         self.outgoing = OutgoingCalls(self.id, self.pool)
+        self.meters = meters.MeterBatch(self.in_pool)
         self.links: dict[str, Link] = {}
         self.stopping = False
         self._closing: set[asyncio.Task[None]] = set()
@@ -123,6 +131,7 @@ class Gateway:
     ) -> None:
         """Serve until `stop` is set; then close every connection (1001, going away) and mark
         this gateway's charge points disconnected."""
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         cleared = await self.in_pool(connections.clear_gateway, self.id)
         if cleared:
             logger.info(
@@ -147,6 +156,8 @@ class Gateway:
             asyncio.create_task(self.outgoing.run()),
             asyncio.create_task(self.recorder.run()),
             asyncio.create_task(self._watch()),
+            asyncio.create_task(self.meters.run()),
+            asyncio.create_task(self.meters.applier.run()),
         ]
         try:
             if started is not None:
@@ -382,9 +393,14 @@ class Gateway:
                 link.previous = None
             while link.calls:
                 call, received_at = link.calls.pop(0)
-                answer = await self.in_pool(
-                    dispatch.answer, link.charge_point_pk, link.version, call, received_at
-                )
+                if meters.batched(link.version, call):  # stored with others' (meters)
+                    answer = await self.meters.answer(
+                        link.charge_point_pk, link.version, call, received_at
+                    )
+                else:
+                    answer = await self.in_pool(
+                        dispatch.answer, link.charge_point_pk, link.version, call, received_at
+                    )
                 await self._send(
                     link, answer.frame, answer.message_type, call.unique_id, call.action
                 )

@@ -18,6 +18,7 @@ class Scenario(StrEnum):
     WH_AS_KWH = "wh-as-kwh"  # energy in Wh, labelled kWh
     REBOOT = "reboot"  # BootNotification mid-transaction; the transaction never stopped
     RECONNECT_STORM = "reconnect-storm"  # all charge points drop and reconnect at once
+    REMOTE_REFUSED = "remote-refused"  # remote start, remote stop and unlock refused
 
 
 # Meter samples into a transaction before the charge point goes offline or reboots, and how
@@ -36,6 +37,11 @@ class Behaviour:
     wh_labelled_kwh: bool = False
     reboot_after_samples: int | None = None
     storm: bool = False
+    # Remote start/stop and unlock answered Rejected (unlock: UnlockFailed) whatever the state.
+    refuse_remote: bool = False
+    # AuthorizeRemoteTxRequests (1.6) / AuthorizeRemoteStart (2.0.1): a remote start asks
+    # Authorize first; off, the transaction starts at once with the token it was sent.
+    authorize_remote_start: bool = True
 
     @classmethod
     def of(cls, scenario: Scenario) -> "Behaviour":
@@ -50,4 +56,5 @@ class Behaviour:
             Scenario.WH_AS_KWH: cls(wh_labelled_kwh=True),
             Scenario.REBOOT: cls(reboot_after_samples=SAMPLES_BEFORE_MISHAP),
             Scenario.RECONNECT_STORM: cls(storm=True),
+            Scenario.REMOTE_REFUSED: cls(refuse_remote=True),
         }[scenario]

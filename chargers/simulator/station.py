@@ -98,6 +98,16 @@ class StopCause(StrEnum):
     DEAUTHORIZED = "DeAuthorized"
 
 
+@dataclass(frozen=True)
+class Start:
+    """What starts a charge: the token (2.0.1: of the type a remote start sent), and the
+    remote start that asked for it."""
+
+    id_token: str
+    id_token_type: str = ""
+    remote_start_id: int | None = None
+
+
 @dataclass
 class Transaction:
     evse_id: int
@@ -105,6 +115,7 @@ class Transaction:
     local_id: str  # 2.0.1: its transactionId (the charge point's own)
     meter_start_wh: float
     remote_start_id: int | None = None  # 2.0.1: of the RequestStartTransaction that began it
+    id_token_type: str = ""  # 2.0.1: as the RequestStartTransaction sent it ("": ISO14443)
     ocpp_id: int | None = None  # 1.6: what the central system answered StartTransaction with
     reservation_id: int | None = None  # the reservation it used (chargers.simulator.reserving)
     seq_no: int = 0  # 2.0.1: the next TransactionEvent's seqNo
@@ -198,7 +209,7 @@ class Station(ABC):
         """StatusNotifications of these EVSEs (None: of all, and 1.6's connector 0)."""
 
     @abstractmethod
-    def authorize_message(self, id_token: str) -> Any: ...
+    def authorize_message(self, id_token: str, id_token_type: str = "") -> Any: ...
 
     @abstractmethod
     def authorization_status(self, result: Any) -> str: ...
@@ -501,14 +512,29 @@ class Station(ABC):
         *,
         remote_start_id: int | None = None,
         gate: asyncio.Event | None = None,
+        id_token_type: str = "",
+        authorize: bool = True,
     ) -> None:
-        """Charge on `evse` (once `gate` opens, when given)."""
+        """Charge on `evse` (once `gate` opens, when given), asking Authorize first unless
+        told not to."""
         evse.state = EvseState.PREPARING  # taken at once: a second start finds it busy
-        evse.task = self.spawn(self._charge(evse, id_token, remote_start_id, gate))
+        start = Start(id_token, id_token_type, remote_start_id)
+        evse.task = self.spawn(self._charge(evse, start, gate, authorize))
 
-    def remote_start(self, id_token: str, evse_id: int | None, remote_start_id: int | None) -> bool:
+    def remote_start(
+        self,
+        id_token: str,
+        evse_id: int | None,
+        remote_start_id: int | None,
+        id_token_type: str = "",
+    ) -> bool:
         """Accept a remote start on a free EVSE (any, without `evse_id`); it charges once the
-        answer is sent (authorized first, as with AuthorizeRemoteTxRequests)."""
+        answer is sent: authorized first with AuthorizeRemoteTxRequests (the behaviour's
+        authorize_remote_start), else at once with the token sent. Refused when the
+        behaviour refuses remote calls."""
+        if self.behaviour.refuse_remote:
+            self.report(f"remote start for {id_token} rejected (scripted)")
+            return False
         if evse_id is None:
             evse = next((e for e in self.evses.values() if e.free), None)
         else:
@@ -520,10 +546,20 @@ class Station(ABC):
         self.report(f"remote start for {id_token} on EVSE {evse.ocpp_id}")
         answer_sent = asyncio.Event()
         self.after_answer(answer_sent.set)
-        self.charge(evse, id_token, remote_start_id=remote_start_id, gate=answer_sent)
+        self.charge(
+            evse,
+            id_token,
+            remote_start_id=remote_start_id,
+            gate=answer_sent,
+            id_token_type=id_token_type,
+            authorize=self.behaviour.authorize_remote_start,
+        )
         return True
 
     def remote_stop(self, matches: Callable[[Transaction], bool], cause: StopCause) -> bool:
+        if self.behaviour.refuse_remote:
+            self.report("remote stop rejected (scripted)")
+            return False
         for evse in self.evses.values():
             if evse.transaction is not None and matches(evse.transaction):
                 evse.transaction.request_stop(cause)
@@ -532,19 +568,30 @@ class Station(ABC):
         return False
 
     async def _charge(
-        self, evse: Evse, id_token: str, remote_start_id: int | None, gate: asyncio.Event | None
+        self, evse: Evse, start: "Start", gate: asyncio.Event | None, authorize: bool
     ) -> None:
         n = evse.ocpp_id
+        id_token = start.id_token
         if gate is not None:
             await gate.wait()
         await self.notify_status([n])
-        status = await self._authorize(id_token)
-        if status != "Accepted":
-            self.report(f"EVSE {n}: {id_token} not authorized ({status})")
-            await self.set_state(evse, self.idle_state(evse))
-            return
+        if authorize:
+            status = await self._authorize(id_token, start.id_token_type)
+            if status != "Accepted":
+                self.report(f"EVSE {n}: {id_token} not authorized ({status})")
+                await self.set_state(evse, self.idle_state(evse))
+                return
+        else:
+            await self.accepted.wait()
         reading = evse.meter.plug_in()
-        tx = Transaction(n, id_token, str(uuid.uuid4()), reading.energy_wh, remote_start_id)
+        tx = Transaction(
+            n,
+            id_token,
+            str(uuid.uuid4()),
+            reading.energy_wh,
+            start.remote_start_id,
+            start.id_token_type,
+        )
         tx.reservation_id = self.reservations.use(evse, id_token)
         evse.transaction = tx
         self.report(f"EVSE {n}: transaction started for {id_token} at {reading.energy_wh} Wh")
@@ -572,9 +619,9 @@ class Station(ABC):
             return EvseState.RESERVED
         return EvseState.AVAILABLE
 
-    async def _authorize(self, id_token: str) -> str:
+    async def _authorize(self, id_token: str, id_token_type: str = "") -> str:
         await self.accepted.wait()
-        result = await self.send_now(self.authorize_message(id_token))
+        result = await self.send_now(self.authorize_message(id_token, id_token_type))
         return "no answer" if result is None else self.authorization_status(result)
 
     async def _meter(self, evse: Evse, tx: Transaction) -> Reading | None:

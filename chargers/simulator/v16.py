@@ -70,7 +70,7 @@ class Station16(Station):
             )
         return messages
 
-    def authorize_message(self, id_token: str) -> Any:
+    def authorize_message(self, id_token: str, id_token_type: str = "") -> Any:
         return call.Authorize(id_tag=id_token)
 
     def authorization_status(self, result: Any) -> str:
@@ -230,6 +230,9 @@ class Link16(Maintenance16, ChargePoint):  # type: ignore[misc]
     @on(Action.unlock_connector)
     def on_unlock_connector(self, connector_id: int, **_: Any) -> Any:
         evse = self.station.evses.get(connector_id)
+        if self.station.behaviour.refuse_remote:
+            self.station.report(f"UnlockConnector {connector_id}: UnlockFailed (scripted)")
+            return call_result.UnlockConnector(status="UnlockFailed")
         if evse is None:
             return call_result.UnlockConnector(status="NotSupported")
         if evse.transaction is not None:  # 1.6: the transaction is stopped, then unlocked

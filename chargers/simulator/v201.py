@@ -87,8 +87,8 @@ class Station201(Station):
             for n in (self.evses if evse_ids is None else evse_ids)
         ]
 
-    def authorize_message(self, id_token: str) -> Any:
-        return call.Authorize(id_token={"id_token": id_token, "type": TOKEN_TYPE})
+    def authorize_message(self, id_token: str, id_token_type: str = "") -> Any:
+        return call.Authorize(id_token={"id_token": id_token, "type": id_token_type or TOKEN_TYPE})
 
     def authorization_status(self, result: Any) -> str:
         return str(result.id_token_info["status"])
@@ -172,7 +172,7 @@ class Station201(Station):
             offline=True if self.offline else None,
             evse={"id": evse.ocpp_id, "connector_id": CONNECTOR_ID},
             id_token=(
-                {"id_token": tx.id_token, "type": TOKEN_TYPE}
+                {"id_token": tx.id_token, "type": tx.id_token_type or TOKEN_TYPE}
                 if event_type == "Started" or trigger == "StopAuthorized"
                 else None
             ),
@@ -231,7 +231,9 @@ class Link201(Maintenance201, ChargePoint):  # type: ignore[misc]
         evse_id: int | None = None,
         **_: Any,
     ) -> Any:
-        accepted = self.station.remote_start(id_token["id_token"], evse_id, remote_start_id)
+        accepted = self.station.remote_start(
+            id_token["id_token"], evse_id, remote_start_id, id_token["type"]
+        )
         return call_result.RequestStartTransaction(status="Accepted" if accepted else "Rejected")
 
     @on(Action.request_stop_transaction)
@@ -295,7 +297,9 @@ class Link201(Maintenance201, ChargePoint):  # type: ignore[misc]
     @on(Action.unlock_connector)
     def on_unlock_connector(self, evse_id: int, connector_id: int, **_: Any) -> Any:
         evse = self.station.evses.get(evse_id)
-        if evse is None or connector_id != CONNECTOR_ID:
+        if self.station.behaviour.refuse_remote:
+            status = "UnlockFailed"
+        elif evse is None or connector_id != CONNECTOR_ID:
             status = "UnknownConnector"
         elif evse.transaction is not None:  # Part 2, F05: not while a transaction runs
             status = "OngoingAuthorizedTransaction"

@@ -1,0 +1,241 @@
+"""Meter messages in batches: stored together, acknowledged once stored, applied together.
+
+A charge point sends MeterValues (1.6, naming its transactionId) or TransactionEvent(Updated)
+(2.0.1, without an idToken: nothing to decide, nothing but `{}` to answer) every minute or
+so; one by one each cost a database transaction of its own and a session PATCH. Here:
+
+- MeterBatch gathers what arrived while it stored the last round (at most STORE_BATCH
+  calls), reads their charge points in one query, checks each CALL as dispatch does, and stores the
+  messages in one statement and one database transaction (chargers.transactions.store_events:
+  a repeat is skipped by the unique constraints). Each CALL is answered once that committed:
+  a message acknowledged is on disk.
+- Applier then applies what was stored, the transactions touched since its last round in one
+  database transaction (chargers.transactions.apply_stored: in each charge point's time
+  order, one progress PATCH per session), at most APPLY_BATCH at a time, while the next
+  ones are being stored. What it had not applied when the gateway stopped or failed is
+  applied by the catch-up (chargers.transactions.apply_released, by beat and when a gateway
+  starts); any other message of a transaction (StopTransaction, Ended) applies it first.
+
+The CALLs of one charge point still go one after the other (the gateway's dispatcher waits
+for each answer); those of many charge points share the statements.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from ocpp.messages import Call
+
+from chargers import transactions
+from chargers.gateway import dispatch
+from chargers.handlers import Context
+from chargers.models import ChargePoint, OcppVersion
+from chargers.transaction_steps import METER_VALUES, UPDATED
+
+logger = logging.getLogger(__name__)
+
+STORE_BATCH = 500
+APPLY_WINDOW_SECONDS = 1.0
+APPLY_BATCH = 200
+# Transactions whose pk the gateway knows (not read again for each round), at most.
+KNOWN_TRANSACTIONS = 100_000
+
+InPool = Callable[..., Awaitable[Any]]
+
+
+def batched(version: str, call: Call) -> bool:
+    """Whether a CALL goes through MeterBatch: a meter message of a named transaction that
+    needs no decision. Anything else (a payload too broken to say) is dispatched as usual."""
+    payload = call.payload
+    if not isinstance(payload, dict):
+        return False
+    if version == OcppVersion.V16:
+        return call.action == "MeterValues" and payload.get("transactionId") is not None
+    if version == OcppVersion.V201 and call.action == "TransactionEvent":
+        info = payload.get("transactionInfo")
+        return (
+            payload.get("eventType") == UPDATED
+            and "idToken" not in payload
+            and isinstance(info, dict)
+            and isinstance(info.get("transactionId"), str)
+        )
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    charge_point_pk: int
+    version: str
+    call: Call
+    received_at: datetime
+
+
+def answer_all(
+    calls: Sequence[Incoming], known: dict[tuple[int, str], int] | None = None
+) -> tuple[list[dispatch.Answer], set[int]]:
+    """Check and store `calls` (batched ones): their answers, and the pks of the transactions
+    that got messages to apply (`known`: see chargers.transactions.store_events). In a worker
+    thread."""
+    charge_points = ChargePoint.objects.in_bulk({incoming.charge_point_pk for incoming in calls})
+    answers: list[dispatch.Answer] = []
+    arrivals: list[transactions.Arrival] = []
+    for incoming in calls:
+        call = incoming.call
+        charge_point = charge_points.get(incoming.charge_point_pk)
+        if charge_point is None:
+            answers.append(dispatch.gone(call))
+            continue
+        context = Context(charge_point, incoming.version, incoming.received_at, call.unique_id)
+        refused = dispatch.refusal(context, call)
+        if refused is not None:
+            answers.append(refused)
+            continue
+        answers.append(dispatch.acknowledged(call, charge_point))
+        arrivals.append(_arrival(charge_point, incoming))
+    stored = transactions.store_events(arrivals, known)
+    for arrival, pk in zip(arrivals, stored, strict=True):
+        if pk is None:
+            logger.warning(
+                "Charge point %s sent a message of transaction %s, which we never started",
+                arrival.charge_point,
+                arrival.transaction_id,
+            )
+    return answers, {pk for pk in stored if pk is not None}
+
+
+def _arrival(charge_point: ChargePoint, incoming: Incoming) -> transactions.Arrival:
+    payload = incoming.call.payload
+    if incoming.version == OcppVersion.V16:
+        return transactions.Arrival(
+            charge_point, str(payload["transactionId"]), METER_VALUES, payload, incoming.received_at
+        )
+    return transactions.Arrival(
+        charge_point,
+        payload["transactionInfo"]["transactionId"],
+        UPDATED,
+        payload,
+        incoming.received_at,
+        payload["seqNo"],
+    )
+
+
+def _one_by_one(calls: Sequence[Incoming]) -> tuple[list[dispatch.Answer], set[int]]:
+    """When storing them together failed (a transaction deleted meanwhile, the database):
+    each CALL as dispatch answers it, applied at once. In a worker thread."""
+    answers = [
+        dispatch.answer(
+            incoming.charge_point_pk, incoming.version, incoming.call, incoming.received_at
+        )
+        for incoming in calls
+    ]
+    return answers, set()
+
+
+class Applier:
+    """Applies the stored messages of the transactions it is told about (touch), a round at
+    a time; `run` is a background task of the gateway."""
+
+    def __init__(self, in_pool: InPool) -> None:
+        self._in_pool = in_pool
+        self._touched: set[int] = set()
+        self._wake = asyncio.Event()
+
+    def touch(self, pks: set[int]) -> None:
+        if pks:
+            self._touched |= pks
+            self._wake.set()
+
+    async def run(self) -> None:
+        await self._catch_up()
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(APPLY_WINDOW_SECONDS)  # what arrives meanwhile joins the round
+            await self.apply_round()
+
+    async def apply_round(self) -> None:
+        """Apply the touched transactions (APPLY_BATCH of them; the rest in the next round)."""
+        self._wake.clear()
+        chosen = sorted(self._touched)[:APPLY_BATCH]
+        self._touched.difference_update(chosen)
+        if self._touched:
+            self._wake.set()
+        if not chosen:
+            return
+        try:
+            failed = await self._in_pool(transactions.apply_stored, chosen, timezone.now())
+        except Exception:  # the database: the catch-up applies them later
+            logger.exception("Applying the stored messages of %d transactions failed", len(chosen))
+            return
+        if failed:
+            logger.warning("Transactions %s left for the catch-up", failed)
+
+    async def _catch_up(self) -> None:
+        """What a previous life of a gateway stored and did not apply."""
+        try:
+            await self._in_pool(transactions.apply_released, timezone.now())
+        except Exception:
+            logger.exception("Catching up with the stored messages failed")
+
+
+class MeterBatch:
+    """Gathers batched CALLs (`answer`) and stores them together; `run` is a background task
+    of the gateway."""
+
+    def __init__(self, in_pool: InPool) -> None:
+        self._in_pool = in_pool
+        self._waiting: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]] = []
+        self._wake = asyncio.Event()
+        self.applier = Applier(in_pool)
+        # Touched by one round at a time (in its worker thread): rounds do not overlap.
+        self._known: dict[tuple[int, str], int] = {}
+
+    async def answer(
+        self, charge_point_pk: int, version: str, call: Call, received_at: datetime
+    ) -> dispatch.Answer:
+        future: asyncio.Future[dispatch.Answer] = asyncio.get_running_loop().create_future()
+        self._waiting.append((Incoming(charge_point_pk, version, call, received_at), future))
+        self._wake.set()
+        return await future
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                await asyncio.sleep(0)  # the frames read meanwhile join this round
+                await self.store_round()
+        finally:  # stopping: nothing waits for ever (their connections are closed by now)
+            for _, future in self._waiting:
+                future.cancel()
+            self._waiting.clear()
+
+    async def store_round(self) -> None:
+        self._wake.clear()
+        batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
+        if self._waiting:
+            self._wake.set()
+        if not batch:
+            return
+        calls = [incoming for incoming, _ in batch]
+        if len(self._known) > KNOWN_TRANSACTIONS:
+            self._known.clear()
+        try:
+            try:
+                answers, touched = await self._in_pool(answer_all, calls, self._known)
+            except Exception:
+                logger.exception(
+                    "Storing %d meter messages together failed: one by one", len(calls)
+                )
+                self._known.clear()  # a transaction deleted meanwhile, perhaps
+                answers, touched = await self._in_pool(_one_by_one, calls)
+        except BaseException:  # cancelled (stopping): nothing waits for ever
+            for _, future in batch:
+                future.cancel()
+            raise
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+        self.applier.touch(touched)

@@ -1,0 +1,1 @@
+"""Operations: alerts on partner health (e-mail, webhook) and the /metrics endpoint."""
