@@ -1,5 +1,6 @@
 """What the operator's first page shows: the fleet, EVSE statuses, sessions, energy and
-revenue, each partner's health and the latest failures.
+revenue, each partner's health (its push queue, last token pull, last error and the alerts
+firing for it) and the latest failures.
 
 Every figure comes from the owning app's selectors, each one query whatever the size of the
 estate; a section is computed only for a user who may view its model, so a viewer sees the
@@ -25,6 +26,7 @@ from credentials.models import PartnerPlatform
 from dashboard.charts import BarChart, daily_bars
 from locations.models import Status
 from locations.selectors import evse_status_counts
+from monitoring.models import Alert, AlertRule
 from ocpi.time import now
 from push.backlog import recent_failed_deliveries, with_delivery_health
 from push.models import OPEN_STATUSES, Delivery, DeliveryStatus
@@ -64,6 +66,8 @@ class PartnerHealth:
     last_token_pull_at: datetime | None
     backlog_url: str
     failed_url: str
+    alerts: list[str] | None  # the rules firing for it (None: the user may not view alerts)
+    alerts_url: str
 
 
 @dataclass
@@ -117,7 +121,7 @@ def overview(user: PermissionsMixin | AnonymousUser, moment: datetime | None = N
         charts += _revenue_charts(days, since)
     page.charts = charts
     if may("credentials.view_partnerplatform"):
-        page.partners = _partner_health()
+        page.partners = _partner_health(alerts=may("monitoring.view_alert"))
     if may("push.view_delivery"):
         page.failed_deliveries = list(recent_failed_deliveries(RECENT_FAILURES))
     if may("tokens.view_tokenpull"):
@@ -162,8 +166,18 @@ def _revenue_charts(days: list[date], since: datetime) -> list[BarChart]:
     ]
 
 
-def _partner_health() -> list[PartnerHealth]:
+def _firing() -> dict[int, list[str]]:
+    """The labels of the alert rules firing now, per partner: one query."""
+    labels = dict(AlertRule.choices)
+    firing: dict[int, list[str]] = defaultdict(list)
+    for partner_id, rule in Alert.objects.open().order_by("rule").values_list("partner", "rule"):
+        firing[partner_id].append(labels[rule])
+    return firing
+
+
+def _partner_health(*, alerts: bool) -> list[PartnerHealth]:
     partners = with_last_token_pull(with_delivery_health(PartnerPlatform.objects.order_by("name")))
+    firing = _firing() if alerts else None
     deliveries = "push_delivery"
     health = []
     for partner in partners:
@@ -184,6 +198,10 @@ def _partner_health() -> list[PartnerHealth]:
                     deliveries,
                     partner__id__exact=str(partner.pk),
                     status__exact=DeliveryStatus.FAILED.value,
+                ),
+                alerts=None if firing is None else firing.get(partner.pk, []),
+                alerts_url=changelist(
+                    "monitoring_alert", state="open", partner__id__exact=str(partner.pk)
                 ),
             )
         )

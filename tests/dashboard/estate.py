@@ -8,6 +8,7 @@ from cdrs.models import Cdr
 from chargers.models import ChargePoint
 from credentials.models import PartnerPlatform
 from locations.models import EVSE, Location
+from monitoring.models import Alert, AlertRule
 from push.models import Change, Delivery, DeliveryStatus
 from sessions.models import Session, SessionStatus
 from tests.cdrs.conftest import cdr_location, create_location
@@ -116,7 +117,8 @@ def build_estate() -> dict[str, Any]:
     """EVSEs: 1 AVAILABLE, 2 CHARGING, 1 OUTOFORDER, 1 REMOVED. Charge points: 1 online, 2
     offline. Sessions: 2 charged today (15.75 kWh), 3 this month (35.75 kWh), 1 active.
     Revenue: EUR 10.50 today, 14.75 this month (a credited CDR nets to nothing); CHF 7.00.
-    Partners: Alpha with 3 open deliveries (oldest queued 10:00), 1 failed; Beta none."""
+    Partners: Alpha with 3 open deliveries (oldest queued 10:00), 1 failed, its queue alerted
+    as stuck; Beta none, its failed pull's alert cleared."""
     only_local_party()
     location = create_location()  # EVSE 3256, AVAILABLE
     add_evse(location, "C1", "CHARGING")
@@ -159,4 +161,14 @@ def build_estate() -> dict[str, Any]:
     add_pull(alpha, PullStatus.SUCCEEDED, at("2026-03-14", "06:00"))
     add_pull(alpha, PullStatus.SUCCEEDED, at("2026-03-15", "06:00"))
     add_pull(beta, PullStatus.FAILED, at("2026-03-15", "07:00"), "HTTP 500 from the tokens module")
+    Alert.objects.create(
+        rule=AlertRule.QUEUE_STUCK, partner=alpha, message="3 waiting", started_at=MOMENT
+    )
+    Alert.objects.create(  # over
+        rule=AlertRule.PULL_FAILED,
+        partner=beta,
+        message="pull failed",
+        started_at=at("2026-03-15", "07:00"),
+        cleared_at=at("2026-03-15", "08:00"),
+    )
     return {"location": location, "alpha": alpha, "beta": beta, "failed": failed}

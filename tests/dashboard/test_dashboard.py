@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cdrs.selectors import Revenue
 from chargers.fleet import Presence
+from monitoring.models import Alert, AlertRule
 from push.models import DeliveryStatus
 from sessions.selectors import SessionTotals
 from tests.admin_pages import page_text
@@ -79,6 +80,8 @@ def test_the_figures_of_the_estate(operator: Client, estate: dict[str, Any]) -> 
     assert (alpha.partner.name, alpha.backlog, alpha.failed) == ("Alpha", 3, 1)
     assert alpha.oldest_open_at == at("2026-03-15", "10:00")
     assert alpha.last_token_pull_at == at("2026-03-15", "06:01")
+    assert alpha.alerts == ["Delivery queue stuck"]
+    assert beta.alerts == []  # cleared
     assert (beta.partner.name, beta.backlog, beta.failed) == ("Beta", 0, 0)
     assert beta.oldest_open_at is None
     assert beta.last_token_pull_at is None
@@ -98,8 +101,11 @@ def test_the_page_says_it(operator: Client, estate: dict[str, Any]) -> None:
     assert "10.50 EUR revenue today 14.75 EUR this month" in text
     assert "7.00 CHF revenue today 7.00 CHF this month" in text
     assert "2 CHARGING" in text
-    assert "Alpha Registered 3 1 2026-03-15 10:00 (2 hours ago) 2026-03-15 06:01" in text
-    assert "Beta Registered 0 0 – never" in text
+    assert (
+        "Alpha Registered 3 1 2026-03-15 10:00 (2 hours ago) 2026-03-15 06:01 Delivery queue stuck"
+        in text
+    )
+    assert "Beta Registered 0 0 – never –" in text
     assert "HTTP 503, OCPI 3000: down" in text
     assert "HTTP 500 from the tokens module" in text
     # Django's model list is still there, below.
@@ -146,7 +152,8 @@ def test_the_tiles_link_to_the_filtered_lists(operator: Client, estate: dict[str
     offline = "/admin/chargers/chargepoint/?online=no"
     backlog = f"/admin/push/delivery/?partner__id__exact={alpha}&amp;status__in=PENDING%2CIN_FLIGHT"
     failed = f"/admin/push/delivery/?partner__id__exact={alpha}&amp;status__exact=FAILED"
-    for link in (charging, active, offline, backlog, failed):
+    alerts = f"/admin/monitoring/alert/?state=open&amp;partner__id__exact={alpha}"
+    for link in (charging, active, offline, backlog, failed, alerts):
         assert f'href="{link}"' in content
 
     assert "2 EVSEs" in page_text(operator.get(charging))
@@ -156,6 +163,7 @@ def test_the_tiles_link_to_the_filtered_lists(operator: Client, estate: dict[str
     assert backlog_page.status_code == 200
     assert "3 deliveries" in page_text(backlog_page)
     assert "1 delivery" in page_text(operator.get(failed.replace("&amp;", "&")))
+    assert "1 alert" in page_text(operator.get(alerts.replace("&amp;", "&")))
 
 
 def _queries_for_index(client: Client) -> int:
@@ -182,6 +190,9 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
             add_delivery(partner, status, MOMENT - timedelta(hours=index), f"{index}{status}")
         add_pull(partner, PullStatus.FAILED, MOMENT - timedelta(hours=index), "down")
         add_pull(partner, PullStatus.SUCCEEDED, MOMENT - timedelta(days=1))
+        Alert.objects.create(
+            rule=AlertRule.PULL_FAILED, partner=partner, message="down", started_at=MOMENT
+        )
 
     assert _queries_for_index(operator) == few
 
@@ -229,6 +240,7 @@ def test_a_viewer_sees_the_figures_of_what_they_may_view(
     assert page.failed_pulls is None
     text = page_text(client.get(INDEX))
     assert "Partner health" not in text
+    assert "Delivery queue stuck" not in text
     assert "revenue" not in text
     assert "Alpha" not in text
 
@@ -246,3 +258,23 @@ def test_today_is_the_admins_day(operator: Client, estate: dict[str, Any], setti
     chart = page.charts[0]
     assert chart.last_day == date(2026, 3, 15).isoformat()
     assert "2026-03-15: 3 sessions" in [bar.label for bar in chart.bars]
+
+
+def test_partner_health_without_alerts_for_who_may_not_view_them(
+    client: Client, django_user_model: Any, estate: dict[str, Any]
+) -> None:
+    viewer = django_user_model.objects.create_user("viewer", password="v-pass-123", is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(
+            codename="view_partnerplatform", content_type__app_label="credentials"
+        )
+    )
+    client.force_login(viewer)
+
+    page = overview_of(client.get(INDEX))
+
+    assert [health.backlog for health in page.partners] == [3, 0]
+    assert [health.alerts for health in page.partners] == [None, None]
+    text = page_text(client.get(INDEX))
+    assert "Alerts firing" not in text
+    assert "Delivery queue stuck" not in text
