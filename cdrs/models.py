@@ -259,6 +259,8 @@ class Cdr(models.Model):
         ]
         indexes = [
             models.Index(fields=["last_updated"], name="cdr_last_updated"),
+            # The operator's revenue per day and month (cdrs.selectors) reads a date range.
+            models.Index(fields=["end_date_time"], name="cdr_end"),
             models.Index(
                 Upper("token_country_code"), Upper("token_party_id"), name="cdr_token_party"
             ),

@@ -1,8 +1,13 @@
 """Reads of CDRs, always scoped to the eMSP parties that may see them; the tariffs of our
-parties an operator may reprice a CDR with."""
+parties an operator may reprice a CDR with; and the operator's revenue figures, over all CDRs."""
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncDate
 
 from cdrs.models import Cdr, CdrQuerySet
 from ocpi import json
@@ -40,3 +45,53 @@ def tariff_object(tariff: Tariff) -> dict[str, Any]:
     """The Tariff object as a CDR carries it: through JSON once, exact Decimals (as freezing)."""
     rendered: dict[str, Any] = json.loads(json.dumps(TariffSerializer(tariff).data))
     return rendered
+
+
+class Revenue(NamedTuple):
+    """CDR totals excluding VAT in one currency (total_cost_excl_vat is always stated; the
+    amount including VAT may be absent). Net, as CdrQuerySet.report's revenue: credit CDRs
+    carry negated totals, so a credited CDR nets to nothing."""
+
+    currency: str
+    today: Decimal
+    month: Decimal
+
+
+class RevenueDay(NamedTuple):
+    day: date
+    currency: str
+    amount: Decimal
+
+
+def cdr_revenue_by_currency(*, today: datetime, month: datetime) -> list[Revenue]:
+    """Revenue per currency of the CDRs of sessions that ended since `today` and `month`:
+    one GROUP BY query, currencies in alphabetical order."""
+    since_today, since_month = Q(end_date_time__gte=today), Q(end_date_time__gte=month)
+    rows = (
+        Cdr.objects.ended_in(min(today, month), None)
+        .order_by("currency")
+        .values("currency")
+        .annotate(
+            today=Sum("total_cost_excl_vat", filter=since_today),
+            month=Sum("total_cost_excl_vat", filter=since_month),
+        )
+        .values_list("currency", "today", "month")
+    )
+    return [
+        Revenue(currency, today_sum or Decimal(0), month_sum or Decimal(0))
+        for currency, today_sum, month_sum in rows
+    ]
+
+
+def cdr_revenue_per_day(*, since: datetime, zone: tzinfo) -> list[RevenueDay]:
+    """Revenue per day (of the session's end, in `zone`) and currency from `since`, days
+    without CDRs left out: one GROUP BY query."""
+    rows = (
+        Cdr.objects.ended_in(since, None)
+        .annotate(day=TruncDate("end_date_time", tzinfo=zone))
+        .order_by("day", "currency")
+        .values("day", "currency")
+        .annotate(amount=Sum("total_cost_excl_vat"))
+        .values_list("day", "currency", "amount")
+    )
+    return [RevenueDay(day, currency, amount) for day, currency, amount in rows]

@@ -101,7 +101,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, on the site whose first page is the operator's overview.
+    "dashboard.apps.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -126,6 +127,7 @@ INSTALLED_APPS = [
     "chargingprofiles",
     "commands",
     "monitoring",
+    "dashboard",
     "demo",
 ]
 

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Prefetch, QuerySet, TextField
+from django.db.models import Count, Prefetch, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
 from locations.models import EVSE, Connector, Location, LocationQuerySet, Status
@@ -154,3 +154,9 @@ def locations_by_pk(*, parties: Sequence[PartyRef], pks: Sequence[int]) -> Locat
     """Roaming locations of `parties` among `pks`, prefetched for rendering, each with its
     `version` as read in the same statement (location_rows())."""
     return location_list(parties=parties).annotate(version=_version()).filter(pk__in=pks)
+
+
+def evse_status_counts() -> dict[str, int]:
+    """How many EVSEs are in each Status (REMOVED ones included): one GROUP BY query."""
+    rows = EVSE.objects.order_by().values_list("status").annotate(count=Count("pk"))
+    return dict(rows)

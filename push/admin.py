@@ -1,11 +1,21 @@
-"""The push queue for operators: what is waiting, what failed and why, and resend."""
+"""The push queue for operators: what is waiting, what failed and why, and resend; each
+partner's queue on its partner platform page."""
+
+from datetime import datetime
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince
 
+from credentials.models import PartnerPlatform
+from ocpi.time import now
 from push import services
-from push.models import Attempt, Delivery
+from push.backlog import with_delivery_health
+from push.models import OPEN_STATUSES, Attempt, Delivery, DeliveryStatus
 
 
 class AttemptInline(admin.TabularInline[Attempt, Delivery]):
@@ -98,3 +108,52 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = services.resend(delivery_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} deliveries queued to be sent again.")
+
+
+# Each partner's queue on the partner platform's list and page (credentials cannot import
+# this app: it sits below it), on the class credentials registered, as tokens.admin does.
+def _deliveries_url(partner: PartnerPlatform, **filters: str) -> str:
+    query = urlencode({"partner__id__exact": partner.pk, **filters})
+    return f"{reverse('admin:push_delivery_changelist')}?{query}"
+
+
+@admin.display(description="push backlog", ordering="delivery_backlog")
+def delivery_backlog(admin_: object, partner: PartnerPlatform) -> str:
+    count: int = getattr(partner, "delivery_backlog", 0)
+    url = _deliveries_url(partner, status__in=",".join(OPEN_STATUSES))
+    return format_html('<a href="{}">{}</a>', url, count)
+
+
+@admin.display(description="failed pushes", ordering="deliveries_failed")
+def deliveries_failed(admin_: object, partner: PartnerPlatform) -> str:
+    count: int = getattr(partner, "deliveries_failed", 0)
+    url = _deliveries_url(partner, status__exact=DeliveryStatus.FAILED.value)
+    return format_html('<a href="{}">{}</a>', url, count)
+
+
+@admin.display(description="oldest waiting push", ordering="oldest_open_delivery_at")
+def oldest_open_delivery(admin_: object, partner: PartnerPlatform) -> str:
+    queued: datetime | None = getattr(partner, "oldest_open_delivery_at", None)
+    if queued is None:
+        return "–"
+    return f"{queued:%Y-%m-%d %H:%M:%S} UTC ({timesince(queued, now())} ago)"
+
+
+_PartnerAdmin = type(admin.site.get_model_admin(PartnerPlatform))
+_partner_queryset = _PartnerAdmin.get_queryset
+
+
+def _partners_with_delivery_health(
+    self: admin.ModelAdmin[PartnerPlatform], request: HttpRequest
+) -> QuerySet[PartnerPlatform]:
+    return with_delivery_health(_partner_queryset(self, request))
+
+
+_HEALTH = [delivery_backlog, deliveries_failed, oldest_open_delivery]
+setattr(_PartnerAdmin, "get_queryset", _partners_with_delivery_health)  # noqa: B010
+for _display in _HEALTH:
+    setattr(_PartnerAdmin, _display.__name__, _display)
+_HEALTH_FIELDS = [display.__name__ for display in _HEALTH]
+_PartnerAdmin.list_display = [*_PartnerAdmin.list_display, *_HEALTH_FIELDS]
+_PartnerAdmin.readonly_fields = [*_PartnerAdmin.readonly_fields, *_HEALTH_FIELDS]
+_PartnerAdmin.fields = [*(_PartnerAdmin.fields or []), *_HEALTH_FIELDS]

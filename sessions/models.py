@@ -157,6 +157,8 @@ class Session(models.Model):
                 Upper("token_country_code"), Upper("token_party_id"), name="session_token_party"
             ),
             models.Index(fields=["status"], name="session_status"),
+            # The operator's figures per day and month (sessions.selectors) read a date range.
+            models.Index(fields=["start_date_time"], name="session_start"),
         ]
 
     def __str__(self) -> str:

@@ -2,15 +2,19 @@
 
 An eMSP sees the sessions of its own tokens only (DESIGN.md, "Who gets what"; STYLE.md: every
 query scoped to the caller): the token's country_code and party_id, not the location's, say
-whose a session is.
+whose a session is. The operator's figures (the admin's overview) count all sessions.
 """
 
 from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models.functions import TruncDate
 
 from ocpi.routing import PartyRef
-from sessions.models import Session, SessionChargingPeriod, SessionQuerySet
+from sessions.models import Session, SessionChargingPeriod, SessionQuerySet, SessionStatus
 
 
 def with_relations(queryset: SessionQuerySet) -> SessionQuerySet:
@@ -37,3 +41,58 @@ def session_get(
         .filter(ocpi_id__ci=session_id)
         .first()
     )
+
+
+# What the operator's figures count as a charging session: one that is charging or charged.
+# Not a reservation, one still pending (not charging yet), or one declared INVALID (not billed).
+CHARGED_STATUSES = (SessionStatus.ACTIVE, SessionStatus.COMPLETED)
+
+
+class SessionTotals(NamedTuple):
+    sessions_today: int
+    sessions_month: int
+    kwh_today: Decimal
+    kwh_month: Decimal
+
+
+class SessionDay(NamedTuple):
+    day: date
+    sessions: int
+    kwh: Decimal
+
+
+def active_session_count() -> int:
+    return Session.objects.filter(status=SessionStatus.ACTIVE).count()
+
+
+def charged_session_totals(*, today: datetime, month: datetime) -> SessionTotals:
+    """Sessions charged and their kWh since the starts `today` and `month` (by the session's
+    start): one query."""
+    charged = Session.objects.filter(status__in=CHARGED_STATUSES)
+    since_today, since_month = Q(start_date_time__gte=today), Q(start_date_time__gte=month)
+    totals = charged.filter(start_date_time__gte=min(today, month)).aggregate(
+        sessions_today=Count("pk", filter=since_today),
+        sessions_month=Count("pk", filter=since_month),
+        kwh_today=Sum("kwh", filter=since_today),
+        kwh_month=Sum("kwh", filter=since_month),
+    )
+    return SessionTotals(
+        sessions_today=totals["sessions_today"],
+        sessions_month=totals["sessions_month"],
+        kwh_today=totals["kwh_today"] or Decimal(0),
+        kwh_month=totals["kwh_month"] or Decimal(0),
+    )
+
+
+def charged_sessions_per_day(*, since: datetime, zone: tzinfo) -> list[SessionDay]:
+    """Sessions charged and their kWh per day (of their start, in `zone`) from `since`, days
+    without any left out: one GROUP BY query."""
+    rows = (
+        Session.objects.filter(status__in=CHARGED_STATUSES, start_date_time__gte=since)
+        .annotate(day=TruncDate("start_date_time", tzinfo=zone))
+        .order_by("day")
+        .values("day")
+        .annotate(sessions=Count("pk"), kwh=Sum("kwh"))
+        .values_list("day", "sessions", "kwh")
+    )
+    return [SessionDay(day, sessions, kwh or Decimal(0)) for day, sessions, kwh in rows]

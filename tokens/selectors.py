@@ -1,4 +1,5 @@
-"""Reads of cached tokens, of the eMSP parties behind a partner, and of the pull log."""
+"""Reads of cached tokens, of the eMSP parties behind a partner, and of the pull log (also
+for the operator's partner health)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from credentials.access import TOKEN_OWNER_ROLES
 from credentials.crypto import decrypt_token
@@ -174,4 +175,25 @@ def running_pull(partner: PartnerPlatform, *, since: datetime) -> TokenPull | No
         TokenPull.objects.filter(partner=partner, status=PullStatus.RUNNING, started_at__gte=since)
         .order_by("-started_at")
         .first()
+    )
+
+
+def with_last_token_pull(partners: "QuerySet[PartnerPlatform]") -> "QuerySet[PartnerPlatform]":
+    """`partners` annotated with `last_token_pull_at`: when their last successful pull of
+    tokens finished (None: never). One correlated subquery on the index token_pull_partner."""
+    last = (
+        TokenPull.objects.succeeded()
+        .filter(partner=OuterRef("pk"))
+        .order_by("-started_at")
+        .values("finished_at")[:1]
+    )
+    return partners.annotate(last_token_pull_at=Subquery(last))
+
+
+def recent_failed_pulls(limit: int) -> "QuerySet[TokenPull]":
+    """The `limit` token pulls that failed last (newest first), with their partner."""
+    return (
+        TokenPull.objects.filter(status=PullStatus.FAILED)
+        .select_related("partner")
+        .order_by("-started_at", "-pk")[:limit]
     )

@@ -1,0 +1,80 @@
+"""Bar charts of daily figures, laid out here and drawn as inline SVG by the template
+(admin/dashboard_chart.html): no script, nothing fetched, so the admin's CSP holds and the
+charts work offline. Coordinates are strings, formatted once, whatever the locale."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+WIDTH = 600
+HEIGHT = 150
+TOP = 16  # room for the peak's label
+BOTTOM = 18  # room for the dates
+GAP = 2
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: str
+    y: str
+    width: str
+    height: str
+    label: str  # its tooltip: the day and the figure
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    bars: list[Bar]
+    peak: str  # the tallest bar's figure, labelled at the top of the axis
+    first_day: str
+    last_day: str
+    width: int = WIDTH
+    height: int = HEIGHT
+
+    @property
+    def baseline(self) -> int:
+        return self.height - BOTTOM
+
+    @property
+    def empty(self) -> bool:
+        return self.peak == ""
+
+
+def _coordinate(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def daily_bars(
+    title: str,
+    days: Sequence[date],
+    values: Mapping[date, Decimal | int],
+    show: Callable[[Decimal | int], str],
+) -> BarChart:
+    """One bar per day of `days` (a day missing in `values` is 0), scaled to the largest;
+    `show` writes a figure for the labels."""
+    figures = [values.get(day, 0) for day in days]
+    peak = max(figures, default=0)
+    slot = WIDTH / max(len(days), 1)
+    plot = HEIGHT - TOP - BOTTOM
+    bars = []
+    for index, (day, figure) in enumerate(zip(days, figures, strict=True)):
+        # A day of credits only nets below zero: no bar, its figure in the tooltip.
+        height = max(float(figure), 0.0) / float(peak) * plot if peak > 0 else 0.0
+        bars.append(
+            Bar(
+                x=_coordinate(index * slot + GAP / 2),
+                y=_coordinate(TOP + plot - height),
+                width=_coordinate(slot - GAP),
+                height=_coordinate(height),
+                label=f"{day.isoformat()}: {show(figure)}",
+            )
+        )
+    return BarChart(
+        title=title,
+        bars=bars,
+        peak=show(peak) if peak > 0 else "",
+        first_day=days[0].isoformat() if days else "",
+        last_day=days[-1].isoformat() if days else "",
+    )

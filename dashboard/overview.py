@@ -1,0 +1,208 @@
+"""What the operator's first page shows: the fleet, EVSE statuses, sessions, energy and
+revenue, each partner's health (its push queue, last token pull, last error and the alerts
+firing for it) and the latest failures.
+
+Every figure comes from the owning app's selectors, each one query whatever the size of the
+estate; a section is computed only for a user who may view its model, so a viewer sees the
+figures of what the admin lets them see. "Today" and "this month" are in the admin's time
+zone (settings.TIME_ZONE), which the page names.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import AnonymousUser, PermissionsMixin
+from django.urls import reverse
+from django.utils import timezone
+
+from cdrs.selectors import Revenue, cdr_revenue_by_currency, cdr_revenue_per_day
+from chargers.fleet import Presence, charge_point_presence
+from credentials.models import PartnerPlatform
+from dashboard.charts import BarChart, daily_bars
+from locations.models import Status
+from locations.selectors import evse_status_counts
+from monitoring.models import Alert, AlertRule
+from ocpi.time import now
+from push.backlog import recent_failed_deliveries, with_delivery_health
+from push.models import OPEN_STATUSES, Delivery, DeliveryStatus
+from sessions.models import SessionStatus
+from sessions.selectors import (
+    SessionTotals,
+    active_session_count,
+    charged_session_totals,
+    charged_sessions_per_day,
+)
+from tokens.models import TokenPull
+from tokens.selectors import recent_failed_pulls, with_last_token_pull
+
+DAYS = 30  # the charts' span
+RECENT_FAILURES = 10
+
+
+def changelist(model: str, **filters: str) -> str:
+    """The admin list of `model` ("app_label_modelname"), filtered by `filters`."""
+    url = reverse(f"admin:{model}_changelist")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    count: int
+    url: str
+
+
+@dataclass(frozen=True)
+class PartnerHealth:
+    partner: PartnerPlatform
+    backlog: int
+    failed: int
+    oldest_open_at: datetime | None
+    last_token_pull_at: datetime | None
+    backlog_url: str
+    failed_url: str
+    alerts: list[str] | None  # the rules firing for it (None: the user may not view alerts)
+    alerts_url: str
+
+
+@dataclass
+class Overview:
+    moment: datetime
+    zone: str
+    presence: Presence | None = None
+    evse_statuses: list[Tile] | None = None
+    active_sessions: Tile | None = None
+    session_totals: SessionTotals | None = None
+    revenue: list[Revenue] | None = None
+    charts: list[BarChart] | None = None
+    partners: list[PartnerHealth] | None = None
+    failed_deliveries: list[Delivery] | None = None
+    failed_pulls: list[TokenPull] | None = None
+    urls: dict[str, str] | None = None
+
+
+def overview(user: PermissionsMixin | AnonymousUser, moment: datetime | None = None) -> Overview:
+    """The figures `user` may see at `moment` (now)."""
+    local = timezone.localtime(moment or now())
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = today.replace(day=1)
+    days = [today.date() - timedelta(days=back) for back in range(DAYS - 1, -1, -1)]
+    since = today - timedelta(days=DAYS - 1)
+    page = Overview(moment=local, zone=str(local.tzinfo))
+    may = user.has_perm
+    charts: list[BarChart] = []
+    if may("chargers.view_chargepoint"):
+        page.presence = charge_point_presence()
+        page.urls = {
+            "online": changelist("chargers_chargepoint", online="yes"),
+            "offline": changelist("chargers_chargepoint", online="no"),
+        }
+    if may("locations.view_evse"):
+        counts = evse_status_counts()
+        page.evse_statuses = [
+            Tile(status, counts.get(status, 0), changelist("locations_evse", status__exact=status))
+            for status in Status.values
+        ]
+    if may("charging_sessions.view_session"):
+        page.active_sessions = Tile(
+            "active sessions",
+            active_session_count(),
+            changelist("charging_sessions_session", status__exact=SessionStatus.ACTIVE),
+        )
+        page.session_totals = charged_session_totals(today=today, month=month)
+        charts += _session_charts(days, since)
+    if may("cdrs.view_cdr"):
+        page.revenue = cdr_revenue_by_currency(today=today, month=month)
+        charts += _revenue_charts(days, since)
+    page.charts = charts
+    if may("credentials.view_partnerplatform"):
+        page.partners = _partner_health(alerts=may("monitoring.view_alert"))
+    if may("push.view_delivery"):
+        page.failed_deliveries = list(recent_failed_deliveries(RECENT_FAILURES))
+    if may("tokens.view_tokenpull"):
+        page.failed_pulls = list(recent_failed_pulls(RECENT_FAILURES))
+    return page
+
+
+def _sessions(count: Decimal | int) -> str:
+    return f"{count} session" if count == 1 else f"{count} sessions"
+
+
+def _kwh(value: Decimal | int) -> str:
+    return f"{value:.1f} kWh"
+
+
+def _money(currency: str) -> Callable[[Decimal | int], str]:
+    return lambda amount: f"{amount:.2f} {currency}"
+
+
+def _session_charts(days: list[date], since: datetime) -> list[BarChart]:
+    per_day = charged_sessions_per_day(since=since, zone=since.tzinfo)  # type: ignore[arg-type]
+    sessions = {row.day: row.sessions for row in per_day}
+    energy = {row.day: row.kwh for row in per_day}
+    return [
+        daily_bars("Sessions per day", days, sessions, _sessions),
+        daily_bars("Energy per day", days, energy, _kwh),
+    ]
+
+
+def _revenue_charts(days: list[date], since: datetime) -> list[BarChart]:
+    per_currency: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for row in cdr_revenue_per_day(since=since, zone=since.tzinfo):  # type: ignore[arg-type]
+        per_currency[row.currency][row.day] = row.amount
+    return [
+        daily_bars(
+            f"Revenue per day, {currency} excl. VAT",
+            days,
+            amounts,
+            _money(currency),
+        )
+        for currency, amounts in sorted(per_currency.items())
+    ]
+
+
+def _firing() -> dict[int, list[str]]:
+    """The labels of the alert rules firing now, per partner: one query."""
+    labels = dict(AlertRule.choices)
+    firing: dict[int, list[str]] = defaultdict(list)
+    for partner_id, rule in Alert.objects.open().order_by("rule").values_list("partner", "rule"):
+        firing[partner_id].append(labels[rule])
+    return firing
+
+
+def _partner_health(*, alerts: bool) -> list[PartnerHealth]:
+    partners = with_last_token_pull(with_delivery_health(PartnerPlatform.objects.order_by("name")))
+    firing = _firing() if alerts else None
+    deliveries = "push_delivery"
+    health = []
+    for partner in partners:
+        figures: Any = partner  # the annotations
+        health.append(
+            PartnerHealth(
+                partner=partner,
+                backlog=figures.delivery_backlog,
+                failed=figures.deliveries_failed,
+                oldest_open_at=figures.oldest_open_delivery_at,
+                last_token_pull_at=figures.last_token_pull_at,
+                backlog_url=changelist(
+                    deliveries,
+                    partner__id__exact=str(partner.pk),
+                    status__in=",".join(OPEN_STATUSES),
+                ),
+                failed_url=changelist(
+                    deliveries,
+                    partner__id__exact=str(partner.pk),
+                    status__exact=DeliveryStatus.FAILED.value,
+                ),
+                alerts=None if firing is None else firing.get(partner.pk, []),
+                alerts_url=changelist(
+                    "monitoring_alert", state="open", partner__id__exact=str(partner.pk)
+                ),
+            )
+        )
+    return health
