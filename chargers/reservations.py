@@ -438,7 +438,7 @@ def ended_by_charge_point(charge_point: ChargePoint, ocpp_id: int, expired: bool
             at = min(moment, max(locked.expiry_date, locked.created_at))
             _end(locked, ReservationState.EXPIRED, ReservationEnd.EXPIRY, at, "Expired")
         else:
-            _end(locked, ReservationState.CANCELLED, ReservationEnd.CHARGE_POINT, moment, "Removed")
+            _end(locked, ReservationState.CANCELLED, _remover(locked), moment, "Removed")
     return True
 
 
@@ -467,14 +467,17 @@ def connector_released(charge_point: ChargePoint, ocpp_evse_id: int, at: datetim
                 "",
             )
         else:
-            _end(
-                locked,
-                ReservationState.CANCELLED,
-                ReservationEnd.CHARGE_POINT,
-                at,
-                "connector released",
-            )
+            _end(locked, ReservationState.CANCELLED, _remover(locked), at, "connector released")
     return True
+
+
+def _remover(row: Reservation) -> ReservationEnd:
+    """Who ended a held reservation the charge point reports gone before its expiry: whoever
+    sent the CancelReservation still awaiting its answer (the report often arrives first:
+    a 1.6 charge point frees the connector as it accepts), else the charge point itself."""
+    if row.cancel_call_id is not None and row.ended_by:
+        return ReservationEnd(row.ended_by)
+    return ReservationEnd.CHARGE_POINT
 
 
 def _end(row: Reservation, state: str, by: ReservationEnd, at: datetime, answer: str) -> None:

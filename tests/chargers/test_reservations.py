@@ -515,6 +515,35 @@ def test_1_6_a_reserved_connector_reported_available_ends_its_reservation() -> N
     assert evse_status() == Status.AVAILABLE
 
 
+def test_a_release_reported_before_the_cancel_answer_is_the_emsp_s_cancellation(
+    point: ChargePoint,
+) -> None:
+    """A 1.6 charge point frees the connector as it accepts CancelReservation, and its
+    StatusNotification may be handled before the answer: still the eMSP's cancellation
+    (session COMPLETED, no CANCELED_RESERVATION), not the charge point's."""
+    version = point.ocpp_version
+    row = accepted(reserve())
+    if version == "1.6":
+        status_notification(point, 1, "Reserved")
+    cancel_call = reservations.cancel(row, by=ReservationEnd.EMSP)
+
+    if version == "1.6":
+        status_notification(point, 1, "Available")
+    else:
+        call(
+            point,
+            "ReservationStatusUpdate",
+            {"reservationId": row.ocpp_id, "reservationUpdateStatus": "Removed"},
+        )
+    answer(cancel_call, {"status": "Accepted"})
+
+    row.refresh_from_db()
+    assert (row.state, row.ended_by) == (ReservationState.CANCELLED, ReservationEnd.EMSP)
+    assert row.session is not None
+    assert row.session.status == SessionStatus.COMPLETED
+    assert evse_status() == Status.AVAILABLE
+
+
 def test_1_6_a_reserved_connector_released_at_its_expiry_expired() -> None:
     point = online("CP-16", "1.6")
     row = accepted(reserve(minutes=1))

@@ -3,7 +3,8 @@
 One peer process per module (starting it takes seconds), reset for every test. `ours` hosts
 BE*BEC, the CPO of the spec's location and CDR examples, on live_server so the peer can call
 us back; `partner` is our registration with the peer; `workers` are real Celery workers on
-the test database.
+the test database. The commands tests' fixtures (tests/interop/commands_setup.py) are
+offered to every module here; a module's own fixture of the same name wins.
 """
 
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from pytest_django.live_server_helper import LiveServer
 
 from credentials.models import PartnerPlatform
+from tests.interop.commands_setup import charge_point, estate, gateway, version  # noqa: F401
 from tests.interop.helpers import register_with
 from tests.interop.peer import ExtrawestPeer
 from tests.partners import only_local_party
