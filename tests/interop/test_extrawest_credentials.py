@@ -600,7 +600,8 @@ def test_registering_again_with_a_used_token_a_stores_nothing(
         we_register_with_peer(peer, token_a)
 
     assert str(failure.value) == (
-        f"OCPI 3001: {peer.versions_url} refused our token: "
+        "Reading the partner's versions and endpoints failed (OCPI 3001): "
+        f"{peer.versions_url} refused our token: "
         f"GET {peer.versions_url}: HTTP 401, token refused"
     )
     assert PartnerPlatform.objects.count() == 1
