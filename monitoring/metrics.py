@@ -20,9 +20,10 @@ from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from chargers.models import ChargePoint
+from chargers.fleet import charge_point_presence
 from credentials.models import PartnerPlatform
-from locations.models import EVSE, Status
+from locations.models import Status
+from locations.selectors import evse_status_counts
 from monitoring.models import Alert, AlertRule
 from ocpi.enums import ModuleID
 from ocpi.time import now
@@ -130,24 +131,22 @@ class DatabaseCollector(Collector):
 
     @staticmethod
     def _charge_points() -> Iterator[Metric]:
-        counts = ChargePoint.objects.aggregate(
-            total=Count("pk"), connected=Count("pk", filter=~Q(gateway=""))
-        )
+        presence = charge_point_presence()
         yield GaugeMetricFamily(
             "ocpi_charge_points_connected",
             "OCPP charge points with an open websocket to a gateway.",
-            value=counts["connected"],
+            value=presence.online,
         )
         yield GaugeMetricFamily(
-            "ocpi_charge_points", "OCPP charge points provisioned.", value=counts["total"]
+            "ocpi_charge_points",
+            "OCPP charge points provisioned.",
+            value=presence.online + presence.offline,
         )
 
     @staticmethod
     def _evses() -> Metric:
         family = GaugeMetricFamily("ocpi_evses", "EVSEs by OCPI status.", labels=["status"])
-        counts = dict(
-            EVSE.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
-        )
+        counts = evse_status_counts()
         for status in Status:
             family.add_metric([status.value], counts.get(status.value, 0))
         return family

@@ -153,7 +153,8 @@ def test_the_tiles_link_to_the_filtered_lists(operator: Client, estate: dict[str
     backlog = f"/admin/push/delivery/?partner__id__exact={alpha}&amp;status__in=PENDING%2CIN_FLIGHT"
     failed = f"/admin/push/delivery/?partner__id__exact={alpha}&amp;status__exact=FAILED"
     alerts = f"/admin/monitoring/alert/?state=open&amp;partner__id__exact={alpha}"
-    for link in (charging, active, offline, backlog, failed, alerts):
+    locations_map = "/admin/locations/location/map/"
+    for link in (charging, active, offline, backlog, failed, alerts, locations_map):
         assert f'href="{link}"' in content
 
     assert "2 EVSEs" in page_text(operator.get(charging))
@@ -243,6 +244,7 @@ def test_a_viewer_sees_the_figures_of_what_they_may_view(
     assert "Delivery queue stuck" not in text
     assert "revenue" not in text
     assert "Alpha" not in text
+    assert "Map of locations" not in text  # the map is the locations' (view_location)
 
 
 def test_today_is_the_admins_day(operator: Client, estate: dict[str, Any], settings: Any) -> None:
