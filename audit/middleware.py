@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from auditlog.middleware import AuditlogMiddleware
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from audit.tracking import operator_scope
 
@@ -16,11 +16,18 @@ class AdminAuditMiddleware(AuditlogMiddleware):  # type: ignore[misc]
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         super().__init__(get_response)
-        self.admin_prefix = reverse("admin:index")
+        try:
+            self.admin_prefix: str | None = reverse("admin:index")
+        except NoReverseMatch:  # URLs without the admin (a test's, an API-only deploy's)
+            self.admin_prefix = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The path first: request.user is loaded lazily, from the session.
-        if not request.path.startswith(self.admin_prefix) or self._get_actor(request) is None:
+        if (
+            self.admin_prefix is None
+            or not request.path.startswith(self.admin_prefix)
+            or self._get_actor(request) is None
+        ):
             passed: HttpResponse = self.get_response(request)
             return passed
         with operator_scope():
