@@ -214,9 +214,11 @@ def test_without_recipients_or_webhook_alerts_are_only_recorded(sink, make_partn
 
 
 def test_the_beat_task_evaluates_and_is_scheduled(sink, make_partner, settings):
-    settings.ALERT_QUEUE_STUCK_MINUTES = 0
+    settings.ALERT_QUEUE_STUCK_MINUTES = 1
     make_partner(sink.url)
     push()
+    # Waiting for two minutes (the task reads the clock itself, at millisecond precision).
+    Delivery.objects.update(created_at=later(-2))
 
     assert tasks.evaluate_alerts() == (1, 0)
     assert tasks.evaluate_alerts() == (0, 0)
