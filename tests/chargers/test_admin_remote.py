@@ -92,21 +92,7 @@ def test_a_token_not_in_the_cache_is_refused_and_nothing_is_sent(operator: Clien
 
 def test_remote_stop_of_an_open_transaction_and_unlock(operator: Client) -> None:
     point = online("2.0.1")
-    tx.token("TOKEN1")
-    tx.call(
-        point,
-        "TransactionEvent",
-        tx.transaction_event(
-            "Started",
-            0,
-            datetime.now(UTC),
-            trigger="Authorized",
-            charging_state="Charging",
-            id_token="TOKEN1",
-            evse=1,
-            transaction_id="CP-TX-9",
-        ),
-    )
+    tx.started_201(point, "CP-TX-9")
     transaction = point.transactions.get()
 
     do(operator, point, "stop", transaction=transaction.pk)

@@ -186,3 +186,22 @@ def transaction_event(
     if meter is not None:
         payload["meterValue"] = meter
     return payload
+
+
+def started_201(point: ChargePoint, transaction_id: str, uid: str = "TOKEN1") -> None:
+    """A 2.0.1 charge point's transaction charging now on EVSE 1 for a cached token."""
+    token(uid)
+    call(
+        point,
+        "TransactionEvent",
+        transaction_event(
+            "Started",
+            0,
+            datetime.now(UTC),
+            trigger="Authorized",
+            charging_state="Charging",
+            id_token=uid,
+            evse=1,
+            transaction_id=transaction_id,
+        ),
+    )

@@ -181,21 +181,7 @@ def test_stop_session_stops_the_emsps_own_transaction(version, payload) -> None:
     if version == "1.6":
         session = running_session(point)
     else:
-        tx.token("TOKEN1")
-        tx.call(
-            point,
-            "TransactionEvent",
-            tx.transaction_event(
-                "Started",
-                0,
-                datetime.now(UTC),
-                trigger="Authorized",
-                charging_state="Charging",
-                id_token="TOKEN1",
-                evse=1,
-                transaction_id="CP-TX-1",
-            ),
-        )
+        tx.started_201(point, "CP-TX-1")
         session = Session.objects.get()
     transaction = session.charger_transaction
 
