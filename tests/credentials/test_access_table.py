@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from chargers.models import ChargePointCall
 from credentials.access import CATALOGUE_ROLES, TOKEN_OWNER_ROLES
 from credentials.models import LocalParty, PartnerPlatform
-from push.models import Delivery
+from push.models import Change, Delivery
 from sessions.models import Session
 from sessions.services import session_stop
 from tests.conftest import client_for
@@ -32,6 +33,7 @@ OTHER = ("NL", "BBB")  # another eMSP party with its own session and CDR
 CALLER_TOKEN = "access-table-caller"
 MODULES = ("locations", "tariffs", "sessions", "cdrs")
 TOKEN_PATH = "/ocpi/cpo/2.2.1/tokens/DE/TNM/TOKEN1"
+RESULTS_URL = "https://caller.example.com/results/1"
 
 
 @dataclass(frozen=True)
@@ -139,17 +141,35 @@ def call_of(endpoint: str, world: World) -> Call:
             {"profile_type": "FAST"},
         ),
         "cdrs": Call("GET", "/ocpi/cpo/2.2.1/cdrs"),
+        "STOP_SESSION command": Call(
+            "POST",
+            "/ocpi/cpo/2.2.1/commands/STOP_SESSION",
+            {"response_url": RESULTS_URL, "session_id": session_id},
+        ),
+        "charging profile GET": Call(
+            "GET",
+            f"/ocpi/cpo/2.2.1/chargingprofiles/{session_id}?duration=60&response_url={RESULTS_URL}",
+        ),
     }[endpoint]
 
 
 OURS = {("BE", "BEC")}
 
 
-def expected(endpoint: str, world: World) -> tuple[int, int, set[tuple[str, str]]]:
-    """HTTP status, OCPI status code and the parties named in the answer, by the table."""
+def expected(endpoint: str, world: World) -> tuple[int, int, set[tuple[str, str]], str | None]:
+    """HTTP status, OCPI status code, the parties named in the answer and (commands, charging
+    profiles) the response's result, by the table. The active session is the owner's and runs
+    on no charge point of ours: its eMSP reaches it (NOT_SUPPORTED), nobody else does."""
     mine = OURS | {world.party} if world.owns_tokens else set()
     owner_only = (200, 1000) if world.sees_owner else (404, 2000)
-    return {
+    session_result = "NOT_SUPPORTED" if world.sees_owner else "UNKNOWN_SESSION"
+    if endpoint == "STOP_SESSION command":
+        if not world.owns_tokens:  # commands come from an eMSP party only
+            return (200, 2001, set(), None)
+        return (200, 1000, set(), session_result)
+    if endpoint == "charging profile GET":
+        return (200, 1000, set(), session_result)
+    answer: tuple[int, int, set[tuple[str, str]]] = {
         "versions": (200, 1000, set()),
         "version details": (200, 1000, set()),
         "credentials": (200, 1000, OURS),
@@ -165,6 +185,7 @@ def expected(endpoint: str, world: World) -> tuple[int, int, set[tuple[str, str]
         "charging preferences": (*owner_only, set()),
         "cdrs": (200, 1000, mine),
     }[endpoint]
+    return (*answer, None)
 
 
 ENDPOINTS = [
@@ -182,6 +203,8 @@ ENDPOINTS = [
     "sessions",
     "charging preferences",
     "cdrs",
+    "STOP_SESSION command",
+    "charging profile GET",
 ]
 
 
@@ -199,8 +222,13 @@ def test_the_access_table(endpoint: str, world: World) -> None:
     )
 
     body = response.json()
-    answer = (response.status_code, body["status_code"], parties_in(body.get("data")))
+    data = body.get("data")
+    result = data.get("result") if isinstance(data, dict) else None
+    answer = (response.status_code, body["status_code"], parties_in(data), result)
     assert answer == expected(endpoint, world)
+    # Nothing reached a charge point, nor was a result queued for the caller.
+    assert not ChargePointCall.objects.exists()
+    assert not Change.objects.filter(url=RESULTS_URL).exists()
 
 
 def pushed(world: World, module: str) -> set[tuple[str, str, str]]:
