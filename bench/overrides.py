@@ -2,6 +2,7 @@
 
     python bench/overrides.py authorize [--requests 1000] [--delay-ms 20]
     python bench/overrides.py asgi [--seconds 3] [--rounds 3]
+    python bench/overrides.py audit [--requests 1000]
 
 bench/RESULTS.md, "Overrides kept", keeps an override only where it is worth more than 10 %
 of its benchmark target's margin; this measures what each is worth, alternating the variants
@@ -15,6 +16,11 @@ Overrides removed are measured by the commit that still had them (bench/RESULTS.
 - asgi (bench/get_location.py, ours / bare ≥ 0.5): GET one location served by
   config.asgi (ocpi.asgi's handler), by Django's own ASGIHandler over the same settings
   (bench/stock_asgi.py), and by the bare Django view (the floor).
+- audit (the status path of bench/ocpp_storm.py and bench/push_status.py): an EVSE status
+  change (locations.services.evse_set_status) with audit.tracking's receivers, which skip
+  auditlog outside an operator's scope, and with auditlog's own, which read the row back
+  before each save and build the diff, then let audit veto the entry (auditlog's pre_log),
+  as audit did before; queries and time per change, change by change.
 """
 
 import argparse
@@ -176,9 +182,65 @@ def asgi(seconds: float, rounds: int) -> None:
         print(f"  {name:26} {median:7.0f} req/s  / floor {median / floor:.2f}   runs {rounded}")
 
 
+def audit(changes: int) -> None:
+    harness.recreate_database()
+    harness.setup_django()
+    from auditlog.signals import pre_log
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.tracking import operator_scope
+    from locations.models import EVSE
+    from locations.services import evse_set_status
+
+    harness.make_partner("Bench eMSP", harness.PARTNER_TOKEN, receiver_url="http://127.0.0.1:9")
+    harness.seed_locations(0, 20)
+    evses = list(EVSE.objects.all())
+
+    def vetoed(**kwargs: Any) -> bool:
+        return False
+
+    def ours(evse: Any, status: str) -> None:
+        evse_set_status(evse=evse, status=status)
+
+    def auditlogs_own(evse: Any, status: str) -> None:
+        # auditlog's receivers run (the scope), and audit vetoes the entry as it used to.
+        with operator_scope():
+            evse_set_status(evse=evse, status=status)
+
+    pre_log.connect(vetoed, dispatch_uid="bench.vetoed")
+    variants: dict[str, Callable[[Any, str], None]] = {
+        "audit.tracking (ours)": ours,
+        "auditlog's receivers + veto": auditlogs_own,
+    }
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    queries: dict[str, int] = {}
+    current = {evse.pk: evse.status for evse in evses}
+    for index in range(changes):
+        evse = evses[index % len(evses)]
+        for name, change in variants.items():  # each call changes the status: a real change
+            status = "OUTOFORDER" if current[evse.pk] != "OUTOFORDER" else "AVAILABLE"
+            reset_queries()  # the captured queries are a slice of a bounded log
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                change(evse, status)
+                times[name].append((time.perf_counter() - started) * 1000)
+            queries[name] = len(captured)
+            current[evse.pk] = status
+    pre_log.disconnect(dispatch_uid="bench.vetoed")
+    print(f"\n## EVSE status change, {changes} per variant, alternating (load {load()})")
+    base = statistics.median(times["auditlog's receivers + veto"])
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(
+            f"  {name:28} {queries[name]:3d} queries  median {median:6.2f} ms  "
+            f"p99 {harness.percentile(values, 0.99):6.2f} ms  / auditlog's {median / base:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["authorize", "asgi"])
+    parser.add_argument("what", choices=["authorize", "asgi", "audit"])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -186,6 +248,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "authorize":
         authorize(args.requests, args.delay_ms)
+    elif args.what == "audit":
+        audit(args.requests)
     else:
         asgi(args.seconds, args.rounds)
 

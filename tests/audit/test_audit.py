@@ -6,16 +6,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from auditlog import receivers
+from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
+from auditlog.registry import AuditlogModelRegistry, auditlog
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.db import connection
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from audit.middleware import AdminAuditMiddleware
 from audit.tasks import prune
 from audit.tracking import operator_changes, operator_context_active
 from chargers.models import ChargePoint
 from credentials.models import PartnerPlatform
+from locations import services
 from locations.models import EVSE, Location
 from ocpi.time import now
 from tests.chargers.status_estate import UIDS, call, charge_point, location, partner, statuses
@@ -85,6 +92,35 @@ def test_a_status_notification_changing_an_evse_records_nothing(location: Locati
 
     assert statuses()[0] == "OUTOFORDER"  # the EVSE's row was saved with its new status
     assert LogEntry.objects.count() == 0
+
+
+def test_a_status_change_outside_an_operators_scope_costs_no_audit_query(
+    location: Location,
+) -> None:
+    """auditlog's update receiver reads the row back before each save; outside an operator's
+    scope it must not run at all (two of a status change's queries otherwise)."""
+    first, second = EVSE.objects.filter(uid__in=UIDS[:2]).order_by("uid")
+
+    with CaptureQueriesContext(connection) as audited:
+        services.evse_set_status(evse=first, status="OUTOFORDER")
+    with disable_auditlog(), CaptureQueriesContext(connection) as without_auditlog:
+        services.evse_set_status(evse=second, status="OUTOFORDER")
+
+    assert len(audited) == len(without_auditlog)
+    assert [evse.status for evse in EVSE.objects.filter(uid__in=UIDS[:2])] == ["OUTOFORDER"] * 2
+
+
+def test_auditlog_connects_the_receivers_its_registry_holds() -> None:
+    """What audit.tracking's wrapping relies on: auditlog's registry keeps the receivers it
+    connects per registered model in `_signals`. An upgrade that changes this fails here."""
+    fresh = AuditlogModelRegistry()
+    assert fresh._signals[pre_save] is receivers.log_update
+    assert fresh._signals[post_save] is receivers.log_create
+    assert fresh._signals[post_delete] is receivers.log_delete
+    wrapped = {signal: receiver.__wrapped__ for signal, receiver in auditlog._signals.items()}
+    assert wrapped[pre_save] is receivers.log_update
+    sync_receivers, _ = pre_save._live_receivers(EVSE)
+    assert auditlog._signals[pre_save] in sync_receivers
 
 
 def test_the_same_status_change_by_an_operator_is_recorded(
