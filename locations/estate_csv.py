@@ -10,7 +10,7 @@ data (opening times, images, directions…) is one JSON column each, in the OCPI
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from credentials.selectors import local_parties
 from locations.models import EVSE, Connector, Location
@@ -101,22 +101,33 @@ def location_rows(locations: QuerySet[Location]) -> Iterator[dict[str, Any]]:
         yield {**serializer.to_representation(location), "roaming": location.roaming}
 
 
+def _keys(prefix: str) -> dict[str, F]:
+    """The owning location's key, read in the same row (no Location objects built)."""
+    return {
+        "key_country_code": F(f"{prefix}country_code"),
+        "key_party_id": F(f"{prefix}party_id"),
+        "key_location_id": F(f"{prefix}ocpi_id"),
+    }
+
+
+def _key_columns(obj: Any) -> dict[str, str]:
+    return {
+        "country_code": obj.key_country_code,
+        "party_id": obj.key_party_id,
+        "location_id": obj.key_location_id,
+    }
+
+
 def evse_rows(evses: QuerySet[EVSE]) -> Iterator[dict[str, Any]]:
     """Our `evses` rendered (without connectors) with their location's key."""
     serializer = _without(EVSESerializer(), "connectors")
     chosen = (
-        evses.filter(location__in=our_locations().values("pk"))
-        .select_related("location")
+        EVSE.objects.filter(pk__in=evses.values("pk"), location__in=our_locations().values("pk"))
+        .annotate(**_keys("location__"))
         .order_by("pk")
     )
     for evse in chosen.iterator(chunk_size=CHUNK):
-        location = evse.location
-        yield {
-            **serializer.to_representation(evse),
-            "country_code": location.country_code,
-            "party_id": location.party_id,
-            "location_id": location.ocpi_id,
-        }
+        yield {**serializer.to_representation(evse), **_key_columns(evse)}
 
 
 def connector_rows(evses: QuerySet[EVSE]) -> Iterator[dict[str, Any]]:
@@ -124,17 +135,14 @@ def connector_rows(evses: QuerySet[EVSE]) -> Iterator[dict[str, Any]]:
     serializer = ConnectorSerializer()
     chosen = (
         Connector.objects.filter(
-            evse__in=evses.filter(location__in=our_locations().values("pk")).values("pk")
+            evse__in=evses.values("pk"), evse__location__in=our_locations().values("pk")
         )
-        .select_related("evse__location")
+        .annotate(**_keys("evse__location__"), key_evse_uid=F("evse__uid"))
         .order_by("pk")
     )
     for connector in chosen.iterator(chunk_size=CHUNK):
-        evse = connector.evse
         yield {
             **serializer.to_representation(connector),
-            "country_code": evse.location.country_code,
-            "party_id": evse.location.party_id,
-            "location_id": evse.location.ocpi_id,
-            "evse_uid": evse.uid,
+            **_key_columns(connector),
+            "evse_uid": connector.key_evse_uid,
         }

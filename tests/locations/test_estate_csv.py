@@ -298,3 +298,25 @@ def test_admin_export_streams_the_filtered_list_of_our_locations_only(
     ids = [row["id"] for row in table(streamed(everything))]
     assert ids == ["LOC1", "LOC2"]
     assert [row["id"] for row in table(streamed(searched))] == ["LOC2"]
+
+
+def test_a_cut_off_row_is_refused_rather_than_clearing_its_missing_cells(
+    estate: list[Location],
+) -> None:
+    text = exported()[LOCATIONS]
+    header, first = text.splitlines()[:2]
+
+    plan = plan_estate_import({LOCATIONS: f"{header}\n{first.rsplit(',', 3)[0]}\n"})
+
+    assert errors(plan) == {(LOCATIONS, 2): ["Fewer cells than the header has columns."]}
+
+
+def test_admin_exports_the_shown_evses_and_their_connectors(
+    operator: Client, estate: list[Location]
+) -> None:
+    evses = table(streamed(operator.get("/admin/locations/evse/export/?q=LOC2")))
+    connectors = table(streamed(operator.get("/admin/locations/evse/export/connectors/?q=LOC2")))
+
+    assert [(row["location_id"], row["uid"]) for row in evses] == [("LOC2", "LOC2-E0")]
+    assert {(row["location_id"], row["evse_uid"]) for row in connectors} == {("LOC2", "LOC2-E0")}
+    assert len(connectors) == Connector.objects.filter(evse__uid="LOC2-E0").count()
