@@ -320,3 +320,24 @@ def test_admin_exports_the_shown_evses_and_their_connectors(
     assert [(row["location_id"], row["uid"]) for row in evses] == [("LOC2", "LOC2-E0")]
     assert {(row["location_id"], row["evse_uid"]) for row in connectors} == {("LOC2", "LOC2-E0")}
     assert len(connectors) == Connector.objects.filter(evse__uid="LOC2-E0").count()
+
+
+def test_a_write_refused_by_a_service_leaves_nothing_written(
+    operator: Client, estate: list[Location]
+) -> None:
+    """LOC2's EVSE hands its evse_id to one of LOC1: fine for the dry run (the estate as the
+    import leaves it), but LOC1 is written first, while LOC2 still holds it: the service
+    refuses, and LOC2's change, the first write's push and all roll back with it."""
+    evses = table(exported()[EVSES])
+    handed = evses[2]["evse_id"]
+    rows = [{**evses[0], "evse_id": handed}, {**evses[2], "evse_id": "BE*BEC*ENEW"}]
+    dry_run = upload(operator, EVSEs=written(rows))
+    assert dry_run.context["plan"].ok
+
+    confirmed = operator.post(IMPORT, {"token": dry_run.context["token"]})
+
+    assert confirmed.status_code == 200
+    assert "Nothing was written" in confirmed.content.decode()
+    assert EVSE.objects.get(uid="LOC2-E0").evse_id == handed
+    assert EVSE.objects.get(uid="LOC1-E0").evse_id == evses[0]["evse_id"]
+    assert pushes() == []
