@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from audit.history import AuditHistoryMixin
 from locations import map as location_map
 from locations import services
+from locations.estate_admin import EvseCsvMixin, LocationCsvMixin
 from locations.forms import ConnectorForm, EvseForm, EvseStatusForm, LocationForm, SetStatusForm
 from locations.models import EVSE, Connector, Location
 from locations.selectors import evses_of
@@ -54,7 +55,7 @@ class EvseInline(_NoDelete, admin.TabularInline[EVSE, Location]):
 
 
 @admin.register(Location)
-class LocationAdmin(AuditHistoryMixin, _NoDelete, admin.ModelAdmin[Location]):
+class LocationAdmin(LocationCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[Location]):
     form = LocationForm
     inlines = [EvseInline]
     list_display = [
@@ -187,7 +188,7 @@ class ConnectorInline(_NoDelete, admin.StackedInline[Connector, EVSE]):
 
 
 @admin.register(EVSE)
-class EvseAdmin(AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVSE]):
+class EvseAdmin(EvseCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVSE]):
     form = EvseForm
     inlines = [ConnectorInline]
     list_display = ["uid", "evse_id", "status", "location", "last_updated"]

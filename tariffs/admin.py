@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from audit.history import AuditHistoryMixin
 from ocpi.time import format_datetime, now
 from tariffs import services
+from tariffs.estate_admin import TariffCsvMixin
 from tariffs.forms import (
     PriceComponentForm,
     PriceComponentFormSet,
@@ -108,7 +109,7 @@ class TariffElementInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(Tariff)
-class TariffAdmin(AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class TariffAdmin(TariffCsvMixin, AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = TariffForm
     inlines = [TariffElementInline]
     list_display = ["ocpi_id", "country_code", "party_id", "currency", "type", "last_updated"]
