@@ -86,13 +86,32 @@ class ObjectWidget(forms.Widget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        context["subform"] = self.subform(name, value)
+        subform = self.subform(name, value)
+        context["subform"] = subform
+        context["fields"] = [
+            {
+                "field": field,
+                # A nested object (a logo) folds away while it is not set.
+                "collapsible": isinstance(field.field, ObjectField),
+                "open": _is_set(subform, field),
+            }
+            for field in subform
+        ]
         return context
 
     def subform(self, name: str, value: Any) -> OcpiObjectForm:
         if isinstance(value, self.form_class) and value.is_bound:
             return value  # as posted, with its errors
         return self.form_class(prefix=name, initial=self.form_class.initial_from(value or {}))
+
+
+def _is_set(form: OcpiObjectForm, field: forms.BoundField) -> bool:
+    """Whether a nested object shows a value (stored, typed or refused)."""
+    if not form.is_bound:
+        return bool(field.value())
+    nested = field.field
+    blank = nested.is_blank(field.data) if isinstance(nested, ObjectField) else True
+    return not blank or bool(field.errors)
 
 
 class ObjectField(forms.Field):

@@ -14,7 +14,6 @@ from locations.models import EVSE, Location
 from locations.serializers import EVSESerializer, LocationSerializer
 from push.models import Change
 from tests.locations.conftest import LOCATION_EXAMPLES, example, make_partner, upsert
-from tests.locations.page_form import posted_form
 from tests.locations.test_admin import (
     EVSES,
     LOCATIONS,
@@ -23,6 +22,7 @@ from tests.locations.test_admin import (
     last_payload,
     location_form,
 )
+from tests.page_form import posted_form
 
 STRUCTURED = (
     "publish_allowed_to",
