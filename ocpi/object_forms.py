@@ -61,9 +61,20 @@ class EnvironmentalImpactForm(OcpiObjectForm):
     amount = number_input(label="amount", help_text="g/kWh")
 
 
+def _yes_no(value: str) -> bool:
+    return value == "True"
+
+
 class EnergyMixForm(OcpiObjectForm):
-    is_green_energy = forms.BooleanField(
-        required=False, label="is_green_energy", help_text="100% from regenerative sources"
+    # yes / no / not chosen: `{"is_green_energy": false}` alone is a whole EnergyMix, which an
+    # unticked box could not tell from "no energy mix".
+    is_green_energy = forms.TypedChoiceField(
+        required=False,
+        choices=choices_with_blank([(True, "yes"), (False, "no")]),
+        coerce=_yes_no,
+        empty_value=None,
+        label="is_green_energy",
+        help_text="100% from regenerative sources",
     )
     energy_sources = RowsField(EnergySourceForm, label="energy_sources")
     environ_impact = RowsField(EnvironmentalImpactForm, label="environ_impact")

@@ -206,7 +206,7 @@ def test_operator_fills_hours_operator_image_and_energy_mix_through_inputs_not_j
     page.locator("#id_images-0-category").select_option("LOCATION")
     page.locator("#id_images-0-type").fill("jpeg")
     page.locator("#id_images-0-width").fill("800")
-    page.locator("#id_energy_mix-is_green_energy").check()
+    page.locator("#id_energy_mix-is_green_energy").select_option("yes")
     page.locator("#id_energy_mix-energy_sources-0-source").select_option("WIND")
     page.locator("#id_energy_mix-energy_sources-0-percentage").fill("70")
     page.locator("#id_energy_mix-energy_sources-1-source").select_option("SOLAR")

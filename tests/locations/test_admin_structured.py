@@ -136,6 +136,34 @@ def test_every_spec_example_location_saved_unchanged_stays_as_it_is(
     assert Change.objects.count() == pushes
 
 
+@pytest.mark.parametrize(
+    "energy_mix",
+    [
+        *(
+            example(name)["energy_mix"]
+            for name in (
+                "location_energymix_example_simple.json",
+                "location_energymix_example_energy_provider.json",
+                "location_energymix_example_complete.json",
+            )
+        ),
+        {"is_green_energy": False},
+    ],
+)
+def test_every_spec_example_energy_mix_saved_unchanged_stays_as_it_is(
+    operator: Client, partner: PartnerPlatform, energy_mix: dict[str, Any]
+) -> None:
+    location = upsert({**example("location_example.json"), "energy_mix": energy_mix})
+    before, pushes = rendered(location), Change.objects.count()
+
+    response = save_unchanged(operator, f"{LOCATIONS}{location.pk}/change/", "location_form")
+
+    assert response.status_code == 302, form_errors(response)
+    assert rendered(location) == before
+    assert before["energy_mix"]["is_green_energy"] is energy_mix["is_green_energy"]
+    assert Change.objects.count() == pushes
+
+
 def test_a_location_with_every_structured_field_saved_unchanged_stays_as_it_is(
     operator: Client, partner: PartnerPlatform
 ) -> None:
@@ -191,6 +219,7 @@ def test_the_stored_values_show_in_the_inputs(operator: Client, partner: Partner
             "energy_mix-energy_sources-2-source",
             "energy_mix-energy_sources-2-percentage",
             "energy_mix-environ_impact-0-amount",
+            "energy_mix-is_green_energy",
             "energy_mix-supplier_name",
         )
     }
@@ -211,6 +240,7 @@ def test_the_stored_values_show_in_the_inputs(operator: Client, partner: Partner
         "energy_mix-energy_sources-2-source": "COAL",
         "energy_mix-energy_sources-2-percentage": "33.2",
         "energy_mix-environ_impact-0-amount": "0.0006",
+        "energy_mix-is_green_energy": "False",
         "energy_mix-supplier_name": "E.ON Energy Deutschland",
     }
     assert "opening_times-twentyfourseven" not in posted  # unticked
@@ -265,7 +295,7 @@ def test_every_structured_field_is_entered_through_inputs(
                 "images",
                 {"url": "https://becharged.be/a.jpg", "category": "LOCATION", "type": "jpeg"},
             ),
-            "energy_mix-is_green_energy": "on",
+            "energy_mix-is_green_energy": "True",
             **rows("energy_mix-energy_sources", {"source": "WIND", "percentage": "60.5"}),
             **rows("energy_mix-environ_impact", {"category": "CARBON_DIOXIDE", "amount": "0"}),
             "energy_mix-supplier_name": "Wind BV",
@@ -437,14 +467,22 @@ TWO_HOURS = {"weekday": "2", "period_begin": "08:00", "period_end": "10:00"}
         ),
         (
             {
-                "energy_mix-is_green_energy": "on",
+                "energy_mix-is_green_energy": "True",
                 **rows("energy_mix-energy_sources", {"source": "SOLAR", "percentage": "120"}),
             },
             "energy_mix",
             "energy_sources: row 1: percentage: Ensure this value is less than or equal to 100.",
         ),
         (
-            rows("energy_mix-environ_impact", {"category": "", "amount": "3"}),
+            {"energy_mix-supplier_name": "Wind BV"},
+            "energy_mix",
+            "is_green_energy: This field is required.",
+        ),
+        (
+            {
+                "energy_mix-is_green_energy": "False",
+                **rows("energy_mix-environ_impact", {"category": "", "amount": "3"}),
+            },
             "energy_mix",
             "environ_impact: row 1: category: This field is required.",
         ),
