@@ -12,6 +12,12 @@ from django import forms
 from rest_framework import serializers
 
 from credentials.selectors import local_party
+from locations.form_fields import (
+    AdditionalGeoLocationForm,
+    HoursForm,
+    PublishTokenTypeForm,
+    StatusScheduleForm,
+)
 from locations.models import (
     EVSE,
     Capability,
@@ -23,15 +29,19 @@ from locations.models import (
 )
 from locations.selectors import evse_id_taken
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from ocpi.form_rows import ObjectField, RowsField
+from ocpi.object_forms import BusinessDetailsForm, DisplayTextForm, EnergyMixForm, ImageForm
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime, now
 
 
 def _messages(detail: Any, prefix: str = "") -> list[str]:
-    """Flatten serializer errors of nested JSON into readable lines: `regular_hours.0…: …`."""
+    """Flatten serializer errors of nested objects into lines: `regular_hours: row 2: …: …`."""
     if isinstance(detail, dict):
         return [
-            line for key, value in detail.items() for line in _messages(value, _nested(prefix, key))
+            line
+            for key, value in detail.items()
+            for line in _messages(value, _nested(prefix, key, value))
         ]
     if isinstance(detail, list):
         if all(isinstance(item, str) for item in detail):
@@ -40,13 +50,19 @@ def _messages(detail: Any, prefix: str = "") -> list[str]:
             line
             for index, item in enumerate(detail)
             if item
-            for line in _messages(item, f"{prefix}{index}: " if len(detail) > 1 else prefix)
+            # Rows are numbered as the form's tables number them (ocpi.form_rows).
+            for line in _messages(item, f"{prefix}row {index + 1}: ")
         ]
     return [f"{prefix}{detail}"]
 
 
-def _nested(prefix: str, key: Any) -> str:
-    return prefix if key == "non_field_errors" else f"{prefix}{key}: "
+def _nested(prefix: str, key: Any, value: Any = None) -> str:
+    if key == "non_field_errors":
+        return prefix
+    if isinstance(key, int) and isinstance(value, dict):
+        # An object of a list: numbered as the form's tables number rows (ocpi.form_rows).
+        return f"{prefix}row {key + 1}: "
+    return f"{prefix}{key}: "
 
 
 def validate_into(
@@ -100,7 +116,7 @@ def _checkboxes(enum: Any) -> forms.MultipleChoiceField:
     )
 
 
-LOCATION_JSON = (
+LOCATION_STRUCTURED = (
     "publish_allowed_to",
     "related_locations",
     "directions",
@@ -114,8 +130,46 @@ LOCATION_JSON = (
 LOCATION_TEXT = ("name", "address", "city", "postal_code", "state", "country", "time_zone")
 
 
+def _business_details(role: str) -> ObjectField:
+    return ObjectField(
+        BusinessDetailsForm, help_text=f"The {role}; leave every input blank when not set."
+    )
+
+
+def _directions() -> RowsField:
+    return RowsField(DisplayTextForm, help_text="Directions to the spot, one row per language.")
+
+
+def _images() -> RowsField:
+    return RowsField(ImageForm, help_text="Links to images; url, category and type are needed.")
+
+
 class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The location page: every OCPI object and list through inputs (ocpi.form_rows)."""
+
     facilities = _checkboxes(Facility)
+    publish_allowed_to = RowsField(
+        PublishTokenTypeForm,
+        help_text="Only while Publish is off: who may still see this location. Each row: "
+        "uid with type, visual_number with issuer, or group_id.",
+    )
+    related_locations = RowsField(
+        AdditionalGeoLocationForm,
+        help_text="Other relevant points, e.g. an entrance; 5 to 7 decimals.",
+    )
+    directions = _directions()
+    operator = _business_details("operator")
+    suboperator = _business_details("suboperator")
+    owner = _business_details("owner")
+    opening_times = ObjectField(
+        HoursForm,
+        help_text="Tick 24/7 or give regular hours. Exceptional periods override them. "
+        "Leave everything blank when unknown.",
+    )
+    images = _images()
+    energy_mix = ObjectField(
+        EnergyMixForm, help_text="The energy supplied here; leave blank when unknown."
+    )
 
     class Meta:
         model = Location
@@ -168,7 +222,7 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
             "id": self._key(cleaned, "ocpi_id"),
             "publish": cleaned.get("publish", False),
             **{name: cleaned.get(name) for name in LOCATION_TEXT},
-            **{name: cleaned.get(name) for name in LOCATION_JSON},
+            **{name: cleaned.get(name) for name in LOCATION_STRUCTURED},
             "coordinates": _coordinates(cleaned),
             "parking_type": cleaned.get("parking_type") or None,
             "facilities": cleaned.get("facilities") or [],
@@ -201,6 +255,11 @@ class EvseStatusForm(forms.ModelForm):  # type: ignore[type-arg]
 class EvseForm(forms.ModelForm):  # type: ignore[type-arg]
     capabilities = _checkboxes(Capability)
     parking_restrictions = _checkboxes(ParkingRestriction)
+    status_schedule = RowsField(
+        StatusScheduleForm, help_text="Planned statuses, e.g. a maintenance window."
+    )
+    directions = _directions()
+    images = _images()
 
     class Meta:
         model = EVSE

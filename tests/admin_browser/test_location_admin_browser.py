@@ -8,6 +8,7 @@ a new Location and EVSE, PATCH of a status).
 """
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,11 @@ from credentials.models import (
     PartnerRole,
     PartnerStatus,
 )
+from locations.models import Location
+from locations.serializers import LocationSerializer
+from push.models import Change
 from tests.admin_browser.conftest import log_in
+from tests.admin_browser.test_csp_browser import RECORD_VIOLATIONS, violations
 from tests.push.sink import Sink, running_sink
 
 pytestmark = pytest.mark.browser
@@ -71,11 +76,11 @@ def fill_location(page: Page, **overrides: str) -> None:
         "latitude": "51.035896",
         "longitude": "3.710675",
         "time_zone": "Europe/Brussels",
-        "opening_times": '{"twentyfourseven": true}',
         **overrides,
     }
     for name, value in values.items():
         page.locator(f"#id_{name}").fill(value)
+    page.locator("#id_opening_times-twentyfourseven").check()
     page.locator("#id_parking_type").select_option("PARKING_GARAGE")
     page.locator("input[name=facilities][value=TRAIN_STATION]").check()
 
@@ -167,4 +172,112 @@ def test_an_invalid_latitude_is_shown_on_its_field(
     )
     expect(page.locator(".field-longitude .errorlist")).to_have_count(0)
     expect(page.locator("#id_latitude")).to_have_value("91.000000")
+    assert emsp.received == []
+
+
+def test_operator_fills_hours_operator_image_and_energy_mix_through_inputs_not_json(
+    page: Page, platform: str, login: tuple[str, str], emsp: Sink, settings: Any
+) -> None:
+    page.add_init_script(RECORD_VIOLATIONS)
+    log_in(page, platform, login)
+    page.goto(f"{platform}/admin/locations/location/add/")
+    expect(page.locator("#location_form textarea")).to_have_count(0)
+    fill_location(page)
+    page.locator("#id_opening_times-twentyfourseven").uncheck()
+    hours = "#id_opening_times-regular_hours"
+    page.locator(f"{hours}-0-weekday").select_option("1")
+    page.locator(f"{hours}-0-period_begin").fill("07:00")
+    page.locator(f"{hours}-0-period_end").fill("19:00")
+    # Two blank rows come with the page; "Add a row" (a static script) makes a third.
+    page.locator(".field-opening_times .ocpi-rows-add").first.click()
+    page.locator(f"{hours}-2-weekday").select_option("7")
+    page.locator(f"{hours}-2-period_begin").fill("10:00")
+    page.locator(f"{hours}-2-period_end").fill("16:00")
+    closings = "#id_opening_times-exceptional_closings"
+    page.locator(f"{closings}-0-period_begin").fill("2026-12-25T00:00")
+    page.locator(f"{closings}-0-period_end").fill("2026-12-26T00:00")
+    page.locator("#id_operator-name").fill("BeCharged")
+    page.locator("#id_operator-website").fill("https://becharged.be")
+    page.locator(".field-operator summary").click()  # the logo folds away while not set
+    page.locator("#id_operator-logo-url").fill("https://becharged.be/logo.png")
+    page.locator("#id_operator-logo-category").select_option("OPERATOR")
+    page.locator("#id_operator-logo-type").fill("png")
+    page.locator("#id_images-0-url").fill("https://becharged.be/gent.jpg")
+    page.locator("#id_images-0-category").select_option("LOCATION")
+    page.locator("#id_images-0-type").fill("jpeg")
+    page.locator("#id_images-0-width").fill("800")
+    page.locator("#id_energy_mix-is_green_energy").select_option("yes")
+    page.locator("#id_energy_mix-energy_sources-0-source").select_option("WIND")
+    page.locator("#id_energy_mix-energy_sources-0-percentage").fill("70")
+    page.locator("#id_energy_mix-energy_sources-1-source").select_option("SOLAR")
+    page.locator("#id_energy_mix-energy_sources-1-percentage").fill("30")
+    page.locator("#id_energy_mix-supplier_name").fill("Wind BV")
+
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+    stored = LocationSerializer(Location.objects.get(ocpi_id="LOC9")).data
+    assert {name: stored.get(name) for name in ("opening_times", "operator", "images")} == {
+        "opening_times": {
+            "twentyfourseven": False,
+            "regular_hours": [
+                {"weekday": 1, "period_begin": "07:00", "period_end": "19:00"},
+                {"weekday": 7, "period_begin": "10:00", "period_end": "16:00"},
+            ],
+            "exceptional_closings": [
+                {"period_begin": "2026-12-25T00:00:00Z", "period_end": "2026-12-26T00:00:00Z"}
+            ],
+        },
+        "operator": {
+            "name": "BeCharged",
+            "website": "https://becharged.be",
+            "logo": {"url": "https://becharged.be/logo.png", "category": "OPERATOR", "type": "png"},
+        },
+        "images": [
+            {
+                "url": "https://becharged.be/gent.jpg",
+                "category": "LOCATION",
+                "type": "jpeg",
+                "width": 800,
+            }
+        ],
+    }
+    assert stored["energy_mix"] == {
+        "is_green_energy": True,
+        "energy_sources": [
+            {"source": "WIND", "percentage": Decimal("70")},
+            {"source": "SOLAR", "percentage": Decimal("30")},
+        ],
+        "supplier_name": "Wind BV",
+    }
+    # The change page shows it all in the inputs; saving it unchanged pushes nothing more.
+    expect(page.locator(f"{hours}-1-period_end")).to_have_value("16:00")
+    expect(page.locator("#id_operator-logo-category")).to_have_value("OPERATOR")
+    screenshots = Path(settings.VAR_DIR) / "screenshots"
+    screenshots.mkdir(exist_ok=True)
+    page.screenshot(path=screenshots / "admin-location-form.png", full_page=True)
+    pushes = Change.objects.count()
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    assert Change.objects.count() == pushes == 1
+    assert violations(page) == []
+
+
+def test_24_7_with_regular_hours_is_refused_on_the_opening_times_widget(
+    page: Page, platform: str, login: tuple[str, str], emsp: Sink
+) -> None:
+    log_in(page, platform, login)
+    page.goto(f"{platform}/admin/locations/location/add/")
+    fill_location(page)
+    page.locator("#id_opening_times-regular_hours-0-weekday").select_option("3")
+    page.locator("#id_opening_times-regular_hours-0-period_begin").fill("08:00")
+    page.locator("#id_opening_times-regular_hours-0-period_end").fill("18:00")
+
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".field-opening_times > .errorlist")).to_have_text(
+        "regular_hours: Only to be used when twentyfourseven is false."
+    )
+    expect(page.locator("#id_opening_times-regular_hours-0-period_end")).to_have_value("18:00")
+    assert Location.objects.count() == 0
     assert emsp.received == []

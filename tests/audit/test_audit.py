@@ -26,6 +26,7 @@ from locations import services
 from locations.models import EVSE, Location
 from ocpi.time import now
 from tests.chargers.status_estate import UIDS, call, charge_point, location, partner, statuses
+from tests.page_form import posted_form
 
 __all__ = ["location", "partner"]  # fixtures
 
@@ -38,18 +39,9 @@ EVSES = "/admin/locations/evse/"
 def as_rendered(response: Any, **changes: Any) -> dict[str, Any]:
     """The POST of an admin change form submitted as rendered, with `changes` (field name:
     value) made: the tests do not depend on which fields the form has."""
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        forms.append(inline.formset.management_form)
-        forms.extend(inline.formset.forms)
-    data: dict[str, Any] = {}
-    for form in forms:
-        for name in form.fields:
-            bound = form[name]
-            value = changes.get(name, bound.value()) if form is forms[0] else bound.value()
-            if value is None or value is False:
-                continue  # an empty input or an unchecked box sends nothing
-            data[bound.html_name] = "on" if value is True else value
+    form_id = f"{response.context['opts'].model_name}_form"
+    data: dict[str, Any] = posted_form(response.content.decode(), form_id)
+    data.update({name: [value] for name, value in changes.items()})
     return data
 
 
