@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from credentials.selectors import local_party
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime
+from tariffs.durations import parse_duration, readable_duration
 from tariffs.models import (
     DECIMAL_PLACES,
     MAX_DIGITS,
@@ -166,10 +167,36 @@ def _datetime(value: Any) -> str | None:
     return format_datetime(value) if value is not None else None
 
 
+class DurationSecondsField(forms.CharField):
+    """Seconds shown and typed as people read them ("1 h 30 min"); a bare number is seconds."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return readable_duration(value) if isinstance(value, int) else value
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        if isinstance(value, int):
+            return value
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def _duration_field(help_text: str) -> DurationSecondsField:
+    return DurationSecondsField(
+        required=False, help_text=f"{help_text}, e.g. 30 min or 1 h 30 min."
+    )
+
+
 class _RestrictionsForm(forms.ModelForm):  # type: ignore[type-arg]
     day_of_week = forms.MultipleChoiceField(
         choices=DayOfWeek.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    min_duration = _duration_field("Since session start, inclusive")
+    max_duration = _duration_field("Since session start, exclusive")
 
 
 class TariffElementInlineForm(_RestrictionsForm):
