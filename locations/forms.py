@@ -23,6 +23,7 @@ from locations.models import (
 )
 from locations.selectors import evse_id_taken
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from locations.tariff_picker import TariffPickerField
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime, now
 
@@ -252,9 +253,9 @@ class EvseForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class ConnectorForm(forms.ModelForm):  # type: ignore[type-arg]
-    tariff_ids = CommaSeparatedField(
-        required=False, help_text="Tariff ids, comma separated (Tariff.id of the tariffs module)"
-    )
+    """A connector on its EVSE's page; `party` is the location's owner (EvseAdmin passes it)."""
+
+    tariff_ids = TariffPickerField()
 
     class Meta:
         model = Connector
@@ -271,6 +272,12 @@ class ConnectorForm(forms.ModelForm):  # type: ignore[type-arg]
         ]
 
     ocpi_data: dict[str, Any] | None = None
+
+    def __init__(self, *args: Any, party: PartyRef | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        picker = self.fields["tariff_ids"]
+        assert isinstance(picker, TariffPickerField)
+        picker.offer(party, list(self.instance.tariff_ids or []) if self.instance.pk else [])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -7,7 +7,7 @@ PARKING_TIME), as OCPI does; the operator's screens show and accept the readable
 import re
 
 _UNITS = (("h", 3600), ("min", 60), ("s", 1))
-_PART = re.compile(r"(\d+)\s*(h|hours?|min|minutes?|m|s|sec|seconds?)", re.IGNORECASE)
+_PART = re.compile(r"(\d+)\s*(hours?|h|minutes?|min|m|seconds?|sec|s)", re.IGNORECASE)
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 

@@ -20,10 +20,12 @@ pytestmark = pytest.mark.django_db
 
 Upsert = Callable[[dict[str, Any]], Tariff]
 MONDAY = "2024-06-03"
+TEN = f"{MONDAY} 10:00"
 
 
 def stored(upsert: Upsert, name: str) -> Tariff:
-    payload = example(name)
+    """The spec's example `name` (without .json), stored under that id."""
+    payload = example(f"{name.removesuffix('.json')}.json")
     payload["id"] = name.removesuffix(".json")[:36]
     return upsert(payload)
 
@@ -41,21 +43,21 @@ def preview(client: Client, tariff: Tariff, **fields: str) -> Any:
 @pytest.mark.parametrize(
     ("name", "start", "charging", "energy", "parking", "excl", "incl"),
     [
-        ("tariff_8_simple_025kwh.json", f"{MONDAY} 10:00", "60 min", "20", "", "5.00", "5.50"),
-        ("tariff_9_025kwh_start.json", f"{MONDAY} 10:00", "1 h", "20", "", "5.50", "6.10"),
-        ("tariff_12_025kwh_min_price.json", f"{MONDAY} 10:00", "10 min", "1", "", "0.50", "0.55"),
-        ("tariff_10_025kwh_parking_start.json", f"{MONDAY}T10:00", "1 h", "20", "40 min", "7.00", "7.90"),
-        ("tariff_6_025kwh_start_max_price.json", "2019-06-03 10:00", "2 h", "50", "", "10.00", "11.00"),
-        ("tariff_1_simple_2hour.json", f"{MONDAY} 10:00", "2 h 30 min", "30", "30 min", "5.00", "5.50"),
-        ("tariff_13_simple_3hour_5parking.json", f"{MONDAY} 10:00", "150 min", "30", "42 min", "11.25", "12.75"),
-        ("tariff_2_alt_text.json", f"{MONDAY} 10:00", "9000", "20", "", "4.75", "4.997"),
-        ("tariff_3_alt_url.json", f"{MONDAY} 10:00", "1 h", "20.45", "", "5.625", "6.2375"),
-        ("tariff_5_free_of_charge.json", f"{MONDAY} 10:00", "1 h", "20", "30 min", "0", "0"),
-        ("tariff_14_step_size.json", f"{MONDAY} 16:55", "10 min", "2", "2 min", "0.55", "0.55"),
-        ("tariff_14_step_size.json", f"{MONDAY} 16:35", "35 min", "5", "", "1.30", "1.30"),
-        ("tariff_14_step_size.json", f"{MONDAY} 19:40", "12 min", "2", "20 min", "0.73", "0.73"),
+        ("tariff_8_simple_025kwh", TEN, "60 min", "20", "", "5.00", "5.50"),  # T1
+        ("tariff_9_025kwh_start", TEN, "1 h", "20", "", "5.50", "6.10"),  # T2
+        ("tariff_12_025kwh_min_price", TEN, "10 min", "1", "", "0.50", "0.55"),  # T3b
+        ("tariff_10_025kwh_parking_start", TEN, "1 h", "20", "40 min", "7.00", "7.90"),  # T4
+        ("tariff_6_025kwh_start_max_price", "2019-06-03 10:00", "2 h", "50", "", "10", "11"),  # T5
+        ("tariff_1_simple_2hour", TEN, "2 h 30 min", "30", "30 min", "5.00", "5.50"),  # T6
+        ("tariff_13_simple_3hour_5parking", TEN, "150 min", "30", "42 min", "11.25", "12.75"),
+        ("tariff_2_alt_text", TEN, "9000", "20", "", "4.75", "4.997"),  # T8
+        ("tariff_3_alt_url", f"{MONDAY}T10:00", "1 h", "20.45", "", "5.625", "6.2375"),  # T9
+        ("tariff_5_free_of_charge", TEN, "1 h", "20", "30 min", "0", "0"),  # T11
+        ("tariff_14_step_size", f"{MONDAY} 16:55", "10 min", "2", "2 min", "0.55", "0.55"),  # T18
+        ("tariff_14_step_size", f"{MONDAY} 16:35", "35 min", "5", "", "1.30", "1.30"),  # T18b
+        ("tariff_14_step_size", f"{MONDAY} 19:40", "12 min", "2", "20 min", "0.73", "0.73"),
     ],
-)  # fmt: skip
+)
 def test_preview_totals_are_the_spec_vectors(
     admin_client: Client,
     upsert: Upsert,
