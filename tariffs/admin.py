@@ -33,7 +33,7 @@ from tariffs.forms import (
     restrictions_data,
 )
 from tariffs.models import PriceComponent, Tariff, TariffElement, TariffQuerySet
-from tariffs.preview import PreviewForm, breakdown, price_example
+from tariffs.preview import PreviewForm, price_example, shown
 from tariffs.selectors import tariff_get, with_elements
 from tariffs.serializers import TariffSerializer
 
@@ -224,7 +224,7 @@ class TariffAdmin(AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg
         except (engine.TariffError, engine.TimelineError) as exc:
             form.add_error(None, f"The engine cannot price this: {exc}")
             return context
-        context["preview"] = {"cost": cost, "breakdown": breakdown(cost)}
+        context["preview"] = shown(cost)
         return context
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tariff | None = None) -> Any:

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 
 from tariffs import engine
+from tariffs.durations import readable_duration
 from tariffs.forms import DurationSecondsField
+from tariffs.summary import money
 
 _HOUR_VOLUME = Decimal("0.0001")  # a CDR's time volumes: hours, 4 decimals
 _LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -144,3 +146,19 @@ BREAKDOWN = (
 
 def breakdown(cost: engine.SessionCost) -> list[tuple[str, engine.Price]]:
     return [(label, getattr(cost, name)) for name, label in BREAKDOWN]
+
+
+def shown(cost: engine.SessionCost) -> dict[str, Any]:
+    """What the preview shows: amounts as money (2 to 4 decimals), durations readable."""
+    return {
+        "cost": cost,
+        "breakdown": breakdown(cost),
+        "rows": [
+            (label, money(price.excl_vat), money(price.incl_vat))
+            for label, price in breakdown(cost)
+        ],
+        "total": (money(cost.total_cost.excl_vat), money(cost.total_cost.incl_vat)),
+        "energy": f"{cost.total_energy.normalize():f}",
+        "time": readable_duration(int(cost.total_time * 3600)),
+        "parking": readable_duration(int(cost.total_parking_time * 3600)),
+    }
