@@ -82,19 +82,6 @@ def _coordinates(cleaned: dict[str, Any]) -> dict[str, str] | None:
     return {"latitude": latitude, "longitude": longitude}
 
 
-class CommaSeparatedField(forms.CharField):
-    """A list of ids typed as `11, 12`; stored as a JSON list."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return ", ".join(value)
-        return value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def _checkboxes(enum: Any) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         choices=enum.choices, required=False, widget=forms.CheckboxSelectMultiple
