@@ -3,10 +3,10 @@
 A connector names its tariffs by id (Connector.tariff_ids, still the OCPI list). The picker
 offers only tariffs the location's owner has (a connector may point neither at another
 party's tariff nor at an id no tariff has), labelled "id · currency · one-line price
-summary". The list comes from ocpi.tariff_links, where the tariffs app registers it: locations and tariffs are sibling
-layers that never import each other, and a provider registered at the tariffs app's ready()
-keeps the summary rule in tariffs alone (a query by app label from here would have to
-retype it).
+summary". The list comes from ocpi.tariff_links, where the tariffs app registers it:
+locations and tariffs are sibling layers that never import each other, and a provider
+registered at the tariffs app's ready() keeps the summary rule in tariffs alone (a query by
+app label from here would have to retype it).
 """
 
 from typing import Any
