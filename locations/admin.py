@@ -27,6 +27,8 @@ from locations.models import EVSE, Connector, Location
 from locations.selectors import evses_of
 from locations.serializers import EVSESerializer
 from ocpi.admin import admin_page
+from ocpi.routing import PartyRef
+from ocpi.tariff_links import connectors_naming, tariff_key
 
 
 class _NoDelete:
@@ -174,6 +176,41 @@ class ConnectorFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
             raise ValidationError("Connector ids must be unique within the EVSE.")
 
 
+def _location_party(request: HttpRequest, evse: EVSE | None) -> PartyRef | None:
+    """The owner of the EVSE's location: saved, chosen in the posted form, or in ?location=."""
+    location = evse.location if evse is not None and evse.location_id else None
+    if location is None:
+        chosen = str(request.POST.get("location") or request.GET.get("location") or "")
+        location = Location.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    return PartyRef.of(location.country_code, location.party_id) if location else None
+
+
+class TariffFilter(admin.SimpleListFilter):
+    """EVSEs with a connector naming a tariff, `?tariff=DE*ALL*T1` (the tariff list links here).
+
+    Offered only when given (the list of all tariffs belongs to the tariffs admin); the rule is
+    ocpi.tariff_links', the same that counts a tariff's connectors.
+    """
+
+    title = "tariff"
+    parameter_name = "tariff"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        value = self.value()
+        return [(value, value)] if value else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[EVSE]) -> QuerySet[EVSE]:
+        value = self.value()
+        if not value:
+            return queryset
+        parts = value.split("*", 2)
+        if len(parts) != 3 or not all(parts):
+            return queryset.none()
+        key = tariff_key(PartyRef.of(parts[0], parts[1]), parts[2])
+        uses = connectors_naming([key])[key]
+        return queryset.filter(pk__in=sorted({use.evse_pk for use in uses}))
+
+
 class ConnectorInline(_NoDelete, admin.StackedInline[Connector, EVSE]):
     model = Connector
     form = ConnectorForm
@@ -192,7 +229,7 @@ class EvseAdmin(EvseCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVS
     form = EvseForm
     inlines = [ConnectorInline]
     list_display = ["uid", "evse_id", "status", "location", "last_updated"]
-    list_filter = ["status", "location__country_code", "location__party_id"]
+    list_filter = ["status", "location__country_code", "location__party_id", TariffFilter]
     list_select_related = ["location"]
     search_fields = ["uid", "evse_id", "location__ocpi_id", "location__name"]
     readonly_fields = ["last_updated"]
@@ -202,6 +239,14 @@ class EvseAdmin(EvseCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVS
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         immutable = ["location", "uid"] if obj is not None else []
         return [*immutable, *self.readonly_fields]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: EVSE, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        """Connector forms offer the tariffs of the location's party (ConnectorForm)."""
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        kwargs["form_kwargs"] = {"party": _location_party(request, obj)}
+        return kwargs
 
     def save_model(self, request: HttpRequest, obj: EVSE, form: Any, change: bool) -> None:
         """Saved in save_related, together with its connectors, through the service."""

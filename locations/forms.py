@@ -29,6 +29,7 @@ from locations.models import (
 )
 from locations.selectors import evse_id_taken
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
+from locations.tariff_picker import TariffPickerField
 from ocpi.form_rows import ObjectField, RowsField
 from ocpi.object_forms import BusinessDetailsForm, DisplayTextForm, EnergyMixForm, ImageForm
 from ocpi.routing import PartyRef
@@ -95,19 +96,6 @@ def _coordinates(cleaned: dict[str, Any]) -> dict[str, str] | None:
     if not (latitude or longitude):
         return None
     return {"latitude": latitude, "longitude": longitude}
-
-
-class CommaSeparatedField(forms.CharField):
-    """A list of ids typed as `11, 12`; stored as a JSON list."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return ", ".join(value)
-        return value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _checkboxes(enum: Any) -> forms.MultipleChoiceField:
@@ -311,9 +299,9 @@ class EvseForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class ConnectorForm(forms.ModelForm):  # type: ignore[type-arg]
-    tariff_ids = CommaSeparatedField(
-        required=False, help_text="Tariff ids, comma separated (Tariff.id of the tariffs module)"
-    )
+    """A connector on its EVSE's page; `party` is the location's owner (EvseAdmin passes it)."""
+
+    tariff_ids = TariffPickerField()
 
     class Meta:
         model = Connector
@@ -330,6 +318,12 @@ class ConnectorForm(forms.ModelForm):  # type: ignore[type-arg]
         ]
 
     ocpi_data: dict[str, Any] | None = None
+
+    def __init__(self, *args: Any, party: PartyRef | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        picker = self.fields["tariff_ids"]
+        assert isinstance(picker, TariffPickerField)
+        picker.offer(party, list(self.instance.tariff_ids or []) if self.instance.pk else [])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

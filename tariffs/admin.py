@@ -8,16 +8,21 @@ tariff_upsert(), so one save is one PUT to the partners (none when nothing chang
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from audit.history import AuditHistoryMixin
 from ocpi.time import format_datetime, now
-from tariffs import services
+from tariffs import engine, services
+from tariffs.catalogue import engine_tariff, summary_of, tariff_uses
+from tariffs.durations import readable_duration
 from tariffs.estate_admin import TariffCsvMixin
 from tariffs.forms import (
     PriceComponentForm,
@@ -28,8 +33,9 @@ from tariffs.forms import (
     TariffForm,
     restrictions_data,
 )
-from tariffs.models import PriceComponent, Tariff, TariffElement
-from tariffs.selectors import tariff_get
+from tariffs.models import PriceComponent, Tariff, TariffElement, TariffQuerySet
+from tariffs.preview import PreviewForm, price_example, shown
+from tariffs.selectors import tariff_get, with_elements
 from tariffs.serializers import TariffSerializer
 
 RESTRICTIONS_FIELDSET: Any = (
@@ -100,7 +106,7 @@ class TariffElementInline(admin.StackedInline):  # type: ignore[type-arg]
             "",
             "<li>{} {} (VAT {}, step {})</li>",
             (
-                (c.type, c.price, "none" if c.vat is None else f"{c.vat} %", c.step_size)
+                (c.type, c.price, "none" if c.vat is None else f"{c.vat} %", step_text(c))
                 for c in element.price_components.all()
             ),
         )
@@ -108,11 +114,40 @@ class TariffElementInline(admin.StackedInline):  # type: ignore[type-arg]
         return format_html('<ul>{}</ul><a href="{}">Edit price components</a>', rows, url)
 
 
+def step_text(component: PriceComponent) -> str:
+    """The step size in its unit: Wh for ENERGY, a readable duration for TIME/PARKING_TIME."""
+    if component.type == "FLAT":
+        return "none"
+    if component.type == "ENERGY":
+        return f"{component.step_size} Wh"
+    return readable_duration(component.step_size)
+
+
+def _used_by_link(tariff: Tariff, count: int) -> str:
+    """The EVSE list filtered by the tariff (locations.admin's `tariff` filter), if present."""
+    text = f"{count} connector{'' if count == 1 else 's'}"
+    try:
+        url = reverse("admin:locations_evse_changelist")
+    except NoReverseMatch:
+        return text
+    query = urlencode({"tariff": f"{tariff.country_code}*{tariff.party_id}*{tariff.ocpi_id}"})
+    return format_html('<a href="{}?{}">{}</a>', url, query, text)
+
+
 @admin.register(Tariff)
 class TariffAdmin(TariffCsvMixin, AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = TariffForm
     inlines = [TariffElementInline]
-    list_display = ["ocpi_id", "country_code", "party_id", "currency", "type", "last_updated"]
+    list_display = [
+        "ocpi_id",
+        "country_code",
+        "party_id",
+        "currency",
+        "type",
+        "price_summary",
+        "used_by",
+        "last_updated",
+    ]
     list_filter = ["type", "currency"]
     search_fields = ["ocpi_id"]
     fieldsets = (
@@ -130,6 +165,68 @@ class TariffAdmin(TariffCsvMixin, AuditHistoryMixin, admin.ModelAdmin):  # type:
         ("Information", {"fields": ("tariff_alt_text", "tariff_alt_url", "energy_mix")}),
         ("Protocol", {"fields": ("last_updated",)}),
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tariff]:
+        # The summary reads every element and component: two queries per page, not per row.
+        queryset = super().get_queryset(request)
+        assert isinstance(queryset, TariffQuerySet)
+        return with_elements(queryset)
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        """Count the connectors of the page's tariffs at once (ocpi.tariff_links: one query)."""
+        changelist = super().get_changelist_instance(request)
+        tariffs = list(changelist.result_list)  # evaluated once; the page shows these rows
+        uses = tariff_uses(tariffs)
+        for tariff in tariffs:
+            tariff.connector_count = len(uses[tariff.pk])  # type: ignore[attr-defined]
+        return changelist
+
+    @admin.display(description="prices (excl. VAT)")
+    def price_summary(self, tariff: Tariff) -> str:
+        return summary_of(tariff)
+
+    @admin.display(description="used by")
+    def used_by(self, tariff: Tariff) -> str:
+        count = getattr(tariff, "connector_count", None)
+        if count is None:  # a row outside the changelist's page (never in practice)
+            count = len(tariff_uses([tariff])[tariff.pk])
+        return _used_by_link(tariff, count)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The tariff's page, with the price preview below its form (GET `preview-*`)."""
+        context = {**(extra_context or {}), **self._preview(request, object_id)}
+        return super().change_view(request, object_id, form_url, context)
+
+    def _preview(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
+        tariff = self.get_object(request, object_id)
+        if tariff is None:
+            return {}
+        asked = any(key.startswith("preview-") for key in request.GET)
+        form = PreviewForm(
+            request.GET if asked else None,
+            prefix="preview",
+            initial={
+                "time_zone": _zone_of(tariff),
+                "charging": 3600,
+                "energy": "20",
+            },
+        )
+        context: dict[str, Any] = {"preview_form": form}
+        if not form.is_valid():
+            return context
+        try:
+            cost = price_example(engine_tariff(tariff), form.example())
+        except (engine.TariffError, engine.TimelineError) as exc:
+            form.add_error(None, f"The engine cannot price this: {exc}")
+            return context
+        context["preview"] = shown(cost)
+        return context
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tariff | None = None) -> Any:
         # OCPI ids are immutable: the owner and id are fixed once the tariff exists.
@@ -175,6 +272,12 @@ class TariffAdmin(TariffCsvMixin, AuditHistoryMixin, admin.ModelAdmin):  # type:
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tariff]) -> None:
         for tariff in queryset:
             services.tariff_delete(tariff=tariff)
+
+
+def _zone_of(tariff: Tariff) -> str:
+    """The preview's default zone: that of a location using the tariff, else the admin's."""
+    uses = tariff_uses([tariff])[tariff.pk]
+    return uses[0].time_zone if uses else settings.TIME_ZONE
 
 
 class PriceComponentInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from credentials.selectors import local_party
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime
+from tariffs.durations import parse_duration, readable_duration
 from tariffs.models import (
     DECIMAL_PLACES,
     MAX_DIGITS,
@@ -166,10 +167,63 @@ def _datetime(value: Any) -> str | None:
     return format_datetime(value) if value is not None else None
 
 
+class DurationSecondsField(forms.CharField):
+    """Seconds shown and typed as people read them ("1 h 30 min"); a bare number is seconds."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return readable_duration(value) if isinstance(value, int) else value
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        if isinstance(value, int):
+            return value
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+_TIMED = (TariffDimensionType.TIME, TariffDimensionType.PARKING_TIME)
+STEP_SIZE_HELP = "Wh for ENERGY (a number); for TIME and PARKING_TIME a duration such as 15 min."
+
+
+def step_size_field(**kwargs: Any) -> forms.CharField:
+    """A step size as typed: Wh for ENERGY, a readable duration for TIME and PARKING_TIME."""
+    return forms.CharField(help_text=STEP_SIZE_HELP, **kwargs)
+
+
+def step_size_value(kind: str | None, text: Any) -> int | None:
+    """The step size in OCPI's unit for a component of `kind`; ValidationError if unreadable."""
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        if kind in _TIMED:
+            return parse_duration(str(text))
+        if str(text).strip().isdigit():
+            return int(str(text).strip())
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    raise ValidationError(f"{text} is not a whole number of Wh (ENERGY) or a duration.")
+
+
+def step_size_shown(kind: str, step_size: int) -> str:
+    return readable_duration(step_size) if kind in _TIMED else str(step_size)
+
+
+def _duration_field(help_text: str) -> DurationSecondsField:
+    return DurationSecondsField(
+        required=False, help_text=f"{help_text}, e.g. 30 min or 1 h 30 min."
+    )
+
+
 class _RestrictionsForm(forms.ModelForm):  # type: ignore[type-arg]
     day_of_week = forms.MultipleChoiceField(
         choices=DayOfWeek.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    min_duration = _duration_field("Since session start, inclusive")
+    max_duration = _duration_field("Since session start, exclusive")
 
 
 class TariffElementInlineForm(_RestrictionsForm):
@@ -197,7 +251,7 @@ class TariffElementInlineForm(_RestrictionsForm):
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,
     )
-    new_component_step_size = forms.IntegerField(label="step size", required=False, min_value=0)
+    new_component_step_size = step_size_field(label="step size", required=False)
 
     class Meta:
         model = TariffElement
@@ -209,6 +263,10 @@ class TariffElementInlineForm(_RestrictionsForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["order"].initial = self.instance.position + 1
+
+    def clean_new_component_step_size(self) -> int | None:
+        kind = self.cleaned_data.get("new_component_type")
+        return step_size_value(kind, self.cleaned_data.get("new_component_step_size"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -295,9 +353,23 @@ class TariffElementForm(_RestrictionsForm):
 
 
 class PriceComponentForm(forms.ModelForm):  # type: ignore[type-arg]
+    step_size = step_size_field(label="step size")
+
     class Meta:
         model = PriceComponent
         fields = list(COMPONENT_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            shown = step_size_shown(self.instance.type, self.instance.step_size)
+            self.initial["step_size"] = shown
+
+    def clean_step_size(self) -> int | None:
+        value = step_size_value(self.cleaned_data.get("type"), self.cleaned_data.get("step_size"))
+        if value is None:
+            raise ValidationError("A step size is required (0 or 1 for FLAT).")
+        return value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

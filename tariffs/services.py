@@ -8,13 +8,12 @@ transaction as the change (push.services.push_change); a worker delivers it.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 
 from credentials.selectors import local_party
-from ocpi.querysets import owned_by
 from ocpi.routing import PartyRef
 from ocpi.serializers import DisplayTextSerializer, EnergyMixSerializer
+from ocpi.tariff_links import connectors_naming, tariff_key
 from ocpi.time import now
 from push.services import catalogue_targets, push_change
 from tariffs.models import RESTRICTION_FIELDS, PriceComponent, Tariff, TariffElement
@@ -179,29 +178,13 @@ def tariff_upsert(*, data: Mapping[str, Any]) -> Tariff:
 def tariff_references(*, tariff: Tariff) -> list[str]:
     """Connectors of the tariff's party whose tariff_ids name it, as LOCATION/EVSE/CONNECTOR.
 
-    locations and tariffs are sibling layers that never import each other; the app registry
-    finds the Connector model by name instead, and without the locations app nothing can
-    refer to a tariff. Connectors of REMOVED EVSEs no longer charge, so they do not count.
-    tariff_ids is a JSON list matched case-insensitively, which no portable JSON lookup
-    does, so the party's connectors are filtered here.
+    The rule (REMOVED EVSEs left out, ids compared as CiStrings) is ocpi.tariff_links', shared
+    with the locations app, which this one may not import.
     """
-    try:
-        connector_model = apps.get_model("locations", "Connector")
-    except LookupError:
-        return []
-    wanted = tariff.ocpi_id.upper()
-    rows = (
-        connector_model.objects.filter(
-            owned_by([tariff.party], "evse__location__country_code", "evse__location__party_id")
-        )
-        .exclude(evse__status="REMOVED")
-        .values_list("tariff_ids", "evse__location__ocpi_id", "evse__uid", "ocpi_id")
-        .order_by("pk")
-    )
+    key = tariff_key(tariff.party, tariff.ocpi_id)
     return [
-        f"{location_id}/{evse_uid}/{connector_id}"
-        for tariff_ids, location_id, evse_uid, connector_id in rows
-        if any(str(tariff_id).upper() == wanted for tariff_id in tariff_ids or [])
+        f"{use.location_id}/{use.evse_uid}/{use.connector_id}"
+        for use in connectors_naming([key])[key]
     ]
 
 

@@ -12,6 +12,7 @@ from locations.models import EVSE, Connector, Location
 from ocpi.time import format_datetime
 from push.models import Change
 from tests.locations.conftest import example, make_partner, upsert
+from tests.locations.tariffs import stored_tariff
 
 LOCATIONS = "/admin/locations/location/"
 EVSES = "/admin/locations/evse/"
@@ -19,6 +20,9 @@ EVSES = "/admin/locations/evse/"
 
 @pytest.fixture
 def partner(our_parties: Any) -> PartnerPlatform:
+    """The eMSP, and the BE*BEC tariffs the connectors on these pages pick."""
+    stored_tariff("DC-1")
+    stored_tariff("DC-2", price="0.30")
     return make_partner("Emsp", "tok-admin", ("DE", "MSP"))
 
 
@@ -75,7 +79,7 @@ def evse_form(location: Location, **overrides: Any) -> dict[str, Any]:
         "connectors-0-max_voltage": "920",
         "connectors-0-max_amperage": "400",
         "connectors-0-max_electric_power": "150000",
-        "connectors-0-tariff_ids": "DC-1, DC-2",
+        "connectors-0-tariff_ids": ["DC-1", "DC-2"],
         "connectors-0-terms_and_conditions": "",
     }
     form.update(overrides)
@@ -376,14 +380,13 @@ def test_connector_errors_are_shown_on_their_field(
         f"{EVSES}add/",
         evse_form(
             location,
-            **{"connectors-0-tariff_ids": "X" * 37, "connectors-0-terms_and_conditions": "nope"},
+            **{"connectors-0-terms_and_conditions": "nope"},
         ),
     )
 
     inline = response.context["inline_admin_formsets"][0].formset
     assert inline.errors == [
         {
-            "tariff_ids": ["0: Ensure this field has no more than 36 characters."],
             "terms_and_conditions": ["Must be an absolute http(s) URL."],
         }
     ]
