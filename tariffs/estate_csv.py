@@ -74,7 +74,10 @@ def _plain(tariff: Tariff) -> dict[str, Any]:
 
 def tariff_rows(tariffs: QuerySet[Tariff]) -> Iterator[dict[str, Any]]:
     """Our `tariffs` rendered, read in chunks with their elements and components."""
-    chosen = with_elements(_ours(tariffs).order_by("pk"))  # type: ignore[arg-type]
+    # The admin's list may have prefetched the elements already (its price summary): clear
+    # that, or Django refuses the same lookup twice.
+    ours = _ours(tariffs).prefetch_related(None).order_by("pk")
+    chosen = with_elements(ours)  # type: ignore[arg-type]
     for tariff in chosen.iterator(chunk_size=CHUNK):
         yield _plain(tariff)
 

@@ -18,6 +18,7 @@ class _FormReader(HTMLParser):
         self.in_template = 0
         self.fields: list[tuple[str, str]] = []
         self.select: str | None = None
+        self.select_multiple = False
         self.select_options: list[tuple[str, bool]] = []
         self.option: dict[str, Any] | None = None
         self.textarea: str | None = None
@@ -42,6 +43,7 @@ class _FormReader(HTMLParser):
                 self.fields.append((attr["name"], attr.get("value", "")))
         elif tag == "select":
             self.select, self.select_options = attr.get("name"), []
+            self.select_multiple = "multiple" in attr
         elif tag == "option" and self.select is not None:
             self.option = {"value": attr.get("value"), "selected": "selected" in attr}
             self.text = ""
@@ -66,8 +68,8 @@ class _FormReader(HTMLParser):
             self.option = None
         elif tag == "select" and self.select is not None:
             chosen = [value for value, selected in self.select_options if selected]
-            # A single select without a chosen option posts its first one.
-            if not chosen and self.select_options:
+            # A single select without a chosen option posts its first one; a multiple, none.
+            if not chosen and self.select_options and not self.select_multiple:
                 chosen = [self.select_options[0][0]]
             self.fields.extend((self.select, value) for value in chosen)
             self.select = None

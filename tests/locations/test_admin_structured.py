@@ -14,6 +14,7 @@ from locations.models import EVSE, Location
 from locations.serializers import EVSESerializer, LocationSerializer
 from push.models import Change
 from tests.locations.conftest import LOCATION_EXAMPLES, example, make_partner, upsert
+from tests.locations.tariffs import stored_tariff
 from tests.locations.test_admin import (
     EVSES,
     LOCATIONS,
@@ -47,6 +48,9 @@ LOGO = {
 
 @pytest.fixture
 def partner(our_parties: Any) -> PartnerPlatform:
+    """The eMSP, and the tariffs evse_form's connector picks."""
+    stored_tariff("DC-1")
+    stored_tariff("DC-2", price="0.30")
     return make_partner("Emsp", "tok-structured", ("DE", "MSP"))
 
 
