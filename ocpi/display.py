@@ -6,7 +6,6 @@ list never shows "3:06 p.m." beside an ISO string.
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,10 +18,10 @@ DATETIME_FORMAT = "Y-m-d H:i T"
 EMPTY = "–"
 
 
-@lru_cache(maxsize=512)
 def zone_named(name: str | None) -> tzinfo:
     """The IANA zone `name` (a location's time_zone); the operator's for none or an unknown
-    name: a wrong zone on one location must not break a whole list."""
+    name: a wrong zone on one location must not break a whole list. (ZoneInfo keeps the
+    zones it loaded; the operator's is read each time, as a test may change it.)"""
     if name:
         try:
             return ZoneInfo(name)
