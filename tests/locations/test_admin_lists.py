@@ -41,7 +41,9 @@ def add_location(ocpi_id: str, *statuses: str, time_zone: str = "Europe/Brussels
 
 
 def uids(response: Any) -> list[str]:
-    return re.findall(r'<th class="field-uid"><a href="[^"]+">([^<]+)</a>', response.content.decode())
+    return re.findall(
+        r'<th class="field-uid"><a href="[^"]+">([^<]+)</a>', response.content.decode()
+    )
 
 
 def location_ids(response: Any) -> list[str]:

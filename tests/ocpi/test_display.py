@@ -67,7 +67,7 @@ def test_the_operators_zone_is_the_setting(settings: Any) -> None:
 
     assert local_time(WINTER) == "2026-12-07 14:06 CET"
     assert local_time(WINTER, "Europe/London") == "2026-12-07 13:06 GMT"
-    assert formats.localize(timezone.template_localtime(WINTER)) == local_time(WINTER)
+    assert formats.localize(timezone.localtime(WINTER)) == local_time(WINTER)
 
 
 def test_an_offset_label_has_its_sign_and_minutes() -> None:
@@ -77,7 +77,7 @@ def test_an_offset_label_has_its_sign_and_minutes() -> None:
 
 def test_djangos_own_cells_use_the_same_format() -> None:
     """What the admin shows for any DateTimeField it renders itself (config/formats)."""
-    assert formats.localize(timezone.template_localtime(WINTER)) == local_time(WINTER)
+    assert formats.localize(timezone.localtime(WINTER)) == local_time(WINTER)
     rendered = Template("{% load local_times %}{{ moment|local_time:'Europe/Paris' }}").render(
         Context({"moment": WINTER})
     )

@@ -34,9 +34,8 @@ def push(key: str = "LOC1") -> None:
 
 
 def open_since(partner: PartnerPlatform) -> Any:
-    return (
-        with_breaker_state(PartnerPlatform.objects.filter(pk=partner.pk)).get().breaker_open_since
-    )
+    annotated: Any = with_breaker_state(PartnerPlatform.objects.filter(pk=partner.pk)).get()
+    return annotated.breaker_open_since
 
 
 def attempts(partner: PartnerPlatform, *http_statuses: int | None) -> list[Attempt]:
@@ -114,7 +113,8 @@ def test_the_state_of_every_partner_is_one_query(make_partner: Any) -> None:
         attempts(make_partner(f"https://p{index}.example.com", party=f"P{index}"), None, None, None)
 
     with CaptureQueriesContext(connection) as queries:
-        states = [p.breaker_open_since for p in with_breaker_state(PartnerPlatform.objects.all())]
+        partners: list[Any] = list(with_breaker_state(PartnerPlatform.objects.all()))
+    states = [partner.breaker_open_since for partner in partners]
 
     assert len(states) == 4
     assert all(state is not None for state in states)
