@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -37,6 +37,7 @@ from chargers.admin_maintenance import MaintenanceAdminMixin, calls_table
 from chargers.admin_remote import RemoteControlMixin
 from chargers.models import ChargePoint, ChargePointCall, ChargePointEvse
 from ocpi.admin import admin_page
+from ocpi.display import LocalTimeColumn
 
 RECENT_MESSAGES = 50
 RECENT_CALLS = 10
@@ -97,7 +98,7 @@ class ChargePointAdmin(
         "ocpp_version",
         "security_profile",
         "online",
-        "last_message_at",
+        "last_message",
         "registration_status",
         "vendor_model",
         "firmware_version",
@@ -177,6 +178,21 @@ class ChargePointAdmin(
     ]
 
     # --- the list -------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ChargePoint]:
+        # The zone of the site its first mapped EVSE is at: one subquery, not a query per row.
+        site_zone = ChargePointEvse.objects.filter(charge_point=OuterRef("pk")).order_by(
+            "ocpp_evse_id"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(site_time_zone=Subquery(site_zone.values("evse__location__time_zone")[:1]))
+        )
+
+    last_message = LocalTimeColumn(
+        "last_message_at", "last message", lambda cp: getattr(cp, "site_time_zone", None)
+    )
 
     @admin.display(description="online", boolean=True, ordering="gateway")
     def online(self, charge_point: ChargePoint) -> bool:

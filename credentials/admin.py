@@ -27,6 +27,7 @@ from credentials.models import (
 from credentials.selectors import invitation_namesakes
 from credentials.serializers import CredentialsRoleSerializer
 from ocpi.admin import admin_page
+from ocpi.display import local_time
 from ocpi.versioning import versions_url
 
 
@@ -174,7 +175,7 @@ class PartnerPlatformAdmin(AuditHistoryMixin, admin.ModelAdmin[PartnerPlatform])
             return ""
         if partner.last_error_at is None:  # recorded before errors had a time
             return partner.last_error
-        return f"{partner.last_error_at:%Y-%m-%d %H:%M:%S} UTC: {partner.last_error}"
+        return f"{local_time(partner.last_error_at)}: {partner.last_error}"
 
     @admin.display(description="roles")
     def party_roles(self, partner: PartnerPlatform) -> str:

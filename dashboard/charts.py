@@ -78,3 +78,71 @@ def daily_bars(
         first_day=days[0].isoformat() if days else "",
         last_day=days[-1].isoformat() if days else "",
     )
+
+
+# A ranking: one horizontal bar per name, largest first (admin/dashboard_ranking.html).
+ROW = 20
+NAME_WIDTH = 190  # the names, left of the bars
+FIGURE_WIDTH = 110  # the figures, right of the longest bar
+
+
+@dataclass(frozen=True)
+class RankedBar:
+    name: str  # as shown, cut to fit
+    full_name: str  # in its tooltip
+    figure: str
+    y: str
+    width: str
+    text_y: str
+    figure_x: str
+
+
+@dataclass(frozen=True)
+class Ranking:
+    title: str
+    bars: list[RankedBar]
+    width: int = WIDTH
+    name_width: int = NAME_WIDTH
+
+    @property
+    def height(self) -> int:
+        return max(len(self.bars), 1) * ROW
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars
+
+
+def _cut(name: str, length: int = 28) -> str:
+    return name if len(name) <= length else name[: length - 1] + "…"
+
+
+def ranked_bars(
+    title: str,
+    figures: Mapping[str, Decimal | int],
+    show: Callable[[Decimal | int], str],
+    top: int,
+) -> Ranking:
+    """The `top` largest of `figures` (name → figure), largest first, scaled to the largest;
+    names and figures above zero only (a ranking of nothing says nothing)."""
+    ranked = sorted(
+        ((name, figure) for name, figure in figures.items() if figure > 0),
+        key=lambda item: (-item[1], item[0]),
+    )[:top]
+    peak = float(ranked[0][1]) if ranked else 0.0
+    span = WIDTH - NAME_WIDTH - FIGURE_WIDTH
+    bars = []
+    for index, (name, figure) in enumerate(ranked):
+        length = float(figure) / peak * span if peak else 0.0
+        bars.append(
+            RankedBar(
+                name=_cut(name),
+                full_name=name,
+                figure=show(figure),
+                y=_coordinate(index * ROW + GAP),
+                width=_coordinate(length),
+                text_y=_coordinate(index * ROW + ROW - 6),
+                figure_x=_coordinate(NAME_WIDTH + length + 4),
+            )
+        )
+    return Ranking(title=title, bars=bars)

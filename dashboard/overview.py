@@ -20,15 +20,22 @@ from django.contrib.auth.models import AnonymousUser, PermissionsMixin
 from django.urls import reverse
 from django.utils import timezone
 
-from cdrs.selectors import Revenue, cdr_revenue_by_currency, cdr_revenue_per_day
+from cdrs.selectors import (
+    Figures,
+    Revenue,
+    cdr_figures_per,
+    cdr_revenue_by_currency,
+    cdr_revenue_per_day,
+)
 from chargers.fleet import Presence, charge_point_presence
 from credentials.models import PartnerPlatform
-from dashboard.charts import BarChart, daily_bars
+from dashboard.charts import BarChart, Ranking, daily_bars, ranked_bars
 from locations.models import Status
 from locations.selectors import evse_status_counts
 from monitoring.models import Alert, AlertRule
 from ocpi.time import now
 from push.backlog import recent_failed_deliveries, with_delivery_health
+from push.breaker import with_breaker_state
 from push.models import OPEN_STATUSES, Delivery, DeliveryStatus
 from sessions.models import SessionStatus
 from sessions.selectors import (
@@ -42,6 +49,7 @@ from tokens.selectors import recent_failed_pulls, with_last_token_pull
 
 DAYS = 30  # the charts' span
 RECENT_FAILURES = 10
+TOP = 10  # sites and eMSP parties per ranking
 
 
 def changelist(model: str, **filters: str) -> str:
@@ -64,6 +72,7 @@ class PartnerHealth:
     failed: int
     oldest_open_at: datetime | None
     last_token_pull_at: datetime | None
+    breaker_open_since: datetime | None  # None: closed (push.breaker)
     backlog_url: str
     failed_url: str
     alerts: list[str] | None  # the rules firing for it (None: the user may not view alerts)
@@ -80,6 +89,8 @@ class Overview:
     session_totals: SessionTotals | None = None
     revenue: list[Revenue] | None = None
     charts: list[BarChart] | None = None
+    rankings: list[Ranking] | None = None
+    ranking_top: int = TOP
     partners: list[PartnerHealth] | None = None
     failed_deliveries: list[Delivery] | None = None
     failed_pulls: list[TokenPull] | None = None
@@ -119,6 +130,7 @@ def overview(user: PermissionsMixin | AnonymousUser, moment: datetime | None = N
     if may("cdrs.view_cdr"):
         page.revenue = cdr_revenue_by_currency(today=today, month=month)
         charts += _revenue_charts(days, since)
+        page.rankings = _rankings(since)
     page.charts = charts
     if may("credentials.view_partnerplatform"):
         page.partners = _partner_health(alerts=may("monitoring.view_alert"))
@@ -166,6 +178,34 @@ def _revenue_charts(days: list[date], since: datetime) -> list[BarChart]:
     ]
 
 
+def _named(figures: list[Figures]) -> dict[str, Figures]:
+    """Each one under its label; a label two share gets its key too (two sites "Centre")."""
+    labels = [one.label for one in figures]
+    return {
+        one.label if labels.count(one.label) == 1 else f"{one.label} ({one.key})": one
+        for one in figures
+    }
+
+
+def _rankings(since: datetime) -> list[Ranking]:
+    """Energy, sessions and revenue (per currency) of the top sites and eMSP parties since
+    `since`: a query per dimension, whatever the number of sites."""
+    rankings = []
+    for dimension, what in (("site", "site"), ("partner", "eMSP party")):
+        named = _named(cdr_figures_per(dimension, since=since))
+        kwh = {name: one.kwh for name, one in named.items()}
+        sessions = {name: one.sessions for name, one in named.items()}
+        rankings += [
+            ranked_bars(f"Energy per {what}", kwh, _kwh, TOP),
+            ranked_bars(f"Sessions per {what}", sessions, _sessions, TOP),
+        ]
+        for currency in sorted({code for one in named.values() for code in one.revenue}):
+            revenue = {name: one.revenue.get(currency, Decimal(0)) for name, one in named.items()}
+            title = f"Revenue per {what}, {currency} excl. VAT"
+            rankings.append(ranked_bars(title, revenue, _money(currency), TOP))
+    return rankings
+
+
 def _firing() -> dict[int, list[str]]:
     """The labels of the alert rules firing now, per partner: one query."""
     labels = dict(AlertRule.choices)
@@ -176,7 +216,9 @@ def _firing() -> dict[int, list[str]]:
 
 
 def _partner_health(*, alerts: bool) -> list[PartnerHealth]:
-    partners = with_last_token_pull(with_delivery_health(PartnerPlatform.objects.order_by("name")))
+    partners = with_last_token_pull(
+        with_breaker_state(with_delivery_health(PartnerPlatform.objects.order_by("name")))
+    )
     firing = _firing() if alerts else None
     deliveries = "push_delivery"
     health = []
@@ -189,6 +231,7 @@ def _partner_health(*, alerts: bool) -> list[PartnerHealth]:
                 failed=figures.deliveries_failed,
                 oldest_open_at=figures.oldest_open_delivery_at,
                 last_token_pull_at=figures.last_token_pull_at,
+                breaker_open_since=figures.breaker_open_since,
                 backlog_url=changelist(
                     deliveries,
                     partner__id__exact=str(partner.pk),

@@ -21,6 +21,12 @@ from django.utils.html import format_html
 from audit.history import AuditHistoryMixin
 from locations import map as location_map
 from locations import services
+from locations.admin_lists import (
+    EvseStatusFilter,
+    LocationInUseFilter,
+    evse_updated,
+    location_updated,
+)
 from locations.estate_admin import EvseCsvMixin, LocationCsvMixin
 from locations.forms import ConnectorForm, EvseForm, EvseStatusForm, LocationForm, SetStatusForm
 from locations.models import EVSE, Connector, Location
@@ -69,9 +75,16 @@ class LocationAdmin(LocationCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelA
         "publish",
         "roaming",
         "evse_count",
-        "last_updated",
+        location_updated,
     ]
-    list_filter = ["roaming", "publish", "country_code", "party_id", "parking_type"]
+    list_filter = [
+        LocationInUseFilter,
+        "roaming",
+        "publish",
+        "country_code",
+        "party_id",
+        "parking_type",
+    ]
     search_fields = ["ocpi_id", "name", "address", "city", "postal_code"]
     readonly_fields = ["add_evse", "last_updated"]
     actions = ["start_roaming", "stop_roaming"]
@@ -228,8 +241,8 @@ class ConnectorInline(_NoDelete, admin.StackedInline[Connector, EVSE]):
 class EvseAdmin(EvseCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVSE]):
     form = EvseForm
     inlines = [ConnectorInline]
-    list_display = ["uid", "evse_id", "status", "location", "last_updated"]
-    list_filter = ["status", "location__country_code", "location__party_id", TariffFilter]
+    list_display = ["uid", "evse_id", "status", "location", evse_updated]
+    list_filter = [EvseStatusFilter, "location__country_code", "location__party_id", TariffFilter]
     list_select_related = ["location"]
     search_fields = ["uid", "evse_id", "location__ocpi_id", "location__name"]
     readonly_fields = ["last_updated"]

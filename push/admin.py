@@ -12,9 +12,11 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from credentials.models import PartnerPlatform
+from ocpi.display import local_time
 from ocpi.time import now
 from push import services
 from push.backlog import with_delivery_health
+from push.breaker import with_breaker_state
 from push.models import OPEN_STATUSES, Attempt, Delivery, DeliveryStatus
 
 
@@ -136,7 +138,14 @@ def oldest_open_delivery(admin_: object, partner: PartnerPlatform) -> str:
     queued: datetime | None = getattr(partner, "oldest_open_delivery_at", None)
     if queued is None:
         return "–"
-    return f"{queued:%Y-%m-%d %H:%M:%S} UTC ({timesince(queued, now())} ago)"
+    return f"{local_time(queued)} ({timesince(queued, now())} ago)"
+
+
+@admin.display(description="push breaker", ordering="breaker_open_since")
+def push_breaker(admin_: object, partner: PartnerPlatform) -> str:
+    """Open: its pushes pause, the partner stopped answering (push.breaker)."""
+    since: datetime | None = getattr(partner, "breaker_open_since", None)
+    return "closed" if since is None else f"open since {local_time(since)}"
 
 
 _PartnerAdmin = type(admin.site.get_model_admin(PartnerPlatform))
@@ -146,10 +155,10 @@ _partner_queryset = _PartnerAdmin.get_queryset
 def _partners_with_delivery_health(
     self: admin.ModelAdmin[PartnerPlatform], request: HttpRequest
 ) -> QuerySet[PartnerPlatform]:
-    return with_delivery_health(_partner_queryset(self, request))
+    return with_breaker_state(with_delivery_health(_partner_queryset(self, request)))
 
 
-_HEALTH = [delivery_backlog, deliveries_failed, oldest_open_delivery]
+_HEALTH = [delivery_backlog, deliveries_failed, oldest_open_delivery, push_breaker]
 setattr(_PartnerAdmin, "get_queryset", _partners_with_delivery_health)  # noqa: B010
 for _display in _HEALTH:
     setattr(_PartnerAdmin, _display.__name__, _display)

@@ -25,7 +25,7 @@ from django.conf import settings
 from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient, OcpiClientError
 from ocpi.enums import pushed_to
-from push import claims, outcomes
+from push import claims, outcomes, problems
 from push.claims import Chain, Claimed
 from push.sending import Breaker, Outcome, Result, SentChain, backoff, failure, send, send_chain
 
@@ -123,7 +123,8 @@ class InFlight:
 class Unrecorded:
     """What the chains that came back did, not yet recorded."""
 
-    def __init__(self) -> None:
+    def __init__(self, partner_id: int) -> None:
+        self.partner_id = partner_id
         self.results: list[Result] = []
         self.held: list[Claimed] = []
         self.paused: list[Claimed] = []
@@ -139,6 +140,7 @@ class Unrecorded:
         """Record the outcomes, and put back what a retry holds (paused ones stay claimed
         until the window ends: the breaker stops all claims)."""
         outcomes.save(self.results)
+        problems.report(self.partner_id, self.results)
         outcomes.release(self.held, None)
         self.results, self.held = [], []
 
@@ -151,7 +153,7 @@ class Window:
         self.endpoints = Endpoints(partner, client)
         self.breaker = Breaker(settings.PUSH_BREAKER_FAILURES)
         self.in_flight = InFlight(pool)
-        self.unrecorded = Unrecorded()
+        self.unrecorded = Unrecorded(partner.pk)
         self.floor = 0  # no open delivery of the partner below it (push.claims)
         self.send = partial(
             send_chain,

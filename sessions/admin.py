@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ocpi.admin import ReadOnlyAdminMixin, pretty_json
+from ocpi.display import LocalTimeColumn, truncated
 from ocpi.time import now
 from sessions import services
 from sessions.errors import SessionError
@@ -59,6 +60,10 @@ def duration_text(session: Session) -> str:
         return "—"
     seconds = int(max(end - session.start_date_time, timedelta(0)).total_seconds())
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _session_zone(session: Session) -> str:
+    return session.time_zone
 
 
 class PeriodInline(ReadOnlyAdminMixin, admin.TabularInline[SessionChargingPeriod, Session]):
@@ -121,11 +126,11 @@ class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
         "status",
         "where",
         "token",
-        "start_date_time",
+        "started",
         "duration",
         "kwh_charged",
         "total_cost",
-        "last_updated",
+        "updated",
     ]
     list_filter = ["status", EmspFilter, CpoFilter, "auth_method"]
     list_select_related = ["location", "evse", "connector"]
@@ -150,9 +155,9 @@ class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
                 "fields": [
                     ("country_code", "party_id", "ocpi_id"),
                     "status",
-                    ("start_date_time", "end_date_time", "duration"),
+                    ("started", "ended", "duration"),
                     ("kwh_charged", "total_cost", "currency"),
-                    "last_updated",
+                    "updated",
                 ]
             },
         ),
@@ -181,13 +186,13 @@ class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
         "party_id",
         "ocpi_id",
         "status",
-        "start_date_time",
-        "end_date_time",
+        "started",
+        "ended",
         "duration",
         "kwh_charged",
         "total_cost",
         "currency",
-        "last_updated",
+        "updated",
         "token",
         "contract_id",
         "auth_method",
@@ -208,15 +213,20 @@ class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
         (the screens themselves never edit a session, so has_change_permission is False)."""
         return request.user.has_perm("charging_sessions.change_session")
 
+    # In the location's zone, which the session keeps from its start: no query per row.
+    started = LocalTimeColumn("start_date_time", "started", _session_zone)
+    ended = LocalTimeColumn("end_date_time", "ended", _session_zone)
+    updated = LocalTimeColumn("last_updated", "last updated", _session_zone)
+
     @admin.display(description="location / EVSE / connector", ordering="location__ocpi_id")
-    def where(self, session: Session) -> str:
+    def where(self, session: Session) -> SafeString:
         evse = session.evse.evse_id or session.evse.uid if session.evse is not None else "#NA"
         connector = session.connector.ocpi_id if session.connector is not None else "#NA"
-        return f"{session.location.ocpi_id} / {evse} / {connector}"
+        return truncated(f"{session.location.ocpi_id} / {evse} / {connector}", 40)
 
     @admin.display(description="token (eMSP)", ordering="token_uid")
-    def token(self, session: Session) -> str:
-        return f"{session.token_type} {session.token_uid} ({session.token_party})"
+    def token(self, session: Session) -> SafeString:
+        return truncated(f"{session.token_type} {session.token_uid} ({session.token_party})", 36)
 
     @admin.display(description="duration")
     def duration(self, session: Session) -> str:

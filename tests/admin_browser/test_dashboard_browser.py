@@ -72,6 +72,11 @@ def test_the_dashboard_renders_tiles_and_charts_under_the_policy(
     assert box["width"] > 300
     assert box["height"] > 50
     assert page.locator("#op-charts svg.op-svg").first.locator("rect.op-bar").count() == 30
+    # Per site and eMSP party: energy, sessions, revenue in CHF and in EUR; one site, one party.
+    rankings = page.locator("#op-rankings svg.op-svg")
+    expect(rankings).to_have_count(8)
+    expect(rankings.first.locator("rect.op-bar")).to_have_count(1)
+    expect(page.locator("#op-partners .op-breaker").first).to_have_text("closed")
     tallest = page.locator("#op-charts svg").first.locator("rect.op-bar").last.bounding_box()
     assert tallest is not None
     assert tallest["height"] > 0

@@ -68,7 +68,8 @@ def test_the_page_shows_the_breakdown_the_sealed_data_and_the_location_answered(
     ) in text
     assert "<td>FIXED</td><td>FLAT</td><td>element 1, component 1</td><td>1 ×</td>" in text
     assert "<th>10.3</th>" in text  # total_cost incl. VAT
-    assert "<td>2024-06-03T10:15:00Z</td><td>PARKING_TIME 0.7 h</td><td>14</td>" in text
+    # In the location's zone (Europe/Brussels: summer time), labelled.
+    assert "<td>2024-06-03 12:15 CEST</td><td>PARKING_TIME 0.7 h</td><td>14</td>" in text
     assert "&quot;tariff_alt_url&quot;: &quot;https://company.com/tariffs/14&quot;" in text
     assert "&quot;address&quot;: &quot;F.Rooseveltlaan 3A&quot;" in text
     assert "https://emsp-a.example.com/ocpi/emsp/2.2.1/cdrs/S1" in text

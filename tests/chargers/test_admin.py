@@ -104,10 +104,10 @@ def test_the_list_shows_connection_boot_and_clock(operator: Client, estate: None
     assert listed(response) == ["CP-OFF", "CP-ON"]
     text = page_text(response)
     assert (
-        "CP-ON OCPP 2.0.1 1: HTTP Basic auth March 1, 2026, noon Pending Alfen Eve Double "
+        "CP-ON OCPP 2.0.1 1: HTTP Basic auth 2026-03-01 13:00 CET Pending Alfen Eve Double "
         "6.2.0 -3 s" in text
     )
-    assert "CP-OFF OCPP 1.6J 1: HTTP Basic auth - Accepted – - –" in text
+    assert "CP-OFF OCPP 1.6J 1: HTTP Basic auth – Accepted – - –" in text
     row = re.search(
         r'<tr[^>]*>\s*<td class="action-checkbox">.*?CP-ON.*?</tr>', response.content.decode(), re.S
     )

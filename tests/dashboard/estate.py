@@ -55,27 +55,28 @@ def add_session(
 
 
 def add_cdr(ocpi_id: str, end: datetime, total: str, currency: str = "EUR", **fields: Any) -> Cdr:
-    return Cdr.objects.create(
-        country_code="BE",
-        party_id="BEC",
-        ocpi_id=ocpi_id,
-        start_date_time=end - timedelta(hours=1),
-        end_date_time=end,
-        token_country_code="DE",
-        token_party_id="MSP",
-        token_uid="012345678",
-        token_type="RFID",
-        contract_id="DE8ACC12E46L89",
-        auth_method="WHITELIST",
-        cdr_location=cdr_location(),
-        currency=currency,
-        charging_periods=[],
-        total_cost_excl_vat=Decimal(total),
-        total_energy=Decimal("10"),
-        total_time=Decimal("1"),
-        last_updated=end,
-        **fields,
-    )
+    """A CDR at LOC1 for DE*MSP's driver; `fields` override any of that."""
+    values: dict[str, Any] = {
+        "country_code": "BE",
+        "party_id": "BEC",
+        "ocpi_id": ocpi_id,
+        "start_date_time": end - timedelta(hours=1),
+        "end_date_time": end,
+        "token_country_code": "DE",
+        "token_party_id": "MSP",
+        "token_uid": "012345678",
+        "token_type": "RFID",
+        "contract_id": "DE8ACC12E46L89",
+        "auth_method": "WHITELIST",
+        "cdr_location": cdr_location(),
+        "currency": currency,
+        "charging_periods": [],
+        "total_cost_excl_vat": Decimal(total),
+        "total_energy": Decimal("10"),
+        "total_time": Decimal("1"),
+        "last_updated": end,
+    }
+    return Cdr.objects.create(**{**values, **fields})
 
 
 def add_delivery(partner: PartnerPlatform, status: str, queued: datetime, key: str) -> Delivery:

@@ -1,0 +1,91 @@
+"""What the location and EVSE lists show by default: the estate in use. EVSEs are removed by
+status REMOVED, never deleted (mod_locations, Flow), so they pile up; a list that shows
+them among the live ones hides what matters. Each filter offers them back in one click."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+
+from locations.models import EVSE, Location, Status
+from ocpi.display import LocalTimeColumn
+
+ALL = "all"
+
+
+class _HidesRemovedByDefault(admin.SimpleListFilter):
+    """A filter whose default (no parameter) is "not removed", with an explicit "all"."""
+
+    default_label = "not removed"
+
+    parameter_name: str
+
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": f"{self.default_label} (default)",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class EvseStatusFilter(_HidesRemovedByDefault):
+    """By status; REMOVED EVSEs only when asked for. The parameter keeps the name of
+    Django's field filter, so links to "?status__exact=CHARGING" (the dashboard) still work."""
+
+    title = "status"
+    parameter_name = "status__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(ALL, "all"), *((status, status) for status in Status.values)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[EVSE]) -> QuerySet[EVSE]:
+        value = self.value()
+        if value is None:
+            return queryset.exclude(status=Status.REMOVED)
+        if value == ALL:
+            return queryset
+        return queryset.filter(status=value)
+
+
+class LocationInUseFilter(_HidesRemovedByDefault):
+    """Locations whose EVSEs are all REMOVED (withdrawn ones) only when asked for; a location
+    without EVSEs yet is being set up, and shows."""
+
+    title = "EVSEs"
+    parameter_name = "evses"
+    default_label = "not all removed"
+    REMOVED = "removed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(ALL, "all"), (self.REMOVED, "all removed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Location]) -> QuerySet[Location]:
+        evses = EVSE.objects.filter(location=OuterRef("pk"))
+        all_removed = Exists(evses) & ~Exists(evses.exclude(status=Status.REMOVED))
+        value = self.value()
+        if value is None:
+            return queryset.exclude(all_removed)
+        if value == self.REMOVED:
+            return queryset.filter(all_removed)
+        return queryset
+
+
+def _evse_zone(evse: EVSE) -> str:
+    return evse.location.time_zone  # list_select_related: no query per row
+
+
+def _location_zone(location: Location) -> str:
+    return location.time_zone
+
+
+evse_updated = LocalTimeColumn("last_updated", "last updated", _evse_zone)
+location_updated = LocalTimeColumn("last_updated", "last updated", _location_zone)
