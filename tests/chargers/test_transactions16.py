@@ -286,9 +286,9 @@ def test_by_default_a_session_is_patched_every_five_minutes_of_samples(
         meter(point, number, meter_value_16(START + minute * MINUTE, wh, power_w=11_000))
 
     patched = [body for method, body in pushes("sessions") if method == "PATCH"]
-    # Minutes 1, 6, 11, 16, 21, 26: the first sample, then each 5 minutes after the last PATCH.
+    # Five minutes after the start (its PUT), then five minutes after each PATCH.
     assert [Decimal(str(body["kwh"])) for body in patched] == [
-        volume(Decimal(11_000 * minute // 60) / 1000) for minute in (1, 6, 11, 16, 21, 26)
+        volume(Decimal(11_000 * minute // 60) / 1000) for minute in (5, 10, 15, 20, 25, 30)
     ]
     # The kwh between PATCHes is still counted: the stop's is the meter's difference.
     stop(point, number, METER_START + 30 * 11_000 // 60, START + 30 * MINUTE)
