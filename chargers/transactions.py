@@ -426,12 +426,14 @@ def _insert_new(rows: list[TransactionEvent]) -> None:
     own transaction (autocommit). A row is stored whole or not at all, a row stored twice is a
     repeat the unique constraints skip, and a caller answers nothing until all went in: the
     statements need no transaction around them, which would cost two more round trips to
-    PostgreSQL (BEGIN, COMMIT) for every round of the gateway. Inside a caller's transaction,
-    as bulk_create."""
+    PostgreSQL (BEGIN, COMMIT) for every round of the gateway. SQLite (no round trips; its
+    transactions take the write lock at once, BEGIN IMMEDIATE) and inside a caller's
+    transaction: bulk_create."""
     using = router.db_for_write(TransactionEvent)
     connection = connections[using]
-    if not connection.get_autocommit():
-        TransactionEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    if connection.vendor == "sqlite" or not connection.get_autocommit():
+        with transaction.atomic(using=using):
+            TransactionEvent.objects.bulk_create(rows, ignore_conflicts=True)
         return
     fields = [f for f in TransactionEvent._meta.concrete_fields if not f.primary_key]
     size = max(connection.ops.bulk_batch_size(fields, rows), 1)
