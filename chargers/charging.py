@@ -306,7 +306,7 @@ class Charging:
         )
         if reserved is not None:  # its reservation's session goes on as the charge
             self.session = reserved
-            self._new_period()
+            self._reported(at)
             return
         status = SessionStatus.ACTIVE if self.connected else SessionStatus.PENDING
         self.session = self._service(
@@ -319,7 +319,7 @@ class Charging:
         if self.session is None:  # refused (another EVSE, no token to bill): said so
             tx.authorization_status = status_of(decision, self.version, connector.evse.uid)
             return
-        self._new_period()
+        self._reported(at)
 
     def _activate(self, at: datetime) -> None:
         assert self.session is not None
@@ -327,6 +327,13 @@ class Charging:
         self.session = self._service(services.session_activate, session=self.session, at=at) or (
             self.session
         )
+        self._reported(at)
+
+    def _reported(self, at: datetime) -> None:
+        """The session was just sent as it stands at `at` (its PUT, the PATCH of its start):
+        its first progress PATCH is due OCPP_SESSION_PROGRESS_SECONDS later, not at the
+        first sample. A new period opens."""
+        self.progress_at = at
         self._new_period()
 
     def _status(self) -> str | None:

@@ -45,8 +45,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Model, Q, QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 
 from chargers.charging import Charging, PriceCheckDeferred
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
@@ -70,9 +72,12 @@ STALE = "Stale"
 # Stored messages not applied this long after their receipt are the catch-up's
 # (apply_released): a gateway's applier (chargers.gateway.meters) applies them well before.
 CATCH_UP_SECONDS = 10
-# Transactions applied in one database transaction: more share its statements and commit,
-# fewer hold the write lock for less time (SQLite has one for the whole database).
+# Transactions applied in one database transaction: more share its statements and its
+# BEGIN / COMMIT, fewer hold the lock for less time. SQLite has one lock for the whole database,
+# which the gateway's rounds storing messages wait for: one transaction at a time. PostgreSQL
+# locks the chunk's transaction rows alone (FOR NO KEY UPDATE: storing their messages goes on).
 APPLY_CHUNK = 1
+APPLY_CHUNK_ROW_LOCKS = 20
 
 
 def _canonical(payload: Mapping[str, Any]) -> str:
@@ -412,9 +417,30 @@ def store_events(
             )
         )
     if rows:
-        with transaction.atomic():
-            TransactionEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        _insert_new(rows)
     return pks
+
+
+def _insert_new(rows: list[TransactionEvent]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, in as few statements as the database takes, each its
+    own transaction (autocommit). A row is stored whole or not at all, a row stored twice is a
+    repeat the unique constraints skip, and a caller answers nothing until all went in: the
+    statements need no transaction around them, which would cost two more round trips to
+    PostgreSQL (BEGIN, COMMIT) for every round of the gateway. SQLite (no round trips; its
+    transactions take the write lock at once, BEGIN IMMEDIATE) and inside a caller's
+    transaction: bulk_create."""
+    using = router.db_for_write(TransactionEvent)
+    connection = connections[using]
+    if connection.vendor == "sqlite" or not connection.get_autocommit():
+        with transaction.atomic(using=using):
+            TransactionEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        return
+    fields = [f for f in TransactionEvent._meta.concrete_fields if not f.primary_key]
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    for start in range(0, len(rows), size):
+        query = InsertQuery(TransactionEvent, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, list[Model](rows[start : start + size]))
+        query.get_compiler(using=using).execute_sql(None)
 
 
 def _key(arrival: Arrival) -> tuple[int, str]:
@@ -443,17 +469,23 @@ def _transactions_of(arrivals: Sequence[Arrival]) -> dict[tuple[int, str], int]:
 
 
 def apply_stored(pks: Sequence[int], now: datetime) -> list[int]:
-    """Apply the stored messages not applied yet of the transactions `pks`, APPLY_CHUNK
-    transactions in one database transaction: each transaction's in its charge point's time
-    order (late ones included, a 2.0.1 one held while an earlier one is missing), with one
-    progress PATCH per session. A transaction whose applying fails is left as it was
-    (logged; the catch-up tries again) and the others are applied. The pks of those that
-    failed."""
+    """Apply the stored messages not applied yet of the transactions `pks`, a chunk of
+    transactions in one database transaction (_apply_chunk_size): each transaction's in its
+    charge point's time order (late ones included, a 2.0.1 one held while an earlier one is
+    missing), with one progress PATCH per session. A transaction whose applying fails is left
+    as it was (logged; the catch-up tries again) and the others are applied. The pks of those
+    that failed."""
     ordered = sorted(pks)
     failed = []
-    for start in range(0, len(ordered), APPLY_CHUNK):
-        failed += _apply_chunk(ordered[start : start + APPLY_CHUNK], now)
+    chunk = _apply_chunk_size()
+    for start in range(0, len(ordered), chunk):
+        failed += _apply_chunk(ordered[start : start + chunk], now)
     return failed
+
+
+def _apply_chunk_size() -> int:
+    vendor = connections[router.db_for_write(ChargerTransaction)].vendor
+    return APPLY_CHUNK if vendor == "sqlite" else APPLY_CHUNK_ROW_LOCKS
 
 
 def _apply_chunk(pks: Sequence[int], now: datetime) -> list[int]:

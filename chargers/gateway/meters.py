@@ -4,11 +4,14 @@ A charge point sends MeterValues (1.6, naming its transactionId) or TransactionE
 (2.0.1, without an idToken: nothing to decide, nothing but `{}` to answer) every minute or
 so; one by one each cost a database transaction of its own and a session PATCH. Here:
 
-- MeterBatch gathers what arrived while it stored the last round (at most STORE_BATCH
-  calls), reads their charge points in one query, checks each CALL as dispatch does, and stores the
-  messages in one statement and one database transaction (chargers.transactions.store_events:
-  a repeat is skipped by the unique constraints). Each CALL is answered once that committed:
-  a message acknowledged is on disk.
+- MeterBatch gathers what arrived meanwhile (at most STORE_BATCH calls), reads their charge
+  points in one query, checks each CALL as dispatch does, and stores the messages in one
+  statement and one database transaction (chargers.transactions.store_events: a repeat is
+  skipped by the unique constraints). Each CALL is answered once that committed: a message
+  acknowledged is on disk. On PostgreSQL STORE_ROUNDS rounds are stored side by side: a
+  round waits on the database's round trips far more than it computes, and two rounds never
+  hold messages of one charge point (its next CALL comes once this one is answered), so none
+  of one transaction.
 - Applier then applies what was stored, the transactions touched since its last round in one
   database transaction (chargers.transactions.apply_stored: in each charge point's time
   order, one progress PATCH per session), at most APPLY_BATCH at a time, while the next
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from ocpp.messages import Call
 
@@ -39,6 +43,9 @@ from chargers.transaction_steps import METER_VALUES, UPDATED
 logger = logging.getLogger(__name__)
 
 STORE_BATCH = 500
+# Rounds stored side by side on PostgreSQL; SQLite writes one transaction at a time, so
+# there a second round would only wait for the first's lock.
+STORE_ROUNDS = 3
 APPLY_WINDOW_SECONDS = 1.0
 APPLY_BATCH = 200
 # Transactions whose pk the gateway knows (not read again for each round), at most.
@@ -190,8 +197,11 @@ class MeterBatch:
         self._waiting: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]] = []
         self._wake = asyncio.Event()
         self.applier = Applier(in_pool)
-        # Touched by one round at a time (in its worker thread): rounds do not overlap.
+        # Shared by the rounds' worker threads: each reads and adds single keys (atomic on a
+        # dict); a round that failed clears it, and the others read what they miss again.
         self._known: dict[tuple[int, str], int] = {}
+        self._rounds: set[asyncio.Task[None]] = set()
+        self._store_rounds = 1 if connection.vendor == "sqlite" else STORE_ROUNDS
 
     async def answer(
         self, charge_point_pk: int, version: str, call: Call, received_at: datetime
@@ -206,19 +216,34 @@ class MeterBatch:
             while True:
                 await self._wake.wait()
                 await asyncio.sleep(0)  # the frames read meanwhile join this round
-                await self.store_round()
+                if len(self._rounds) >= self._store_rounds:
+                    await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
+                batch = self._take()
+                if batch:
+                    task = asyncio.create_task(self._store(batch))
+                    self._rounds.add(task)
+                    task.add_done_callback(self._rounds.discard)
         finally:  # stopping: nothing waits for ever (their connections are closed by now)
+            for task in self._rounds:
+                task.cancel()
             for _, future in self._waiting:
                 future.cancel()
             self._waiting.clear()
 
     async def store_round(self) -> None:
+        """Store what waits now (STORE_BATCH of it), and answer it."""
+        batch = self._take()
+        if batch:
+            await self._store(batch)
+
+    def _take(self) -> list[tuple[Incoming, asyncio.Future[dispatch.Answer]]]:
         self._wake.clear()
         batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
         if self._waiting:
             self._wake.set()
-        if not batch:
-            return
+        return batch
+
+    async def _store(self, batch: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]]) -> None:
         calls = [incoming for incoming, _ in batch]
         if len(self._known) > KNOWN_TRANSACTIONS:
             self._known.clear()

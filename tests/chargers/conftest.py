@@ -17,6 +17,14 @@ def _ocpp_base_url(settings: Any) -> None:
     settings.OCPP_BASE_URL = OCPP_BASE_URL
 
 
+@pytest.fixture(autouse=True)
+def _progress_each_apply(settings: Any) -> None:
+    """A session's progress PATCH each time its samples are applied (not every 300 s of the
+    charge point's time, the default): these tests follow each sample to the eMSP. The
+    default's spacing has a test of its own (test_transactions16)."""
+    settings.OCPP_SESSION_PROGRESS_SECONDS = 0
+
+
 def estate_location(location_id: str, *uids: str, status: str = "AVAILABLE") -> Location:
     """A location of BE*BEC with EVSEs of these uids (each with the example's connectors)."""
     payload = location_payload(location_id, evses=len(uids))

@@ -11,6 +11,7 @@ import pytest
 from cdrs.models import Cdr
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
 from locations.models import EVSE, Connector
+from sessions.metering import volume
 from sessions.models import Session
 from tests.chargers.transactions_setup import (
     MINUTE,
@@ -273,6 +274,25 @@ def test_sixty_samples_at_constant_power_are_one_period_until_the_state_changes(
     # The PUT, a PATCH for each charging sample, the closed period, the first parking minute
     # (parking is billed in steps of 15 minutes: the next minutes change nothing), the end.
     assert len(pushes("sessions")) == 1 + 60 + 1 + 1 + 1
+
+
+def test_by_default_a_session_is_patched_every_five_minutes_of_samples(
+    point: ChargePoint, settings: Any
+) -> None:
+    settings.OCPP_SESSION_PROGRESS_SECONDS = 300  # the default (config.settings)
+    number = start(point)["transactionId"]
+    for minute in range(1, 31):  # 11 kW, a sample a minute
+        wh = METER_START + minute * 11_000 // 60
+        meter(point, number, meter_value_16(START + minute * MINUTE, wh, power_w=11_000))
+
+    patched = [body for method, body in pushes("sessions") if method == "PATCH"]
+    # Five minutes after the start (its PUT), then five minutes after each PATCH.
+    assert [Decimal(str(body["kwh"])) for body in patched] == [
+        volume(Decimal(11_000 * minute // 60) / 1000) for minute in (5, 10, 15, 20, 25, 30)
+    ]
+    # The kwh between PATCHes is still counted: the stop's is the meter's difference.
+    stop(point, number, METER_START + 30 * 11_000 // 60, START + 30 * MINUTE)
+    assert session_of(transaction_of({"transactionId": number})).kwh == Decimal("5.5")
 
 
 def test_values_without_a_transaction_id_belong_to_the_one_running_there(

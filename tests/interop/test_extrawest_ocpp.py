@@ -59,7 +59,10 @@ def estate(partner: PartnerPlatform, peer: ExtrawestPeer) -> None:
 
 
 @pytest.fixture
-def gateway() -> Iterator[RunningGateway]:
+def gateway(settings: Any) -> Iterator[RunningGateway]:
+    # Each applied sample PATCHes the session (not every 300 s of the charge point's time,
+    # the default): a simulated charge lasts seconds, and its PATCHes are what is followed.
+    settings.OCPP_SESSION_PROGRESS_SECONDS = 0
     with RunningGateway("interop-gateway") as running:
         yield running
 
