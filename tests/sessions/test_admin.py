@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from credentials.models import PartnerPlatform
+from credentials.models import LocalParty, PartnerPlatform, PartnerStatus
 from push.models import Change
 from sessions import services
 from sessions.metering import Reading
@@ -93,6 +93,23 @@ def test_the_party_filters_list_our_parties_and_the_partners_emsps(
 
     assert filter_choices(response, "emsp") == ["DE*TNM", "NL*BBB"]
     assert filter_choices(response, "cpo") == ["BE*BEC"]
+
+
+def test_the_party_filters_keep_ended_partners_inactive_parties_and_a_gone_party(
+    operator: Client, partner_a: PartnerPlatform, our_party: LocalParty
+) -> None:
+    start(session_id="S-A")
+    PartnerPlatform.objects.filter(pk=partner_a.pk).update(status=PartnerStatus.UNREGISTERED)
+    LocalParty.objects.filter(pk=our_party.pk).update(is_active=False)
+
+    response = operator.get(SESSIONS)
+
+    assert filter_choices(response, "emsp") == ["DE*TNM"]
+    assert filter_choices(response, "cpo") == ["BE*BEC"]
+    # A party no row knows any longer (a kept link) still filters: nothing, not everything.
+    gone = operator.get(SESSIONS, {"emsp": "XX*GON"})
+    assert listed(gone) == []
+    assert filter_choices(gone, "emsp") == ["DE*TNM", "XX*GON"]
 
 
 def copies(session: Session, count: int) -> None:
