@@ -21,11 +21,13 @@ from cdrs.admin_actions import issue_correction, issue_credit
 from cdrs.admin_reports import report_csv_view, report_view
 from cdrs.admin_text import number_text, price_text
 from cdrs.models import Cdr
+from credentials.admin_filters import CpoFilter, EmspFilter, with_chosen
 from ocpi.admin import ReadOnlyAdminMixin, pretty_json
 from ocpi.display import LocalTimeColumn, local_time, truncated
 from ocpi.time import parse_datetime
 from push.models import Delivery
 from sessions.admin import DIMENSION_UNITS
+from tariffs.selectors import tariff_currencies
 
 # The unit a cost line's quantity is counted in (tariffs.engine.CostLine).
 _UNITS = {"ENERGY": "kWh", "TIME": "h", "PARKING_TIME": "h", "FLAT": "×"}
@@ -65,6 +67,20 @@ def _cdr_link(cdr: Cdr | None) -> str:
     )
 
 
+class CurrencyFilter(admin.SimpleListFilter):
+    """By currency, among our tariffs' (a CDR is priced in its tariff's currency)."""
+
+    title = "currency"
+    parameter_name = "currency"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return with_chosen(self, tariff_currencies())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Cdr]) -> QuerySet[Cdr]:
+        value = self.value()
+        return queryset.filter(currency__ci=value) if value else queryset
+
+
 @admin.register(Cdr)
 class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
     """Read-only: a CDR is sealed, and a correction is a credit CDR (the action)."""
@@ -81,9 +97,19 @@ class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Cdr]):
         "credit",
         "delivery_state",
     ]
-    list_filter = ["credit", "currency", "country_code", "party_id", "token_party_id"]
+    # Every choice without a look at the CDRs (a DISTINCT over them scans the table on every
+    # page): the parties and currencies from their own small tables, dates from the calendar
+    # (end_date_time is indexed).
+    list_filter = [
+        "credit",
+        CurrencyFilter,
+        CpoFilter,
+        EmspFilter,
+        ("end_date_time", admin.DateFieldListFilter),
+    ]
     search_fields = ["ocpi_id", "session_id", "token_uid", "contract_id", "cdr_location__id"]
-    date_hierarchy = "start_date_time"
+    # The paginator counts already: a second count of the whole table costs as much.
+    show_full_result_count = False
     ordering = ["-pk"]
     actions = [issue_credit, issue_correction]
     fieldsets = [

@@ -11,7 +11,7 @@ of two joins.
 """
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,3 +269,22 @@ def invitation_namesakes(name: str) -> list[str]:
         for partner in PartnerPlatform.objects.registered().filter(name__iexact=name)
     ]
     return found
+
+
+def _party_keys(rows: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Distinct (COUNTRY_CODE, PARTY_ID) in upper case (CiStrings), sorted."""
+    return sorted({(country_code.upper(), party_id.upper()) for country_code, party_id in rows})
+
+
+def our_party_keys(role: str) -> list[tuple[str, str]]:
+    """Every party of ours in `role`, active or not (their sessions and CDRs stay): the
+    choices of a list filter, read from the few local parties, never from what they own."""
+    return _party_keys(LocalParty.objects.filter(role=role).values_list("country_code", "party_id"))
+
+
+def partner_party_keys(role: str) -> list[tuple[str, str]]:
+    """Every party a partner platform holds in `role`, whatever the relationship's status
+    (an ended one keeps its sessions and CDRs): read from the partners' few roles."""
+    return _party_keys(
+        PartnerRole.objects.filter(role=role).values_list("country_code", "party_id")
+    )

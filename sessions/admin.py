@@ -13,11 +13,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.db.models.functions import Upper
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from credentials.admin_filters import CpoFilter, EmspFilter
 from ocpi.admin import ReadOnlyAdminMixin, pretty_json
 from ocpi.display import LocalTimeColumn, truncated
 from ocpi.time import now
@@ -77,47 +77,6 @@ class PeriodInline(ReadOnlyAdminMixin, admin.TabularInline[SessionChargingPeriod
         return dimensions_text(period.dimensions)
 
 
-class _PartyFilter(admin.SimpleListFilter):
-    """By a party (COUNTRY*PARTY) among the sessions' values of two fields."""
-
-    country_field: str
-    party_field: str
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        parties = (
-            Session.objects.annotate(c=Upper(self.country_field), p=Upper(self.party_field))
-            .values_list("c", "p")
-            .distinct()
-            .order_by("c", "p")
-        )
-        return [(f"{c}*{p}", f"{c}*{p}") for c, p in parties]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
-        value = self.value()
-        if not value or "*" not in value:
-            return queryset
-        country, party = value.split("*", 1)
-        return queryset.filter(
-            **{f"{self.country_field}__ci": country, f"{self.party_field}__ci": party}
-        )
-
-
-class EmspFilter(_PartyFilter):
-    """By the token's owner: the eMSP party the session is reported to."""
-
-    title = "eMSP (token owner)"
-    parameter_name = "emsp"
-    country_field, party_field = "token_country_code", "token_party_id"
-
-
-class CpoFilter(_PartyFilter):
-    """By our CPO party that owns the session."""
-
-    title = "CPO party"
-    parameter_name = "cpo"
-    country_field, party_field = "country_code", "party_id"
-
-
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
     inlines = [PeriodInline]
@@ -134,6 +93,8 @@ class SessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Session]):
     ]
     list_filter = ["status", EmspFilter, CpoFilter, "auth_method"]
     list_select_related = ["location", "evse", "connector"]
+    # The paginator counts already: a second count of the whole table costs as much.
+    show_full_result_count = False
     search_fields = [
         "ocpi_id",
         "token_uid",

@@ -26,3 +26,9 @@ def tariff_list(*, parties: Sequence[PartyRef]) -> TariffQuerySet:
 def tariff_get(*, party: PartyRef, tariff_id: str) -> Tariff | None:
     """One tariff by its OCPI id, case-insensitively (ids are CiStrings)."""
     return with_elements(Tariff.objects.for_party(party)).filter(ocpi_id__ci=tariff_id).first()
+
+
+def tariff_currencies() -> list[str]:
+    """The currencies our tariffs price in, sorted: those of every CDR priced by us (the
+    tariffs table is small; the CDRs' is not)."""
+    return sorted(set(Tariff.objects.values_list("currency", flat=True)))

@@ -1,15 +1,22 @@
 """The operator's CDR screens: read-only list and page, and the credit CDR action."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cdrs.models import Cdr
 from cdrs.services import cdr_credit
 from credentials.models import PartnerPlatform
+from ocpi.time import now
 from push.models import Change, Delivery, DeliveryStatus
+from tests.admin_pages import filter_choices, scans_for_choices
 from tests.cdrs.conftest import MakeSession, t10_cdr
+from tests.examples import tariff_example, upsert_tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +52,72 @@ def test_the_list_is_searched_by_cdr_session_token_and_location(
     }
 
     assert found == {"secon": 1, "012345678": 2, "loc1": 2, "nowhere": 0}
+
+
+def test_the_filters_list_our_parties_the_emsps_and_the_tariffs_currencies(
+    operator: Client,
+    make_session: MakeSession,
+    emsp: PartnerPlatform,
+    other_emsp: PartnerPlatform,
+) -> None:
+    t10_cdr(make_session)
+    upsert_tariff(tariff_example("tariff_4_complex.json"))
+    upsert_tariff(tariff_example("tariff_4_complex.json", id="USD-1", currency="USD"))
+    upsert_tariff(tariff_example("tariff_4_complex.json", id="EUR-2"))
+
+    response = operator.get(LIST)
+
+    assert filter_choices(response, "emsp") == ["DE*MSP", "NL*OTH"]
+    assert filter_choices(response, "cpo") == ["BE*BEC"]
+    assert filter_choices(response, "currency") == ["EUR", "USD"]
+
+
+def test_the_filters_filter(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    first = t10_cdr(make_session, "FIRST")
+    second = t10_cdr(make_session, "SECOND")
+    Cdr.objects.filter(pk=first.pk).update(
+        token_country_code="NL", token_party_id="OTH", end_date_time=now() - timedelta(days=40)
+    )
+    Cdr.objects.filter(pk=second.pk).update(end_date_time=now() - timedelta(days=1))
+
+    def found(**query: str) -> list[str]:
+        return sorted(cdr.ocpi_id for cdr in operator.get(LIST, query).context["cl"].result_list)
+
+    assert found(emsp="de*msp") == ["SECOND"]
+    assert found(emsp="NL*OTH") == ["FIRST"]
+    assert found(cpo="BE*BEC") == ["FIRST", "SECOND"]
+    assert found(cpo="NL*OTH") == []
+    assert found(currency="EUR") == ["FIRST", "SECOND"]
+    assert found(currency="USD") == []
+    assert found(**date_link(operator, "Past 7 days")) == ["SECOND"]
+    assert found(**date_link(operator, "Any date")) == ["FIRST", "SECOND"]
+
+
+def date_link(operator: Client, title: str) -> dict[str, str]:
+    """The query of the end date filter's link `title` (in the operator's zone)."""
+    for spec in operator.get(LIST).context["cl"].filter_specs:
+        if getattr(spec, "field_path", None) == "end_date_time":
+            return {name: str(value) for name, value in dict(spec.links)[title].items()}
+    raise AssertionError("no end date filter")
+
+
+def test_the_list_reads_no_filter_choice_from_the_cdrs_and_no_query_per_row(
+    operator: Client, make_session: MakeSession, emsp: PartnerPlatform
+) -> None:
+    cdr = t10_cdr(make_session)
+    with CaptureQueriesContext(connection) as one:
+        assert operator.get(LIST).context["cl"].result_count == 1
+    for number in range(29):
+        cdr.pk = None
+        cdr.ocpi_id, cdr._state.adding = f"COPY-{number}", True
+        cdr.save()
+    with CaptureQueriesContext(connection) as thirty:
+        assert operator.get(LIST).context["cl"].result_count == 30
+
+    assert len(thirty.captured_queries) == len(one.captured_queries)
+    assert scans_for_choices(thirty, "cdrs_cdr") == []
 
 
 def test_the_page_shows_the_breakdown_the_sealed_data_and_the_location_answered(

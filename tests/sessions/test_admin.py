@@ -7,14 +7,22 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from credentials.models import PartnerPlatform
+from credentials.models import LocalParty, PartnerPlatform, PartnerStatus
 from push.models import Change
 from sessions import services
 from sessions.metering import Reading
 from sessions.models import Session
-from tests.admin_pages import messages_of, page_text, run_action
+from tests.admin_pages import (
+    filter_choices,
+    messages_of,
+    page_text,
+    run_action,
+    scans_for_choices,
+)
 from tests.sessions.conftest import START, cdr_token, start
 
 pytestmark = pytest.mark.usefixtures("location")
@@ -60,17 +68,70 @@ def test_a_list_of_finished_sessions_does_not_refresh(operator: Client) -> None:
     assert REFRESH not in response.content.decode()
 
 
-def test_filters_and_search(operator: Client) -> None:
+def test_filters_and_search(
+    operator: Client, partner_a: PartnerPlatform, partner_b: PartnerPlatform
+) -> None:
     active = start(session_id="S-A", token=cdr_token("A1"))
     other = start(session_id="S-B", token=cdr_token("B1", country="NL", party="BBB"))
     services.session_invalidate(session=other)
 
     assert listed(operator.get(SESSIONS, {"status__exact": "INVALID"})) == ["S-B"]
     assert listed(operator.get(SESSIONS, {"emsp": "DE*TNM"})) == ["S-A"]
+    assert listed(operator.get(SESSIONS, {"emsp": "nl*bbb"})) == ["S-B"]
     assert listed(operator.get(SESSIONS, {"cpo": "BE*BEC"})) == ["S-B", "S-A"]
     assert listed(operator.get(SESSIONS, {"q": "b1"})) == ["S-B"]
     assert listed(operator.get(SESSIONS, {"q": "LOC1"})) == ["S-B", "S-A"]
     assert active.status == "ACTIVE"
+
+
+def test_the_party_filters_list_our_parties_and_the_partners_emsps(
+    operator: Client, partner_a: PartnerPlatform, partner_b: PartnerPlatform
+) -> None:
+    start(session_id="S-A")
+
+    response = operator.get(SESSIONS)
+
+    assert filter_choices(response, "emsp") == ["DE*TNM", "NL*BBB"]
+    assert filter_choices(response, "cpo") == ["BE*BEC"]
+
+
+def test_the_party_filters_keep_ended_partners_inactive_parties_and_a_gone_party(
+    operator: Client, partner_a: PartnerPlatform, our_party: LocalParty
+) -> None:
+    start(session_id="S-A")
+    PartnerPlatform.objects.filter(pk=partner_a.pk).update(status=PartnerStatus.UNREGISTERED)
+    LocalParty.objects.filter(pk=our_party.pk).update(is_active=False)
+
+    response = operator.get(SESSIONS)
+
+    assert filter_choices(response, "emsp") == ["DE*TNM"]
+    assert filter_choices(response, "cpo") == ["BE*BEC"]
+    # A party no row knows any longer (a kept link) still filters: nothing, not everything.
+    gone = operator.get(SESSIONS, {"emsp": "XX*GON"})
+    assert listed(gone) == []
+    assert filter_choices(gone, "emsp") == ["DE*TNM", "XX*GON"]
+
+
+def copies(session: Session, count: int) -> None:
+    """`count` more rows like `session` (only what the list shows: no service needed)."""
+    for number in range(count):
+        session.pk = None
+        session.ocpi_id = f"S-COPY-{number}"
+        session.save()
+
+
+def test_the_list_reads_no_filter_choice_from_the_sessions_and_no_query_per_row(
+    operator: Client, partner_a: PartnerPlatform
+) -> None:
+    start(session_id="S-ONE")
+    with CaptureQueriesContext(connection) as one:
+        assert listed(operator.get(SESSIONS)) == ["S-ONE"]
+    copies(Session.objects.get(), 29)
+    with CaptureQueriesContext(connection) as thirty:
+        assert len(listed(operator.get(SESSIONS))) == 30
+
+    assert len(thirty.captured_queries) == len(one.captured_queries)
+    assert scans_for_choices(thirty, "charging_sessions_session") == []
 
 
 def test_the_detail_is_read_only_with_periods_and_frozen_data(operator: Client) -> None:
