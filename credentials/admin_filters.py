@@ -21,7 +21,7 @@ def with_chosen(list_filter: admin.SimpleListFilter, values: list[str]) -> list[
     are gone, a link kept from before): Django drops a filter without choices, and with it
     the filtering, so such a link would list everything."""
     chosen = list_filter.value()
-    if chosen and chosen not in values:
+    if chosen and chosen.upper() not in {value.upper() for value in values}:  # CiStrings
         values = [*values, chosen]
     return [(value, value) for value in values]
 

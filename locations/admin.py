@@ -19,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from audit.history import AuditHistoryMixin
+from credentials.admin_filters import CpoFilter
 from locations import map as location_map
 from locations import services
 from locations.admin_lists import (
@@ -81,8 +82,7 @@ class LocationAdmin(LocationCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelA
         LocationInUseFilter,
         "roaming",
         "publish",
-        "country_code",
-        "party_id",
+        CpoFilter,
         "parking_type",
     ]
     search_fields = ["ocpi_id", "name", "address", "city", "postal_code"]
@@ -237,12 +237,18 @@ class ConnectorInline(_NoDelete, admin.StackedInline[Connector, EVSE]):
         return super().get_formset(request, obj, validate_min=True, **kwargs)
 
 
+class LocationCpoFilter(CpoFilter):
+    """By our CPO party that owns the EVSE's location."""
+
+    country_field, party_field = "location__country_code", "location__party_id"
+
+
 @admin.register(EVSE)
 class EvseAdmin(EvseCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVSE]):
     form = EvseForm
     inlines = [ConnectorInline]
     list_display = ["uid", "evse_id", "status", "location", evse_updated]
-    list_filter = [EvseStatusFilter, "location__country_code", "location__party_id", TariffFilter]
+    list_filter = [EvseStatusFilter, LocationCpoFilter, TariffFilter]
     list_select_related = ["location"]
     search_fields = ["uid", "evse_id", "location__ocpi_id", "location__name"]
     readonly_fields = ["last_updated"]

@@ -2,6 +2,7 @@
 partner's queue on its partner platform page."""
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
@@ -13,6 +14,7 @@ from django.utils.timesince import timesince
 
 from credentials.models import PartnerPlatform
 from ocpi.display import local_time
+from ocpi.enums import ModuleID
 from ocpi.time import now
 from push import services
 from push.backlog import with_delivery_health
@@ -37,6 +39,21 @@ class AttemptInline(admin.TabularInline[Attempt, Delivery]):
         return False
 
 
+class ModuleFilter(admin.SimpleListFilter):
+    """By OCPI module. The choices are the modules, not a DISTINCT over the deliveries'
+    changes (Django's field filter), which reads the whole outbox on every page."""
+
+    title = "module"
+    parameter_name = "module"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(ModuleID.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(change__module=value) if value else queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = [
@@ -55,7 +72,13 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "last_ocpi_status",
         "last_error",
     ]
-    list_filter = ["status", "change__module", "change__method", "partner"]
+    list_filter = [
+        "status",
+        ModuleFilter,
+        "change__method",
+        "partner",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["queue_key", "last_error"]
     list_select_related = ["change", "partner"]
     readonly_fields = [
@@ -78,7 +101,6 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     ]
     inlines = [AttemptInline]
     actions = ["resend"]
-    date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from push.models import DeliveryStatus
-from tests.admin_pages import page_text
+from push.models import Change, DeliveryStatus
+from tests.admin_pages import filter_choices, page_text, scans_for_choices
 from tests.dashboard.estate import MOMENT, add_delivery, build_estate
 from tests.partners import registered_emsp
 
@@ -85,3 +85,21 @@ def test_deliveries_filter_by_partner(operator: Client, estate: dict[str, Any]) 
 
     assert [d.partner.name for d in response.context["cl"].result_list] == ["Beta"]
     assert "Beta" in page_text(operator.get(DELIVERIES))  # the filter offers it
+
+
+def test_deliveries_filter_by_module_and_date_without_reading_the_outbox_for_choices(
+    operator: Client, estate: dict[str, Any]
+) -> None:
+    """The module choices are the OCPI modules and the date filter needs no query: neither a
+    DISTINCT over the outbox nor the bounds of its dates (a date hierarchy) on every page."""
+    sessions = add_delivery(estate["beta"], DeliveryStatus.PENDING, MOMENT, "a-session")
+    Change.objects.filter(pk=sessions.change_id).update(module="sessions")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = operator.get(DELIVERIES, {"module": "sessions"})
+
+    assert [d.pk for d in response.context["cl"].result_list] == [sessions.pk]
+    assert "sessions" in filter_choices(response, "module")
+    assert "hubclientinfo" in filter_choices(response, "module")
+    assert scans_for_choices(captured, "push_delivery") == []
+    assert scans_for_choices(captured, "push_change") == []

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from locations.models import EVSE, Location
-from tests.admin_pages import page_text
+from tests.admin_pages import filter_choices, page_text, scans_for_choices
 
 LOCATIONS = "/admin/locations/location/"
 EVSES = "/admin/locations/evse/"
@@ -120,3 +120,22 @@ def test_the_evse_list_costs_the_same_queries_for_more_locations(
 
     assert len(uids(response)) == 12
     assert len(many) == len(few)
+
+
+def test_the_lists_filter_by_our_cpo_party_without_reading_the_estate_for_choices(
+    operator: Client, estate: None, our_parties: Any
+) -> None:
+    """The party choices come from our parties, not from a DISTINCT over the locations (a
+    scan of the estate on every page of the list)."""
+    add_location("OTHER", "AVAILABLE").__class__.objects.filter(ocpi_id="OTHER").update(
+        country_code="NL", party_id="ALF"
+    )
+    with CaptureQueriesContext(connection) as captured:
+        locations = operator.get(LOCATIONS, {"cpo": "nl*alf"})
+        evses = operator.get(EVSES, {"cpo": "NL*ALF"})
+
+    assert filter_choices(locations, "cpo") == ["BE*BEC", "NL*ALF", "NL*ALL", "SE*EVC"]
+    assert location_ids(locations) == ["OTHER"]
+    assert uids(evses) == ["OTHER-0"]
+    assert scans_for_choices(captured, "locations_location") == []
+    assert scans_for_choices(captured, "locations_evse") == []
