@@ -1,7 +1,6 @@
 """The estate as CSV: export, the import's dry run (per-row errors, nothing written) and the
 confirmed import through location_upsert (one push per changed location, none unchanged)."""
 
-import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -26,6 +25,7 @@ from locations.estate_import import plan_estate_import
 from locations.models import EVSE, Connector, Location
 from ocpi.estate_csv import Column, ImportPlan, csv_lines
 from push.models import Change
+from tests.csv_files import streamed, table, written
 from tests.locations.conftest import location_payload, upsert
 
 IMPORT = "/admin/locations/location/import/"
@@ -44,23 +44,6 @@ def exported() -> dict[str, str]:
         EVSES: as_csv(EVSE_COLUMNS, evse_rows(EVSE.objects.all())),
         CONNECTORS: as_csv(CONNECTOR_COLUMNS, connector_rows(EVSE.objects.all())),
     }
-
-
-def streamed(response: Any) -> str:
-    """A streamed download's text (the test client's response type does not say it streams)."""
-    return b"".join(response.streaming_content).decode()
-
-
-def table(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def written(rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def errors(plan: ImportPlan) -> dict[tuple[str, int], list[str]]:

@@ -1,6 +1,5 @@
 """Tariffs as CSV: export, the import's dry run and the confirmed import via tariff_upsert."""
 
-import csv
 import io
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +12,7 @@ from ocpi.estate_csv import ImportPlan, csv_lines
 from push.models import Change
 from tariffs.estate_csv import TARIFF_COLUMNS, TARIFFS, plan_tariff_import, tariff_rows
 from tariffs.models import Tariff
+from tests.csv_files import streamed, table, written
 from tests.tariffs.conftest import simple_tariff
 
 IMPORT = "/admin/tariffs/tariff/import/"
@@ -21,23 +21,6 @@ IMPORT = "/admin/tariffs/tariff/import/"
 def exported() -> str:
     rows = ([c.read(obj) for c in TARIFF_COLUMNS] for obj in tariff_rows(Tariff.objects.all()))
     return "".join(csv_lines([c.name for c in TARIFF_COLUMNS], rows))
-
-
-def streamed(response: Any) -> str:
-    """A streamed download's text (the test client's response type does not say it streams)."""
-    return b"".join(response.streaming_content).decode()
-
-
-def table(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def written(rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def errors(plan: ImportPlan) -> dict[int, list[str]]:
