@@ -41,7 +41,8 @@ def exports() -> dict[str, tuple[Callable[[], Iterable[bytes]], Callable[[], Ite
         location_rows,
     )
     from locations.models import EVSE, Connector, Location
-    from ocpi.estate_csv import csv_lines, csv_response
+    from ocpi.csv_cells import csv_lines
+    from ocpi.estate_csv import csv_response
 
     def ours(columns: Any, rows: Callable[[Any], Any], queryset: Callable[[], Any]) -> Any:
         return lambda: csv_response("x.csv", columns, rows(queryset())).streaming_content

@@ -2,7 +2,6 @@
 party, on a page with filters and as a streamed CSV file. The figures are
 CdrQuerySet.report()'s; this module only reads the filters and renders."""
 
-import csv
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,6 +16,7 @@ from django.http.response import HttpResponseBase
 from cdrs.models import REPORT_DIMENSIONS, Cdr, CdrQuerySet
 from credentials.models import PartnerRole
 from ocpi.admin import admin_page
+from ocpi.csv_cells import csv_lines
 from ocpi.enums import Role
 from ocpi.routing import PartyRef
 from sessions.models import MONEY_PLACES
@@ -40,8 +40,6 @@ DIMENSION_COLUMNS = {
 }
 FIGURES = ["currency_code", "sessions", "energy_kwh", "revenue_excl_vat", "revenue_incl_vat"]
 AMOUNT_PLACES = Decimal(1).scaleb(-MONEY_PLACES)
-# Text a spreadsheet would take for a formula (CSV injection); numbers are ours, never text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ReportForm(forms.Form):
@@ -103,8 +101,8 @@ def columns(dimensions: list[str]) -> list[str]:
 
 
 def cell(value: Any) -> str:
-    """A CSV cell: months as YYYY-MM, amounts with their exact digits, text kept from being
-    read as a formula."""
+    """A cell of the page and the file: months as YYYY-MM, amounts with their exact digits
+    (the file's writer keeps text from being read as a formula)."""
     if value is None:
         return ""
     if isinstance(value, date):
@@ -114,22 +112,11 @@ def cell(value: Any) -> str:
         return str(value.quantize(AMOUNT_PLACES))
     if isinstance(value, int):
         return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(value)
 
 
-class _Line:
-    """csv.writer's file: hands back each line instead of keeping it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def csv_lines(rows: Iterator[dict[str, Any]], keys: list[str]) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    yield writer.writerow(keys)
-    for row in rows:
-        yield writer.writerow([cell(row[key]) for key in keys])
+def report_lines(rows: Iterator[dict[str, Any]], keys: list[str]) -> Iterator[str]:
+    return csv_lines(keys, ([cell(row[key]) for key in keys] for row in rows))
 
 
 def report_view(model_admin: admin.ModelAdmin[Cdr], request: HttpRequest) -> HttpResponse:
@@ -171,7 +158,7 @@ def report_csv_view(model_admin: admin.ModelAdmin[Cdr], request: HttpRequest) ->
     dimensions = form.dimensions()
     rows = form.cdrs().report(by=dimensions).iterator(chunk_size=CSV_CHUNK)
     response = StreamingHttpResponse(
-        csv_lines(rows, columns(dimensions)), content_type="text/csv; charset=utf-8"
+        report_lines(rows, columns(dimensions)), content_type="text/csv; charset=utf-8"
     )
     name = "-".join(["report", *dimensions]) + ".csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

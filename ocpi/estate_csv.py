@@ -6,6 +6,7 @@ column's path; import starts from the stored object rendered the same way (or a 
 sets the paths of the columns the file has, and validates the result with the same
 serializer that checks partners' payloads. Columns a file leaves out keep what is stored.
 
+Files are written and read by ocpi.csv_cells (text cells kept from being spreadsheet formulas).
 Cells are compared in their written form (a column's `format` of its `parse`d value), so a
 row is "unchanged" exactly when exporting the object again would give the same cells.
 """
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 
 from ocpi import json
+from ocpi.csv_cells import csv_lines, unescaped
 from ocpi.routing import PartyRef
 
 # Cells of list columns are joined with this (commas are the CSV's own separator).
@@ -194,7 +196,7 @@ def read_csv(
     """The rows of an uploaded file and the errors of the file as a whole (unknown or missing
     key columns). Cells are parsed here; a cell that cannot be is the row's error."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    header = [name.strip() for name in reader.fieldnames or []]
+    header = [unescaped(name).strip() for name in reader.fieldnames or []]
     reader.fieldnames = header
     known = {c.name: c for c in columns}
     problems = [f"{file}: unknown column {name!r}." for name in header if name not in known]
@@ -206,7 +208,8 @@ def read_csv(
     rows = []
     for index, record in enumerate(reader):
         report = RowReport(file, index + 2, "")
-        cells = {name: value or "" for name, value in record.items() if name is not None}
+        # Read back as exported: the apostrophe kept a cell from being a formula.
+        cells = {name: unescaped(value or "") for name, value in record.items() if name is not None}
         if None in record:
             report.error("More cells than the header has columns.")
         elif None in record.values():
@@ -332,21 +335,6 @@ class ImportPlan:
 
 
 # --- writing a file -----------------------------------------------------------------------
-
-
-class _Line:
-    """csv.writer's file: hands back each line instead of keeping it."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
-    """The file line by line, as the rows come: never the whole file in memory."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
 
 
 def _batched(lines: Iterable[str], size: int = 500) -> Iterator[str]:

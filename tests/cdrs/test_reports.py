@@ -212,6 +212,24 @@ def test_site_names_cannot_become_spreadsheet_formulas(operator: Client, make_se
     assert isinstance(response, StreamingHttpResponse)
     lines = list(csv.reader(b"".join(response.streaming_content).decode().splitlines()))
     assert lines[1][3] == "'=HYPERLINK(1)"
+    # The page is not a spreadsheet: it shows the name as it is.
+    page = operator.get(PAGE, {"group_by": ["site"]})
+    assert page.context["rows"][0][3] == "=HYPERLINK(1)"
+
+
+def test_a_credit_s_negative_amounts_stay_numbers_in_the_csv(operator: Client, make_session, emsp):
+    cdr = july_cdr(make_session, "S1", "10")
+    credit = cdr_credit(cdr=cdr)
+    # The credit alone in August: August's figures are negative.
+    Cdr.objects.filter(pk=credit.pk).update(end_date_time=datetime(2024, 8, 1, tzinfo=UTC))
+
+    response = operator.get(CSV, {"group_by": ["month"], "date_from": "2024-08-01"})
+
+    assert isinstance(response, StreamingHttpResponse)
+    lines = list(csv.reader(b"".join(response.streaming_content).decode().splitlines()))
+    assert lines[1][4] == str(credit.total_cost_excl_vat) == "-2.5000"
+    assert lines[1][5] == str(credit.total_cost_incl_vat)
+    assert lines[1][5].startswith("-")
 
 
 def test_only_operators_who_may_see_cdrs(client: Client, estate):

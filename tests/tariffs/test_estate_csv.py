@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from credentials.models import PartnerPlatform
-from ocpi.estate_csv import ImportPlan, csv_lines
+from ocpi.csv_cells import csv_lines
+from ocpi.estate_csv import ImportPlan
 from push.models import Change
 from tariffs.estate_csv import TARIFF_COLUMNS, TARIFFS, plan_tariff_import, tariff_rows
 from tariffs.models import Tariff
@@ -52,6 +53,38 @@ def test_round_trip_is_unchanged_and_pushes_nothing(tariffs: list[Tariff]) -> No
     assert plan.ok, errors(plan)
     assert [r.outcome for r in plan.reports] == ["unchanged", "unchanged"]
     assert Change.objects.count() == 0
+
+
+def test_ids_a_spreadsheet_would_run_round_trip_as_text(
+    tariffs: list[Tariff], upsert: Callable[[dict[str, Any]], Tariff]
+) -> None:
+    upsert(simple_tariff("=T3+1"))
+    upsert(simple_tariff("'T4"))
+    Change.objects.all().delete()
+    text = exported()
+
+    assert [row["id"] for row in table(text)][2:] == ["'=T3+1", "''T4"]
+    plan = plan_tariff_import({TARIFFS: text})
+    plan.write()
+
+    assert plan.ok, errors(plan)
+    assert {r.outcome for r in plan.reports} == {"unchanged"}
+    assert Change.objects.count() == 0
+
+
+def test_an_id_that_lost_its_apostrophe_is_a_new_tariff(
+    tariffs: list[Tariff], upsert: Callable[[dict[str, Any]], Tariff]
+) -> None:
+    upsert(simple_tariff("'T4"))
+    Change.objects.all().delete()
+    rows = table(exported())
+    rows[2]["id"] = "'T4"  # read as "T4": not the stored "'T4"
+
+    plan = plan_tariff_import({TARIFFS: written(rows)})
+
+    assert plan.ok, errors(plan)
+    assert [r.outcome for r in plan.reports] == ["unchanged", "unchanged", "new"]
+    assert plan.reports[2].key == "DE*ALL*T4"
 
 
 def test_bad_rows_are_reported_and_nothing_is_written(tariffs: list[Tariff]) -> None:
