@@ -25,6 +25,7 @@ from locations import services
 from locations.admin_lists import (
     EvseStatusFilter,
     LocationInUseFilter,
+    connector_updated,
     evse_updated,
     location_updated,
 )
@@ -47,8 +48,9 @@ class EvseInline(_NoDelete, admin.TabularInline[EVSE, Location]):
     model = EVSE
     form = EvseStatusForm
     extra = 0
-    fields = ["uid", "evse_id", "status", "connectors_summary", "last_updated"]
-    readonly_fields = ["uid", "evse_id", "connectors_summary", "last_updated"]
+    fields = ["uid", "evse_id", "status", "connectors_summary", "updated"]
+    readonly_fields = ["uid", "evse_id", "connectors_summary", "updated"]
+    updated = evse_updated  # in the location's zone, as the lists show it (ocpi.display)
     show_change_link = True
     verbose_name_plural = "EVSEs (connectors on each EVSE's page)"
 
@@ -86,7 +88,8 @@ class LocationAdmin(LocationCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelA
         "parking_type",
     ]
     search_fields = ["ocpi_id", "name", "address", "city", "postal_code"]
-    readonly_fields = ["add_evse", "last_updated"]
+    readonly_fields = ["add_evse", "updated"]
+    updated = location_updated  # in the location's zone, as the list shows it
     actions = ["start_roaming", "stop_roaming"]
     ordering = ["pk"]
 
@@ -230,7 +233,8 @@ class ConnectorInline(_NoDelete, admin.StackedInline[Connector, EVSE]):
     formset = ConnectorFormSet
     min_num = 1  # an EVSE has at least one connector (EVSE.connectors, cardinality +)
     extra = 0
-    readonly_fields = ["last_updated"]
+    readonly_fields = ["updated"]
+    updated = connector_updated  # in its location's zone
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         # min_num alone only pre-fills rows; a tampered or scripted POST could send none.
@@ -251,7 +255,8 @@ class EvseAdmin(EvseCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelAdmin[EVS
     list_filter = [EvseStatusFilter, LocationCpoFilter, TariffFilter]
     list_select_related = ["location"]
     search_fields = ["uid", "evse_id", "location__ocpi_id", "location__name"]
-    readonly_fields = ["last_updated"]
+    readonly_fields = ["updated"]
+    updated = evse_updated  # in its location's zone, as the list shows it
     actions = ["set_status"]
     ordering = ["pk"]
 

@@ -10,7 +10,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
-from locations.models import EVSE, Location, Status
+from locations.models import EVSE, Connector, Location, Status
 from ocpi.display import LocalTimeColumn
 
 ALL = "all"
@@ -79,13 +79,21 @@ class LocationInUseFilter(_HidesRemovedByDefault):
         return queryset
 
 
-def _evse_zone(evse: EVSE) -> str:
-    return evse.location.time_zone  # list_select_related: no query per row
+def _evse_zone(evse: EVSE) -> str | None:
+    # The list selects the location with the EVSE, an inline row has its page's location:
+    # no query per row. A new EVSE (the add page) has none yet: the operator's zone.
+    return evse.location.time_zone if evse.location_id else None
 
 
 def _location_zone(location: Location) -> str:
     return location.time_zone
 
 
+def _connector_zone(connector: Connector) -> str | None:
+    return _evse_zone(connector.evse) if connector.evse_id else None
+
+
+# The lists' columns, and the same read-only fields on the pages: one zone per object.
 evse_updated = LocalTimeColumn("last_updated", "last updated", _evse_zone)
 location_updated = LocalTimeColumn("last_updated", "last updated", _location_zone)
+connector_updated = LocalTimeColumn("last_updated", "last updated", _connector_zone)

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 
 from locations.models import Status, TokenType
-from ocpi.form_rows import OcpiObjectForm, RowsField, UtcDateTimeField, choices_with_blank
+from ocpi.form_rows import OcpiObjectForm, RowsField, ZonedDateTimeField, choices_with_blank
 from ocpi.object_forms import choice_input, text_input
 
 WEEKDAYS = [
@@ -47,8 +47,9 @@ class RegularHoursForm(OcpiObjectForm):
 
 
 class ExceptionalPeriodForm(OcpiObjectForm):
-    period_begin = UtcDateTimeField(label="period_begin", help_text="UTC")
-    period_end = UtcDateTimeField(label="period_end", help_text="UTC")
+    # In the location's zone (LocationForm sets it), stored in UTC.
+    period_begin = ZonedDateTimeField(label="period_begin")
+    period_end = ZonedDateTimeField(label="period_end")
 
 
 class HoursForm(OcpiObjectForm):
@@ -103,6 +104,6 @@ class AdditionalGeoLocationForm(OcpiObjectForm):
 
 
 class StatusScheduleForm(OcpiObjectForm):
-    period_begin = UtcDateTimeField(label="period_begin", help_text="UTC")
-    period_end = UtcDateTimeField(label="period_end", help_text="UTC; blank = open end")
+    period_begin = ZonedDateTimeField(label="period_begin")
+    period_end = ZonedDateTimeField(label="period_end", note="blank = open end")
     status = choice_input(Status.choices, label="status")

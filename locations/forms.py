@@ -30,7 +30,8 @@ from locations.models import (
 from locations.selectors import evse_id_taken
 from locations.serializers import ConnectorSerializer, EVSESerializer, LocationSerializer
 from locations.tariff_picker import TariffPickerField
-from ocpi.form_rows import ObjectField, RowsField
+from ocpi.display import known_zone
+from ocpi.form_rows import ObjectField, RowsField, set_zone
 from ocpi.object_forms import BusinessDetailsForm, DisplayTextForm, EnergyMixForm, ImageForm
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime, now
@@ -191,6 +192,20 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
         ]
 
     ocpi_data: dict[str, Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_zone([self.fields["opening_times"]], self.zone())
+
+    def zone(self) -> str:
+        """The zone exceptional periods are typed and shown in: the location's, as the page
+        posts it (a zone changed with them holds for them), else as stored; UTC without
+        one. OCPI stores them in UTC."""
+        posted = self.data.get(self.add_prefix("time_zone")) if self.is_bound else None
+        for name in (posted, self.instance.time_zone):
+            if name and known_zone(name.strip()) is not None:
+                return str(name).strip()
+        return "UTC"
 
     def _key(self, cleaned: dict[str, Any], name: str) -> str:
         # Ids never change: on the change page they are read-only and come from the row.

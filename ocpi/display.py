@@ -18,16 +18,22 @@ DATETIME_FORMAT = "Y-m-d H:i T"
 EMPTY = "–"
 
 
-def zone_named(name: str | None) -> tzinfo:
-    """The IANA zone `name` (a location's time_zone); the operator's for none or an unknown
-    name: a wrong zone on one location must not break a whole list. (ZoneInfo keeps the
-    zones it loaded; the operator's is read each time, as a test may change it.)"""
+def known_zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone `name` (a location's time_zone), None for none or an unknown name.
+    (ZoneInfo keeps the zones it loaded.)"""
     if name:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return timezone.get_default_timezone()
+    return None
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The IANA zone `name`; the operator's for none or an unknown name: a wrong zone on one
+    location must not break a whole list. (The operator's is read each time, as a test may
+    change it.)"""
+    return known_zone(name) or timezone.get_default_timezone()
 
 
 def zone_label(local: datetime) -> str:

@@ -8,17 +8,20 @@ posts plain named inputs (`operator-name`, `images-0-url`, `images-TOTAL_ROWS`) 
 without script; ocpi/form_rows.js only adds an "Add a row" button that copies a blank row
 (the admin's CSP runs no inline script).
 
-These forms only turn inputs into the OCPI object (a number from its text, a DateTime in
-UTC, blank inputs left out); the OCPI rules stay with the serializers, which the page's form
-runs on the whole object (locations.forms.validate_into), so a rule lives once.
+These forms only turn inputs into the OCPI object (a number from its text, a DateTime typed
+in the zone the page names (`set_zone`: a location's) into UTC, blank inputs left out); the
+OCPI rules stay with the serializers, which the page's form runs on the whole object
+(locations.forms.validate_into), so a rule lives once.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ocpi.display import known_zone
 from ocpi.time import format_datetime, parse_datetime
 
 # More rows than any OCPI list of a location needs; bounds the work a tampered count causes.
@@ -32,7 +35,13 @@ def _unset(value: Any) -> bool:
 
 
 class OcpiObjectForm(forms.Form):
-    """The inputs of one OCPI object; a blank input means "not set" and is left out."""
+    """The inputs of one OCPI object; a blank input means "not set" and is left out. Its
+    date-times (nested ones too) are typed and shown in `zone` (an IANA name), else UTC."""
+
+    def __init__(self, *args: Any, zone: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if zone is not None:
+            set_zone(self.fields.values(), zone)
 
     def to_ocpi(self) -> dict[str, Any]:
         """The OCPI object of a valid form, in the field names of the spec."""
@@ -67,13 +76,14 @@ class ObjectWidget(forms.Widget):
     """One OCPI object's inputs, each with its label and help."""
 
     template_name = "ocpi/widgets/object.html"
+    zone: str | None = None  # set_zone's, handed to the object's form
 
     def __init__(self, form_class: type[OcpiObjectForm], attrs: dict[str, Any] | None = None):
         self.form_class = form_class
         super().__init__(attrs)
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> OcpiObjectForm:
-        return self.form_class(data=data, files=files, prefix=name)
+        return self.form_class(data=data, files=files, prefix=name, zone=self.zone)
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return False  # an unticked box posts nothing, yet says "false"
@@ -102,7 +112,8 @@ class ObjectWidget(forms.Widget):
     def subform(self, name: str, value: Any) -> OcpiObjectForm:
         if isinstance(value, self.form_class) and value.is_bound:
             return value  # as posted, with its errors
-        return self.form_class(prefix=name, initial=self.form_class.initial_from(value or {}))
+        initial = self.form_class.initial_from(value or {})
+        return self.form_class(prefix=name, initial=initial, zone=self.zone)
 
 
 def _is_set(form: OcpiObjectForm, field: forms.BoundField) -> bool:
@@ -150,6 +161,7 @@ class RowsWidget(forms.Widget):
     """A table: a row per object, a few blank rows to add to, a box to remove a row."""
 
     template_name = "ocpi/widgets/rows.html"
+    zone: str | None = None  # set_zone's, handed to each row's form
 
     class Media:
         js = ["ocpi/form_rows.js"]
@@ -171,7 +183,7 @@ class RowsWidget(forms.Widget):
         except (TypeError, ValueError):
             count = 0
         return BoundRows(
-            self.form_class(data=data, files=files, prefix=f"{name}-{index}")
+            self.form_class(data=data, files=files, prefix=f"{name}-{index}", zone=self.zone)
             for index in range(count)
             if not data.get(f"{name}-{index}-{REMOVE}")
         )
@@ -193,12 +205,17 @@ class RowsWidget(forms.Widget):
             next_index = 1 + max((_row_index(form, name) for form in value), default=-1)
         else:
             rows = [
-                self.form_class(prefix=f"{name}-{index}", initial=self.form_class.initial_from(obj))
+                self.form_class(
+                    prefix=f"{name}-{index}",
+                    initial=self.form_class.initial_from(obj),
+                    zone=self.zone,
+                )
                 for index, obj in enumerate(value or [])
             ]
             next_index = len(rows)
         blanks = [
-            self.form_class(prefix=f"{name}-{next_index + offset}") for offset in range(self.extra)
+            self.form_class(prefix=f"{name}-{next_index + offset}", zone=self.zone)
+            for offset in range(self.extra)
         ]
         numbered = [*((f"{number}", form) for number, form in enumerate(rows, start=1))]
         numbered += [("new", form) for form in blanks]
@@ -206,12 +223,12 @@ class RowsWidget(forms.Widget):
             _row(form, number, position, name)
             for position, (number, form) in enumerate(numbered, start=1)
         ]
-        context["template_row"] = _row(
-            self.form_class(prefix=f"{name}-__prefix__"), "new", "__prefix__", name
-        )
+        template = self.form_class(prefix=f"{name}-__prefix__", zone=self.zone)
+        context["template_row"] = _row(template, "new", "__prefix__", name)
+        # The headers of the rows' own fields: a date-time's help names the zone it is in.
         context["columns"] = [
             (field.label or field_name, field.help_text, _column_help_id(name, field_name))
-            for field_name, field in self.form_class.base_fields.items()
+            for field_name, field in template.fields.items()
         ]
         context["count_name"] = f"{name}-{ROW_COUNT_SUFFIX}"
         context["count"] = next_index + self.extra
@@ -275,22 +292,40 @@ class RowsField(forms.Field):
             return True
 
 
-class UtcDateTimeField(forms.CharField):
-    """An OCPI DateTime (UTC) in a date-and-time input; cleaned to its OCPI text, `…Z`."""
+class ZonedDateTimeField(forms.CharField):
+    """An OCPI DateTime in a date-and-time input, typed and shown as the wall-clock time of
+    its zone (UTC until `set_zone` names another, a location's); cleaned to its OCPI text in
+    UTC, `…Z`. The zone is named in the help, so an operator knows which clock it is."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, note: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault(
             "widget",
             forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
         )
         super().__init__(**kwargs)
+        self.note = note
+        self.set_zone("UTC")
+
+    def set_zone(self, name: str) -> None:
+        """Type and show the time in the IANA zone `name` (UTC for an unknown name)."""
+        zone = known_zone(name)
+        self.zone: tzinfo = UTC if zone is None else zone
+        self.zone_name = "UTC" if zone is None else name
+        self.help_text = "; ".join(part for part in (self.zone_name, self.note) if part)
 
     def prepare_value(self, value: Any) -> Any:
-        # Stored `2026-06-01T08:00:00Z` → the input's `2026-06-01T08:00:00` (UTC, labelled).
-        if isinstance(value, str) and value.endswith("Z"):
-            return value.removesuffix("Z")
-        return value
+        # Stored `2026-06-01T08:00:00Z` → the input's `2026-06-01T10:00:00` in the zone;
+        # what was posted (no `Z`) is shown as typed.
+        if not (isinstance(value, str) and value.endswith("Z")):
+            return value
+        try:
+            local = parse_datetime(value).astimezone(self.zone)
+        except ValueError:
+            return value
+        text = local.strftime("%Y-%m-%dT%H:%M:%S")
+        milliseconds = local.microsecond // 1000
+        return f"{text}.{milliseconds:03d}" if milliseconds else text
 
     def to_python(self, value: Any) -> str:
         text = str(super().to_python(value)).strip()
@@ -298,10 +333,36 @@ class UtcDateTimeField(forms.CharField):
             return ""
         if len(text) == len("2026-06-01T08:00"):
             text += ":00"  # a browser leaves out zero seconds
+        example = f"Enter a date and time in {self.zone_name}, e.g. 2026-06-01T08:00."
         try:
-            return format_datetime(parse_datetime(text))
+            parsed = parse_datetime(text)
         except ValueError as exc:
-            raise ValidationError("Enter a date and time in UTC, e.g. 2026-06-01T08:00.") from exc
+            raise ValidationError(example) from exc
+        if text.endswith("Z"):
+            return format_datetime(parsed)  # a time given in UTC stays one
+        return format_datetime(self._from_wall_clock(parsed.replace(tzinfo=None)))
+
+    def _from_wall_clock(self, wall: datetime) -> datetime:
+        """The moment `wall` reads on the zone's clocks: the first of two when clocks go
+        back; refused when they go forward over it (that time never shows)."""
+        moment = wall.replace(tzinfo=self.zone)
+        if moment.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != wall:
+            raise ValidationError(
+                f"{wall:%Y-%m-%d %H:%M} does not exist in {self.zone_name}: "
+                "the clocks go forward over it."
+            )
+        return moment
+
+
+def set_zone(fields: Iterable[forms.Field], zone: str) -> None:
+    """Date-times in `fields`, and in the objects and rows nested in them, typed and shown
+    in the IANA zone `zone`."""
+    for field in fields:
+        if isinstance(field, ZonedDateTimeField):
+            field.set_zone(zone)
+        elif isinstance(field, ObjectField | RowsField):
+            assert isinstance(field.widget, ObjectWidget | RowsWidget)
+            field.widget.zone = zone
 
 
 def choices_with_blank(choices: Sequence[tuple[Any, str]]) -> list[tuple[Any, str]]:

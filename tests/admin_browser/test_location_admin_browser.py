@@ -224,8 +224,9 @@ def test_operator_fills_hours_operator_image_and_energy_mix_through_inputs_not_j
                 {"weekday": 1, "period_begin": "07:00", "period_end": "19:00"},
                 {"weekday": 7, "period_begin": "10:00", "period_end": "16:00"},
             ],
+            # Typed on the location's clock (Europe/Brussels, UTC+1 in winter), stored in UTC.
             "exceptional_closings": [
-                {"period_begin": "2026-12-25T00:00:00Z", "period_end": "2026-12-26T00:00:00Z"}
+                {"period_begin": "2026-12-24T23:00:00Z", "period_end": "2026-12-25T23:00:00Z"}
             ],
         },
         "operator": {

@@ -238,8 +238,9 @@ def test_the_stored_values_show_in_the_inputs(operator: Client, partner: Partner
         "owner-website": "https://stad.gent",
         "opening_times-regular_hours-4-weekday": "5",
         "opening_times-regular_hours-4-period_end": "20:00",
-        "opening_times-exceptional_openings-0-period_begin": "2014-06-21T09:00:00",
-        "opening_times-exceptional_closings-1-period_begin": "2014-12-24T18:00:00.250",
+        # Stored in UTC, shown in the location's zone (Europe/Brussels: summer, winter).
+        "opening_times-exceptional_openings-0-period_begin": "2014-06-21T11:00:00",
+        "opening_times-exceptional_closings-1-period_begin": "2014-12-24T19:00:00.250",
         "images-1-category": "ENTRANCE",
         "energy_mix-energy_sources-2-source": "COAL",
         "energy_mix-energy_sources-2-percentage": "33.2",
@@ -329,8 +330,9 @@ def test_every_structured_field_is_entered_through_inputs(
                 {"weekday": 1, "period_begin": "07:00", "period_end": "12:00"},
                 {"weekday": 1, "period_begin": "13:00", "period_end": "19:30"},
             ],
+            # Typed in the location's zone (Europe/Brussels, UTC+1 in winter), stored in UTC.
             "exceptional_closings": [
-                {"period_begin": "2026-12-25T00:00:00Z", "period_end": "2026-12-26T00:00:00Z"}
+                {"period_begin": "2026-12-24T23:00:00Z", "period_end": "2026-12-25T23:00:00Z"}
             ],
         },
         "images": [{"url": "https://becharged.be/a.jpg", "category": "LOCATION", "type": "jpeg"}],
@@ -433,7 +435,7 @@ TWO_HOURS = {"weekday": "2", "period_begin": "08:00", "period_end": "10:00"}
             ),
             "opening_times",
             "exceptional_openings: row 1: period_begin: "
-            "Enter a date and time in UTC, e.g. 2026-06-01T08:00.",
+            "Enter a date and time in Europe/Brussels, e.g. 2026-06-01T08:00.",
         ),
         (
             {"operator-name": "", "operator-website": "https://becharged.be"},
