@@ -19,7 +19,7 @@ the first one's claims and cannot take the tail of a queue whose head the first 
 """
 
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -64,6 +64,11 @@ class Claimed:
     routing: dict[str, str]
     url: str = ""  # an absolute URL of the partner's, sent to instead of its module endpoint
 
+    @property
+    def request(self) -> str:
+        """Its method and target, as a partner's last error names a failed push."""
+        return f"{self.method} {self.url or '/'.join([self.module, *self.path])}"
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -78,6 +83,8 @@ class Claim:
     deliveries: list[Claimed]  # oldest first
     floor: int  # no open delivery of the partner at or below it: where the next claim starts
     full: bool  # as many as were asked for: more may be due at once
+    # Claimed deliveries whose request cannot be built from their stored change, with why.
+    broken: list[tuple[Claimed, str]] = field(default_factory=list)
 
     def chains(self, modules: Container[str], refused: Container[int] = ()) -> list[Chain]:
         """The claimed deliveries of `modules`, and those to an absolute URL not `refused`
@@ -144,17 +151,27 @@ def claim(partner: PartnerPlatform, limit: int, floor: int = 0) -> Claim:
             return Claim([], floor, full=False)
         cursor.execute(*statements.claim(heads.chosen, db_time(now())))
         claimed = [row[0] for row in cursor.fetchall()]
-    deliveries = _read(claimed) if claimed else []
-    return Claim(deliveries, floor, full=len(deliveries) >= limit)
+    deliveries, broken = _read(claimed) if claimed else ([], [])
+    return Claim(deliveries, floor, full=len(claimed) >= limit, broken=broken)
 
 
-def _read(claimed: list[int]) -> list[Claimed]:
-    """What sending the claimed deliveries takes, as plain values: no model instances."""
+def _segments(path: str) -> list[str]:
+    """A change's stored path: a list of text segments, else ValueError."""
+    segments = loads(path)
+    if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
+        raise ValueError("its path is not a list of text segments")
+    return segments
+
+
+def _read(claimed: list[int]) -> tuple[list[Claimed], list[tuple[Claimed, str]]]:
+    """What sending the claimed deliveries takes, as plain values (no model instances); and
+    those whose request cannot be built from what is stored, with why: they would fail in a
+    sending thread and take the whole window down with them."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(*written(DEFAULT_DB_ALIAS).read(claimed))
         rows = cursor.fetchall()
     routing: dict[tuple[str, ...], dict[str, str]] = {}
-    deliveries = []
+    deliveries, broken = [], []
     for row in rows:
         pk, queue_key, attempts, to_cc, to_id, module, method, path, url, payload, cc, pid = row
         parties = (cc, pid, to_cc, to_id)
@@ -162,14 +179,16 @@ def _read(claimed: list[int]) -> list[Claimed]:
             routing[parties] = RoutingHeaders(
                 from_party=PartyRef.of(cc, pid), to_party=PartyRef.of(to_cc, to_id)
             ).as_headers()
-        # A DELETE has no body (SQL NULL; JSON null is no body either).
-        body = payload.encode() if payload is not None and payload != "null" else None
-        deliveries.append(
-            Claimed(
-                pk, queue_key, attempts, module, method, loads(path), body, routing[parties], url
-            )
-        )
-    return deliveries
+        delivery = Claimed(pk, queue_key, attempts, module, method, [], None, routing[parties], url)
+        try:
+            delivery.path = _segments(path)
+            # A DELETE has no body (SQL NULL; JSON null is no body either).
+            delivery.body = payload.encode() if payload is not None and payload != "null" else None
+        except (ValueError, UnicodeError) as exc:
+            broken.append((delivery, f"the request cannot be built: {exc}"))
+            continue
+        deliveries.append(delivery)
+    return deliveries, broken
 
 
 @dataclass(frozen=True)

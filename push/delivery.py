@@ -24,6 +24,7 @@ from credentials.models import PartnerPlatform
 from ocpi.client import OcpiClient
 from ocpi.httpsession import KeptSession
 from ocpi.time import now
+from push import problems
 from push.models import OPEN_STATUSES, Delivery, DeliveryStatus
 from push.window import Window
 
@@ -83,7 +84,15 @@ def deliver_due(partner_id: int) -> int:
             status=DeliveryStatus.FAILED, last_error="partner not registered"
         )
         return 0
-    return Window(partner, _client(partner), _pool()).run()
+    try:
+        client = _client(partner)
+    except ValueError as exc:
+        # No token we can send with (say, OCPI_TOKEN_KEY changed): nothing goes out, and
+        # nothing is failed, as the operator may yet restore the key; the partner's last
+        # error says why its pushes wait.
+        problems.report_no_client(partner_id, f"no usable token to send with: {exc}")
+        return 0
+    return Window(partner, client, _pool()).run()
 
 
 def release_stale_claims() -> list[int]:

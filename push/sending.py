@@ -117,9 +117,7 @@ def judge(delivery: Claimed, outcome: Outcome, *, retry: bool) -> Result:
         result.location = (reply.headers.get("Location") or "").strip()[:2000]
         return result
     result.error = (outcome.error or _describe(reply))[:2000]
-    result.request = (
-        f"{delivery.method} {delivery.url or '/'.join([delivery.module, *delivery.path])}"
-    )
+    result.request = delivery.request
     # By the HTTP status even when the body was no envelope (a 404 `{"detail": ...}` stays a
     # 404); only no answer at all says nothing about the request.
     retryable = (

@@ -36,9 +36,15 @@ class Endpoints:
     """The partner's receiver endpoint per module, looked up and checked once a window
     (ocpi.netsafety: a refused URL fails each request as no answer would)."""
 
-    def __init__(self, partner: PartnerPlatform, client: OcpiClient) -> None:
+    def __init__(
+        self,
+        partner: PartnerPlatform,
+        client: OcpiClient,
+        unsendable: Callable[[list[Claimed], str], None],
+    ) -> None:
         self.partner = partner
         self.client = client
+        self.unsendable = unsendable  # fails them for good, unsent, and says why
         self.urls: dict[str, str] = {}
         self.refused: dict[str, OcpiClientError] = {}  # per module: why its URL is refused
 
@@ -50,7 +56,7 @@ class Endpoints:
             url = self.partner.endpoint_url(module, pushed_to(module))
             if not url:
                 unsendable = [d for d in deliveries if d.module == module]
-                outcomes.fail(unsendable, f"partner has no {module} receiver endpoint")
+                self.unsendable(unsendable, f"partner has no {module} receiver endpoint")
                 continue
             self.urls[module] = url
             try:
@@ -70,7 +76,7 @@ class Endpoints:
                 except OcpiClientError as exc:
                     refused.setdefault(str(exc), []).append(delivery)
         for reason, unsendable in refused.items():
-            outcomes.fail(unsendable, reason)
+            self.unsendable(unsendable, reason)
         return {d.pk for unsendable in refused.values() for d in unsendable}
 
     def send(self, delivery: Claimed) -> Outcome:
@@ -128,6 +134,7 @@ class Unrecorded:
         self.results: list[Result] = []
         self.held: list[Claimed] = []
         self.paused: list[Claimed] = []
+        self.unsent: list[str] = []  # `request: error` of those failed before sending
         self.attempted = 0
 
     def add(self, sent: SentChain) -> None:
@@ -136,13 +143,19 @@ class Unrecorded:
         self.paused.extend(sent.paused)
         self.attempted += len(sent.results)
 
+    def fail_unsent(self, deliveries: list[Claimed], reason: str) -> None:
+        """Fail for good deliveries that nothing could send; the partner's last error says
+        so with the others at the next record()."""
+        outcomes.fail(deliveries, reason)
+        self.unsent.extend(f"{d.request}: {reason}" for d in deliveries)
+
     def record(self) -> None:
         """Record the outcomes, and put back what a retry holds (paused ones stay claimed
         until the window ends: the breaker stops all claims)."""
         outcomes.save(self.results)
-        problems.report(self.partner_id, self.results)
+        problems.report(self.partner_id, self.results, self.unsent)
         outcomes.release(self.held, None)
-        self.results, self.held = [], []
+        self.results, self.held, self.unsent = [], [], []
 
 
 class Window:
@@ -150,10 +163,10 @@ class Window:
 
     def __init__(self, partner: PartnerPlatform, client: OcpiClient, pool: ThreadPoolExecutor):
         self.partner = partner
-        self.endpoints = Endpoints(partner, client)
+        self.unrecorded = Unrecorded(partner.pk)
+        self.endpoints = Endpoints(partner, client, self.unrecorded.fail_unsent)
         self.breaker = Breaker(settings.PUSH_BREAKER_FAILURES)
         self.in_flight = InFlight(pool)
-        self.unrecorded = Unrecorded(partner.pk)
         self.floor = 0  # no open delivery of the partner below it (push.claims)
         self.send = partial(
             send_chain,
@@ -191,6 +204,8 @@ class Window:
         claim = claims.claim(self.partner, settings.PUSH_BATCH_SIZE, self.floor)
         self.floor = claim.floor
         self.in_flight.more_due = claim.full
+        for broken, reason in claim.broken:
+            self.unrecorded.fail_unsent([broken], reason)
         modules = self.endpoints.resolve(claim.deliveries)
         refused = self.endpoints.refuse_urls(claim.deliveries)
         for chain in claim.chains(modules, refused):
