@@ -220,12 +220,13 @@ class TariffAdmin(TariffCsvMixin, AuditHistoryMixin, admin.ModelAdmin):  # type:
         context: dict[str, Any] = {"preview_form": form}
         if not form.is_valid():
             return context
+        example = form.example()
         try:
-            cost = price_example(engine_tariff(tariff), form.example())
+            cost = price_example(engine_tariff(tariff), example)
         except (engine.TariffError, engine.TimelineError) as exc:
             form.add_error(None, f"The engine cannot price this: {exc}")
             return context
-        context["preview"] = shown(cost)
+        context["preview"] = shown(cost, example)
         return context
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tariff | None = None) -> Any:

@@ -1,9 +1,11 @@
 """The price preview on a tariff's page: the engine pricing an example session.
 
-The operator describes a session (local start, charging time, energy, optionally the power
-and a parking time after charging); it becomes the charging periods a CDR would carry and
-is priced by tariffs.engine.price_session on the tariff as saved (tariffs.catalogue
-.engine_tariff), the very call that prices sessions and CDRs.
+The operator describes a session (local start, charging time, energy, optionally the power,
+a parking time after charging, and a reservation before it, or one that expired unused);
+it becomes the charging periods a CDR would carry, the reservation the engine's Reservation
+phase (which RESERVATION and RESERVATION_EXPIRES elements price), and is priced by
+tariffs.engine.price_session on the tariff as saved (tariffs.catalogue.engine_tariff), the
+very call that prices sessions and CDRs.
 """
 
 from dataclasses import dataclass
@@ -33,10 +35,16 @@ class PreviewForm(forms.Form):
         label="Time zone", help_text="IANA name; the zone of a location that uses the tariff."
     )
     charging = DurationSecondsField(
-        label="Charging time", help_text="e.g. 45 min or 1 h 30 min (a bare number: seconds)."
+        label="Charging time",
+        required=False,  # none after a reservation that expired (clean)
+        help_text="e.g. 45 min or 1 h 30 min (a bare number: seconds).",
     )
     energy = forms.DecimalField(
-        label="Energy (kWh)", min_value=Decimal(0), max_digits=12, decimal_places=4
+        label="Energy (kWh)",
+        required=False,
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=4,
     )
     power = forms.DecimalField(
         label="Power (kW)",
@@ -52,6 +60,18 @@ class PreviewForm(forms.Form):
         required=False,
         help_text="Plugged in without charging, e.g. 40 min. Empty: none.",
     )
+    reservation = DurationSecondsField(
+        label="Reserved before the start",
+        required=False,
+        help_text="From the booking until the start, e.g. 15 min: priced by the tariff's "
+        "RESERVATION elements. Empty: no reservation.",
+    )
+    reservation_expired = forms.BooleanField(
+        label="The reservation expired unused",
+        required=False,
+        help_text="No session followed: the start is when it ran out, priced by "
+        "RESERVATION_EXPIRES elements; leave the session's inputs empty.",
+    )
 
     def clean_time_zone(self) -> ZoneInfo:
         name = str(self.cleaned_data["time_zone"]).strip()
@@ -62,14 +82,37 @@ class PreviewForm(forms.Form):
                 f"{name!r} is not a time zone: write an IANA name such as Europe/Berlin."
             ) from None
 
-    def clean_charging(self) -> int:
-        seconds: int = self.cleaned_data["charging"]
-        if seconds <= 0:
+    def clean_charging(self) -> int | None:
+        seconds: int | None = self.cleaned_data["charging"]
+        if seconds is not None and seconds <= 0:
             raise forms.ValidationError("A session charges for some time: more than 0.")
         return seconds
 
+    def clean_reservation(self) -> int:
+        seconds: int = self.cleaned_data["reservation"] or 0
+        if seconds < 0:
+            raise forms.ValidationError("A reservation lasts some time: 0 or more.")
+        return seconds
+
+    def _check_phases(self, cleaned: dict[str, Any]) -> None:
+        """A session charges; a reservation that expired unused has no session at all."""
+        session = ("charging", "energy", "power", "parking")
+        if cleaned.get("reservation_expired"):
+            if not cleaned.get("reservation") and "reservation" not in self.errors:
+                self.add_error(
+                    "reservation", "Give how long the reservation ran before it expired."
+                )
+            for name in session:
+                if cleaned.get(name):
+                    self.add_error(name, "An expired reservation has no session: leave it empty.")
+            return
+        for name in ("charging", "energy"):
+            if cleaned.get(name) is None and name not in self.errors:
+                self.add_error(name, "Needed for a session (or tick the expired reservation).")
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        self._check_phases(cleaned)
         text, zone = cleaned.get("start"), cleaned.get("time_zone")
         if text is None or zone is None:
             return cleaned
@@ -86,10 +129,12 @@ class PreviewForm(forms.Form):
         data = self.cleaned_data
         return ExampleSession(
             start=data["start"],
-            charging_seconds=data["charging"],
-            energy_kwh=data["energy"],
+            charging_seconds=data.get("charging") or 0,
+            energy_kwh=data.get("energy") or Decimal(0),
             power_kw=data.get("power"),
             parking_seconds=data.get("parking") or 0,
+            reservation_seconds=data.get("reservation") or 0,
+            reservation_expired=bool(data.get("reservation_expired")),
         )
 
 
@@ -100,10 +145,19 @@ class ExampleSession:
     energy_kwh: Decimal
     power_kw: Decimal | None = None
     parking_seconds: int = 0
+    reservation_seconds: int = 0  # reserved until `start`
+    reservation_expired: bool = False  # then no session: the reservation ran out at `start`
 
     def timeline(self) -> engine.Timeline:
-        """A charging period, then a parking one: the periods a CDR of this session carries."""
+        """A charging period, then a parking one: the periods a CDR of this session carries;
+        before them the reservation, if any."""
         start = self.start.astimezone(UTC)
+        reservation = None
+        if self.reservation_seconds:
+            reserved_at = start - timedelta(seconds=self.reservation_seconds)
+            reservation = engine.Reservation(reserved_at, start, self.reservation_expired)
+        if self.reservation_expired:
+            return engine.Timeline(periods=(), end=start, reservation=reservation)
         charging_end = start + timedelta(seconds=self.charging_seconds)
         charged = [
             engine.Dimension(engine.CdrDimension.ENERGY, self.energy_kwh),
@@ -120,7 +174,7 @@ class ExampleSession:
             )
             periods.append(engine.ChargingPeriod(charging_end, parked))
         end = charging_end + timedelta(seconds=self.parking_seconds)
-        return engine.Timeline(periods=tuple(periods), end=end)
+        return engine.Timeline(periods=tuple(periods), end=end, reservation=reservation)
 
 
 def _hours(seconds: int) -> Decimal:
@@ -148,9 +202,13 @@ def breakdown(cost: engine.SessionCost) -> list[tuple[str, engine.Price]]:
     return [(label, getattr(cost, name)) for name, label in BREAKDOWN]
 
 
-def shown(cost: engine.SessionCost) -> dict[str, Any]:
+def shown(cost: engine.SessionCost, session: ExampleSession) -> dict[str, Any]:
     """What the preview shows: amounts as money (2 to 4 decimals), durations readable."""
     return {
+        "reserved": readable_duration(session.reservation_seconds)
+        if session.reservation_seconds
+        else "",
+        "expired": session.reservation_expired,
         "cost": cost,
         "breakdown": breakdown(cost),
         "rows": [

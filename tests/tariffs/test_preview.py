@@ -159,3 +159,152 @@ def test_bad_input_is_a_message_on_its_field(
     assert "preview" not in response.context
     errors = response.context["preview_form"].errors
     assert any(message in error for error in errors[field]), errors
+
+
+# --- a reservation before the session, or one that expired unused --------------------------
+
+
+def result_caption(response: Any) -> str:
+    return str(response.content.decode().split('id="preview-result"')[1].split("</caption>")[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "reservation", "expired", "charging", "energy", "excl", "incl", "reserved"),
+    [
+        # T12: 15 min reserved at 5.00/h, then 20 kWh.
+        (
+            "tariff_15_reservation_5_euro_per_hour",
+            "15 min",
+            "",
+            "1 h",
+            "20",
+            "6.75",
+            "7.60",
+            "1.25",
+        ),
+        # T13: fee 2.00 + 13 min billed 15 at 5.00/h, then 20 kWh.
+        (
+            "tariff_16_reservation_2_euro_fee_5_euro_per_hour",
+            "13 min",
+            "",
+            "1 h",
+            "20",
+            "8.75",
+            "10.00",
+            "3.25",
+        ),
+        # T14: 22 min billed 30 at 2.00/h, no expiry fee (used), then 20 kWh.
+        (
+            "tariff_17_reservation_with_expire_fee",
+            "22 min",
+            "",
+            "1 h",
+            "20",
+            "6.50",
+            "7.30",
+            "1.00",
+        ),
+        # T14b: 1 h expired unused: expiry fee 4.00 + 1 h at 2.00; no start fee.
+        ("tariff_17_reservation_with_expire_fee", "1 h", "on", "", "", "6.00", "7.20", "6.00"),
+        # T15: 22 min at the RESERVATION element's 3.00/h (billed 30), then 20 kWh.
+        (
+            "tariff_18_reservation_with_expire_time",
+            "22 min",
+            "",
+            "1 h",
+            "20",
+            "7.00",
+            "7.90",
+            "1.50",
+        ),
+        # T15b: 1.5 h expired: the RESERVATION_EXPIRES element's 6.00/h.
+        (
+            "tariff_18_reservation_with_expire_time",
+            "1 h 30 min",
+            "on",
+            "",
+            "",
+            "9.00",
+            "10.80",
+            "9.00",
+        ),
+    ],
+)
+def test_a_reservation_is_priced_by_the_reservation_elements_as_the_spec_vectors(
+    admin_client: Client,
+    upsert: Upsert,
+    name: str,
+    reservation: str,
+    expired: str,
+    charging: str,
+    energy: str,
+    excl: str,
+    incl: str,
+    reserved: str,
+) -> None:
+    tariff = stored(upsert, name)
+    fields = {"reservation": reservation, "charging": charging, "energy": energy}
+    if expired:
+        fields["reservation_expired"] = expired
+
+    response = preview(admin_client, tariff, start=f"{MONDAY} 10:15", **fields)
+
+    assert response.status_code == 200, response.context["preview_form"].errors
+    assert "preview" in response.context, response.context["preview_form"].errors
+    cost = response.context["preview"]["cost"]
+    assert cost.total_cost == Price(Decimal(excl), Decimal(incl))
+    assert cost.total_reservation_cost.excl_vat == Decimal(reserved)
+    caption = result_caption(response)
+    if expired:
+        assert f"a reservation of {reservation} that expired unused" in caption
+    else:
+        assert f"after {reservation} reserved" in caption
+
+
+def test_without_a_reservation_the_reservation_elements_price_nothing(
+    admin_client: Client, upsert: Upsert
+) -> None:
+    """T12's tariff, no reservation: only the session's start fee and energy, 5.50."""
+    tariff = stored(upsert, "tariff_15_reservation_5_euro_per_hour")
+
+    response = preview(
+        admin_client, tariff, start=f"{MONDAY} 10:15", charging="1 h", energy="20", reservation=""
+    )
+
+    cost = response.context["preview"]["cost"]
+    assert cost.total_cost.excl_vat == Decimal("5.50")
+    assert cost.total_reservation_cost.excl_vat == Decimal(0)
+    assert "reserved" not in result_caption(response)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"reservation_expired": "on", "reservation": ""},
+            "reservation",
+            "how long the reservation",
+        ),
+        ({"reservation_expired": "on", "reservation": "1 h"}, "charging", "has no session"),
+        (
+            {"reservation_expired": "on", "reservation": "1 h", "charging": "", "energy": "5"},
+            "energy",
+            "has no session",
+        ),
+        ({"reservation": "a while"}, "reservation", "is not a duration"),
+        ({"charging": ""}, "charging", "Needed for a session"),
+        ({"energy": ""}, "energy", "Needed for a session"),
+    ],
+)
+def test_bad_reservation_input_is_a_message_on_its_field(
+    admin_client: Client, upsert: Upsert, fields: dict[str, str], field: str, message: str
+) -> None:
+    tariff = stored(upsert, "tariff_17_reservation_with_expire_fee")
+    values = {"start": f"{MONDAY} 10:00", "charging": "1 h", "energy": "20", **fields}
+
+    response = preview(admin_client, tariff, **values)
+
+    assert response.status_code == 200
+    assert "preview" not in response.context
+    errors = response.context["preview_form"].errors
+    assert any(message in error for error in errors[field]), errors
