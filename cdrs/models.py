@@ -90,6 +90,11 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         """CDRs of sessions at the location of this OCPI id (a CiString), as sealed."""
         return self.filter(cdr_location__id__iexact=location_id)
 
+    def of_session(self, session: Session) -> "CdrQuerySet":
+        """The CDR built for `session` (its id is the session's, in the session's party):
+        not a credit or a correction of it."""
+        return self.for_party(session.party).filter(ocpi_id__ci=session.ocpi_id)
+
     def report(self, *, by: Sequence[str]) -> "models.QuerySet[Cdr, dict[str, Any]]":
         """Sessions, energy and revenue grouped `by` REPORT_DIMENSIONS names and currency
         (amounts in different currencies are never added up): one row per group, one query.

@@ -78,7 +78,7 @@ def cdr_for_session(*, session: Session) -> Cdr | None:
     """
     if session.status != SessionStatus.COMPLETED:
         return None
-    existing = Cdr.objects.for_party(session.party).filter(ocpi_id__ci=session.ocpi_id).first()
+    existing = Cdr.objects.of_session(session).first()
     if existing is not None:
         return existing
     if session.end_date_time is None:

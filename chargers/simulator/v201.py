@@ -112,7 +112,17 @@ class Station201(Station):
 
     def ended(self, evse: Evse, tx: Transaction, reading: Reading) -> Outgoing:
         trigger, reason = ENDED[tx.cause or StopCause.LOCAL]
-        return self._event("Ended", evse, tx, reading, trigger, "Transaction.End", reason)
+        entry = self._event("Ended", evse, tx, reading, trigger, "Transaction.End", reason)
+
+        def answered(result: Any) -> None:
+            # What a station's display would show the driver: the CSMS's final total cost.
+            if result.total_cost is not None:
+                self.report(
+                    f"EVSE {evse.ocpp_id}: transaction {tx.local_id} total cost {result.total_cost}"
+                )
+
+        entry.answered = answered
+        return entry
 
     def reservation_ended_messages(self, reservation_id: int, *, expired: bool) -> list[Any]:
         return [

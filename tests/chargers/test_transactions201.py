@@ -13,6 +13,7 @@ from cdrs.models import Cdr
 from chargers import transactions
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
 from chargers.transaction_tasks import check_transactions
+from locations.models import Connector
 from sessions.models import Session
 from tests.chargers.transactions_setup import (
     MINUTE,
@@ -315,3 +316,81 @@ def test_power_withheld_by_the_evse_is_charging_time_not_parking(point: ChargePo
         (START + MINUTE, False),
         (START + 2 * MINUTE, True),
     ]
+
+
+# --- totalCost in the answer to Ended -------------------------------------------------------
+
+
+def charged_until_ended() -> list[dict[str, Any]]:
+    return [
+        plugged_in(),
+        authorized(),
+        charging(2, 2, BEGIN),
+        charging(3, 22, BEGIN + 3_600, state="SuspendedEV"),
+        ended(4, 30, BEGIN + 3_600),
+    ]
+
+
+def test_the_answer_to_ended_carries_the_cdr_s_total_cost_incl_vat(point: ChargePoint) -> None:
+    *before, last = charged_until_ended()
+    answers = [send(point, payload) for payload in before]
+
+    answer = send(point, last)
+
+    cdr = cdr_of(session_of(the_transaction()))
+    assert cdr.total_cost_incl_vat is not None
+    assert cdr.total_cost_incl_vat > cdr.total_cost_excl_vat > 0  # VAT included
+    assert answer == {"totalCost": float(cdr.total_cost_incl_vat)}
+    assert Decimal(str(answer["totalCost"])) == cdr.total_cost_incl_vat  # exact in its text
+    assert all("totalCost" not in earlier for earlier in answers)  # only once it ended
+    assert send(point, last) == answer  # a repeated Ended: the same total
+
+
+def test_an_ended_applied_later_answers_no_total_cost_yet(
+    point: ChargePoint, settings: Any
+) -> None:
+    settings.OCPP_TRANSACTION_REORDER_SECONDS = 180
+    send(point, plugged_in())
+    send(point, authorized())
+
+    answer = send(point, ended(5, 30, BEGIN + 3_000))  # 2, 3 and 4 were dropped: it waits
+
+    assert answer == {}
+    assert the_transaction().ended_at is None
+
+
+def test_an_ended_without_a_session_answers_no_total_cost(point: ChargePoint) -> None:
+    send(point, plugged_in())
+
+    assert send(point, ended(1, 5, BEGIN)) == {}
+    assert the_transaction().ended_at == START + 5 * MINUTE
+
+
+def test_a_session_without_a_tariff_answers_what_its_cdr_bills_nothing(
+    point: ChargePoint,
+) -> None:
+    Connector.objects.update(tariff_ids=[])  # no tariff: the CDR costs 0 (cdrs.pricing)
+    *before, last = charged_until_ended()
+    for payload in before:
+        send(point, payload)
+
+    answer = send(point, last)
+
+    cdr = cdr_of(session_of(the_transaction()))
+    assert cdr.total_cost_incl_vat == Decimal(0)
+    assert answer == {"totalCost": 0.0}
+
+
+def test_a_session_that_never_became_active_answers_no_total_cost(point: ChargePoint) -> None:
+    started = transaction_event(
+        "Started", 0, START, trigger="Authorized", id_token=TOKEN_UID, evse=1
+    )
+    send(point, started)
+    timeout = transaction_event(
+        "Ended", 1, START + 2 * MINUTE, trigger="EVConnectTimeout", stopped_reason="Timeout"
+    )
+
+    answer = send(point, timeout)
+
+    assert session_of(the_transaction()).status == "INVALID"  # never billed: no CDR
+    assert "totalCost" not in answer
