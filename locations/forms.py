@@ -133,6 +133,15 @@ def _images() -> RowsField:
     return RowsField(ImageForm, help_text="Links to images; url, category and type are needed.")
 
 
+def first_known_zone(*names: str | None) -> str:
+    """The first of `names` that is a known IANA zone; UTC without one. Date-times typed on
+    the location and EVSE pages are read on the location's clock; OCPI stores them in UTC."""
+    for name in names:
+        if name and known_zone(name.strip()) is not None:
+            return name.strip()
+    return "UTC"
+
+
 class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
     """The location page: every OCPI object and list through inputs (ocpi.form_rows)."""
 
@@ -199,13 +208,9 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def zone(self) -> str:
         """The zone exceptional periods are typed and shown in: the location's, as the page
-        posts it (a zone changed with them holds for them), else as stored; UTC without
-        one. OCPI stores them in UTC."""
+        posts it (a zone changed with them holds for them), else as stored."""
         posted = self.data.get(self.add_prefix("time_zone")) if self.is_bound else None
-        for name in (posted, self.instance.time_zone):
-            if name and known_zone(name.strip()) is not None:
-                return str(name).strip()
-        return "UTC"
+        return first_known_zone(posted, self.instance.time_zone)
 
     def _key(self, cleaned: dict[str, Any], name: str) -> str:
         # Ids never change: on the change page they are read-only and come from the row.
@@ -283,6 +288,22 @@ class EvseForm(forms.ModelForm):  # type: ignore[type-arg]
         ]
 
     ocpi_data: dict[str, Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_zone([self.fields["status_schedule"]], self.zone())
+
+    def zone(self) -> str:
+        """The zone planned statuses are typed and shown in: their location's, as the add
+        page posts it, else as stored."""
+        posted = self.data.get(self.add_prefix("location")) if self.is_bound else None
+        location_id = posted if posted and str(posted).isdigit() else self.instance.location_id
+        stored = (
+            Location.objects.filter(pk=location_id).values_list("time_zone", flat=True).first()
+            if location_id
+            else None
+        )
+        return first_known_zone(stored)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

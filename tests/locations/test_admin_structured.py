@@ -382,7 +382,7 @@ def test_the_evse_page_takes_a_status_schedule_directions_and_images(
     assert response.status_code == 302, form_errors(response)
     stored = rendered(EVSE.objects.get())
     assert (stored["status_schedule"], stored["directions"], stored["images"]) == (
-        [{"period_begin": "2026-12-24T08:00:00Z", "status": "PLANNED"}],
+        [{"period_begin": "2026-12-24T07:00:00Z", "status": "PLANNED"}],  # 08:00 in Brussels
         [{"language": "de", "text": "Hinten links"}],
         [{"url": "https://x.example/c.png", "category": "CHARGER", "type": "png"}],
     )

@@ -197,3 +197,69 @@ def test_a_location_with_an_unknown_zone_shows_the_operator_s(
 
 def test_the_evse_add_page_has_no_location_yet_and_still_shows(operator: Client) -> None:
     assert operator.get(f"{EVSES}add/").status_code == 200
+
+
+SCHEDULE = "status_schedule"
+PLANNED = {"period_begin": "2026-12-24T08:00:00Z", "status": "PLANNED"}
+
+
+def test_the_evse_page_shows_its_status_schedule_on_its_location_s_clock(
+    operator: Client, tokyo_evse: EVSE
+) -> None:
+    EVSE.objects.filter(pk=tokyo_evse.pk).update(status_schedule=[PLANNED])
+
+    html = operator.get(f"{EVSES}{tokyo_evse.pk}/change/").content.decode()
+    posted = posted_form(html, "evse_form")
+
+    assert posted[f"{SCHEDULE}-0-period_begin"] == ["2026-12-24T17:00:00"]  # UTC+9
+    header = html.split(f'name="{SCHEDULE}-TOTAL_ROWS"')[1].split("</thead>")[0]
+    assert ">Asia/Tokyo" in header
+    assert ">UTC" not in header
+
+
+def test_the_evse_page_saved_as_shown_keeps_its_schedule_and_pushes_nothing(
+    operator: Client, tokyo_evse: EVSE
+) -> None:
+    EVSE.objects.filter(pk=tokyo_evse.pk).update(status_schedule=[PLANNED])
+    Change.objects.all().delete()
+    url = f"{EVSES}{tokyo_evse.pk}/change/"
+
+    response = operator.post(url, posted_form(operator.get(url).content.decode(), "evse_form"))
+
+    assert response.status_code == 302, form_errors(response)
+    tokyo_evse.refresh_from_db()
+    assert tokyo_evse.status_schedule == [PLANNED]
+    assert Change.objects.count() == 0
+
+
+def test_a_schedule_typed_on_the_evse_page_is_read_on_its_location_s_clock(
+    operator: Client, tokyo_evse: EVSE
+) -> None:
+    url = f"{EVSES}{tokyo_evse.pk}/change/"
+    posted = posted_form(operator.get(url).content.decode(), "evse_form")
+    posted[f"{SCHEDULE}-0-period_begin"] = ["2026-12-24T09:00"]
+    posted[f"{SCHEDULE}-0-status"] = ["INOPERATIVE"]
+
+    response = operator.post(url, posted)
+
+    assert response.status_code == 302, form_errors(response)
+    tokyo_evse.refresh_from_db()
+    assert tokyo_evse.status_schedule == [
+        {"period_begin": "2026-12-24T00:00:00Z", "status": "INOPERATIVE"}
+    ]
+
+
+def test_an_evse_of_a_location_with_an_unknown_zone_types_its_schedule_in_utc(
+    operator: Client, tokyo_evse: EVSE
+) -> None:
+    Location.objects.filter(pk=tokyo_evse.location_id).update(time_zone="Mars/Olympus_Mons")
+    url = f"{EVSES}{tokyo_evse.pk}/change/"
+    posted = posted_form(operator.get(url).content.decode(), "evse_form")
+    posted[f"{SCHEDULE}-0-period_begin"] = ["2026-12-24T09:00"]
+    posted[f"{SCHEDULE}-0-status"] = ["INOPERATIVE"]
+
+    response = operator.post(url, posted)
+
+    assert response.status_code == 302, form_errors(response)
+    tokyo_evse.refresh_from_db()
+    assert tokyo_evse.status_schedule[0]["period_begin"] == "2026-12-24T09:00:00Z"
