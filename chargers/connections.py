@@ -9,7 +9,7 @@ current number marks a charge point disconnected.
 
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -84,6 +84,19 @@ def superseded(gateway: str, held: Mapping[int, int]) -> list[int]:
         )
         stale.extend(pk for pk, number in rows if number > held[pk])
     return stale
+
+
+def removed(pks: Collection[int]) -> list[int]:
+    """Of charge points `pks`, those whose row is gone (deleted while connected). A count per
+    chunk; the pks only where it falls short: most rounds find every row."""
+    wanted = list(pks)
+    gone: list[int] = []
+    for start in range(0, len(wanted), SUPERSEDED_CHUNK):
+        chunk = wanted[start : start + SUPERSEDED_CHUNK]
+        rows = ChargePoint.objects.filter(pk__in=chunk)
+        if rows.count() < len(chunk):
+            gone.extend(set(chunk) - set(rows.values_list("pk", flat=True)))
+    return gone
 
 
 def clear_gateway(gateway: str) -> int:

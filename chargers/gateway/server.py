@@ -263,6 +263,7 @@ class Gateway:
             remote_address=remote_address,
             recorder=self.recorder,
             idle_limit=self._idle_limit(charge_point),
+            boot_status=charge_point.boot_status,
         )
         previous = self.links.get(link.identity)
         self.links[link.identity] = link
@@ -393,14 +394,7 @@ class Gateway:
                 link.previous = None
             while link.calls:
                 call, received_at = link.calls.pop(0)
-                if meters.batched(link.version, call):  # stored with others' (meters)
-                    answer = await self.meters.answer(
-                        link.charge_point_pk, link.version, call, received_at
-                    )
-                else:
-                    answer = await self.in_pool(
-                        dispatch.answer, link.charge_point_pk, link.version, call, received_at
-                    )
+                answer = await self._answer(link, call, received_at)
                 await self._send(
                     link, answer.frame, answer.message_type, call.unique_id, call.action
                 )
@@ -409,8 +403,21 @@ class Gateway:
                     self._close_soon(link, CLOSE_REMOVED, "Charge point removed")
                 elif answer.charge_point is not None:
                     link.idle_limit = self._idle_limit(answer.charge_point)
+                    link.boot_status = answer.charge_point.boot_status
         finally:
             link.dispatcher = None
+
+    async def _answer(self, link: Link, call: Call, received_at: datetime) -> dispatch.Answer:
+        """Here if it needs no database (a Heartbeat), stored with others' if it is a meter
+        message (chargers.gateway.meters), else answered in a worker thread."""
+        answer = dispatch.at_once(link.version, call, link.boot_status)
+        if answer is not None:
+            return answer
+        if meters.batched(link.version, call):
+            return await self.meters.answer(link.charge_point_pk, link.version, call, received_at)
+        return await self.in_pool(
+            dispatch.answer, link.charge_point_pk, link.version, call, received_at
+        )
 
     async def _send(
         self, link: Link, text: str, message_type: int, unique_id: str, action: str
@@ -423,8 +430,9 @@ class Gateway:
     # --- Housekeeping -------------------------------------------------------------------
 
     async def _watch(self) -> None:
-        """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, and those whose charge
-        point a newer connection at another gateway holds now."""
+        """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, those whose charge point a
+        newer connection at another gateway holds now, and those whose row was deleted (a
+        Heartbeat, answered without the database, would not find out)."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(settings.OCPP_GATEWAY_POLL_SECONDS)
@@ -437,7 +445,7 @@ class Gateway:
                 continue
             numbers = {pk: link.connection for pk, link in held.items()}
             try:
-                stale = await self.in_pool(connections.superseded, self.id, numbers)
+                stale, gone = await self.in_pool(_held_elsewhere_or_gone, self.id, numbers)
             except DatabaseError:
                 logger.exception("Gateway %s could not check its charge points", self.id)
                 continue
@@ -445,3 +453,15 @@ class Gateway:
                 link = held[pk]
                 logger.info("Charge point %s connected elsewhere: closing here", link)
                 self._close_soon(link, CLOSE_REPLACED, "Replaced by a newer connection")
+            for pk in gone:
+                link = held[pk]
+                logger.info("Charge point %s was removed: closing its connection", link)
+                self._close_soon(link, CLOSE_REMOVED, "Charge point removed")
+
+
+def _held_elsewhere_or_gone(
+    gateway_id: str, numbers: dict[int, int]
+) -> tuple[list[int], list[int]]:
+    """Of the charge points held here ({pk: connection number}), those a newer connection holds
+    (chargers.connections.superseded) and those whose row is gone. In a worker thread."""
+    return connections.superseded(gateway_id, numbers), connections.removed(numbers)
