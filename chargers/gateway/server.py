@@ -445,7 +445,7 @@ class Gateway:
                 continue
             numbers = {pk: link.connection for pk, link in held.items()}
             try:
-                stale, gone = await self.in_pool(_held_elsewhere_or_gone, self.id, numbers)
+                stale, gone = await self.in_pool(connections.check_held, self.id, numbers)
             except DatabaseError:
                 logger.exception("Gateway %s could not check its charge points", self.id)
                 continue
@@ -457,11 +457,3 @@ class Gateway:
                 link = held[pk]
                 logger.info("Charge point %s was removed: closing its connection", link)
                 self._close_soon(link, CLOSE_REMOVED, "Charge point removed")
-
-
-def _held_elsewhere_or_gone(
-    gateway_id: str, numbers: dict[int, int]
-) -> tuple[list[int], list[int]]:
-    """Of the charge points held here ({pk: connection number}), those a newer connection holds
-    (chargers.connections.superseded) and those whose row is gone. In a worker thread."""
-    return connections.superseded(gateway_id, numbers), connections.removed(numbers)

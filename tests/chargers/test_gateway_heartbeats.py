@@ -154,12 +154,20 @@ def test_a_charge_point_deleted_while_it_only_heartbeats_is_disconnected(setting
     assert closed.value.rcvd.code == server.CLOSE_REMOVED
 
 
-def test_removed_names_the_charge_points_whose_rows_are_gone() -> None:
-    kept = charge_point("KEPT")
-    deleted = charge_point("DELETED")
+def test_check_held_names_the_charge_points_whose_rows_are_gone() -> None:
+    kept = charge_point("KEPT", gateway="gw-here", connection=1)
+    deleted = charge_point("DELETED", gateway="gw-here", connection=1)
     deleted_pk = deleted.pk
     deleted.delete()
 
-    assert connections.removed([kept.pk, deleted_pk]) == [deleted_pk]
-    assert connections.removed([kept.pk]) == []
-    assert connections.removed([]) == []
+    assert connections.check_held("gw-here", {kept.pk: 1, deleted_pk: 1}) == ([], [deleted_pk])
+    assert connections.check_held("gw-here", {kept.pk: 1}) == ([], [])
+    assert connections.check_held("gw-here", {}) == ([], [])
+
+
+def test_check_held_tells_a_newer_connection_elsewhere_from_a_row_gone() -> None:
+    elsewhere = charge_point("ELSEWHERE", gateway="gw-there", connection=2)
+    older = charge_point("OLDER", gateway="gw-there", connection=1)
+
+    held = {elsewhere.pk: 1, older.pk: 1, 10**9: 1}
+    assert connections.check_held("gw-here", held) == ([elsewhere.pk], [10**9])
