@@ -5,6 +5,7 @@ and CPU, against the floor holding the same load.
                                      [--heartbeat 300] [--status 900] [--meter 60]
                                      [--charging-every 3] [--ocpp 1.6] [--clients 2]
                                      [--ping-interval 30] [--floor-only]
+                                     [--settle-below 8] [--per-action 0] [--profile DIR]
 
 Simulated charge points (bench/ocpp_load.py, --clients processes) connect (Basic auth),
 boot, report their connector, and every --charging-every-th starts a transaction (a token of
@@ -15,9 +16,16 @@ each connection every --ping-interval s (the gateway's OCPP_PING_INTERVAL_SECOND
 --speed N divides every interval by N (time compressed N×: N times the messages per second
 of the stated rates; the header says so).
 
+Once all are set up, the server settles: the window starts when its CPU over SETTLE_SECONDS
+is at most --settle-below % of a core (the set-up's work behind it: statuses, pushes,
+connection history), or after SETTLE_MAX_SECONDS; its CPU is then read over IDLE_SECONDS of
+idle connections (pings, polls) before the load starts.
 Measured on the server process (/proc): RSS after 20 warm-up connections, after all are set
 up, and at the end: KiB per connection = (RSS − RSS before) / N (target ≤ 24 KiB at the
-end); its CPU over the window in % of one core (target ≤ 25 %); response times by message.
+end); its CPU over the window in % of one core (target ≤ 25 %) and per CALL (gross, and net
+of the idle CPU); response times by message. With --per-action S, each action is then sent
+alone at its rate for S seconds: CPU per CALL by action, net of idle. With --profile DIR,
+py-spy (bench/pyspy.py) samples the server over the window: DIR/<server>.txt.
 First the floor (bench/ocpp_floor.py: the `ocpp` library answering at once), then
 `manage.py ocpp_gateway` (OCPP_MESSAGE_LOG=0) on a fresh database with the demo estate.
 
@@ -26,6 +34,7 @@ Until `chargers/management/commands/ocpp_gateway.py` exists only the floor runs.
 """
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -33,10 +42,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, ocpp_platform  # noqa: E402
+from bench import harness, ocpp_platform, pyspy  # noqa: E402
 from bench.ocpp_load import Load  # noqa: E402
 
 WARM_UP = 20
+SETTLE_SECONDS = 3.0
+SETTLE_MAX_SECONDS = 900.0
+IDLE_SECONDS = 10.0
+ACTIONS = ("Heartbeat", "StatusNotification", "Meter")
 
 
 def spec(
@@ -58,6 +71,35 @@ def spec(
     }
 
 
+def settle(server: ocpp_platform.Process, below: float) -> tuple[float, float]:
+    """Wait until the server's CPU over SETTLE_SECONDS is at most `below` % of a core (or
+    SETTLE_MAX_SECONDS passed): seconds waited, the last interval's CPU."""
+    started = time.monotonic()
+    while True:
+        cpu = ocpp_platform.cpu_percent(server, SETTLE_SECONDS)
+        waited = time.monotonic() - started
+        if cpu <= below or waited >= SETTLE_MAX_SECONDS:
+            return waited, cpu
+
+
+def calls_of(result: dict[str, Any]) -> int:
+    return sum(len(values) for values in result["latencies"].values())
+
+
+def window(
+    server: ocpp_platform.Process, load: Load, seconds: float, only: str = "", profile: Any = None
+) -> tuple[float, dict[str, Any]]:
+    """The load's work (`only`: one action) for `seconds`: the server's CPU % and the result."""
+    load.go(only)
+    spy = None if profile is None else pyspy.record(server.process.pid, seconds, profile)
+    cpu = ocpp_platform.cpu_percent(server, seconds)
+    result = load.stop()
+    if spy is not None:
+        with contextlib.suppress(Exception):
+            spy.wait(30)
+    return cpu, result
+
+
 def hold(
     server: ocpp_platform.Process,
     identities: list[str],
@@ -71,13 +113,21 @@ def hold(
         load.ready()
     time.sleep(1)
     before = server.rss_kib()
+    profile = None
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        profile = args.profile / f"{server.name.split()[0]}.txt"
     with Load(spec(server.url, held, args, password, 0), args.clients) as load:
         ready = load.ready()
         set_up = server.rss_kib()
-        load.go()
-        cpu = ocpp_platform.cpu_percent(server, args.seconds)
-        result = load.stop()
+        settled, last = settle(server, args.settle_below)
+        idle = ocpp_platform.cpu_percent(server, IDLE_SECONDS)
+        cpu, result = window(server, load, args.seconds, profile=profile)
         end = server.rss_kib()
+        by_action = {}
+        for action in ACTIONS if args.per_action else ():
+            alone, alone_result = window(server, load, args.per_action, only=action)
+            by_action[action] = (alone, alone_result)
     return {
         "ready": ready,
         "result": result,
@@ -86,7 +136,22 @@ def hold(
         "end_kib": (end - before) / len(held),
         "end_mib": end / 1024,
         "cpu_percent": cpu,
+        "settled": (settled, last),
+        "idle_percent": idle,
+        "by_action": by_action,
+        "profile": profile,
     }
+
+
+def per_call_ms(cpu_percent: float, idle_percent: float, result: dict[str, Any]) -> str:
+    """CPU per CALL (ms), gross and net of the idle CPU."""
+    calls = calls_of(result)
+    if not calls:
+        return "no CALLs"
+    seconds = result.get("seconds", 0) or 1
+    gross = 10 * cpu_percent * seconds / calls
+    net = 10 * (cpu_percent - idle_percent) * seconds / calls
+    return f"{gross:.2f} ms gross, {net:.2f} ms net of idle ({calls} CALLs)"
 
 
 def report(name: str, figures: dict[str, Any], floor: dict[str, Any] | None) -> None:
@@ -115,6 +180,21 @@ def report(name: str, figures: dict[str, Any], floor: dict[str, Any] | None) -> 
             + times(floor["cpu_percent"] if floor else 1, figures["cpu_percent"]),
         ),
     ]
+    settled, last = figures["settled"]
+    rows.append(("settled", f"after {settled:.0f} s (CPU {last:.1f} % over {SETTLE_SECONDS:g} s)"))
+    rows.append(
+        (f"CPU idle ({IDLE_SECONDS:g} s, pings and polls)", f"{figures['idle_percent']:.1f} %")
+    )
+    rows.append(
+        ("CPU per CALL", per_call_ms(figures["cpu_percent"], figures["idle_percent"], result))
+    )
+    for action, (alone, alone_result) in figures["by_action"].items():
+        rows.append(
+            (
+                f"{action} alone: CPU % of a core; per CALL",
+                f"{alone:.1f}; {per_call_ms(alone, figures['idle_percent'], alone_result)}",
+            )
+        )
     seconds = result.get("seconds", 0) or 1
     for action, values in sorted(result["latencies"].items()):
         rows.append((f"{action} ({len(values) / seconds:.1f}/s)", ocpp_platform.summary(values)))
@@ -123,6 +203,11 @@ def report(name: str, figures: dict[str, Any], floor: dict[str, Any] | None) -> 
     for sample in [*ready.get("error_samples", []), *result.get("error_samples", [])][:3]:
         rows.append(("error", sample))
     harness.report(f"{name} (load {ocpp_platform.load_average()})", rows)
+    if figures["profile"] is not None and figures["profile"].exists():
+        lines = pyspy.summary(figures["profile"])
+        figures["profile"].with_suffix(".summary").write_text("\n".join(lines) + "\n")
+        print(f"# profile of the window ({figures['profile']}):")
+        print("\n".join(f"#   {line}" for line in lines[:40]))
 
 
 def main() -> None:
@@ -140,6 +225,13 @@ def main() -> None:
         "--ping-interval", type=float, default=30.0, help="s (OCPP_PING_INTERVAL_SECONDS)"
     )
     parser.add_argument("--floor-only", action="store_true")
+    parser.add_argument(
+        "--settle-below", type=float, default=8.0, help="% of a core: the window starts then"
+    )
+    parser.add_argument(
+        "--per-action", type=float, default=0.0, help="s of each action alone (0: none)"
+    )
+    parser.add_argument("--profile", type=Path, help="directory: py-spy over the window")
     args = parser.parse_args()
     with_gateway = ocpp_platform.gateway_available() and not args.floor_only
     count = args.charge_points

@@ -13,8 +13,9 @@ first line of stdin) and drives them over stdin/stdout, one JSON line each way:
     setup   (at start)  connect, BootNotification, a StatusNotification per connector, a
                         StartTransaction on connector 1 of every `charging_every`-th one
                         (idTag: `id_tag` formatted with its index); "ready"
-    go                  start the `work`: idle (hold the connections), rates (heartbeat,
-                        status and meter values at their intervals), loop (the `action`
+    go [ACTION]         start the `work`: idle (hold the connections), rates (heartbeat,
+                        status and meter values at their intervals; with ACTION, that one
+                        alone: Heartbeat, StatusNotification or Meter), loop (the `action`
                         back to back) or storm (connect within `storm_seconds`, boot, status
                         per connector, then hold); "started"
     wait                (storm) until every charge point has booted and reported; "done"
@@ -348,15 +349,20 @@ class Point:
             return False
         return True
 
-    async def rates(self, speed: float) -> None:
+    async def rates(self, speed: float, only: str = "") -> None:
         """Heartbeats, status changes and (charging) meter values at their intervals / speed,
-        each starting at a random point of its interval so that the load is even."""
+        each starting at a random point of its interval so that the load is even; `only`: that
+        action alone."""
         intervals = {
             "Heartbeat": self.spec["heartbeat_seconds"] / speed,
             "StatusNotification": self.spec["status_seconds"] / speed,
         }
         if self.charging:
             intervals["Meter"] = self.spec["meter_seconds"] / speed
+        if only:
+            intervals = {action: every for action, every in intervals.items() if action == only}
+        if not intervals:
+            return
         now = time.monotonic()
         due = {action: now + random.uniform(0, every) for action, every in intervals.items()}
         statuses = ["Available", "Unavailable"]
@@ -430,6 +436,7 @@ async def run(spec: dict[str, Any]) -> None:
     tasks: list[asyncio.Task[None]] = []
     started = time.perf_counter()
     async for command in commands():
+        command, _, argument = command.partition(" ")
         if command == "go":
             tally = Tally()
             for point in points:
@@ -440,7 +447,7 @@ async def run(spec: dict[str, Any]) -> None:
                 tasks = [asyncio.create_task(p.loop(spec["action"])) for p in points if p.ws]
             elif work == "rates":
                 speed = float(spec.get("speed", 1.0))
-                tasks = [asyncio.create_task(p.rates(speed)) for p in points if p.ws]
+                tasks = [asyncio.create_task(p.rates(speed, argument)) for p in points if p.ws]
             elif work == "storm":
                 moment = time.monotonic()
                 within = float(spec["storm_seconds"])
@@ -523,8 +530,9 @@ class Load:
     def ready(self) -> dict[str, Any]:
         return merge(self.hear("ready"))
 
-    def go(self) -> float:
-        self.tell("go")
+    def go(self, only: str = "") -> float:
+        """Start the work (`only`: that action alone, for work "rates")."""
+        self.tell(f"go {only}".strip())
         return min(m["at"] for m in self.hear("started"))
 
     def wait(self) -> float:

@@ -74,16 +74,26 @@ def superseded(gateway: str, held: Mapping[int, int]) -> list[int]:
     A row that names another gateway with a lower or equal number was read before this
     gateway's own `connected` committed: not stale.
     """
+    return check_held(gateway, held)[0]
+
+
+def check_held(gateway: str, held: Mapping[int, int]) -> tuple[list[int], list[int]]:
+    """Of the charge points `gateway` holds ({pk: its connection number}): those superseded
+    (above), and those whose row is gone (deleted while connected). One query per
+    SUPERSEDED_CHUNK of them, for both."""
     pks = list(held)
     stale: list[int] = []
+    gone: list[int] = []
     for start in range(0, len(pks), SUPERSEDED_CHUNK):
-        rows = (
-            ChargePoint.objects.filter(pk__in=pks[start : start + SUPERSEDED_CHUNK])
-            .exclude(gateway=gateway)
-            .values_list("pk", "connection")
-        )
-        stale.extend(pk for pk, number in rows if number > held[pk])
-    return stale
+        chunk = pks[start : start + SUPERSEDED_CHUNK]
+        rows = ChargePoint.objects.filter(pk__in=chunk).values_list("pk", "gateway", "connection")
+        found = set()
+        for pk, holder, number in rows:
+            found.add(pk)
+            if holder != gateway and number > held[pk]:
+                stale.append(pk)
+        gone.extend(pk for pk in chunk if pk not in found)
+    return stale, gone
 
 
 def clear_gateway(gateway: str) -> int:

@@ -3,6 +3,15 @@
 The charge point's row is read afresh for every CALL (one primary-key SELECT): an operator's
 edits in the admin (relaxed_validation, registration_status, heartbeat_interval) apply from its
 next message on, and each handler gets an instance no other thread touches.
+
+But a Heartbeat, the most frequent CALL, needs neither the row nor the database: `at_once`
+answers it on the event loop when the charge point's last BootNotification was accepted (the
+gateway keeps that answer for the connection: only a BootNotification on it changes it) and
+its payload is valid without relaxations. Anything else (not accepted yet, a payload only a
+relaxation lets through) goes the whole way. That it came is recorded with its other frames
+(chargers.gateway.messagelog: last_message_at); a charge point deleted meanwhile has its
+Heartbeats answered until the gateway's next check of its rows closes the connection
+(OCPP_GATEWAY_POLL_SECONDS), where any other CALL finds out at once.
 """
 
 import json
@@ -16,7 +25,8 @@ from ocpp.messages import Call, MessageType
 
 from chargers.gateway import errors, validation
 from chargers.handlers import Context, admitted, handler_for
-from chargers.models import ChargePoint
+from chargers.handlers.boot import heartbeat, heartbeat_answer
+from chargers.models import ChargePoint, RegistrationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +67,24 @@ def _answer(charge_point_pk: int, version: str, call: Call, received_at: datetim
         logger.exception("Handler of %s %s failed for %s", version, call.action, charge_point)
         return _error(call, errors.INTERNAL_ERROR, "The handler failed", charge_point)
     return _result(call, payload, version, charge_point)
+
+
+# A charge point whose BootNotification was answered so (or never: provisioned, not rebooted
+# since) may send anything (chargers.handlers.admitted).
+_ADMITTED_TO_ALL = frozenset({"", RegistrationStatus.ACCEPTED})
+
+
+def at_once(version: str, call: Call, boot_status: str) -> Answer | None:
+    """The answer to a CALL that needs no database (a Heartbeat of a charge point whose last
+    boot was accepted, valid as it is), on the event loop; None: it goes to `answer`."""
+    if call.action != "Heartbeat" or boot_status not in _ADMITTED_TO_ALL:
+        return None
+    if handler_for(version, call.action) is not heartbeat:  # another registered (a test's)
+        return None
+    validator = validation.schema(MessageType.Call, call.action, version)
+    if validator is None or validation.violation(validator, call.payload, version):
+        return None
+    return _result(call, heartbeat_answer(), version, None)
 
 
 def gone(call: Call) -> Answer:
@@ -104,7 +132,7 @@ def relaxed(charge_point: ChargePoint) -> list[str]:
     return [keyword for keyword in keywords if isinstance(keyword, str)]
 
 
-def _result(call: Call, payload: Any, version: str, charge_point: ChargePoint) -> Answer:
+def _result(call: Call, payload: Any, version: str, charge_point: ChargePoint | None) -> Answer:
     """The CALLRESULT, if the handler's payload is valid: a handler's bug must never reach the
     charge point as data it could act on."""
     schema = validation.schema(MessageType.CallResult, call.action, version)

@@ -28,6 +28,7 @@ class Link:
         "dispatcher",
         "previous",
         "replaced",
+        "boot_status",
     )
 
     def __init__(
@@ -41,6 +42,7 @@ class Link:
         remote_address: str,
         recorder: FrameRecorder,
         idle_limit: float,
+        boot_status: str = "",
     ) -> None:
         self.websocket = websocket
         self.identity = identity
@@ -60,6 +62,10 @@ class Link:
         # first CALL is handled, so that the charge point's messages stay in order.
         self.previous: asyncio.Task[None] | None = None
         self.replaced = False
+        # The charge point's last BootNotification answer (ChargePoint.boot_status) as of its
+        # last CALL answered: what lets a Heartbeat be answered without the database
+        # (chargers.gateway.dispatch.at_once). Only a BootNotification changes it.
+        self.boot_status = boot_status
 
     async def send_frame(self, text: str) -> None:
         """Send a frame made elsewhere, and log it. Raises websockets.ConnectionClosed when the

@@ -89,7 +89,7 @@ class Sent:
     deadline: datetime
 
 
-@dataclass
+@dataclass(slots=True)  # one per connection: no __dict__ each
 class _Holding:
     """What this process knows of one charge point it holds."""
 

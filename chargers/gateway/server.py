@@ -28,6 +28,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from ocpp.messages import Call, CallError, CallResult
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
@@ -66,6 +67,10 @@ CLOSE_REMOVED = 4002  # its row was deleted while connected
 # CALLs of one charge point waiting for their turn before the gateway stops reading its
 # frames (the charge point should send the next only once answered: OCPP-J 1.6 §4.1.1).
 MAX_WAITING_CALLS = 16
+
+
+# What a held connection keeps as its handshake's request (see Gateway._hold).
+HANDSHAKE_DONE = Request("", Headers())
 
 
 class OcppConnection(ServerConnection):
@@ -230,10 +235,15 @@ class Gateway:
 
     async def _hold(self, websocket: ServerConnection) -> Link | None:
         """Record the connection, replace an older one of the same charge point. What the
-        handshake admitted is let go of: a held connection keeps only its Link."""
+        handshake admitted is let go of: a held connection keeps only its Link. So are the
+        handshake's request and response, which websockets keeps for the connection's life
+        and never reads again (~4.7 KiB a connection, their headers mostly); the request is
+        replaced by one shared empty request, since websockets takes None for "no handshake
+        yet"."""
         if not isinstance(websocket, OcppConnection) or websocket.admitted is None:
             return None
         admitted, websocket.admitted = websocket.admitted, None
+        websocket.request, websocket.response = HANDSHAKE_DONE, None
         charge_point, version = admitted.charge_point, admitted.version
         if version is None:
             reason = "No common subprotocol: ocpp1.6 or ocpp2.0.1"
@@ -263,6 +273,7 @@ class Gateway:
             remote_address=remote_address,
             recorder=self.recorder,
             idle_limit=self._idle_limit(charge_point),
+            boot_status=charge_point.boot_status,
         )
         previous = self.links.get(link.identity)
         self.links[link.identity] = link
@@ -393,14 +404,7 @@ class Gateway:
                 link.previous = None
             while link.calls:
                 call, received_at = link.calls.pop(0)
-                if meters.batched(link.version, call):  # stored with others' (meters)
-                    answer = await self.meters.answer(
-                        link.charge_point_pk, link.version, call, received_at
-                    )
-                else:
-                    answer = await self.in_pool(
-                        dispatch.answer, link.charge_point_pk, link.version, call, received_at
-                    )
+                answer = await self._answer(link, call, received_at)
                 await self._send(
                     link, answer.frame, answer.message_type, call.unique_id, call.action
                 )
@@ -409,8 +413,21 @@ class Gateway:
                     self._close_soon(link, CLOSE_REMOVED, "Charge point removed")
                 elif answer.charge_point is not None:
                     link.idle_limit = self._idle_limit(answer.charge_point)
+                    link.boot_status = answer.charge_point.boot_status
         finally:
             link.dispatcher = None
+
+    async def _answer(self, link: Link, call: Call, received_at: datetime) -> dispatch.Answer:
+        """Here if it needs no database (a Heartbeat), stored with others' if it is a meter
+        message (chargers.gateway.meters), else answered in a worker thread."""
+        answer = dispatch.at_once(link.version, call, link.boot_status)
+        if answer is not None:
+            return answer
+        if meters.batched(link.version, call):
+            return await self.meters.answer(link.charge_point_pk, link.version, call, received_at)
+        return await self.in_pool(
+            dispatch.answer, link.charge_point_pk, link.version, call, received_at
+        )
 
     async def _send(
         self, link: Link, text: str, message_type: int, unique_id: str, action: str
@@ -423,8 +440,9 @@ class Gateway:
     # --- Housekeeping -------------------------------------------------------------------
 
     async def _watch(self) -> None:
-        """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, and those whose charge
-        point a newer connection at another gateway holds now."""
+        """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, those whose charge point a
+        newer connection at another gateway holds now, and those whose row was deleted (a
+        Heartbeat, answered without the database, would not find out)."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(settings.OCPP_GATEWAY_POLL_SECONDS)
@@ -437,7 +455,7 @@ class Gateway:
                 continue
             numbers = {pk: link.connection for pk, link in held.items()}
             try:
-                stale = await self.in_pool(connections.superseded, self.id, numbers)
+                stale, gone = await self.in_pool(connections.check_held, self.id, numbers)
             except DatabaseError:
                 logger.exception("Gateway %s could not check its charge points", self.id)
                 continue
@@ -445,3 +463,7 @@ class Gateway:
                 link = held[pk]
                 logger.info("Charge point %s connected elsewhere: closing here", link)
                 self._close_soon(link, CLOSE_REPLACED, "Replaced by a newer connection")
+            for pk in gone:
+                link = held[pk]
+                logger.info("Charge point %s was removed: closing its connection", link)
+                self._close_soon(link, CLOSE_REMOVED, "Charge point removed")

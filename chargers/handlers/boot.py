@@ -75,6 +75,12 @@ def boot_notification_201(context: Context, payload: Payload) -> Payload:
 @handles("2.0.1", "Heartbeat")
 def heartbeat(context: Context, payload: Payload) -> Payload:
     """Our time, and nothing written: the gateway records that a message came."""
+    return heartbeat_answer()
+
+
+def heartbeat_answer() -> Payload:
+    """A Heartbeat's answer, 1.6 and 2.0.1: our time. Needs no database, so the gateway answers
+    an accepted charge point's Heartbeat with it on its event loop (chargers.gateway.dispatch)."""
     return {"currentTime": format_datetime(now())}
 
 

@@ -336,3 +336,16 @@ def test_a_password_is_stored_as_a_cheap_pbkdf2_hash(settings: Any) -> None:
     assert not check_password("a-very-random-secreT", stored)
     with pytest.raises(ValueError, match="cannot be empty"):
         connections.set_password(made, "")
+
+
+def test_a_held_connection_keeps_no_handshake_headers_and_still_works() -> None:
+    charge_point("LEAN")
+
+    with RunningGateway("gw-lean") as gateway, connect_as(gateway.url("LEAN")) as websocket:
+        assert call(websocket, "1", "Heartbeat", {})[0] == 3
+        assert gateway.gateway is not None
+        held = gateway.gateway.links["LEAN"].websocket
+        assert held.request is server.HANDSHAKE_DONE
+        assert len(held.request.headers) == 0
+        assert held.response is None
+        assert call(websocket, "2", "Heartbeat", {})[0] == 3
