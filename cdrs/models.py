@@ -133,7 +133,8 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         rows = (
             self.order_by()
             .annotate(replacement=replacement)
-            .values(**columns, currency_code=Upper("currency"))
+            # Currencies are stored upper case (cdr_currency_iso4217): no UPPER per CDR.
+            .values(**columns, currency_code=F("currency"))
             .annotate(
                 sessions=Count("pk", filter=stands),
                 energy_kwh=Sum("total_energy", filter=stands),

@@ -89,12 +89,12 @@ def cdr_revenue_per_day(*, since: datetime, zone: tzinfo) -> list[RevenueDay]:
     rows = (
         Cdr.objects.ended_in(since, None)
         .annotate(day=TruncDate("end_date_time", tzinfo=zone))
-        .order_by("day", "currency")
+        .order_by()  # put in order here: an ORDER BY sorts every CDR before grouping them
         .values("day", "currency")
         .annotate(amount=Sum("total_cost_excl_vat"))
         .values_list("day", "currency", "amount")
     )
-    return [RevenueDay(day, currency, amount) for day, currency, amount in rows]
+    return sorted(RevenueDay(day, currency, amount) for day, currency, amount in rows)
 
 
 class Figures(NamedTuple):

@@ -90,9 +90,9 @@ def charged_sessions_per_day(*, since: datetime, zone: tzinfo) -> list[SessionDa
     rows = (
         Session.objects.filter(status__in=CHARGED_STATUSES, start_date_time__gte=since)
         .annotate(day=TruncDate("start_date_time", tzinfo=zone))
-        .order_by("day")
+        .order_by()  # put in order here: an ORDER BY sorts every row before grouping them
         .values("day")
-        .annotate(sessions=Count("pk"), kwh=Sum("kwh"))
+        .annotate(sessions=Count("*"), kwh=Sum("kwh"))
         .values_list("day", "sessions", "kwh")
     )
-    return [SessionDay(day, sessions, kwh or Decimal(0)) for day, sessions, kwh in rows]
+    return sorted(SessionDay(day, sessions, kwh or Decimal(0)) for day, sessions, kwh in rows)
