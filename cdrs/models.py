@@ -16,13 +16,13 @@ Tariffs, the charging periods, SignedData) is JSON in its OCPI form, numbers exa
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from django.db import models
 from django.db.models import Count, DateField, F, FilteredRelation, Max, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Length, TruncMonth, Upper
+from django.db.models.functions import Length, TruncDate, TruncMonth, Upper
 from django.db.models.lookups import LessThanOrEqual
 
 from ocpi.json import exact_json_field
@@ -108,9 +108,12 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         """CDRs of sessions at the location of this OCPI id (a CiString), as sealed."""
         return self.filter(cdr_location__id__iexact=location_id)
 
-    def report(self, *, by: Sequence[str]) -> "models.QuerySet[Cdr, dict[str, Any]]":
+    def report(
+        self, *, by: Sequence[str], days_in: tzinfo | None = None
+    ) -> "models.QuerySet[Cdr, dict[str, Any]]":
         """Sessions, energy and revenue grouped `by` REPORT_DIMENSIONS names and currency
-        (amounts in different currencies are never added up): one row per group, one query.
+        (amounts in different currencies are never added up): one row per group, one query;
+        per `day` (of the session's end) too with `days_in` a time zone.
 
         Revenue is net: a credit CDR's negated costs take its original's back and a corrected
         CDR adds its own. Sessions and kWh count each charge once: the CDRs that stand, neither
@@ -120,6 +123,8 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         columns: dict[str, Any] = {}
         for name in by:
             columns |= REPORT_DIMENSIONS[name]
+        if days_in is not None:
+            columns["day"] = TruncDate("end_date_time", tzinfo=days_in)
         # One name per site (of those its CDRs sealed, the greatest): a renamed site stays one row.
         named = {"site_name": Max("sealed_site_name")} if "site" in by else {}
         # Not replaced: no corrected CDR points here. A join, not a subquery per row: each CDR
@@ -344,3 +349,28 @@ class Cdr(models.Model):
             root = parent
         party = root.party
         return f"cdrs:{party.country_code}:{party.party_id}:{root.ocpi_id.upper()}"
+
+
+class CdrDayFigures(models.Model):
+    """What the CDRs of sessions that ended on `day` (in settings.TIME_ZONE) add up to per
+    eMSP party and currency, by CdrQuerySet.report's rules; kept by ocpi.daily_figures
+    (cdrs.daily)."""
+
+    day = models.DateField()
+    emsp_country_code = models.CharField(max_length=2)
+    emsp_party_id = models.CharField(max_length=3)
+    currency = models.CharField(max_length=3)
+    sessions = models.PositiveIntegerField()
+    kwh = models.DecimalField(max_digits=24, decimal_places=MONEY_PLACES)
+    revenue_excl_vat = models.DecimalField(max_digits=24, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "emsp_country_code", "emsp_party_id", "currency"],
+                name="cdr_day_figures_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.emsp_country_code}*{self.emsp_party_id} {self.currency}"

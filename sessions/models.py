@@ -207,3 +207,15 @@ class SessionChargingPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"period {self.position} of {self.session}"
+
+
+class SessionDayFigures(models.Model):
+    """The charged sessions (sessions.selectors.CHARGED_STATUSES) that started on `day` (in
+    settings.TIME_ZONE) and their kWh, kept by ocpi.daily_figures (sessions.daily)."""
+
+    day = models.DateField(unique=True)
+    sessions = models.PositiveIntegerField()
+    kwh = models.DecimalField(max_digits=24, decimal_places=6)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.sessions} sessions"
