@@ -4,6 +4,7 @@ after their day and a change of time zone; a refresh that fails leaves them as t
 
 import dataclasses
 import io
+import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from cdrs import daily as cdr_days
@@ -202,3 +204,37 @@ def test_a_cdr_created_a_second_ago_shows_on_the_next_view(
         "JUST-NOW", MOMENT - timedelta(minutes=5), "1.25", last_updated=now() - timedelta(seconds=1)
     )
     assert eur_today() == Decimal("11.75")
+
+
+def _refresh_at_once(readers: int) -> list[BaseException]:
+    """`readers` threads (each its own connection) refreshing both tables at the same moment."""
+    start, failures = threading.Barrier(readers), []
+
+    def read() -> None:
+        try:
+            start.wait()
+            for kept in (session_days.KEPT, cdr_days.KEPT):
+                daily_figures.refresh(kept)
+        except BaseException as exc:  # noqa: BLE001  (reported by the test)
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return failures
+
+
+def test_readers_at_once_count_each_day_once(transactional_db: None) -> None:
+    """The watermark's row lock lets one reader at a time replace a day's rows: without it two
+    first readers would both insert every day (the unique day would refuse the second)."""
+    estate = build_estate()
+    assert _refresh_at_once(4) == []
+    add_session(estate["location"], "AT-ONCE", at("2026-03-15", "11:45"), "2")
+    add_cdr("AT-ONCE", at("2026-03-15", "11:45"), "2.00", currency="GBP")
+    assert _refresh_at_once(4) == []
+    kept_equals_direct()
+    assert SessionDayFigures.objects.get(day=date(2026, 3, 15)).sessions == 3
