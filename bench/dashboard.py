@@ -39,7 +39,7 @@ def seed(locations: int, evses: int, sessions: int, days: int) -> dict[str, int]
 
     from cdrs.models import Cdr
     from chargers.models import ChargePoint
-    from locations.models import EVSE
+    from locations.models import EVSE, Location
     from ocpi.time import now
     from push.models import Change, Delivery, DeliveryStatus
     from sessions.models import Session
@@ -60,7 +60,10 @@ def seed(locations: int, evses: int, sessions: int, days: int) -> dict[str, int]
     )
     moment = now()
     evse_rows = list(EVSE.objects.order_by("pk").values_list("pk", "location_id"))
-    frozen = cdr_location()
+    # Each session's CdrLocation names its own site, so the per-site ranking ranks the estate's
+    # sites (one CdrLocation for all made it a ranking of one).
+    sites = dict(Location.objects.values_list("pk", "ocpi_id"))
+    frozen = {pk: cdr_location(id=ocpi_id, name=f"Site {ocpi_id}") for pk, ocpi_id in sites.items()}
     for first in range(0, sessions, BATCH):
         with transaction.atomic():
             rows = []
@@ -85,7 +88,7 @@ def seed(locations: int, evses: int, sessions: int, days: int) -> dict[str, int]
                         currency="EUR",
                         status="ACTIVE" if active else "COMPLETED",
                         last_updated=start,
-                        cdr_location=frozen,
+                        cdr_location=frozen[location_id],
                         time_zone="Europe/Amsterdam",
                     )
                 )
@@ -103,7 +106,7 @@ def seed(locations: int, evses: int, sessions: int, days: int) -> dict[str, int]
                     token_uid=s.token_uid,
                     contract_id=s.contract_id,
                     auth_method="WHITELIST",
-                    cdr_location=frozen,
+                    cdr_location=s.cdr_location,
                     currency="EUR" if s.pk % 10 else "CHF",
                     charging_periods=[],
                     total_cost_excl_vat=s.kwh * Decimal("0.35"),

@@ -16,13 +16,13 @@ Tariffs, the charging periods, SignedData) is JSON in its OCPI form, numbers exa
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from django.db import models
-from django.db.models import Count, DateField, FilteredRelation, Max, Q, Sum
+from django.db.models import Count, DateField, F, FilteredRelation, Max, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Length, TruncMonth, Upper
+from django.db.models.functions import Length, TruncDate, TruncMonth, Upper
 from django.db.models.lookups import LessThanOrEqual
 
 from ocpi.json import exact_json_field
@@ -65,13 +65,31 @@ REPORT_DIMENSIONS: dict[str, dict[str, Any]] = {
     "site": {
         "site_country_code": Upper("country_code"),
         "site_party_id": Upper("party_id"),
-        "site_id": KeyTextTransform("id", "cdr_location"),
+        "site_id": F("sealed_site_id"),
     },
     "partner": {
         "emsp_country_code": Upper("token_country_code"),
         "emsp_party_id": Upper("token_party_id"),
     },
 }
+
+
+# The columns the date-range figures read besides end_date_time (see Meta.indexes, cdr_end):
+# the revenue per day and currency and every REPORT_DIMENSIONS column but the month's.
+COVERED = [
+    "id",  # the join that finds replaced CDRs (CdrQuerySet.report)
+    "country_code",
+    "party_id",
+    "sealed_site_id",
+    "sealed_site_name",
+    "token_country_code",
+    "token_party_id",
+    "currency",
+    "credit",
+    "total_energy",
+    "total_cost_excl_vat",
+    "total_cost_incl_vat",
+]
 
 
 class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
@@ -95,9 +113,12 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         not a credit or a correction of it."""
         return self.for_party(session.party).filter(ocpi_id__ci=session.ocpi_id)
 
-    def report(self, *, by: Sequence[str]) -> "models.QuerySet[Cdr, dict[str, Any]]":
+    def report(
+        self, *, by: Sequence[str], days_in: tzinfo | None = None
+    ) -> "models.QuerySet[Cdr, dict[str, Any]]":
         """Sessions, energy and revenue grouped `by` REPORT_DIMENSIONS names and currency
-        (amounts in different currencies are never added up): one row per group, one query.
+        (amounts in different currencies are never added up): one row per group, one query;
+        per `day` (of the session's end) too with `days_in` a time zone.
 
         Revenue is net: a credit CDR's negated costs take its original's back and a corrected
         CDR adds its own. Sessions and kWh count each charge once: the CDRs that stand, neither
@@ -107,8 +128,10 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         columns: dict[str, Any] = {}
         for name in by:
             columns |= REPORT_DIMENSIONS[name]
+        if days_in is not None:
+            columns["day"] = TruncDate("end_date_time", tzinfo=days_in)
         # One name per site (of those its CDRs sealed, the greatest): a renamed site stays one row.
-        named = {"site_name": Max(KeyTextTransform("name", "cdr_location"))} if "site" in by else {}
+        named = {"site_name": Max("sealed_site_name")} if "site" in by else {}
         # Not replaced: no corrected CDR points here. A join, not a subquery per row: each CDR
         # is corrected at most once (cdr_corrected_once), so the join never repeats a row. The
         # join reads only the CDRs that correct one (by the corrects index), not every CDR:
@@ -120,7 +143,8 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         rows = (
             self.order_by()
             .annotate(replacement=replacement)
-            .values(**columns, currency_code=Upper("currency"))
+            # Currencies are stored upper case (cdr_currency_iso4217): no UPPER per CDR.
+            .values(**columns, currency_code=F("currency"))
             .annotate(
                 sessions=Count("pk", filter=stands),
                 energy_kwh=Sum("total_energy", filter=stands),
@@ -154,6 +178,20 @@ class Cdr(models.Model):
     auth_method = models.CharField(max_length=12, choices=AuthMethod.choices)
     authorization_reference = models.CharField(max_length=36, blank=True)
     cdr_location = exact_json_field(help_text="CdrLocation as at the session's start.")
+    # The sealed site's id and name as columns the database derives from cdr_location: the
+    # reports group by them, and the covering index `cdr_end` carries them, so the figures
+    # of a date range read that index alone instead of every CDR's JSON (PostgreSQL cannot
+    # answer an expression on cdr_location from an index without the whole column).
+    sealed_site_id = models.GeneratedField(
+        expression=KeyTextTransform("id", "cdr_location"),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+    sealed_site_name = models.GeneratedField(
+        expression=KeyTextTransform("name", "cdr_location"),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
     meter_id = models.CharField(max_length=255, blank=True)
     currency = models.CharField(max_length=3)
     tariffs = exact_json_field(
@@ -193,8 +231,15 @@ class Cdr(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_cdr"
     )
     # The CDR a corrected CDR replaces (credited first): cdrs.services.cdr_correct.
+    # Indexed by the unique constraint cdr_corrected_once (on PostgreSQL and SQLite alike):
+    # the foreign key's own index would be a second copy of it.
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        db_index=False,
     )
     home_charging_compensation = models.BooleanField(null=True, blank=True)
     last_updated = models.DateTimeField(help_text="When it was created: CDRs never change.")
@@ -270,8 +315,10 @@ class Cdr(models.Model):
         ]
         indexes = [
             models.Index(fields=["last_updated"], name="cdr_last_updated"),
-            # The operator's revenue per day and month (cdrs.selectors) reads a date range.
-            models.Index(fields=["end_date_time"], name="cdr_end"),
+            # The operator's figures of a date range (cdrs.selectors, CdrQuerySet.report): on
+            # PostgreSQL the index covers every column they read, so they scan the index alone
+            # (an index-only scan) instead of fetching wide CDR rows; SQLite gets the plain index.
+            models.Index(fields=["end_date_time"], include=COVERED, name="cdr_end"),
             models.Index(
                 Upper("token_country_code"), Upper("token_party_id"), name="cdr_token_party"
             ),
@@ -307,3 +354,28 @@ class Cdr(models.Model):
             root = parent
         party = root.party
         return f"cdrs:{party.country_code}:{party.party_id}:{root.ocpi_id.upper()}"
+
+
+class CdrDayFigures(models.Model):
+    """What the CDRs of sessions that ended on `day` (in settings.TIME_ZONE) add up to per
+    eMSP party and currency, by CdrQuerySet.report's rules; kept by ocpi.daily_figures
+    (cdrs.daily)."""
+
+    day = models.DateField()
+    emsp_country_code = models.CharField(max_length=2)
+    emsp_party_id = models.CharField(max_length=3)
+    currency = models.CharField(max_length=3)
+    sessions = models.PositiveIntegerField()
+    kwh = models.DecimalField(max_digits=24, decimal_places=MONEY_PLACES)
+    revenue_excl_vat = models.DecimalField(max_digits=24, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "emsp_country_code", "emsp_party_id", "currency"],
+                name="cdr_day_figures_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.emsp_country_code}*{self.emsp_party_id} {self.currency}"

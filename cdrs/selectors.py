@@ -1,7 +1,7 @@
 """Reads of CDRs, always scoped to the eMSP parties that may see them; the tariffs of our
 parties an operator may reprice a CDR with; and the operator's revenue figures, over all CDRs."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -89,12 +89,12 @@ def cdr_revenue_per_day(*, since: datetime, zone: tzinfo) -> list[RevenueDay]:
     rows = (
         Cdr.objects.ended_in(since, None)
         .annotate(day=TruncDate("end_date_time", tzinfo=zone))
-        .order_by("day", "currency")
+        .order_by()  # put in order here: an ORDER BY sorts every CDR before grouping them
         .values("day", "currency")
         .annotate(amount=Sum("total_cost_excl_vat"))
         .values_list("day", "currency", "amount")
     )
-    return [RevenueDay(day, currency, amount) for day, currency, amount in rows]
+    return sorted(RevenueDay(day, currency, amount) for day, currency, amount in rows)
 
 
 class Figures(NamedTuple):
@@ -112,8 +112,14 @@ def cdr_figures_per(dimension: str, *, since: datetime) -> list[Figures]:
     """Sessions, kWh and revenue excl. VAT per site ("site") or eMSP party ("partner") of the
     CDRs of sessions that ended since `since`: one query (CdrQuerySet.report, whose rules
     for credit and corrected CDRs hold here too), in the report's order."""
+    return figures_of(Cdr.objects.ended_in(since, None).report(by=[dimension]), dimension)
+
+
+def figures_of(rows: Iterable[dict[str, Any]], dimension: str) -> list[Figures]:
+    """Report `rows` (CdrQuerySet.report's keys) by `dimension` added up per site or party,
+    in the rows' order."""
     figures: dict[str, Figures] = {}
-    for row in Cdr.objects.ended_in(since, None).report(by=[dimension]):
+    for row in rows:
         if dimension == "site":
             key = f"{row['site_country_code']}*{row['site_party_id']}*{row['site_id']}"
             label = row["site_name"] or row["site_id"] or "?"

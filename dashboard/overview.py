@@ -3,12 +3,14 @@ revenue, each partner's health (its push queue, last token pull, last error and 
 firing for it) and the latest failures.
 
 Every figure comes from the owning app's selectors, each one query whatever the size of the
-estate; a section is computed only for a user who may view its model, so a viewer sees the
+estate; the per-day charts, the eMSP party ranking and the today/this-month tiles from the
+figures the sessions and CDR apps keep per day (ocpi.daily_figures), brought up to date on
+each view. A section is computed only for a user who may view its model, so a viewer sees the
 figures of what the admin lets them see. "Today" and "this month" are in the admin's time
 zone (settings.TIME_ZONE), which the page names.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,13 +22,8 @@ from django.contrib.auth.models import AnonymousUser, PermissionsMixin
 from django.urls import reverse
 from django.utils import timezone
 
-from cdrs.selectors import (
-    Figures,
-    Revenue,
-    cdr_figures_per,
-    cdr_revenue_by_currency,
-    cdr_revenue_per_day,
-)
+from cdrs.daily import kept_cdr_figures
+from cdrs.selectors import Figures, Revenue, RevenueDay, cdr_figures_per
 from chargers.fleet import Presence, charge_point_presence
 from credentials.models import PartnerPlatform
 from dashboard.charts import BarChart, Ranking, daily_bars, ranked_bars
@@ -37,13 +34,9 @@ from ocpi.time import now
 from push.backlog import recent_failed_deliveries, with_delivery_health
 from push.breaker import with_breaker_state
 from push.models import OPEN_STATUSES, Delivery, DeliveryStatus
+from sessions.daily import kept_session_figures
 from sessions.models import SessionStatus
-from sessions.selectors import (
-    SessionTotals,
-    active_session_count,
-    charged_session_totals,
-    charged_sessions_per_day,
-)
+from sessions.selectors import SessionDay, SessionTotals, active_session_count
 from tokens.models import TokenPull
 from tokens.selectors import recent_failed_pulls, with_last_token_pull
 
@@ -125,12 +118,16 @@ def overview(user: PermissionsMixin | AnonymousUser, moment: datetime | None = N
             active_session_count(),
             changelist("charging_sessions_session", status__exact=SessionStatus.ACTIVE),
         )
-        page.session_totals = charged_session_totals(today=today, month=month)
-        charts += _session_charts(days, since)
+        page.session_totals, per_day = kept_session_figures(
+            today=today.date(), month=month.date(), since=since.date()
+        )
+        charts += _session_charts(days, per_day)
     if may("cdrs.view_cdr"):
-        page.revenue = cdr_revenue_by_currency(today=today, month=month)
-        charts += _revenue_charts(days, since)
-        page.rankings = _rankings(since)
+        page.revenue, revenue_per_day, partners = kept_cdr_figures(
+            today=today.date(), month=month.date(), since=since.date()
+        )
+        charts += _revenue_charts(days, revenue_per_day)
+        page.rankings = _rankings(since, partners)
     page.charts = charts
     if may("credentials.view_partnerplatform"):
         page.partners = _partner_health(alerts=may("monitoring.view_alert"))
@@ -153,8 +150,7 @@ def _money(currency: str) -> Callable[[Decimal | int], str]:
     return lambda amount: f"{amount:.2f} {currency}"
 
 
-def _session_charts(days: list[date], since: datetime) -> list[BarChart]:
-    per_day = charged_sessions_per_day(since=since, zone=since.tzinfo)  # type: ignore[arg-type]
+def _session_charts(days: list[date], per_day: list[SessionDay]) -> list[BarChart]:
     sessions = {row.day: row.sessions for row in per_day}
     energy = {row.day: row.kwh for row in per_day}
     return [
@@ -163,9 +159,9 @@ def _session_charts(days: list[date], since: datetime) -> list[BarChart]:
     ]
 
 
-def _revenue_charts(days: list[date], since: datetime) -> list[BarChart]:
+def _revenue_charts(days: list[date], per_day: list[RevenueDay]) -> list[BarChart]:
     per_currency: dict[str, dict[date, Decimal]] = defaultdict(dict)
-    for row in cdr_revenue_per_day(since=since, zone=since.tzinfo):  # type: ignore[arg-type]
+    for row in per_day:
         per_currency[row.currency][row.day] = row.amount
     return [
         daily_bars(
@@ -180,19 +176,20 @@ def _revenue_charts(days: list[date], since: datetime) -> list[BarChart]:
 
 def _named(figures: list[Figures]) -> dict[str, Figures]:
     """Each one under its label; a label two share gets its key too (two sites "Centre")."""
-    labels = [one.label for one in figures]
+    shared = Counter(one.label for one in figures)  # not list.count: 20,000 sites squared
     return {
-        one.label if labels.count(one.label) == 1 else f"{one.label} ({one.key})": one
-        for one in figures
+        one.label if shared[one.label] == 1 else f"{one.label} ({one.key})": one for one in figures
     }
 
 
-def _rankings(since: datetime) -> list[Ranking]:
+def _rankings(since: datetime, partners: list[Figures]) -> list[Ranking]:
     """Energy, sessions and revenue (per currency) of the top sites and eMSP parties since
-    `since`: a query per dimension, whatever the number of sites."""
+    `since`: the sites' a query whatever their number (20,000 sites hardly add up per day,
+    so they are not kept per day), the parties' kept per day (`partners`)."""
     rankings = []
-    for dimension, what in (("site", "site"), ("partner", "eMSP party")):
-        named = _named(cdr_figures_per(dimension, since=since))
+    per_site = cdr_figures_per("site", since=since)
+    for figures, what in ((per_site, "site"), (partners, "eMSP party")):
+        named = _named(figures)
         kwh = {name: one.kwh for name, one in named.items()}
         sessions = {name: one.sessions for name, one in named.items()}
         rankings += [

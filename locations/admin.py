@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
@@ -122,7 +123,15 @@ class LocationAdmin(LocationCsvMixin, AuditHistoryMixin, _NoDelete, admin.ModelA
         return location_map.allow_tiles(response)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Location]:
-        return super().get_queryset(request).annotate(evse_total=Count("evses"))
+        # A count per listed location (a subquery), not a join of every EVSE grouped by
+        # location: the page counts its 100 rows, and the list's counts drop it.
+        evses = EVSE.objects.filter(location=OuterRef("pk")).order_by().values("location")
+        total = Subquery(evses.annotate(total=Count("*")).values("total"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(evse_total=Coalesce(total, 0, output_field=IntegerField()))
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         immutable = ["country_code", "party_id", "ocpi_id"] if obj is not None else []

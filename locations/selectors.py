@@ -158,5 +158,6 @@ def locations_by_pk(*, parties: Sequence[PartyRef], pks: Sequence[int]) -> Locat
 
 def evse_status_counts() -> dict[str, int]:
     """How many EVSEs are in each Status (REMOVED ones included): one GROUP BY query."""
-    rows = EVSE.objects.order_by().values_list("status").annotate(count=Count("pk"))
+    # COUNT(*), not of a column: the status index alone answers (an index-only scan).
+    rows = EVSE.objects.order_by().values_list("status").annotate(count=Count("*"))
     return dict(rows)

@@ -23,3 +23,16 @@ class ListGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}#{self.shard}"
+
+
+class FiguresWatermark(models.Model):
+    """How far a table of figures kept per day is up to date (ocpi.daily_figures): rows
+    written before `until` are in it, counted by the days of `zone`. Its row lock serializes
+    the refreshes of that table."""
+
+    name = models.CharField(max_length=64, unique=True, help_text='The table: "cdrs:day".')
+    until = models.DateTimeField(null=True, blank=True, help_text="None: never computed.")
+    zone = models.CharField(max_length=64, blank=True, help_text="settings.TIME_ZONE then.")
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.until} ({self.zone})"

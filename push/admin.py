@@ -81,6 +81,8 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     ]
     search_fields = ["queue_key", "last_error"]
     list_select_related = ["change", "partner"]
+    # The paginator counts already: a second count of the whole outbox costs as much.
+    show_full_result_count = False
     readonly_fields = [
         "change",
         "partner",

@@ -65,12 +65,17 @@ def active_session_count() -> int:
     return Session.objects.filter(status=SessionStatus.ACTIVE).count()
 
 
+def charged(sessions: SessionQuerySet) -> SessionQuerySet:
+    """Of `sessions`, those the operator's figures count (CHARGED_STATUSES)."""
+    return sessions.filter(status__in=CHARGED_STATUSES)
+
+
 def charged_session_totals(*, today: datetime, month: datetime) -> SessionTotals:
     """Sessions charged and their kWh since the starts `today` and `month` (by the session's
     start): one query."""
-    charged = Session.objects.filter(status__in=CHARGED_STATUSES)
+    charged_ones = charged(Session.objects.all())
     since_today, since_month = Q(start_date_time__gte=today), Q(start_date_time__gte=month)
-    totals = charged.filter(start_date_time__gte=min(today, month)).aggregate(
+    totals = charged_ones.filter(start_date_time__gte=min(today, month)).aggregate(
         sessions_today=Count("pk", filter=since_today),
         sessions_month=Count("pk", filter=since_month),
         kwh_today=Sum("kwh", filter=since_today),
@@ -87,12 +92,17 @@ def charged_session_totals(*, today: datetime, month: datetime) -> SessionTotals
 def charged_sessions_per_day(*, since: datetime, zone: tzinfo) -> list[SessionDay]:
     """Sessions charged and their kWh per day (of their start, in `zone`) from `since`, days
     without any left out: one GROUP BY query."""
+    return charged_per_day(Session.objects.filter(start_date_time__gte=since), zone)
+
+
+def charged_per_day(sessions: SessionQuerySet, zone: tzinfo) -> list[SessionDay]:
+    """Of `sessions`, those charged and their kWh per day of their start in `zone`, in order."""
     rows = (
-        Session.objects.filter(status__in=CHARGED_STATUSES, start_date_time__gte=since)
+        charged(sessions)
         .annotate(day=TruncDate("start_date_time", tzinfo=zone))
-        .order_by("day")
+        .order_by()  # put in order here: an ORDER BY sorts every row before grouping them
         .values("day")
-        .annotate(sessions=Count("pk"), kwh=Sum("kwh"))
+        .annotate(sessions=Count("*"), kwh=Sum("kwh"))
         .values_list("day", "sessions", "kwh")
     )
-    return [SessionDay(day, sessions, kwh or Decimal(0)) for day, sessions, kwh in rows]
+    return sorted(SessionDay(day, sessions, kwh or Decimal(0)) for day, sessions, kwh in rows)

@@ -9,6 +9,7 @@ from chargers.models import ChargePoint
 from credentials.models import PartnerPlatform
 from locations.models import EVSE, Location
 from monitoring.models import Alert, AlertRule
+from ocpi.time import now
 from push.models import Change, Delivery, DeliveryStatus
 from sessions.models import Session, SessionStatus
 from tests.cdrs.conftest import cdr_location, create_location
@@ -48,7 +49,7 @@ def add_session(
         evse=evse,
         currency="EUR",
         status=status,
-        last_updated=start,
+        last_updated=now(),  # when written, as every service writes it: what the kept figures watch
         cdr_location=cdr_location(),
         time_zone="Europe/Brussels",
     )
@@ -74,7 +75,7 @@ def add_cdr(ocpi_id: str, end: datetime, total: str, currency: str = "EUR", **fi
         "total_cost_excl_vat": Decimal(total),
         "total_energy": Decimal("10"),
         "total_time": Decimal("1"),
-        "last_updated": end,
+        "last_updated": now(),  # when written, as cdrs.services writes it
     }
     return Cdr.objects.create(**{**values, **fields})
 

@@ -177,8 +177,13 @@ def _queries_for_index(client: Client) -> int:
 def test_the_page_costs_the_same_queries_whatever_the_data(
     operator: Client, estate: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(20):
+    # The first view computes the figures kept per day (ocpi.daily_figures); every later one
+    # recomputes the days written since (here: always some, as on a busy platform), in the
+    # same statements however many days and rows.
+    with django_assert_max_num_queries(34):
         overview_of(operator.get(INDEX))
+    add_session(estate["location"], "ONE-MORE", MOMENT - timedelta(hours=1), "5")
+    add_cdr("ONE-MORE", MOMENT - timedelta(hours=1), "3.00")
     few = _queries_for_index(operator)
 
     location = estate["location"]

@@ -139,3 +139,37 @@ def test_the_lists_filter_by_our_cpo_party_without_reading_the_estate_for_choice
     assert uids(evses) == ["OTHER-0"]
     assert scans_for_choices(captured, "locations_location") == []
     assert scans_for_choices(captured, "locations_evse") == []
+
+
+def evse_counts(response: Any) -> dict[str, int]:
+    rows = re.findall(
+        r'<th class="field-ocpi_id"><a href="[^"]+">([^<]+)</a></th>.*?'
+        r'<td class="field-evse_count">(\d+)</td>',
+        response.content.decode(),
+        flags=re.S,
+    )
+    return {ocpi_id: int(count) for ocpi_id, count in rows}
+
+
+def test_the_location_list_counts_each_locations_evses_and_sorts_by_them(
+    operator: Client, estate: None
+) -> None:
+    by_count = operator.get(LOCATIONS, {"evses": "all", "o": "-8"})  # the EVSEs column
+
+    assert evse_counts(by_count) == {"LIVE": 3, "GONE": 2, "NEW": 0}
+    assert location_ids(by_count) == ["LIVE", "GONE", "NEW"]
+
+
+def test_the_location_list_counts_its_rows_without_joining_the_evses(
+    operator: Client, estate: None
+) -> None:
+    """The list's counts (of its default filter, and of all) read the locations and, for the
+    filter, the REMOVED EVSEs: no join of every EVSE grouped by location."""
+    with CaptureQueriesContext(connection) as captured:
+        response = operator.get(LOCATIONS)
+    counts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT")]
+
+    assert sorted(location_ids(response)) == ["LIVE", "NEW"]
+    assert "2 results ( 3 total )" in page_text(response)
+    assert len(counts) == 2
+    assert all("JOIN" not in sql and "GROUP BY" not in sql for sql in counts), counts
