@@ -46,15 +46,17 @@ class DailyFigures:
     also_touched: Callable[["models.QuerySet[Any]"], "models.QuerySet[Any]"] | None = None
 
 
-def refresh(kept: DailyFigures) -> None:
-    """Bring `kept`'s table up to date: the days touched since its watermark, or all."""
+def refresh(kept: DailyFigures, *, rebuild: bool = False) -> None:
+    """Bring `kept`'s table up to date: the days touched since its watermark, or all (on the
+    first refresh, after a change of zone, or when `rebuild` asks for it: e.g. after a write
+    whose transaction outlived the overlap)."""
     zone_name = settings.TIME_ZONE
     zone = ZoneInfo(zone_name)
     with transaction.atomic():
         mark = _locked_mark(kept.name)
         started = now()  # after the lock: rows written from here on are the next refresh's
         rows = kept.table._default_manager
-        if mark.until is None or mark.zone != zone_name:
+        if rebuild or mark.until is None or mark.zone != zone_name:
             rows.all().delete()
             rows.bulk_create(kept.figures(kept.rows(), zone))
         else:

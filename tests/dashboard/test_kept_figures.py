@@ -189,6 +189,24 @@ def test_the_command_computes_them_ahead_of_the_first_view(estate: dict[str, Any
     kept_equals_direct()
 
 
+def test_the_command_rebuilds_a_day_a_long_transaction_left_behind(
+    estate: dict[str, Any], clock: Clock
+) -> None:
+    clock.moment = T0 + timedelta(hours=1)
+    kept_equals_direct()
+    # Stamped an hour before that refresh, committed after it: beyond the overlap.
+    late = add_session(estate["location"], "VERY-LATE", at("2026-03-11"), "4.5")
+    written(late, clock.moment - timedelta(hours=1))
+    clock.moment += timedelta(minutes=1)
+    daily_figures.refresh(session_days.KEPT)
+    assert not SessionDayFigures.objects.filter(day=date(2026, 3, 11)).exists()  # missed
+
+    call_command("refresh_dashboard_figures", "--rebuild", stdout=io.StringIO())
+
+    assert SessionDayFigures.objects.get(day=date(2026, 3, 11)).sessions == 1
+    kept_equals_direct()
+
+
 def test_a_cdr_created_a_second_ago_shows_on_the_next_view(
     operator: Client, db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
