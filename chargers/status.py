@@ -80,6 +80,10 @@ WHOLE_OVERRIDES = frozenset({Status.INOPERATIVE, Status.OUTOFORDER})
 # Set by the operator, about the EVSE's place in the estate rather than its state.
 OPERATOR_STATUSES = frozenset({Status.PLANNED, Status.REMOVED})
 
+# What _set reads of a link's EVSE (evse_set_status reads it again under its location's
+# lock): not its JSON fields.
+_LINK_FIELDS = ("ocpp_evse_id", "evse__location_id", "evse__status")
+
 WHOLE = 0  # OCPP 1.6 connector id 0, 2.0.1 EVSE id 0: the charge point as a whole
 _MAX_ID = 2**31 - 1  # what the id columns hold; a charge point may send any integer
 
@@ -236,6 +240,7 @@ def _apply(charge_point: ChargePoint, report: Report, previous: str | None) -> N
     link = (
         ChargePointEvse.objects.filter(charge_point=charge_point, ocpp_evse_id=report.ocpp_evse_id)
         .select_related("evse")
+        .only(*_LINK_FIELDS)
         .first()
     )
     if link is None:
@@ -295,6 +300,7 @@ def _links(charge_point: ChargePoint) -> list[ChargePointEvse]:
     return list(
         ChargePointEvse.objects.filter(charge_point=charge_point)
         .select_related("evse")
+        .only(*_LINK_FIELDS)
         .order_by("evse__location_id", "ocpp_evse_id")
     )
 

@@ -210,11 +210,18 @@ def _write_evses(
 
 
 def _check_evse_id_free(evse: EVSE) -> None:
+    refused = _evse_id_refusal(evse)
+    if refused is not None:
+        raise refused
+
+
+def _evse_id_refusal(evse: EVSE) -> ValidationError | None:
     """An evse_id belongs to one EVSE that is not REMOVED (mod_locations, EVSE.evse_id)."""
     if evse.status != Status.REMOVED and evse_id_taken(evse_id=evse.evse_id, other_than=evse):
-        raise ValidationError(
+        return ValidationError(
             f"evse_id {evse.evse_id} is in use by another EVSE that is not REMOVED."
         )
+    return None
 
 
 # --- pushes -------------------------------------------------------------------------------
@@ -320,8 +327,17 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
     """Record a new EVSE status and PATCH it to partners (mod_locations, PATCH example)."""
     if status not in Status.values:
         raise ValidationError(f"Unknown EVSE status {status!r}.")
-    with transaction.atomic():
-        location = Location.objects.select_for_update().get(pk=evse.location_id)
+    # No savepoint of its own: inside a caller's transaction (a StatusNotification's) it
+    # would cost two statements for nothing; the refusal below leaves the block first, so
+    # a caller that catches it (the admin's action, one EVSE after another) goes on.
+    refused: ValidationError | None = None
+    with transaction.atomic(savepoint=False):
+        # Only what the PATCH and last_updated need: not the location's JSON fields.
+        location = (
+            Location.objects.select_for_update()
+            .only("country_code", "party_id", "ocpi_id", "roaming", "last_updated")
+            .get(pk=evse.location_id)
+        )
         moment = moment_after(location.last_updated)
         evse = EVSE.objects.get(pk=evse.pk)
         if evse.status == status:
@@ -329,15 +345,24 @@ def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
         leaves_removed = evse.status == Status.REMOVED
         evse.status = status
         if leaves_removed:  # else its evse_id was free already: it held it
-            _check_evse_id_free(evse)
-        evse.last_updated = moment
-        evse.save(update_fields=["status", "last_updated"])
-        _bump(location, moment, moment)
-        location.save(update_fields=["last_updated"])
-        _list_changed(location)
-        if location.roaming:
-            push_status(location, evse)
+            refused = _evse_id_refusal(evse)
+        if refused is None:
+            _write_status(location, evse, moment)
+    if refused is not None:
+        raise refused
     return evse
+
+
+def _write_status(location: Location, evse: EVSE, moment: datetime) -> None:
+    """evse_set_status's writes, the location locked: the EVSE, its location's
+    last_updated, the list's generation, the PATCH."""
+    evse.last_updated = moment
+    evse.save(update_fields=["status", "last_updated"])
+    _bump(location, moment, moment)
+    location.save(update_fields=["last_updated"])
+    _list_changed(location)
+    if location.roaming:
+        push_status(location, evse)
 
 
 def location_set_roaming(*, location: Location, roaming: bool) -> Location:

@@ -76,26 +76,45 @@ def _supersede_pending(change: Change, deliveries: Sequence[Delivery]) -> None:
     """Mark SUPERSEDED the pending deliveries in the queues of `deliveries` that `change`
     makes pointless (_supersedes).
 
-    The pending deliveries are read as plain values, and their changes once each (a change
-    goes to every partner: one change behind many deliveries).
+    A PATCH covers only PATCHes: their pending deliveries are read with their change's
+    method, path and payload in one query (small payloads, whatever the number of
+    partners); a PUT's candidates are read as plain values and their changes once each (a
+    change goes to every partner: one change behind many deliveries, and a PUT's payload
+    may be a whole location).
     """
     queues = {(d.partner_id, d.queue_key) for d in deliveries}
-    pending = [
-        (pk, change_id)
-        for pk, partner_id, queue_key, change_id in Delivery.objects.filter(
-            partner_id__in={d.partner_id for d in deliveries},
-            queue_key__in={d.queue_key for d in deliveries},
-            status=DeliveryStatus.PENDING,
-        ).values_list("pk", "partner_id", "queue_key", "change_id")
-        if (partner_id, queue_key) in queues
-    ]
-    older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
-        "method", "path", "payload"
+    in_queues = Delivery.objects.filter(
+        partner_id__in={d.partner_id for d in deliveries},
+        queue_key__in={d.queue_key for d in deliveries},
+        status=DeliveryStatus.PENDING,
     )
-    if change.method == Method.PATCH:  # it covers only PATCHes: the PUT's payload stays unread
-        older = older.filter(method=Method.PATCH)
-    covered = {old.pk for old in older if _supersedes(change, old)}
-    superseded = [pk for pk, change_id in pending if change_id in covered]
+    if change.method == Method.PATCH:
+        rows = in_queues.filter(change__method=Method.PATCH).values_list(
+            "pk", "partner_id", "queue_key", "change_id", "change__path", "change__payload"
+        )
+        covered: dict[int, bool] = {}  # by change: judged once, however many partners
+        superseded = []
+        for pk, partner_id, queue_key, change_id, path, payload in rows:
+            if (partner_id, queue_key) not in queues:
+                continue
+            if change_id not in covered:
+                old = Change(pk=change_id, method=Method.PATCH, path=path, payload=payload)
+                covered[change_id] = _supersedes(change, old)
+            if covered[change_id]:
+                superseded.append(pk)
+    else:
+        pending = [
+            (pk, change_id)
+            for pk, partner_id, queue_key, change_id in in_queues.values_list(
+                "pk", "partner_id", "queue_key", "change_id"
+            )
+            if (partner_id, queue_key) in queues
+        ]
+        older = Change.objects.filter(pk__in={change_id for _, change_id in pending}).only(
+            "method", "path", "payload"
+        )
+        replaced = {old.pk for old in older if _supersedes(change, old)}
+        superseded = [pk for pk, change_id in pending if change_id in replaced]
     if superseded:
         Delivery.objects.filter(pk__in=superseded, status=DeliveryStatus.PENDING).update(
             status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"

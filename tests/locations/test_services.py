@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from credentials.models import PartnerEndpoint, PartnerPlatform
 from locations.models import EVSE, Connector, Location
@@ -29,7 +29,7 @@ from locations.services import (
 from ocpi import json, sql
 from ocpi import time as ocpi_time
 from ocpi.time import format_datetime
-from push.models import Change, Delivery
+from push.models import Change, Delivery, Method
 from tests.locations.conftest import example, location_payload, make_partner, upsert, validated
 
 pytestmark = pytest.mark.django_db
@@ -304,6 +304,26 @@ def test_removed_evse_frees_its_evse_id_for_a_new_one(partners: list[PartnerPlat
     assert new.evse_id == old.evse_id
     with pytest.raises(ValidationError, match="in use by another EVSE"):
         evse_set_status(evse=old, status="AVAILABLE")
+
+
+def test_a_refused_status_leaves_the_callers_transaction_usable(
+    partners: list[PartnerPlatform],
+) -> None:
+    """evse_set_status takes no savepoint: its refusal must leave nothing to roll back, so
+    a caller in a transaction (the admin's action, EVSE after EVSE) goes on."""
+    location = upsert(example("location_example.json"))
+    old = evse_set_status(evse=location.evses.get(uid="3256"), status="REMOVED")
+    evse_upsert(location=location, data=evse_data("3258", evse_id=old.evse_id))
+    patches = Change.objects.filter(method=Method.PATCH).count()
+
+    with transaction.atomic():
+        with pytest.raises(ValidationError, match="in use by another EVSE"):
+            evse_set_status(evse=old, status="AVAILABLE")
+        other = evse_set_status(evse=location.evses.get(uid="3257"), status="OUTOFORDER")
+
+    assert location.evses.get(uid="3256").status == "REMOVED"
+    assert other.status == "OUTOFORDER"
+    assert Change.objects.filter(method=Method.PATCH).count() == patches + 1
 
 
 # --- EVSE and connector upserts -----------------------------------------------------------

@@ -1,0 +1,57 @@
+"""What a StatusNotification that changes an EVSE's status costs in queries, pinned: the
+gateway's CPU per status is mostly these round trips and their ORM work (bench/RESULTS.md,
+"Gateway: a changed status in fewer queries"), so a new one must be a decision, not a slip."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from credentials.models import PartnerPlatform
+from locations.models import Location
+from push.models import Delivery, DeliveryStatus, Method
+from tests.chargers.status_estate import (
+    UIDS,
+    call,
+    charge_point,
+    location,
+    partner,
+    patch_of,
+    patches,
+)
+from tests.locations.conftest import make_partner
+
+__all__ = ["location", "partner"]  # fixtures
+
+pytestmark = pytest.mark.django_db
+
+# The handler from the repeat check down to the outbox (the test's transaction makes
+# record()'s transaction a savepoint: SAVEPOINT and RELEASE, BEGIN and COMMIT in service):
+# the repeat check, the connector row locked and written, the charge point's reports, the
+# EVSE link; the location locked, the EVSE read and written, the location's last_updated,
+# the list generation; the partners (their cache's generation), the change, the pending
+# deliveries of its queues with their changes, the deliveries (one insert), the superseded
+# ones marked.
+CHANGED_STATUS_QUERIES = 18
+
+
+def status(connector: int, value: str) -> dict[str, object]:
+    return {"connectorId": connector, "errorCode": "NoError", "status": value}
+
+
+def test_a_changed_status_costs_a_fixed_number_of_queries_whatever_the_partners(
+    location: Location, partner: PartnerPlatform
+) -> None:
+    other = make_partner("Emsp2", "tok-emsp2", ("NL", "MSP"))
+    cp = charge_point("1.6", *UIDS)
+    call(cp, "StatusNotification", status(1, "Charging"))  # its PATCH waits, unsent
+
+    with CaptureQueriesContext(connection) as queries:
+        call(cp, "StatusNotification", status(1, "Available"))
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) == CHANGED_STATUS_QUERIES, "\n".join(statements)
+    assert patches() == [patch_of("LOC1-E0", "CHARGING"), patch_of("LOC1-E0", "AVAILABLE")]
+    # Both partners' first PATCH is superseded by the second, each receives it once.
+    for receiver in (partner, other):
+        rows = Delivery.objects.filter(partner=receiver, change__method=Method.PATCH).order_by("pk")
+        assert [row.status for row in rows] == [DeliveryStatus.SUPERSEDED, DeliveryStatus.PENDING]
