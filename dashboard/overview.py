@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cdrs.daily import kept_cdr_figures
-from cdrs.selectors import Figures, Revenue, RevenueDay, cdr_figures_per
+from cdrs.selectors import Figures, Revenue, RevenueDay, cdr_top_sites
 from chargers.fleet import Presence, charge_point_presence
 from credentials.models import PartnerPlatform
 from dashboard.charts import BarChart, Ranking, daily_bars, ranked_bars
@@ -185,9 +185,11 @@ def _named(figures: list[Figures]) -> dict[str, Figures]:
 def _rankings(since: datetime, partners: list[Figures]) -> list[Ranking]:
     """Energy, sessions and revenue (per currency) of the top sites and eMSP parties since
     `since`: the sites' a query whatever their number (20,000 sites hardly add up per day,
-    so they are not kept per day), the parties' kept per day (`partners`)."""
+    so they are not kept per day; the database hands over only the sites a ranking can
+    show, so a label two sites share gets its key when both are among them), the parties'
+    kept per day (`partners`)."""
     rankings = []
-    per_site = cdr_figures_per("site", since=since)
+    per_site = cdr_top_sites(since=since, top=TOP)
     for figures, what in ((per_site, "site"), (partners, "eMSP party")):
         named = _named(figures)
         kwh = {name: one.kwh for name, one in named.items()}

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cdrs.selectors import Figures, cdr_figures_per
+from cdrs.selectors import Figures, cdr_figures_per, cdr_top_sites
 from dashboard.overview import TOP, overview
 from tests.cdrs.conftest import cdr_location
 from tests.dashboard.estate import MOMENT, add_cdr, at
@@ -127,3 +127,49 @@ def test_the_rankings_show_the_top_sites_at_the_same_cost_in_queries(
     assert len(sessions.bars) == TOP
     revenue = next(chart for chart in rankings if chart.title == "Revenue per site, EUR excl. VAT")
     assert [bar.full_name for bar in revenue.bars[:3]] == ["S14", "Gent Zuid", "S13"]
+
+
+def _ranked(figures: list[Figures]) -> dict[str, list[tuple[str, Any]]]:
+    """Each ranking the dashboard draws from `figures`: (name, figure) of its first TOP."""
+    rankings: dict[str, list[tuple[str, Any]]] = {}
+    for metric in ("kwh", "sessions"):
+        values = {one.key: getattr(one, metric) for one in figures}
+        best = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+        rankings[metric] = best[:TOP]
+    for currency in sorted({code for one in figures for code in one.revenue}):
+        values = {one.key: one.revenue.get(currency, Decimal(0)) for one in figures}
+        best = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+        rankings[currency] = best[:TOP]
+    return rankings
+
+
+def test_the_sites_chosen_in_the_database_rank_as_all_sites_would(cdrs: None) -> None:
+    # More sites than a ranking shows; ties at its last places (the same amount, kWh and
+    # sessions), a site first by CHF revenue only, one with only a credit in the period.
+    for index in range(TOP * 2):
+        amount = f"{(index % 4) + 1}.00"  # four values: ties everywhere, also at place TOP
+        add_cdr(f"T-{index}", at("2026-03-13"), amount, **site(f"S{index:02}", f"Site {index}"))
+    add_cdr("CHF-1", at("2026-03-11"), "50.00", currency="CHF", **site("SCHF", "Swiss"))
+    credited = add_cdr("OUT-1", at("2026-01-05"), "9.00", **site("SOUT", "Outside"))
+    add_cdr(
+        "OUT-1-C",
+        at("2026-03-05"),
+        "-9.00",
+        credit=True,
+        original=credited,
+        credit_reference_id="OUT-1",
+        **site("SOUT", "Outside"),
+    )
+    everything = cdr_figures_per("site", since=SINCE)
+
+    chosen = cdr_top_sites(since=SINCE, top=TOP)
+
+    assert len(everything) > len(chosen)
+    assert _ranked(chosen) == _ranked(everything)
+    by_key = {one.key: one for one in everything}
+    assert all(one == by_key[one.key] for one in chosen)  # each with all its figures
+    assert "BE*BEC*SCHF" in {one.key for one in chosen}
+
+
+def test_no_sites_no_rows(db: None) -> None:
+    assert cdr_top_sites(since=SINCE, top=TOP) == []
