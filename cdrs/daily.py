@@ -51,9 +51,9 @@ KEPT = DailyFigures(
 def kept_cdr_figures(
     *, today: date, month: date, since: date
 ) -> tuple[list[Revenue], list[RevenueDay], list[Figures]]:
-    """As cdr_revenue_by_currency (from the days `today` and `month`), cdr_revenue_per_day
-    and cdr_figures_per("partner") (from the day `since`), days in settings.TIME_ZONE: the
-    table brought up to date, then one query."""
+    """Revenue excl. VAT per currency since the days `today` and `month`, per day and
+    currency, and figures per eMSP party from the day `since` (CdrQuerySet.report's rules),
+    days in settings.TIME_ZONE: the table brought up to date, then one query."""
     refresh(KEPT)
     rows = list(
         CdrDayFigures.objects.filter(day__gte=min(today, month, since)).order_by(

@@ -2,13 +2,11 @@
 parties an operator may reprice a CDR with; and the operator's revenue figures, over all CDRs."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
-from django.db.models.functions import TruncDate
 
 from cdrs.models import Cdr, CdrQuerySet
 from ocpi import json
@@ -65,40 +63,6 @@ class RevenueDay(NamedTuple):
     amount: Decimal
 
 
-def cdr_revenue_by_currency(*, today: datetime, month: datetime) -> list[Revenue]:
-    """Revenue per currency of the CDRs of sessions that ended since `today` and `month`:
-    one GROUP BY query, currencies in alphabetical order."""
-    since_today, since_month = Q(end_date_time__gte=today), Q(end_date_time__gte=month)
-    rows = (
-        Cdr.objects.ended_in(min(today, month), None)
-        .order_by("currency")
-        .values("currency")
-        .annotate(
-            today=Sum("total_cost_excl_vat", filter=since_today),
-            month=Sum("total_cost_excl_vat", filter=since_month),
-        )
-        .values_list("currency", "today", "month")
-    )
-    return [
-        Revenue(currency, today_sum or Decimal(0), month_sum or Decimal(0))
-        for currency, today_sum, month_sum in rows
-    ]
-
-
-def cdr_revenue_per_day(*, since: datetime, zone: tzinfo) -> list[RevenueDay]:
-    """Revenue per day (of the session's end, in `zone`) and currency from `since`, days
-    without CDRs left out: one GROUP BY query."""
-    rows = (
-        Cdr.objects.ended_in(since, None)
-        .annotate(day=TruncDate("end_date_time", tzinfo=zone))
-        .order_by()  # put in order here: an ORDER BY sorts every CDR before grouping them
-        .values("day", "currency")
-        .annotate(amount=Sum("total_cost_excl_vat"))
-        .values_list("day", "currency", "amount")
-    )
-    return sorted(RevenueDay(day, currency, amount) for day, currency, amount in rows)
-
-
 class Figures(NamedTuple):
     """What one site's or eMSP party's CDRs add up to; revenue per currency, never summed
     across currencies."""
@@ -108,13 +72,6 @@ class Figures(NamedTuple):
     sessions: int
     kwh: Decimal
     revenue: dict[str, Decimal]
-
-
-def cdr_figures_per(dimension: str, *, since: datetime) -> list[Figures]:
-    """Sessions, kWh and revenue excl. VAT per site ("site") or eMSP party ("partner") of the
-    CDRs of sessions that ended since `since`: one query (CdrQuerySet.report, whose rules
-    for credit and corrected CDRs hold here too), in the report's order."""
-    return figures_of(Cdr.objects.ended_in(since, None).report(by=[dimension]), dimension)
 
 
 # The sites' candidates for a ranking (cdr_top_sites), chosen from CdrQuerySet.report's rows
@@ -178,7 +135,8 @@ def _site_row(values: Sequence[Any]) -> dict[str, Any]:
 
 
 def cdr_top_sites(*, since: datetime, top: int) -> list[Figures]:
-    """As cdr_figures_per("site"), for the sites a ranking of the first `top` by kWh, by
+    """Sessions, kWh and revenue excl. VAT per site of the CDRs of sessions that ended since
+    `since` (CdrQuerySet.report's rules), for the sites a ranking of the first `top` by kWh, by
     sessions or by revenue in a currency can show (each with all its figures), chosen in the
     database: one query, whatever the number of sites."""
     report = Cdr.objects.ended_in(since, None).report(by=["site"]).order_by()

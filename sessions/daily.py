@@ -1,6 +1,6 @@
 """The charged sessions and their kWh per day, kept in a table (ocpi.daily_figures) so the
 admin's overview reads a row per day, not every session of the month. A session counts on
-the day it started (in settings.TIME_ZONE), by sessions.selectors.charged_per_day's rule.
+the day it started (in settings.TIME_ZONE), by SessionQuerySet.charged.
 
 A session's start moves only when a pending session or a reservation becomes active
 (sessions.services): it was not counted on its old day, so only its new day moves, and the
@@ -38,9 +38,9 @@ KEPT = DailyFigures(
 def kept_session_figures(
     *, today: date, month: date, since: date
 ) -> tuple[SessionTotals, list[SessionDay]]:
-    """As charged_session_totals (from the days `today` and `month`) and
-    charged_sessions_per_day (from the day `since`), days in settings.TIME_ZONE: the table
-    brought up to date, then one query."""
+    """Charged sessions and their kWh since the days `today` and `month`, and per day from
+    the day `since` (SessionQuerySet.charged, by the day of their start), days in
+    settings.TIME_ZONE: the table brought up to date, then one query."""
     refresh(KEPT)
     days = list(
         SessionDayFigures.objects.filter(day__gte=min(today, month, since))

@@ -56,6 +56,12 @@ class SessionQuerySet(TokenOwnedQuerySet["Session"]):
     def running(self) -> "SessionQuerySet":
         return self.exclude(status__in=FINAL_STATUSES)
 
+    def charged(self) -> "SessionQuerySet":
+        """Those the operator's figures count as charging sessions: charging or charged. Not a
+        reservation, one still pending (not charging yet), or one declared INVALID (not
+        billed)."""
+        return self.filter(status__in=(SessionStatus.ACTIVE, SessionStatus.COMPLETED))
+
 
 class Session(models.Model):
     # The CPO party that owns the session (the location's owner).
@@ -210,7 +216,7 @@ class SessionChargingPeriod(models.Model):
 
 
 class SessionDayFigures(models.Model):
-    """The charged sessions (sessions.selectors.CHARGED_STATUSES) that started on `day` (in
+    """The charged sessions (SessionQuerySet.charged) that started on `day` (in
     settings.TIME_ZONE) and their kWh, kept by ocpi.daily_figures (sessions.daily)."""
 
     day = models.DateField(unique=True)

@@ -6,11 +6,11 @@ whose a session is. The operator's figures (the admin's overview) count all sess
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import TruncDate
 
 from ocpi.routing import PartyRef
@@ -43,11 +43,6 @@ def session_get(
     )
 
 
-# What the operator's figures count as a charging session: one that is charging or charged.
-# Not a reservation, one still pending (not charging yet), or one declared INVALID (not billed).
-CHARGED_STATUSES = (SessionStatus.ACTIVE, SessionStatus.COMPLETED)
-
-
 class SessionTotals(NamedTuple):
     sessions_today: int
     sessions_month: int
@@ -65,40 +60,10 @@ def active_session_count() -> int:
     return Session.objects.filter(status=SessionStatus.ACTIVE).count()
 
 
-def charged(sessions: SessionQuerySet) -> SessionQuerySet:
-    """Of `sessions`, those the operator's figures count (CHARGED_STATUSES)."""
-    return sessions.filter(status__in=CHARGED_STATUSES)
-
-
-def charged_session_totals(*, today: datetime, month: datetime) -> SessionTotals:
-    """Sessions charged and their kWh since the starts `today` and `month` (by the session's
-    start): one query."""
-    charged_ones = charged(Session.objects.all())
-    since_today, since_month = Q(start_date_time__gte=today), Q(start_date_time__gte=month)
-    totals = charged_ones.filter(start_date_time__gte=min(today, month)).aggregate(
-        sessions_today=Count("pk", filter=since_today),
-        sessions_month=Count("pk", filter=since_month),
-        kwh_today=Sum("kwh", filter=since_today),
-        kwh_month=Sum("kwh", filter=since_month),
-    )
-    return SessionTotals(
-        sessions_today=totals["sessions_today"],
-        sessions_month=totals["sessions_month"],
-        kwh_today=totals["kwh_today"] or Decimal(0),
-        kwh_month=totals["kwh_month"] or Decimal(0),
-    )
-
-
-def charged_sessions_per_day(*, since: datetime, zone: tzinfo) -> list[SessionDay]:
-    """Sessions charged and their kWh per day (of their start, in `zone`) from `since`, days
-    without any left out: one GROUP BY query."""
-    return charged_per_day(Session.objects.filter(start_date_time__gte=since), zone)
-
-
 def charged_per_day(sessions: SessionQuerySet, zone: tzinfo) -> list[SessionDay]:
     """Of `sessions`, those charged and their kWh per day of their start in `zone`, in order."""
     rows = (
-        charged(sessions)
+        sessions.charged()
         .annotate(day=TruncDate("start_date_time", tzinfo=zone))
         .order_by()  # put in order here: an ORDER BY sorts every row before grouping them
         .values("day")

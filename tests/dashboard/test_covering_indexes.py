@@ -1,4 +1,5 @@
-"""The dashboard's figures of a date range read only what their covering index carries
+"""The dashboard's figures of a date range (the days the kept figures recompute, the site
+ranking) read only what their covering index carries
 (cdr_end, session_start: on PostgreSQL an index-only scan instead of wide rows), and the
 columns the CDR's site is read from follow its sealed CdrLocation."""
 
@@ -11,10 +12,11 @@ import pytest
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
+from cdrs import daily as cdr_days
 from cdrs.models import Cdr
-from cdrs.selectors import cdr_figures_per, cdr_revenue_by_currency, cdr_revenue_per_day
+from cdrs.selectors import cdr_top_sites
+from sessions import daily as session_days
 from sessions.models import Session
-from sessions.selectors import charged_session_totals, charged_sessions_per_day
 from tests.cdrs.conftest import cdr_location
 from tests.dashboard.estate import MOMENT, add_cdr, at
 from tests.partners import only_local_party
@@ -44,12 +46,11 @@ def columns_read(table: str, figures: Callable[[], Any]) -> set[str]:
 @pytest.mark.parametrize(
     "figures",
     [
-        lambda: cdr_revenue_by_currency(today=MOMENT, month=SINCE),
-        lambda: cdr_revenue_per_day(since=SINCE, zone=MOMENT.tzinfo),  # type: ignore[arg-type]
-        lambda: cdr_figures_per("site", since=SINCE),
-        lambda: cdr_figures_per("partner", since=SINCE),
+        # The kept figures' recompute of the days from SINCE (ocpi.daily_figures).
+        lambda: cdr_days.KEPT.figures(Cdr.objects.ended_in(SINCE, None), MOMENT.tzinfo),  # type: ignore[arg-type]
+        lambda: cdr_top_sites(since=SINCE, top=10),
     ],
-    ids=["revenue", "revenue per day", "per site", "per partner"],
+    ids=["kept per day and party", "site ranking"],
 )
 def test_the_cdr_figures_read_only_what_cdr_end_carries(
     db: None, figures: Callable[[], Any]
@@ -63,10 +64,12 @@ def test_the_cdr_figures_read_only_what_cdr_end_carries(
 @pytest.mark.parametrize(
     "figures",
     [
-        lambda: charged_session_totals(today=MOMENT, month=SINCE),
-        lambda: charged_sessions_per_day(since=SINCE, zone=MOMENT.tzinfo),  # type: ignore[arg-type]
+        lambda: session_days.KEPT.figures(
+            Session.objects.filter(start_date_time__gte=SINCE),
+            MOMENT.tzinfo,  # type: ignore[arg-type]
+        ),
     ],
-    ids=["totals", "per day"],
+    ids=["kept per day"],
 )
 def test_the_session_figures_read_only_what_session_start_carries(
     db: None, figures: Callable[[], Any]

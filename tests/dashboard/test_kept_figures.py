@@ -18,13 +18,18 @@ from django.test import Client
 
 from cdrs import daily as cdr_days
 from cdrs.models import Cdr, CdrDayFigures
-from cdrs.selectors import cdr_figures_per, cdr_revenue_by_currency, cdr_revenue_per_day
 from ocpi import daily_figures
 from ocpi.models import FiguresWatermark
 from ocpi.time import now
 from sessions import daily as session_days
 from sessions.models import Session, SessionDayFigures, SessionStatus
-from sessions.selectors import charged_session_totals, charged_sessions_per_day
+from tests.dashboard.direct_figures import (
+    cdr_figures_per,
+    cdr_revenue_by_currency,
+    cdr_revenue_per_day,
+    charged_session_totals,
+    charged_sessions_per_day,
+)
 from tests.dashboard.estate import MOMENT, add_cdr, add_session, at, build_estate
 
 T0 = datetime(2026, 3, 15, 12, 0, tzinfo=ZoneInfo("UTC"))  # the clock the refreshes read

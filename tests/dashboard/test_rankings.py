@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cdrs.selectors import Figures, cdr_figures_per, cdr_top_sites
+from cdrs.selectors import Figures, cdr_top_sites
 from dashboard.overview import TOP, overview
 from tests.cdrs.conftest import cdr_location
+from tests.dashboard.direct_figures import cdr_figures_per
 from tests.dashboard.estate import MOMENT, add_cdr, at
 from tests.partners import only_local_party
 
