@@ -232,19 +232,25 @@ def test_the_evse_page_saved_as_shown_keeps_its_schedule_and_pushes_nothing(
     assert Change.objects.count() == 0
 
 
-def test_a_schedule_typed_on_the_evse_page_is_read_on_its_location_s_clock(
-    operator: Client, tokyo_evse: EVSE
-) -> None:
-    url = f"{EVSES}{tokyo_evse.pk}/change/"
+def schedule_typed(operator: Client, evse: EVSE, period_begin: str) -> list[dict[str, Any]]:
+    """`evse`'s status schedule once its page is posted as rendered with one INOPERATIVE
+    period typed from `period_begin`."""
+    url = f"{EVSES}{evse.pk}/change/"
     posted = posted_form(operator.get(url).content.decode(), "evse_form")
-    posted[f"{SCHEDULE}-0-period_begin"] = ["2026-12-24T09:00"]
+    posted[f"{SCHEDULE}-0-period_begin"] = [period_begin]
     posted[f"{SCHEDULE}-0-status"] = ["INOPERATIVE"]
 
     response = operator.post(url, posted)
 
     assert response.status_code == 302, form_errors(response)
-    tokyo_evse.refresh_from_db()
-    assert tokyo_evse.status_schedule == [
+    evse.refresh_from_db()
+    return list(evse.status_schedule)
+
+
+def test_a_schedule_typed_on_the_evse_page_is_read_on_its_location_s_clock(
+    operator: Client, tokyo_evse: EVSE
+) -> None:
+    assert schedule_typed(operator, tokyo_evse, "2026-12-24T09:00") == [
         {"period_begin": "2026-12-24T00:00:00Z", "status": "INOPERATIVE"}
     ]
 
@@ -253,13 +259,7 @@ def test_an_evse_of_a_location_with_an_unknown_zone_types_its_schedule_in_utc(
     operator: Client, tokyo_evse: EVSE
 ) -> None:
     Location.objects.filter(pk=tokyo_evse.location_id).update(time_zone="Mars/Olympus_Mons")
-    url = f"{EVSES}{tokyo_evse.pk}/change/"
-    posted = posted_form(operator.get(url).content.decode(), "evse_form")
-    posted[f"{SCHEDULE}-0-period_begin"] = ["2026-12-24T09:00"]
-    posted[f"{SCHEDULE}-0-status"] = ["INOPERATIVE"]
 
-    response = operator.post(url, posted)
+    schedule = schedule_typed(operator, tokyo_evse, "2026-12-24T09:00")
 
-    assert response.status_code == 302, form_errors(response)
-    tokyo_evse.refresh_from_db()
-    assert tokyo_evse.status_schedule[0]["period_begin"] == "2026-12-24T09:00:00Z"
+    assert schedule[0]["period_begin"] == "2026-12-24T09:00:00Z"

@@ -136,6 +136,20 @@ def test_the_page_offers_the_form_with_the_zone_of_a_location_using_the_tariff(
     assert 'id="preview"' in response.content.decode()
 
 
+def refused_on_its_field(
+    admin_client: Client, tariff: Any, fields: dict[str, str], field: str, message: str
+) -> None:
+    """A session's preview of `tariff` with `fields` changed: no preview, `message` on `field`."""
+    values = {"start": f"{MONDAY} 10:00", "charging": "1 h", "energy": "20", **fields}
+
+    response = preview(admin_client, tariff, **values)
+
+    assert response.status_code == 200
+    assert "preview" not in response.context
+    errors = response.context["preview_form"].errors
+    assert any(message in error for error in errors[field]), errors
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
@@ -151,14 +165,7 @@ def test_bad_input_is_a_message_on_its_field(
     admin_client: Client, upsert: Upsert, fields: dict[str, str], field: str, message: str
 ) -> None:
     tariff = stored(upsert, "tariff_8_simple_025kwh.json")
-    values = {"start": f"{MONDAY} 10:00", "charging": "1 h", "energy": "20", **fields}
-
-    response = preview(admin_client, tariff, **values)
-
-    assert response.status_code == 200
-    assert "preview" not in response.context
-    errors = response.context["preview_form"].errors
-    assert any(message in error for error in errors[field]), errors
+    refused_on_its_field(admin_client, tariff, fields, field, message)
 
 
 # --- a reservation before the session, or one that expired unused --------------------------
@@ -300,11 +307,4 @@ def test_bad_reservation_input_is_a_message_on_its_field(
     admin_client: Client, upsert: Upsert, fields: dict[str, str], field: str, message: str
 ) -> None:
     tariff = stored(upsert, "tariff_17_reservation_with_expire_fee")
-    values = {"start": f"{MONDAY} 10:00", "charging": "1 h", "energy": "20", **fields}
-
-    response = preview(admin_client, tariff, **values)
-
-    assert response.status_code == 200
-    assert "preview" not in response.context
-    errors = response.context["preview_form"].errors
-    assert any(message in error for error in errors[field]), errors
+    refused_on_its_field(admin_client, tariff, fields, field, message)
