@@ -24,9 +24,9 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, MessageType
 
 from chargers.gateway import errors, validation
-from chargers.handlers import Context, admitted, handler_for
+from chargers.handlers import Context, admitted, admitted_to_all, handler_for
 from chargers.handlers.boot import heartbeat, heartbeat_answer
-from chargers.models import ChargePoint, RegistrationStatus
+from chargers.models import ChargePoint
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +69,10 @@ def _answer(charge_point_pk: int, version: str, call: Call, received_at: datetim
     return _result(call, payload, version, charge_point)
 
 
-# A charge point whose BootNotification was answered so (or never: provisioned, not rebooted
-# since) may send anything (chargers.handlers.admitted).
-_ADMITTED_TO_ALL = frozenset({"", RegistrationStatus.ACCEPTED})
-
-
 def at_once(version: str, call: Call, boot_status: str) -> Answer | None:
     """The answer to a CALL that needs no database (a Heartbeat of a charge point whose last
     boot was accepted, valid as it is), on the event loop; None: it goes to `answer`."""
-    if call.action != "Heartbeat" or boot_status not in _ADMITTED_TO_ALL:
+    if call.action != "Heartbeat" or not admitted_to_all(boot_status):
         return None
     if handler_for(version, call.action) is not heartbeat:  # another registered (a test's)
         return None

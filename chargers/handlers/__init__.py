@@ -58,6 +58,12 @@ def handler_for(version: str, action: str) -> Handler | None:
     return _HANDLERS.get((version, action))
 
 
+def admitted_to_all(boot_status: str) -> bool:
+    """Whether a charge point whose last BootNotification was answered `boot_status` may send
+    any CALL: accepted, or never answered since it was provisioned (see `admitted`)."""
+    return boot_status in ("", RegistrationStatus.ACCEPTED)
+
+
 def admitted(context: Context, action: str) -> None:
     """Refuse (SecurityError) a CALL its charge point may not send before it is accepted.
 
@@ -69,7 +75,7 @@ def admitted(context: Context, action: str) -> None:
     No query for an accepted charge point: the gateway calls this before every handler.
     """
     status = context.charge_point.boot_status
-    if status in ("", RegistrationStatus.ACCEPTED) or action == "BootNotification":
+    if admitted_to_all(status) or action == "BootNotification":
         return
     from chargers.handlers.boot import solicited
 
