@@ -147,6 +147,10 @@ def test_2_0_1_expiry_and_removal_are_reported(central: CentralSystem, v201: Fle
         for p in central.payloads("ReservationStatusUpdate")
     }
     assert updates == {8: "Expired", 9: "Removed"}
+    # The station frees each connector after reporting its reservation's end: wait for both.
+    central.wait_for(
+        lambda: statuses(central, 1)[-1:] == statuses(central, 2)[-1:] == ["Available"], "freed"
+    )
     assert statuses(central, 1)[-1] == statuses(central, 2)[-1] == "Available"
     assert central.errors == []
 
