@@ -22,6 +22,7 @@ Wake-ups, one mechanism in each mode:
 """
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -277,6 +278,21 @@ def publish(name: str, message: str) -> None:
         _client(settings.REDIS_URL).publish(channel(name), message)
     except redis.RedisError:
         logger.warning("Could not publish on %s; readers will find it in the database", name)
+
+
+def wake_ups(stop: threading.Event) -> Iterator[str]:
+    """The identities announced on WAKE, as they come, until `stop` is set (looked at least
+    every REDIS_TIMEOUT_SECONDS). Blocking: for a thread of its own. Raises redis.RedisError
+    when Redis fails; the caller subscribes again later (the database poll goes on)."""
+    pubsub = _client(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(channel(WAKE))
+        while not stop.is_set():
+            message = pubsub.get_message(timeout=REDIS_TIMEOUT_SECONDS)
+            if message is not None and message["type"] == "message":
+                yield message["data"].decode()
+    finally:
+        pubsub.close()
 
 
 @contextmanager

@@ -4,10 +4,12 @@ The gateway records them (chargers.gateway.server) after chargers.connections ha
 here is logged by the gateway and costs the history a line, never the connection."""
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from websockets.asyncio.connection import Connection
 
 from chargers.history import keep_recent
+from chargers.models import ChargePoint
 from chargers.models_maintenance import ConnectionEvent, ConnectionEventKind
 
 ABNORMAL = 1006  # RFC 6455 §7.1.5: closed without a closing handshake
@@ -55,9 +57,15 @@ def disconnected(
 
 
 def _write(charge_point_pk: int, **values: object) -> None:
-    event = ConnectionEvent.objects.create(
-        charge_point_id=charge_point_pk, at=timezone.now(), **values
-    )
+    try:
+        with transaction.atomic():  # SQLite checks the charge point's key at its commit
+            event = ConnectionEvent.objects.create(
+                charge_point_id=charge_point_pk, at=timezone.now(), **values
+            )
+    except IntegrityError:
+        if ChargePoint.objects.filter(pk=charge_point_pk).exists():
+            raise
+        return  # deleted while connected (the gateway then closes it): its history went too
     keep_recent(
         ConnectionEvent.objects.filter(charge_point_id=charge_point_pk),
         settings.OCPP_CONNECTION_HISTORY_SIZE,

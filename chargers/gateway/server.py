@@ -174,8 +174,8 @@ class Gateway:
             await server.wait_closed()
             for task in background:
                 task.cancel()
-            # Bounded: a Redis subscription cancelled while it connects can hang for good
-            # (seen on PostgreSQL + Redis when a gateway stops right after it started).
+            # Bounded: a task that swallowed its cancellation (as redis.asyncio's Pub/Sub did:
+            # outgoing.OutgoingCalls._listen) must not keep the gateway from closing.
             _, stuck = await asyncio.wait(background, timeout=STOP_BACKGROUND_SECONDS)
             for task in stuck:
                 logger.warning(
