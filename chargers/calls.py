@@ -280,18 +280,24 @@ def publish(name: str, message: str) -> None:
         logger.warning("Could not publish on %s; readers will find it in the database", name)
 
 
-def wake_ups(stop: threading.Event) -> Iterator[str]:
+def wake_ups(stop: threading.Event, listening: threading.Event) -> Iterator[str]:
     """The identities announced on WAKE, as they come, until `stop` is set (looked at least
-    every REDIS_TIMEOUT_SECONDS). Blocking: for a thread of its own. Raises redis.RedisError
-    when Redis fails; the caller subscribes again later (the database poll goes on)."""
-    pubsub = _client(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    every REDIS_TIMEOUT_SECONDS); `listening` is set once Redis confirmed the subscription.
+    Blocking: for a thread of its own. Raises redis.RedisError when Redis fails; the caller
+    subscribes again later (the database poll goes on)."""
+    pubsub = _client(settings.REDIS_URL).pubsub(ignore_subscribe_messages=False)
     try:
         pubsub.subscribe(channel(WAKE))
         while not stop.is_set():
             message = pubsub.get_message(timeout=REDIS_TIMEOUT_SECONDS)
-            if message is not None and message["type"] == "message":
+            if message is None:
+                continue
+            if message["type"] == "subscribe":
+                listening.set()
+            elif message["type"] == "message":
                 yield message["data"].decode()
     finally:
+        listening.clear()
         pubsub.close()
 
 

@@ -106,6 +106,8 @@ class OutgoingCalls:
         self._executor = executor
         self._holdings: dict[str, _Holding] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        # Set while Redis wake-ups are heard (until then, calls wait for the database poll).
+        self.listening = threading.Event()
 
     async def run(self) -> None:
         """Poll the database every OCPP_CALL_POLL_SECONDS and, with Redis, act on wake-ups at
@@ -251,7 +253,7 @@ class OutgoingCalls:
     def _listen_in_thread(self, loop: asyncio.AbstractEventLoop, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                for identity in wake_ups(stop):
+                for identity in wake_ups(stop, self.listening):
                     loop.call_soon_threadsafe(self._kick, identity)
             except (redis.RedisError, OSError):
                 logger.warning(

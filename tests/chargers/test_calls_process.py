@@ -46,8 +46,11 @@ def serve(identity: str, gateway_id: str) -> None:
         charge_point = await sync_to_async(ChargePoint.objects.get)(identity=identity)
         link = AnsweringLink(identity, charge_point.pk, outgoing=outgoing, delay=0.02)
         outgoing.held(identity, link)
+        running = asyncio.create_task(outgoing.run())
+        if settings.REDIS_URL:  # a wake-up published before the subscription is not heard
+            assert await asyncio.to_thread(outgoing.listening.wait, 10)
         print(READY, flush=True)  # noqa: T201
-        await outgoing.run()
+        await running
 
     asyncio.run(main())
 
