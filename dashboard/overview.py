@@ -189,7 +189,9 @@ def _rankings(since: datetime, partners: list[Figures]) -> list[Ranking]:
     show, so a label two sites share gets its key when both are among them), the parties'
     kept per day (`partners`)."""
     rankings = []
-    per_site = cdr_top_sites(since=since, top=TOP)
+    # The currencies of the period, as the kept figures found them (one column each).
+    currencies = {code for one in partners for code in one.revenue}
+    per_site = cdr_top_sites(since=since, top=TOP, currencies=sorted(currencies))
     for figures, what in ((per_site, "site"), (partners, "eMSP party")):
         named = _named(figures)
         kwh = {name: one.kwh for name, one in named.items()}
