@@ -77,16 +77,18 @@ class Figures(NamedTuple):
 # The sites' candidates for a ranking (cdr_top_sites), chosen from CdrQuerySet.report's rows
 # (its SQL as `sites`, so which CDRs count keeps its one home), one row per site with its
 # revenue per currency: a site is kept when it is among the first `top` by kWh, by sessions or
-# by revenue in one of the currencies (RANK: sites tied at the last place stay, so the caller
-# picks among ties as it would among all). A figure of none or nothing ranks no site.
+# by revenue in one of the currencies, ties at the last place kept (so the caller picks among
+# ties as it would among all). Among the first `top` with ties is what RANK() <= top says: a
+# figure at least the top-th largest (or any, with fewer sites); found by one bounded sort per
+# figure, not a window sorting every site. A figure of none or nothing ranks no site.
 _TOP_SITES = """
-WITH sites AS ({report}),
-ranked AS (
-    SELECT sites.*, {ranks} FROM sites
-)
-SELECT {columns} FROM ranked WHERE {kept}
+WITH sites AS ({report})
+SELECT {columns} FROM sites WHERE {kept}
 """
-_RANK = "CASE WHEN {figure} > 0 THEN RANK() OVER (ORDER BY COALESCE({figure}, 0) DESC) END"
+_AMONG_FIRST = (
+    "({figure} > 0 AND {figure} >= COALESCE((SELECT {figure} FROM sites WHERE {figure} > 0"
+    " ORDER BY {figure} DESC LIMIT 1 OFFSET %s), 0))"
+)
 _SITE_COLUMNS = ("site_country_code", "site_party_id", "site_id", "site_name", "sessions")
 # Enough memory to group the sites' rows by hashing (20,000 sites: ~10 MB) rather than by
 # sorting every CDR of the period on disk, PostgreSQL's choice at its default 4 MB (twice the
@@ -117,16 +119,13 @@ def cdr_top_sites(*, since: datetime, top: int, currencies: Sequence[str]) -> li
     figures = ["energy_kwh", "sessions", *(REVENUE_IN.format(code) for code in codes)]
     query = _TOP_SITES.format(
         report=sql,
-        ranks=", ".join(
-            f"{_RANK.format(figure=quote(name))} AS {quote('place_' + name)}" for name in figures
-        ),
         columns=", ".join(quote(name) for name in (*_SITE_COLUMNS, *figures)),
-        kept=" OR ".join(f"{quote('place_' + name)} <= %s" for name in figures),
+        kept=" OR ".join(_AMONG_FIRST.format(figure=quote(name)) for name in figures),
     )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SET LOCAL work_mem = '{_SITES_WORK_MEM}'")
-        cursor.execute(query, [*params, *(top for _ in figures)])
+        cursor.execute(query, [*params, *(top - 1 for _ in figures)])
         rows = cursor.fetchall()
     sites = []
     for values in rows:
