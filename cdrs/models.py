@@ -20,7 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from django.db import models
-from django.db.models import Count, DateField, F, FilteredRelation, Max, Q, Sum
+from django.db.models import Count, DateField, F, Max, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length, TruncDate, TruncMonth, Upper
 from django.db.models.lookups import LessThanOrEqual
@@ -57,27 +57,42 @@ def _money(**kwargs: Any) -> "models.DecimalField[Any, Any]":
     )
 
 
+class CiUpper(Upper):
+    """UPPER of an OCPI CiString, which is ASCII (OCPI 2.2.1, types, CiString). On PostgreSQL
+    in the "C" collation, whose upper case is ASCII-only: the database's locale upper-cases
+    through wide characters, 12 of the 82 ms the site ranking's aggregation took at 1,000,000
+    CDRs (bench/RESULTS.md). SQLite's UPPER is ASCII-only already."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        template = 'UPPER(%(expressions)s COLLATE "C")'
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
 # What a report can group by (CdrQuerySet.report): each a set of columns of its rows. Months
 # in UTC, by when the session ended; a site is a location of one of our parties, as the CDR
 # sealed it (by id); a partner is the eMSP party that owns the token.
 REPORT_DIMENSIONS: dict[str, dict[str, Any]] = {
     "month": {"month": TruncMonth("end_date_time", output_field=DateField(), tzinfo=UTC)},
     "site": {
-        "site_country_code": Upper("country_code"),
-        "site_party_id": Upper("party_id"),
+        "site_country_code": CiUpper("country_code"),
+        "site_party_id": CiUpper("party_id"),
         "site_id": F("sealed_site_id"),
     },
     "partner": {
-        "emsp_country_code": Upper("token_country_code"),
-        "emsp_party_id": Upper("token_party_id"),
+        "emsp_country_code": CiUpper("token_country_code"),
+        "emsp_party_id": CiUpper("token_party_id"),
     },
 }
+
+
+# CdrQuerySet.report(revenue_in=…)'s column of the revenue excl. VAT in one currency.
+REVENUE_IN = "revenue_excl_vat_{}"
 
 
 # The columns the date-range figures read besides end_date_time (see Meta.indexes, cdr_end):
 # the revenue per day and currency and every REPORT_DIMENSIONS column but the month's.
 COVERED = [
-    "id",  # the join that finds replaced CDRs (CdrQuerySet.report)
+    "id",  # the test that a CDR was not replaced (CdrQuerySet.report)
     "country_code",
     "party_id",
     "sealed_site_id",
@@ -114,11 +129,20 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
         return self.for_party(session.party).filter(ocpi_id__ci=session.ocpi_id)
 
     def report(
-        self, *, by: Sequence[str], days_in: tzinfo | None = None
+        self,
+        *,
+        by: Sequence[str],
+        days_in: tzinfo | None = None,
+        revenue_in: Sequence[str] | None = None,
     ) -> "models.QuerySet[Cdr, dict[str, Any]]":
         """Sessions, energy and revenue grouped `by` REPORT_DIMENSIONS names and currency
         (amounts in different currencies are never added up): one row per group, one query;
         per `day` (of the session's end) too with `days_in` a time zone.
+
+        With `revenue_in` (currency codes), the rows are not per currency: each has
+        revenue_excl_vat_<CODE> per code given (None: no CDR in it), and sessions and kWh of
+        the CDRs of every currency; one group per row where the caller adds up per group anyway
+        (REVENUE_IN names the columns).
 
         Revenue is net: a credit CDR's negated costs take its original's back and a corrected
         CDR adds its own. Sessions and kWh count each charge once: the CDRs that stand, neither
@@ -132,27 +156,34 @@ class CdrQuerySet(TokenOwnedQuerySet["Cdr"]):
             columns["day"] = TruncDate("end_date_time", tzinfo=days_in)
         # One name per site (of those its CDRs sealed, the greatest): a renamed site stays one row.
         named = {"site_name": Max("sealed_site_name")} if "site" in by else {}
-        # Not replaced: no corrected CDR points here. A join, not a subquery per row: each CDR
-        # is corrected at most once (cdr_corrected_once), so the join never repeats a row. The
-        # join reads only the CDRs that correct one (by the corrects index), not every CDR:
-        # PostgreSQL does not infer that from the join's equality (1 M CDRs: 0.95 s → 0.17 s).
-        replacement = FilteredRelation(
-            "corrections", condition=Q(corrections__corrects__isnull=False)
-        )
-        stands = Q(credit=False, replacement__isnull=True)
+        # Not replaced: no corrected CDR points here. The CDRs a correction replaced are few;
+        # PostgreSQL hashes their ids once (a hashed NOT IN, found by cdr_corrected_once) and
+        # probes that set per CDR, cheaper than a join of every CDR (bench/RESULTS.md). The
+        # subquery never yields NULL, so NOT IN means "none of these".
+        replaced = Cdr.objects.filter(corrects__isnull=False).values("corrects")
+        stands = Q(credit=False) & ~Q(pk__in=replaced)
+        # Currencies are stored upper case (cdr_currency_iso4217): no UPPER per CDR.
+        if revenue_in is not None:
+            revenue = {
+                REVENUE_IN.format(code): Sum("total_cost_excl_vat", filter=Q(currency=code))
+                for code in revenue_in
+            }
+        else:
+            columns["currency_code"] = F("currency")
+            revenue = {
+                "revenue_excl_vat": Sum("total_cost_excl_vat"),
+                "revenue_incl_vat": Sum("total_cost_incl_vat"),
+            }
         rows = (
             self.order_by()
-            .annotate(replacement=replacement)
-            # Currencies are stored upper case (cdr_currency_iso4217): no UPPER per CDR.
-            .values(**columns, currency_code=F("currency"))
+            .values(**columns)
             .annotate(
                 sessions=Count("pk", filter=stands),
                 energy_kwh=Sum("total_energy", filter=stands),
-                revenue_excl_vat=Sum("total_cost_excl_vat"),
-                revenue_incl_vat=Sum("total_cost_incl_vat"),
+                **revenue,
                 **named,
             )
-            .order_by(*columns, "currency_code")
+            .order_by(*columns)
         )
         return cast("models.QuerySet[Cdr, dict[str, Any]]", rows)
 

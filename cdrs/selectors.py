@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 
-from cdrs.models import Cdr, CdrQuerySet
+from cdrs.models import REVENUE_IN, Cdr, CdrQuerySet
 from ocpi import json
 from ocpi.routing import PartyRef
 from sessions.models import MONEY_PLACES
@@ -75,48 +75,21 @@ class Figures(NamedTuple):
 
 
 # The sites' candidates for a ranking (cdr_top_sites), chosen from CdrQuerySet.report's rows
-# (its SQL as `site_rows`, so which CDRs count keeps its one home): a site is kept when it is
-# among the first `top` by kWh or by sessions, or by revenue in one of its currencies (RANK:
-# sites tied at the last place stay, so the caller picks among ties as it would among all).
+# (its SQL as `sites`, so which CDRs count keeps its one home), one row per site with its
+# revenue per currency: a site is kept when it is among the first `top` by kWh, by sessions or
+# by revenue in one of the currencies, ties at the last place kept (so the caller picks among
+# ties as it would among all). Among the first `top` with ties is what RANK() <= top says: a
+# figure at least the top-th largest (or any, with fewer sites); found by one bounded sort per
+# figure, not a window sorting every site. A figure of none or nothing ranks no site.
 _TOP_SITES = """
-WITH site_rows AS ({report}),
-sites AS (
-    SELECT site_country_code, site_party_id, site_id,
-           SUM(sessions) AS sessions, SUM(energy_kwh) AS kwh
-    FROM site_rows GROUP BY site_country_code, site_party_id, site_id
-),
-ranked AS (
-    SELECT site_country_code, site_party_id, site_id,
-           CASE WHEN kwh > 0 THEN RANK() OVER (ORDER BY kwh DESC) END AS by_kwh,
-           CASE WHEN sessions > 0 THEN RANK() OVER (ORDER BY sessions DESC) END AS by_sessions
-    FROM sites
-),
-picked AS (
-    SELECT site_country_code, site_party_id, site_id FROM ranked
-    WHERE by_kwh <= %s OR by_sessions <= %s
-    UNION
-    SELECT site_country_code, site_party_id, site_id FROM (
-        SELECT site_country_code, site_party_id, site_id, revenue_excl_vat,
-               RANK() OVER (PARTITION BY currency_code ORDER BY revenue_excl_vat DESC) AS place
-        FROM site_rows WHERE revenue_excl_vat > 0
-    ) by_revenue WHERE place <= %s
-)
-SELECT site_rows.site_country_code, site_rows.site_party_id, site_rows.site_id,
-       site_rows.site_name, site_rows.currency_code, site_rows.sessions,
-       site_rows.energy_kwh, site_rows.revenue_excl_vat
-FROM site_rows JOIN picked ON picked.site_country_code = site_rows.site_country_code
-    AND picked.site_party_id = site_rows.site_party_id AND picked.site_id = site_rows.site_id
+WITH sites AS ({report})
+SELECT {columns} FROM sites WHERE {kept}
 """
-_TOP_SITE_COLUMNS = (
-    "site_country_code",
-    "site_party_id",
-    "site_id",
-    "site_name",
-    "currency_code",
-    "sessions",
-    "energy_kwh",
-    "revenue_excl_vat",
+_AMONG_FIRST = (
+    "({figure} > 0 AND {figure} >= COALESCE((SELECT {figure} FROM sites WHERE {figure} > 0"
+    " ORDER BY {figure} DESC LIMIT 1 OFFSET %s), 0))"
 )
+_SITE_COLUMNS = ("site_country_code", "site_party_id", "site_id", "site_name", "sessions")
 # Enough memory to group the sites' rows by hashing (20,000 sites: ~10 MB) rather than by
 # sorting every CDR of the period on disk, PostgreSQL's choice at its default 4 MB (twice the
 # time at 1,000,000 CDRs: bench/RESULTS.md). SET LOCAL: until this transaction ends (the
@@ -124,30 +97,58 @@ _TOP_SITE_COLUMNS = (
 _SITES_WORK_MEM = "32MB"
 
 
-def _site_row(values: Sequence[Any]) -> dict[str, Any]:
-    """A row of _TOP_SITES as the ORM would give it: SQLite sums decimals as floats, which
-    the ORM's converters quantize to the field's places (every sum here has MONEY_PLACES)."""
-    row = dict(zip(_TOP_SITE_COLUMNS, values, strict=True))
-    for name in ("energy_kwh", "revenue_excl_vat"):
-        if row[name] is not None and not isinstance(row[name], Decimal):
-            row[name] = Decimal(repr(row[name])).quantize(Decimal(1).scaleb(-MONEY_PLACES))
-    return row
+def _decimal(value: Any) -> Decimal | None:
+    """A sum as the ORM would give it: SQLite sums decimals as floats, which the ORM's
+    converters quantize to the field's places (every sum here has MONEY_PLACES)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-MONEY_PLACES))
 
 
-def cdr_top_sites(*, since: datetime, top: int) -> list[Figures]:
-    """Sessions, kWh and revenue excl. VAT per site of the CDRs of sessions that ended since
-    `since` (CdrQuerySet.report's rules), for the sites a ranking of the first `top` by kWh, by
-    sessions or by revenue in a currency can show (each with all its figures), chosen in the
-    database: one query, whatever the number of sites."""
-    report = Cdr.objects.ended_in(since, None).report(by=["site"]).order_by()
+def cdr_top_sites(*, since: datetime, top: int, currencies: Sequence[str]) -> list[Figures]:
+    """Sessions, kWh and revenue excl. VAT in `currencies` per site of the CDRs of sessions
+    that ended since `since` (CdrQuerySet.report's rules), for the sites a ranking of the
+    first `top` by kWh, by sessions or by revenue in a currency can show (each with all its
+    figures), chosen in the database: one query, whatever the number of sites. Sessions and
+    kWh count the CDRs of every currency; revenue is told in `currencies` only (the overview
+    passes those of the period's kept figures)."""
+    codes = sorted(set(currencies))
+    report = Cdr.objects.ended_in(since, None).report(by=["site"], revenue_in=codes).order_by()
     sql, params = report.query.sql_with_params()
+    quote = connection.ops.quote_name
+    figures = ["energy_kwh", "sessions", *(REVENUE_IN.format(code) for code in codes)]
+    query = _TOP_SITES.format(
+        report=sql,
+        columns=", ".join(quote(name) for name in (*_SITE_COLUMNS, *figures)),
+        kept=" OR ".join(_AMONG_FIRST.format(figure=quote(name)) for name in figures),
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SET LOCAL work_mem = '{_SITES_WORK_MEM}'")
-        cursor.execute(_TOP_SITES.format(report=sql), [*params, top, top, top])
-        rows = [_site_row(row) for row in cursor.fetchall()]
-    rows.sort(key=lambda row: (row["site_country_code"], row["site_party_id"], row["site_id"]))
-    return figures_of(rows, "site")
+        cursor.execute(query, [*params, *(top - 1 for _ in figures)])
+        rows = cursor.fetchall()
+    sites = []
+    for values in rows:
+        site = dict(zip((*_SITE_COLUMNS, *figures), values, strict=True))
+        amounts = {code: _decimal(site[REVENUE_IN.format(code)]) for code in codes}
+        sites.append(
+            Figures(
+                *_named(site, "site"),
+                sessions=site["sessions"] or 0,
+                kwh=_decimal(site["energy_kwh"]) or Decimal(0),
+                revenue={code: amount for code, amount in amounts.items() if amount is not None},
+            )
+        )
+    return sorted(sites, key=lambda one: one.key)
+
+
+def _named(row: dict[str, Any], dimension: str) -> tuple[str, str]:
+    """The key and label of a report row's site ("site") or eMSP party ("partner")."""
+    if dimension == "site":
+        key = f"{row['site_country_code']}*{row['site_party_id']}*{row['site_id']}"
+        return key, row["site_name"] or row["site_id"] or "?"
+    key = f"{row['emsp_country_code']}*{row['emsp_party_id']}"
+    return key, key
 
 
 def figures_of(rows: Iterable[dict[str, Any]], dimension: str) -> list[Figures]:
@@ -155,11 +156,7 @@ def figures_of(rows: Iterable[dict[str, Any]], dimension: str) -> list[Figures]:
     in the rows' order."""
     figures: dict[str, Figures] = {}
     for row in rows:
-        if dimension == "site":
-            key = f"{row['site_country_code']}*{row['site_party_id']}*{row['site_id']}"
-            label = row["site_name"] or row["site_id"] or "?"
-        else:
-            key = label = f"{row['emsp_country_code']}*{row['emsp_party_id']}"
+        key, label = _named(row, dimension)
         known = figures.get(key) or Figures(key, label, 0, Decimal(0), {})
         revenue = dict(known.revenue)
         revenue[row["currency_code"]] = revenue.get(row["currency_code"], Decimal(0)) + (

@@ -47,7 +47,11 @@ TOP = 10  # sites and eMSP parties per ranking
 
 def changelist(model: str, **filters: str) -> str:
     """The admin list of `model` ("app_label_modelname"), filtered by `filters`."""
-    url = reverse(f"admin:{model}_changelist")
+    return filtered(reverse(f"admin:{model}_changelist"), **filters)
+
+
+def filtered(url: str, **filters: str) -> str:
+    """`url` (a list's) filtered by `filters`: reverse once, filter per row."""
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
@@ -107,9 +111,9 @@ def overview(user: PermissionsMixin | AnonymousUser, moment: datetime | None = N
             "offline": changelist("chargers_chargepoint", online="no"),
         }
     if may("locations.view_evse"):
-        counts = evse_status_counts()
+        counts, evses = evse_status_counts(), changelist("locations_evse")
         page.evse_statuses = [
-            Tile(status, counts.get(status, 0), changelist("locations_evse", status__exact=status))
+            Tile(status, counts.get(status, 0), filtered(evses, status__exact=status))
             for status in Status.values
         ]
     if may("charging_sessions.view_session"):
@@ -189,7 +193,9 @@ def _rankings(since: datetime, partners: list[Figures]) -> list[Ranking]:
     show, so a label two sites share gets its key when both are among them), the parties'
     kept per day (`partners`)."""
     rankings = []
-    per_site = cdr_top_sites(since=since, top=TOP)
+    # The currencies of the period, as the kept figures found them (one column each).
+    currencies = {code for one in partners for code in one.revenue}
+    per_site = cdr_top_sites(since=since, top=TOP, currencies=sorted(currencies))
     for figures, what in ((per_site, "site"), (partners, "eMSP party")):
         named = _named(figures)
         kwh = {name: one.kwh for name, one in named.items()}
@@ -219,7 +225,7 @@ def _partner_health(*, alerts: bool) -> list[PartnerHealth]:
         with_breaker_state(with_delivery_health(PartnerPlatform.objects.order_by("name")))
     )
     firing = _firing() if alerts else None
-    deliveries = "push_delivery"
+    deliveries, alerts_list = changelist("push_delivery"), changelist("monitoring_alert")
     health = []
     for partner in partners:
         figures: Any = partner  # the annotations
@@ -231,20 +237,18 @@ def _partner_health(*, alerts: bool) -> list[PartnerHealth]:
                 oldest_open_at=figures.oldest_open_delivery_at,
                 last_token_pull_at=figures.last_token_pull_at,
                 breaker_open_since=figures.breaker_open_since,
-                backlog_url=changelist(
+                backlog_url=filtered(
                     deliveries,
                     partner__id__exact=str(partner.pk),
                     status__in=",".join(OPEN_STATUSES),
                 ),
-                failed_url=changelist(
+                failed_url=filtered(
                     deliveries,
                     partner__id__exact=str(partner.pk),
                     status__exact=DeliveryStatus.FAILED.value,
                 ),
                 alerts=None if firing is None else firing.get(partner.pk, []),
-                alerts_url=changelist(
-                    "monitoring_alert", state="open", partner__id__exact=str(partner.pk)
-                ),
+                alerts_url=filtered(alerts_list, state="open", partner__id__exact=str(partner.pk)),
             )
         )
     return health

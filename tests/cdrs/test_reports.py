@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Lower
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -249,3 +250,20 @@ def test_the_page_costs_the_same_queries_however_many_cdrs(operator: Client, mak
         july_cdr(make_session, f"S{number}", "1", cdr_location=cdr_location(id=f"L{number}"))
 
     assert queries() == few
+
+
+def test_parties_and_sites_written_in_lower_case_group_with_upper_case(estate):
+    keys = ["site_country_code", "site_party_id", "emsp_country_code", "emsp_party_id"]
+    before = [{key: row[key] for key in keys} for row in Cdr.objects.report(by=["site", "partner"])]
+    july = Cdr.objects.filter(pk=estate["july_loc1"].pk)
+    july.update(
+        country_code=Lower("country_code"),
+        party_id=Lower("party_id"),
+        token_country_code=Lower("token_country_code"),
+        token_party_id=Lower("token_party_id"),
+    )
+
+    after = [{key: row[key] for key in keys} for row in Cdr.objects.report(by=["site", "partner"])]
+
+    assert after == before
+    assert july.values_list("country_code", flat=True).get().islower()

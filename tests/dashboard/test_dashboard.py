@@ -17,6 +17,7 @@ from monitoring.models import Alert, AlertRule
 from push.models import DeliveryStatus
 from sessions.selectors import SessionTotals
 from tests.admin_pages import page_text
+from tests.cdrs.conftest import cdr_location
 from tests.dashboard.estate import (
     MOMENT,
     add_cdr,
@@ -287,3 +288,18 @@ def test_partner_health_without_alerts_for_who_may_not_view_them(
     text = page_text(client.get(INDEX))
     assert "Alerts firing" not in text
     assert "Delivery queue stuck" not in text
+
+
+def test_the_charts_escape_the_names_they_draw(operator: Client, estate: dict[str, Any]) -> None:
+    add_cdr(
+        "X-1",
+        MOMENT - timedelta(hours=1),
+        "500.00",
+        cdr_location=cdr_location(id="LOCX", name='<b>"Site"</b>'),
+    )
+
+    content = operator.get(INDEX).content.decode()
+
+    assert "<title>&lt;b&gt;&quot;Site&quot;&lt;/b&gt;: 500.00 EUR</title>" in content
+    assert 'aria-label="Revenue per site, EUR excl. VAT; &lt;b&gt;&quot;Site&quot;' in content
+    assert '<b>"Site"</b>' not in content

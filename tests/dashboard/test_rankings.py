@@ -16,6 +16,7 @@ from tests.dashboard.estate import MOMENT, add_cdr, at
 from tests.partners import only_local_party
 
 SINCE = at("2026-02-14", "00:00")  # the overview's 30 days up to MOMENT
+CURRENCIES = ["CHF", "EUR"]
 
 
 def site(ocpi_id: str, name: str) -> dict[str, Any]:
@@ -163,7 +164,7 @@ def test_the_sites_chosen_in_the_database_rank_as_all_sites_would(cdrs: None) ->
     )
     everything = cdr_figures_per("site", since=SINCE)
 
-    chosen = cdr_top_sites(since=SINCE, top=TOP)
+    chosen = cdr_top_sites(since=SINCE, top=TOP, currencies=CURRENCIES)
 
     assert len(everything) > len(chosen)
     assert _ranked(chosen) == _ranked(everything)
@@ -173,4 +174,37 @@ def test_the_sites_chosen_in_the_database_rank_as_all_sites_would(cdrs: None) ->
 
 
 def test_no_sites_no_rows(db: None) -> None:
-    assert cdr_top_sites(since=SINCE, top=TOP) == []
+    assert cdr_top_sites(since=SINCE, top=TOP, currencies=CURRENCIES) == []
+
+
+def test_a_currency_left_out_still_counts_sessions_and_kwh(cdrs: None) -> None:
+    # Antwerpen: 1 EUR CDR (credited: 20 kWh, net 0.00) and 1 in CHF, which is not asked.
+    chosen = {one.key: one for one in cdr_top_sites(since=SINCE, top=TOP, currencies=["EUR"])}
+
+    assert chosen["BE*BEC*LOC2"] == Figures(
+        "BE*BEC*LOC2", "Antwerpen", 2, Decimal("20"), {"EUR": Decimal("0.00")}
+    )
+
+
+def test_a_site_without_a_standing_cdr_does_not_push_others_down(db: None) -> None:
+    # A site whose only CDR in the period is a credit has no kWh: it ranks nowhere, and the
+    # sites below it keep their places (a sum of nothing sorts first in PostgreSQL).
+    only_local_party()
+    credited = add_cdr("OUT-1", at("2026-01-05"), "9.00", **site("SOUT", "Outside"))
+    add_cdr(
+        "OUT-1-C",
+        at("2026-03-05"),
+        "-9.00",
+        credit=True,
+        original=credited,
+        credit_reference_id="OUT-1",
+        **site("SOUT", "Outside"),
+    )
+    add_cdr("BIG-1", at("2026-03-13"), "1.00", total_energy=Decimal(30), **site("BIG", "Big"))
+    for index in range(2):
+        add_cdr(f"MANY-{index}", at("2026-03-13"), "5.00", **site("MANY", "Many"))
+
+    chosen = cdr_top_sites(since=SINCE, top=1, currencies=CURRENCIES)
+
+    # Big is first by kWh only (30 against 20), Many by sessions and revenue.
+    assert [one.key for one in chosen] == ["BE*BEC*BIG", "BE*BEC*MANY"]
