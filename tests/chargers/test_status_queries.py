@@ -25,13 +25,13 @@ __all__ = ["location", "partner"]  # fixtures
 pytestmark = pytest.mark.django_db
 
 # The handler from the repeat check down to the outbox (the test's transaction makes
-# record()'s transaction a savepoint: SAVEPOINT and RELEASE, BEGIN and COMMIT in service):
-# the repeat check, the connector row locked and written, the charge point's reports, the
-# EVSE link; the location locked, the EVSE read and written, the location's last_updated,
-# the list generation; the partners (their cache's generation), the change, the pending
-# deliveries of its queues with their changes, the deliveries (one insert), the superseded
-# ones marked.
-CHANGED_STATUS_QUERIES = 18
+# record_all's transaction a savepoint: SAVEPOINT and RELEASE, BEGIN and COMMIT in service):
+# the repeat check, the charge point's connector rows locked and read (its reports), its
+# EVSE links, its reservations (the new status is AVAILABLE), the connector row written; the
+# location locked, the EVSE read and written, the location's last_updated, the list
+# generation; the partners (their cache's generation), the change, the pending deliveries of
+# its queues with their changes, the superseded ones marked, the deliveries (one insert).
+CHANGED_STATUS_QUERIES = 17
 
 
 def status(connector: int, value: str) -> dict[str, object]:
