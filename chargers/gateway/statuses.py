@@ -3,12 +3,13 @@
 One by one, a StatusNotification that changes an EVSE cost a worker-thread hop, the charge
 point's read and a transaction of its own: the connector row, the EVSE's location locked, the
 list's generation, the partners' read, the PATCH and its deliveries. StatusBatch gathers what
-arrives while the previous batch is being recorded (nothing waits when the gateway is idle:
-a lone status goes at once), reads the batch's charge points in one query, checks each CALL
-as dispatch does and records them with chargers.status.record_all: one transaction, one lock
-per location, one list-generation write, the PATCHes queued together. One batch at a time, so
-that the gateway's own batches never wait on each other's locks. Each CALL is answered once
-its batch committed.
+arrives while the previous batch is being recorded and, while statuses keep coming, for up
+to OCPP_STATUS_BATCH_SECONDS after a batch's first (one after a quiet spell goes at once);
+reads the batch's charge points in one query, checks each CALL as dispatch does and records
+them with chargers.status.record_all: one transaction, one lock per location, one
+list-generation write, the PATCHes queued together. One batch at a time, so that the
+gateway's own batches never wait on each other's locks. Each CALL is answered once its batch
+committed.
 
 A batch that fails (a database error, an EVSE whose new status is refused) is recorded again
 one CALL at a time, each in its own transaction as dispatch answers it: one bad status never
@@ -18,12 +19,15 @@ connector's reports apply in the order they were sent.
 """
 
 import asyncio
+import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from ocpp.messages import Call
 
 from chargers import status
@@ -113,12 +117,24 @@ class StatusBatch:
         self._in_pool = in_pool
         self._waiting: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]] = []
         self._wake = asyncio.Event()
+        self._full = asyncio.Event()
+        self._last_arrival = -math.inf  # the loop's time
+        self._first_arrival = 0.0  # of the batch that waits
+        self._busy = False  # its first came within the window of the one before
 
     async def answer(
         self, charge_point_pk: int, version: str, call: Call, received_at: datetime
     ) -> dispatch.Answer:
-        future: asyncio.Future[dispatch.Answer] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dispatch.Answer] = loop.create_future()
+        arrival = loop.time()
+        if not self._waiting:
+            self._first_arrival = arrival
+            self._busy = arrival - self._last_arrival < settings.OCPP_STATUS_BATCH_SECONDS
+        self._last_arrival = arrival
         self._waiting.append((Incoming(charge_point_pk, version, call, received_at), future))
+        if len(self._waiting) >= STATUS_BATCH:
+            self._full.set()
         self._wake.set()
         return await future
 
@@ -127,15 +143,29 @@ class StatusBatch:
             while True:
                 await self._wake.wait()
                 await asyncio.sleep(0)  # the frames read meanwhile join this batch
+                await self._gather()
                 await self.record_round()
         finally:  # stopping: nothing waits for ever (their connections are closed by now)
             for _, future in self._waiting:
                 future.cancel()
             self._waiting.clear()
 
+    async def _gather(self) -> None:
+        """While statuses keep coming, let the batch gather until OCPP_STATUS_BATCH_SECONDS
+        after its first arrived, or until it is full: at ~10 statuses a second a batch
+        recorded at once would hold one. After a quiet spell, none waits."""
+        if not self._busy or len(self._waiting) >= STATUS_BATCH:
+            return
+        left = self._first_arrival + settings.OCPP_STATUS_BATCH_SECONDS
+        left -= asyncio.get_running_loop().time()
+        if left > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), left)
+
     async def record_round(self) -> None:
         """Record what waits now (STATUS_BATCH of it), and answer it."""
         self._wake.clear()
+        self._full.clear()
         batch, self._waiting = self._waiting[:STATUS_BATCH], self._waiting[STATUS_BATCH:]
         if self._waiting:
             self._wake.set()
