@@ -17,6 +17,7 @@ from chargers.gateway import statuses
 from chargers.models import ChargePoint, ConnectorStatus
 from credentials.models import PartnerPlatform
 from locations.models import EVSE, Location
+from locations.services import evses_set_status
 from ocpi.time import now
 from push.models import Delivery, DeliveryStatus, Method
 from tests.chargers.status_estate import (
@@ -129,7 +130,7 @@ def test_one_failing_status_costs_the_others_nothing(
 ) -> None:
     cps = one_each(*UIDS)
     broken = EVSE.objects.get(uid="LOC1-E1").pk
-    real = status.evses_set_status
+    real = evses_set_status
 
     def refusing(*, changes: list[tuple[EVSE, str]]) -> list[EVSE]:
         if any(evse.pk == broken for evse, _ in changes):
