@@ -36,6 +36,7 @@ from chargers.models import (
 )
 from locations.models import EVSE, Status
 from locations.services import evses_set_status
+from ocpi.querysets import update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -307,11 +308,7 @@ class _Batch:
 
     def write(self) -> None:
         """The connector rows changed (one UPDATE), the EVSEs to set."""
-        rows = list(self._dirty.values())
-        if len(rows) == 1:
-            rows[0].save(update_fields=list(_VALUES))
-        elif rows:
-            ConnectorStatus.objects.bulk_update(rows, list(_VALUES))
+        update_rows(list(self._dirty.values()), _VALUES)
         if self._wanted:
             evses_set_status(changes=list(self._wanted.values()))
 

@@ -38,6 +38,7 @@ from locations.pushes import (
 )
 from locations.selectors import evse_id_taken, evses_of, location_by_key
 from ocpi.pagination import note_list_change
+from ocpi.querysets import update_rows
 from ocpi.time import moment_after
 
 _LOCATION_TEXT = ("name", "address", "city", "postal_code", "state", "country", "time_zone")
@@ -398,23 +399,17 @@ def _write_statuses(locations: Mapping[int, Location], evses: Sequence[EVSE]) ->
     if not evses:
         return
     changed = {evse.location_id: locations[evse.location_id] for evse in evses}
+    # One moment for the batch, later than each location's last_updated: one value to write.
+    moment = max(moment_after(location.last_updated) for location in changed.values())
     for location in changed.values():
-        location.last_updated = moment_after(location.last_updated)
+        location.last_updated = moment
     for evse in evses:
-        evse.last_updated = changed[evse.location_id].last_updated
-    _save_all(EVSE, evses, ["status", "last_updated"])
-    _save_all(Location, list(changed.values()), ["last_updated"])
+        evse.last_updated = moment
+    update_rows(evses, ["status", "last_updated"])
+    update_rows(list(changed.values()), ["last_updated"])
     # One bump for the batch: every location's change is in the one list's generation.
     _list_changed(changed[min(changed)])
     push_statuses([(changed[e.location_id], e) for e in evses if changed[e.location_id].roaming])
-
-
-def _save_all(model: type[EVSE] | type[Location], rows: Sequence[Any], fields: list[str]) -> None:
-    """One UPDATE: a plain one for one row (bulk_update's CASE costs more to build)."""
-    if len(rows) == 1:
-        rows[0].save(update_fields=fields)
-    else:
-        model.objects.bulk_update(rows, fields)
 
 
 def location_set_roaming(*, location: Location, roaming: bool) -> Location:
