@@ -65,10 +65,17 @@ def test_a_batch_sets_each_evse_and_queues_each_patch_for_every_partner(
     moment = now()
 
     answers = statuses.answer_all(
-        [incoming(cp, value, moment) for cp, value in zip(cps, ORDER_OF_FOUR, strict=True)]
+        [
+            incoming(cp, value, moment + timedelta(seconds=n))
+            for n, (cp, value) in enumerate(zip(cps, ORDER_OF_FOUR, strict=True))
+        ]
     )
 
     assert [answer.message_type for answer in answers] == [3, 3, 3, 3]
+    rows = [ConnectorStatus.objects.get(charge_point=cp) for cp in cps]
+    assert [(row.status, row.reported_at) for row in rows] == [
+        (value, moment + timedelta(seconds=n)) for n, value in enumerate(ORDER_OF_FOUR)
+    ]
     assert [evse_status(uid) for uid in [*UIDS, "LOC2-E0"]] == [
         "CHARGING",
         "INOPERATIVE",
