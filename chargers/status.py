@@ -21,7 +21,7 @@ available is RESERVED, whether or not its charge point reports Reserved (1.6 doe
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,7 +35,8 @@ from chargers.models import (
     ReservationState,
 )
 from locations.models import EVSE, Status
-from locations.services import evse_set_status
+from locations.services import evses_set_status
+from ocpi.querysets import update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ WHOLE_OVERRIDES = frozenset({Status.INOPERATIVE, Status.OUTOFORDER})
 # Set by the operator, about the EVSE's place in the estate rather than its state.
 OPERATOR_STATUSES = frozenset({Status.PLANNED, Status.REMOVED})
 
-# What _set reads of a link's EVSE (evse_set_status reads it again under its location's
+# What a batch reads of a link's EVSE (evses_set_status reads it again under its location's
 # lock): not its JSON fields.
 _LINK_FIELDS = ("ocpp_evse_id", "evse__location_id", "evse__status")
 
@@ -119,65 +120,55 @@ def evse_status(own: Status | None, whole: Status | None) -> Status:
     return own or Status.UNKNOWN
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A report as it arrived: from which charge point, when (our clock)."""
+
+    charge_point: ChargePoint
+    report: Report
+    received_at: datetime
+
+
 def record(*, charge_point: ChargePoint, report: Report, received_at: datetime) -> str | None:
     """Keep `report` as its connector's last and set the EVSEs it changes: one transaction with
     their PATCHes. A report of a connector we do not map is kept and logged, never refused: a
     refused StatusNotification would be sent again and again. Returns the connector's status
     before (None: its first report, or this one was not applied)."""
-    if not (0 <= report.ocpp_evse_id <= _MAX_ID and 0 <= report.connector_id <= _MAX_ID):
-        logger.warning(
-            "Charge point %s reported %s for impossible OCPP ids %s/%s: ignored",
-            charge_point.identity,
-            report.status,
-            report.ocpp_evse_id,
-            report.connector_id,
-        )
-        return None
-    if report.error_code not in ("", "NoError"):
-        logger.warning(
-            "Charge point %s OCPP %s/%s reports %s: error %s, vendor error %r, info %r",
-            charge_point.identity,
-            report.ocpp_evse_id,
-            report.connector_id,
-            report.status,
-            report.error_code,
-            report.vendor_error_code,
-            report.info,
-        )
-    if _repeated(charge_point, report, received_at):
-        return report.status
+    return record_all([Arrival(charge_point, report, received_at)])[0]
+
+
+def record_all(arrivals: Sequence[Arrival]) -> list[str | None]:
+    """`record` for many reports (the gateway's StatusNotifications that arrived together), in
+    one transaction: the connector rows of their charge points locked and read in one
+    statement and written in one, the EVSEs they change set together (evses_set_status: one
+    lock per location, one list-generation write, the PATCHes queued together). Each
+    connector's reports apply in the order given. What `record` returns, for each.
+
+    A lone report that repeats its connector's last status costs one conditional UPDATE and
+    no transaction (_repeated): most StatusNotifications are such."""
+    previous: list[str | None] = [None] * len(arrivals)
+    kept = [n for n, arrival in enumerate(arrivals) if _possible(arrival)]
+    if len(kept) == 1 and _repeated(arrivals[kept[0]]):
+        previous[kept[0]] = arrivals[kept[0]].report.status
+        return previous
+    if not kept:
+        return previous
+    # By charge point, each one's reports in their order: batches lock rows in one order.
+    kept.sort(key=lambda n: arrivals[n].charge_point.pk)
     with transaction.atomic():
-        row, created = ConnectorStatus.objects.select_for_update().get_or_create(
-            charge_point=charge_point,
-            ocpp_evse_id=report.ocpp_evse_id,
-            connector_id=report.connector_id,
-            defaults=_values(report, received_at),
-        )
-        previous = None if created else row.status
-        if not created:
-            if report.reported_at < row.reported_at:
-                logger.info(
-                    "Charge point %s OCPP %s/%s: %s of %s is older than the %s applied (%s)",
-                    charge_point.identity,
-                    report.ocpp_evse_id,
-                    report.connector_id,
-                    report.status,
-                    report.reported_at.isoformat(),
-                    row.status,
-                    row.reported_at.isoformat(),
-                )
-                return None
-            values = _values(report, received_at)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.save(update_fields=list(values))
-        _apply(charge_point, report, previous)
+        batch = _Batch([arrivals[n].charge_point for n in kept])
+        for n in kept:
+            previous[n] = batch.apply(arrivals[n])
+        batch.write()
     return previous
 
 
 def restore(charge_point: ChargePoint) -> None:
     """Set every EVSE of `charge_point` to the status its reports give (back from offline)."""
-    _restore(charge_point, _reports_by_evse(charge_point))
+    with transaction.atomic(savepoint=False):
+        batch = _Batch([charge_point])
+        batch.restore(charge_point)
+        batch.write()
 
 
 def refresh(charge_point: ChargePoint) -> None:
@@ -190,26 +181,58 @@ def refresh(charge_point: ChargePoint) -> None:
 
 def mark_unknown(charge_point: ChargePoint) -> None:
     """Set every EVSE of `charge_point` UNKNOWN ("also used when offline", mod_locations)."""
-    for link in _links(charge_point):
-        _set(link.evse, Status.UNKNOWN)
+    batch = _Batch([charge_point])
+    for link in batch.links(charge_point):
+        batch.want(link.evse, Status.UNKNOWN)
+    batch.write()
 
 
-def _repeated(charge_point: ChargePoint, report: Report, received_at: datetime) -> bool:
-    """Keep `report` if it repeats its connector's last status, not older: one UPDATE, no
-    transaction, no EVSE to set (_apply would change none). Most StatusNotifications are
-    such (a charge point reconnecting reports every connector again). Conditional, so that a
-    report older than the last, a new status, or a first report goes through `record`'s
+def _possible(arrival: Arrival) -> bool:
+    """Whether its ids are ones we can store (a charge point may send any integer); its
+    error, if any, logged."""
+    charge_point, report = arrival.charge_point, arrival.report
+    if not (0 <= report.ocpp_evse_id <= _MAX_ID and 0 <= report.connector_id <= _MAX_ID):
+        logger.warning(
+            "Charge point %s reported %s for impossible OCPP ids %s/%s: ignored",
+            charge_point.identity,
+            report.status,
+            report.ocpp_evse_id,
+            report.connector_id,
+        )
+        return False
+    if report.error_code not in ("", "NoError"):
+        logger.warning(
+            "Charge point %s OCPP %s/%s reports %s: error %s, vendor error %r, info %r",
+            charge_point.identity,
+            report.ocpp_evse_id,
+            report.connector_id,
+            report.status,
+            report.error_code,
+            report.vendor_error_code,
+            report.info,
+        )
+    return True
+
+
+def _repeated(arrival: Arrival) -> bool:
+    """Keep its report if it repeats its connector's last status, not older: one UPDATE, no
+    transaction, no EVSE to set (_Batch.apply would change none). Conditional, so that a
+    report older than the last, a new status, or a first report goes through record_all's
     transaction; a writer changing the row meanwhile makes it match nothing (PostgreSQL
     checks the condition again on the row it waited for)."""
+    report = arrival.report
     return bool(
         ConnectorStatus.objects.filter(
-            charge_point=charge_point,
+            charge_point=arrival.charge_point,
             ocpp_evse_id=report.ocpp_evse_id,
             connector_id=report.connector_id,
             status=report.status,
             reported_at__lte=report.reported_at,
-        ).update(**_values(report, received_at))
+        ).update(**_values(report, arrival.received_at))
     )
+
+
+_VALUES = ("status", "error_code", "info", "vendor_error_code", "reported_at", "received_at")
 
 
 def _values(report: Report, received_at: datetime) -> dict[str, object]:
@@ -223,89 +246,155 @@ def _values(report: Report, received_at: datetime) -> dict[str, object]:
     }
 
 
-def _apply(charge_point: ChargePoint, report: Report, previous: str | None) -> None:
-    """Set the EVSEs whose status the report may change: none when it repeats the last (a
-    charge point reconnecting reports every connector again, mostly unchanged)."""
-    if report.status == previous:
-        return
-    reports = _reports_by_evse(charge_point)
-    if report.ocpp_evse_id == WHOLE:
-        others = list(reports[WHOLE])
-        others.remove(report.status)
-        before = combined(others if previous is None else [*others, previous])
-        after = combined(reports[WHOLE])
-        if before != after and WHOLE_OVERRIDES & {before, after}:
-            _restore(charge_point, reports)
-        return
-    link = (
-        ChargePointEvse.objects.filter(charge_point=charge_point, ocpp_evse_id=report.ocpp_evse_id)
-        .select_related("evse")
-        .only(*_LINK_FIELDS)
-        .first()
-    )
-    if link is None:
-        logger.warning(
-            "Charge point %s reported %s for OCPP %s/%s, which is none of our EVSEs: kept, "
-            "not applied",
-            charge_point.identity,
-            report.status,
-            report.ocpp_evse_id,
-            report.connector_id,
+class _Batch:
+    """Reports of some charge points applied in one transaction: their connector rows, locked
+    and read once (the first report), kept up to date in memory and written at the end;
+    their EVSE links and reservations read once when needed; the EVSE statuses to set, set
+    together (evses_set_status) by `write`."""
+
+    def __init__(self, charge_points: Sequence[ChargePoint]) -> None:
+        self._charge_points = {charge_point.pk for charge_point in charge_points}
+        self._rows: dict[int, dict[tuple[int, int], ConnectorStatus]] | None = None
+        self._dirty: dict[int, ConnectorStatus] = {}
+        self._links: dict[int, list[ChargePointEvse]] | None = None
+        self._reserved: dict[int, set[int]] | None = None
+        self._wanted: dict[int, tuple[EVSE, Status]] = {}
+
+    def apply(self, arrival: Arrival) -> str | None:
+        """Keep the report unless older than its connector's last; `record`'s answer."""
+        charge_point, report = arrival.charge_point, arrival.report
+        rows = self._rows_of(charge_point)
+        key = (report.ocpp_evse_id, report.connector_id)
+        values = _values(report, arrival.received_at)
+        row = rows.get(key)
+        if row is None:  # its first report (or one another writer just made)
+            row, created = ConnectorStatus.objects.select_for_update().get_or_create(
+                charge_point=charge_point,
+                ocpp_evse_id=report.ocpp_evse_id,
+                connector_id=report.connector_id,
+                defaults=values,
+            )
+            rows[key] = row
+            if created:
+                self._changed(charge_point, report, None)
+                return None
+        if report.reported_at < row.reported_at:
+            logger.info(
+                "Charge point %s OCPP %s/%s: %s of %s is older than the %s applied (%s)",
+                charge_point.identity,
+                report.ocpp_evse_id,
+                report.connector_id,
+                report.status,
+                report.reported_at.isoformat(),
+                row.status,
+                row.reported_at.isoformat(),
+            )
+            return None
+        previous = row.status
+        for name, value in values.items():
+            setattr(row, name, value)
+        self._dirty[row.pk] = row
+        self._changed(charge_point, report, previous)
+        return previous
+
+    def restore(self, charge_point: ChargePoint) -> None:
+        """Every EVSE of it to the status its reports give."""
+        for link in self.links(charge_point):
+            self.want(link.evse, self._status_of(charge_point, link.ocpp_evse_id))
+
+    def want(self, evse: EVSE, status: Status) -> None:
+        if evse.status not in OPERATOR_STATUSES:
+            self._wanted[evse.pk] = (evse, status)
+
+    def write(self) -> None:
+        """The connector rows changed (one UPDATE), the EVSEs to set."""
+        update_rows(list(self._dirty.values()), _VALUES)
+        if self._wanted:
+            evses_set_status(changes=list(self._wanted.values()))
+
+    def links(self, charge_point: ChargePoint) -> list[ChargePointEvse]:
+        """Its EVSE links, by location (read for every charge point of the batch at once)."""
+        if self._links is None:
+            self._links = defaultdict(list)
+            for link in (
+                ChargePointEvse.objects.filter(charge_point_id__in=self._charge_points)
+                .select_related("evse")
+                .only("charge_point", *_LINK_FIELDS)
+                .order_by("evse__location_id", "ocpp_evse_id")
+            ):
+                self._links[link.charge_point_id].append(link)
+        return self._links[charge_point.pk]
+
+    def _rows_of(self, charge_point: ChargePoint) -> dict[tuple[int, int], ConnectorStatus]:
+        """Its connector rows by (OCPP EVSE id, connector id), locked: those of every charge
+        point of the batch in one statement, in one order."""
+        if self._rows is None:
+            self._rows = defaultdict(dict)
+            for row in (
+                ConnectorStatus.objects.select_for_update()
+                .filter(charge_point_id__in=self._charge_points)
+                .order_by("charge_point_id", "ocpp_evse_id", "connector_id")
+            ):
+                self._rows[row.charge_point_id][(row.ocpp_evse_id, row.connector_id)] = row
+        return self._rows[charge_point.pk]
+
+    def _changed(self, charge_point: ChargePoint, report: Report, previous: str | None) -> None:
+        """The EVSEs whose status the report may change: none when it repeats the last."""
+        if report.status == previous:
+            return
+        if report.ocpp_evse_id == WHOLE:
+            whole = self._reports(charge_point).get(WHOLE, [])
+            others = list(whole)
+            others.remove(report.status)
+            before = combined(others if previous is None else [*others, previous])
+            after = combined(whole)
+            if before != after and WHOLE_OVERRIDES & {before, after}:
+                self.restore(charge_point)
+            return
+        link = next(
+            (link for link in self.links(charge_point) if link.ocpp_evse_id == report.ocpp_evse_id),
+            None,
         )
-        return
-    status = _status_of(reports, report.ocpp_evse_id)
-    if status == Status.AVAILABLE and report.ocpp_evse_id in _reserved(charge_point):
-        status = Status.RESERVED
-    _set(link.evse, status)
+        if link is None:
+            logger.warning(
+                "Charge point %s reported %s for OCPP %s/%s, which is none of our EVSEs: "
+                "kept, not applied",
+                charge_point.identity,
+                report.status,
+                report.ocpp_evse_id,
+                report.connector_id,
+            )
+            return
+        self.want(link.evse, self._status_of(charge_point, report.ocpp_evse_id))
 
+    def _status_of(self, charge_point: ChargePoint, ocpp_evse_id: int) -> Status:
+        """An EVSE's status from its connectors' and the whole charge point's last reports;
+        RESERVED instead of AVAILABLE while an accepted reservation holds it."""
+        reports = self._reports(charge_point)
+        status = evse_status(
+            combined(reports.get(ocpp_evse_id, ())), combined(reports.get(WHOLE, ()))
+        )
+        if status == Status.AVAILABLE and ocpp_evse_id in self._reserved_of(charge_point):
+            return Status.RESERVED
+        return status
 
-def _restore(charge_point: ChargePoint, reports: dict[int, list[str]]) -> None:
-    reserved = _reserved(charge_point)
-    for link in _links(charge_point):
-        status = _status_of(reports, link.ocpp_evse_id)
-        if status == Status.AVAILABLE and link.ocpp_evse_id in reserved:
-            status = Status.RESERVED
-        _set(link.evse, status)
+    def _reports(self, charge_point: ChargePoint) -> dict[int, list[str]]:
+        """The last reported statuses of its connectors, by OCPP EVSE id."""
+        reports: dict[int, list[str]] = defaultdict(list)
+        for (ocpp_evse_id, _), row in self._rows_of(charge_point).items():
+            reports[ocpp_evse_id].append(row.status)
+        return reports
 
-
-def _reserved(charge_point: ChargePoint) -> frozenset[int]:
-    """Its OCPP EVSE ids held by an accepted reservation."""
-    return frozenset(
-        Reservation.objects.filter(charge_point=charge_point, state=ReservationState.ACTIVE)
-        .order_by()
-        .values_list("ocpp_evse_id", flat=True)
-    )
-
-
-def _reports_by_evse(charge_point: ChargePoint) -> dict[int, list[str]]:
-    """The last reported statuses of its connectors, by OCPP EVSE id."""
-    reports: dict[int, list[str]] = defaultdict(list)
-    # No order: the model's default (by charge point) would join chargers_chargepoint for it.
-    rows = (
-        ConnectorStatus.objects.filter(charge_point=charge_point)
-        .order_by()
-        .values_list("ocpp_evse_id", "status")
-    )
-    for ocpp_evse_id, status in rows:
-        reports[ocpp_evse_id].append(status)
-    return reports
-
-
-def _status_of(reports: dict[int, list[str]], ocpp_evse_id: int) -> Status:
-    return evse_status(combined(reports.get(ocpp_evse_id, ())), combined(reports.get(WHOLE, ())))
-
-
-def _links(charge_point: ChargePoint) -> list[ChargePointEvse]:
-    """Its EVSEs, by location: writers of several locations lock them in one order."""
-    return list(
-        ChargePointEvse.objects.filter(charge_point=charge_point)
-        .select_related("evse")
-        .only(*_LINK_FIELDS)
-        .order_by("evse__location_id", "ocpp_evse_id")
-    )
-
-
-def _set(evse: EVSE, status: Status) -> None:
-    if evse.status in OPERATOR_STATUSES:
-        return
-    evse_set_status(evse=evse, status=status)
+    def _reserved_of(self, charge_point: ChargePoint) -> set[int]:
+        """Its OCPP EVSE ids held by an accepted reservation."""
+        if self._reserved is None:
+            self._reserved = defaultdict(set)
+            for charge_point_id, ocpp_evse_id in (
+                Reservation.objects.filter(
+                    charge_point_id__in=self._charge_points, state=ReservationState.ACTIVE
+                )
+                .order_by()
+                .values_list("charge_point_id", "ocpp_evse_id")
+            ):
+                self._reserved[charge_point_id].add(ocpp_evse_id)
+        return self._reserved[charge_point.pk]

@@ -376,6 +376,10 @@ OCPP_GATEWAY_THREADS = int(os.environ.get("OCPP_GATEWAY_THREADS", "8"))
 # How often a gateway looks for its charge points taken over by a newer connection at another
 # gateway (and closes its own), and for idle connections, in seconds.
 OCPP_GATEWAY_POLL_SECONDS = float(os.environ.get("OCPP_GATEWAY_POLL_SECONDS", "5"))
+# While StatusNotifications keep coming (one within this many seconds of the one before), a
+# gateway lets each batch of them gather for this long before recording it in one transaction
+# (chargers.gateway.statuses); one arriving after a quiet spell is recorded at once. 0: no wait.
+OCPP_STATUS_BATCH_SECONDS = float(os.environ.get("OCPP_STATUS_BATCH_SECONDS", "0.25"))
 # An identity not provisioned (charger_add) is refused (HTTP 404); with this on it is created
 # with registration status Pending, and admitted without a password until it has one.
 OCPP_ADMIT_UNKNOWN = env_bool("OCPP_ADMIT_UNKNOWN", False)

@@ -16,7 +16,7 @@ from locations.serializers import ConnectorSerializer, EVSESerializer, LocationS
 from ocpi.routing import PartyRef
 from ocpi.time import format_datetime
 from push.models import Method
-from push.services import catalogue_targets, push_change
+from push.services import Request, catalogue_targets, push_change, push_changes
 
 MODULE = "locations"
 
@@ -70,11 +70,24 @@ def push_connector(location: Location, evse: EVSE, connector: Connector) -> None
     _push(location, Method.PUT, [evse.uid, connector.ocpi_id], render)
 
 
-def push_status(location: Location, evse: EVSE) -> None:
-    def render() -> dict[str, Any]:
-        return {"status": evse.status, "last_updated": format_datetime(evse.last_updated)}
-
-    _push(location, Method.PATCH, [evse.uid], render)
+def push_statuses(changed: Sequence[tuple[Location, EVSE]]) -> None:
+    """PATCH each EVSE's status (mod_locations, PATCH example), queued together: one read of
+    the partners, one batch of outbox rows (push.services.push_changes)."""
+    targets = catalogue_targets(MODULE) if changed else []
+    if not targets:
+        return
+    requests = [
+        Request(
+            module=MODULE,
+            method=Method.PATCH,
+            owner=_owner(location),
+            object_key=_object_key(location),
+            path=[location.country_code, location.party_id, location.ocpi_id, evse.uid],
+            payload={"status": evse.status, "last_updated": format_datetime(evse.last_updated)},
+        )
+        for location, evse in changed
+    ]
+    push_changes(requests, targets=targets)
 
 
 def push_withdrawal(location: Location) -> None:

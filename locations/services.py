@@ -18,7 +18,7 @@ Rules (mod_locations.asciidoc, Flow and Lifecycle, GET List):
   EVSE REMOVED, the spec's only way to withdraw a location, then nothing more.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -33,11 +33,12 @@ from locations.pushes import (
     push_connector,
     push_evse,
     push_location,
-    push_status,
+    push_statuses,
     push_withdrawal,
 )
 from locations.selectors import evse_id_taken, evses_of, location_by_key
 from ocpi.pagination import note_list_change
+from ocpi.querysets import update_rows
 from ocpi.time import moment_after
 
 _LOCATION_TEXT = ("name", "address", "city", "postal_code", "state", "country", "time_zone")
@@ -215,9 +216,12 @@ def _check_evse_id_free(evse: EVSE) -> None:
         raise refused
 
 
-def _evse_id_refusal(evse: EVSE) -> ValidationError | None:
-    """An evse_id belongs to one EVSE that is not REMOVED (mod_locations, EVSE.evse_id)."""
-    if evse.status != Status.REMOVED and evse_id_taken(evse_id=evse.evse_id, other_than=evse):
+def _evse_id_refusal(evse: EVSE, taken_here: Set[str] = frozenset()) -> ValidationError | None:
+    """An evse_id belongs to one EVSE that is not REMOVED (mod_locations, EVSE.evse_id);
+    `taken_here`: evse_ids taken by writes not saved yet (a batch of statuses)."""
+    if evse.status != Status.REMOVED and (
+        evse.evse_id in taken_here or evse_id_taken(evse_id=evse.evse_id, other_than=evse)
+    ):
         return ValidationError(
             f"evse_id {evse.evse_id} is in use by another EVSE that is not REMOVED."
         )
@@ -233,8 +237,7 @@ def _push_outcome(location: Location, outcome: _Outcome, put: Callable[[], None]
     if outcome.created or outcome.structural:
         put()
         return
-    for evse in outcome.status_changed:
-        push_status(location, evse)
+    push_statuses([(location, evse) for evse in outcome.status_changed])
 
 
 def _list_changed(location: Location, *, membership: bool = False) -> None:
@@ -325,44 +328,88 @@ def connector_upsert(*, evse: EVSE, data: Mapping[str, Any]) -> Connector:
 
 def evse_set_status(*, evse: EVSE, status: str) -> EVSE:
     """Record a new EVSE status and PATCH it to partners (mod_locations, PATCH example)."""
-    if status not in Status.values:
-        raise ValidationError(f"Unknown EVSE status {status!r}.")
+    return evses_set_status(changes=[(evse, status)])[0]
+
+
+def evses_set_status(*, changes: Sequence[tuple[EVSE, str]]) -> list[EVSE]:
+    """Set each EVSE of `changes` to its status, as evse_set_status sets one, in one
+    transaction: each location locked once (all in one statement, by primary key: writers of
+    several locations lock them in one order), the EVSEs read once under those locks,
+    written in one statement, the list's generation moved once, the PATCHes queued together.
+    An EVSE given twice ends at its last status, with one PATCH (the earlier would be
+    superseded unsent). The EVSEs as written, in the order given (without repeats).
+
+    One refused change (an EVSE leaving REMOVED for an evse_id in use) refuses them all
+    before anything is written, so that a caller catching it (the admin's action) goes on
+    in a usable transaction; the gateway then sets them one by one.
+    """
+    wanted: dict[int, str] = {}
+    for evse, status in changes:
+        if status not in Status.values:
+            raise ValidationError(f"Unknown EVSE status {status!r}.")
+        wanted.pop(evse.pk, None)  # its last status, at its last place
+        wanted[evse.pk] = status
+    location_ids = {evse.location_id for evse, _ in changes}
     # No savepoint of its own: inside a caller's transaction (a StatusNotification's) it
-    # would cost two statements for nothing; the refusal below leaves the block first, so
-    # a caller that catches it (the admin's action, one EVSE after another) goes on.
-    refused: ValidationError | None = None
+    # would cost two statements for nothing.
     with transaction.atomic(savepoint=False):
-        # Only what the PATCH and last_updated need: not the location's JSON fields.
-        location = (
-            Location.objects.select_for_update()
+        # Only what the PATCH and last_updated need: not the locations' JSON fields.
+        locations = {
+            location.pk: location
+            for location in Location.objects.select_for_update()
             .only("country_code", "party_id", "ocpi_id", "roaming", "last_updated")
-            .get(pk=evse.location_id)
-        )
-        moment = moment_after(location.last_updated)
-        evse = EVSE.objects.get(pk=evse.pk)
+            .filter(pk__in=location_ids)
+            .order_by("pk")
+        }
+        # Read again under the locks: what the callers hold may be stale.
+        evses = EVSE.objects.in_bulk(wanted)
+        written = _statuses_written(evses, wanted)
+        if not isinstance(written, ValidationError):
+            _write_statuses(locations, written)
+    # Raised once out of the block: inside it, it would spoil a caller's transaction.
+    if isinstance(written, ValidationError):
+        raise written
+    return [evses[pk] for pk in wanted]
+
+
+def _statuses_written(
+    evses: Mapping[int, EVSE], wanted: Mapping[int, str]
+) -> list[EVSE] | ValidationError:
+    """The EVSEs whose status changes, set to it; or the first refusal."""
+    written: list[EVSE] = []
+    taken_here: set[str] = set()  # evse_ids taken by EVSEs of this batch leaving REMOVED
+    for pk, status in wanted.items():
+        evse = evses[pk]
         if evse.status == status:
-            return evse
+            continue
         leaves_removed = evse.status == Status.REMOVED
         evse.status = status
         if leaves_removed:  # else its evse_id was free already: it held it
-            refused = _evse_id_refusal(evse)
-        if refused is None:
-            _write_status(location, evse, moment)
-    if refused is not None:
-        raise refused
-    return evse
+            refused = _evse_id_refusal(evse, taken_here)
+            if refused is not None:
+                return refused
+            taken_here.add(evse.evse_id)
+        written.append(evse)
+    return written
 
 
-def _write_status(location: Location, evse: EVSE, moment: datetime) -> None:
-    """evse_set_status's writes, the location locked: the EVSE, its location's
-    last_updated, the list's generation, the PATCH."""
-    evse.last_updated = moment
-    evse.save(update_fields=["status", "last_updated"])
-    _bump(location, moment, moment)
-    location.save(update_fields=["last_updated"])
-    _list_changed(location)
-    if location.roaming:
-        push_status(location, evse)
+def _write_statuses(locations: Mapping[int, Location], evses: Sequence[EVSE]) -> None:
+    """evses_set_status's writes, the locations locked: the EVSEs, their locations'
+    last_updated, the list's generation, the PATCHes."""
+    if not evses:
+        return
+    changed = {evse.location_id: locations[evse.location_id] for evse in evses}
+    # One moment for the batch, later than each location's last_updated: one value to write.
+    moment = max(moment_after(location.last_updated) for location in changed.values())
+    for location in changed.values():
+        location.last_updated = moment
+    for evse in evses:
+        evse.last_updated = moment
+    update_rows(evses, ["status", "last_updated"])
+    update_rows(list(changed.values()), ["last_updated"])
+    # One bump for the batch: every location's change is in the one list's generation.
+    _list_changed(changed[min(changed)])
+    push_statuses([(changed[e.location_id], e) for e in evses if changed[e.location_id].roaming])
 
 
 def location_set_roaming(*, location: Location, roaming: bool) -> Location:

@@ -5,11 +5,13 @@ the terms the unique indexes hold, with the value reaching the SQL untransformed
 compiled query (ocpi.compiled) requires.
 """
 
-from collections.abc import Sequence
-from typing import Self, TypeVar
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from typing import Any, Self, TypeVar
 
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Cast
 
 from ocpi.routing import PartyRef
 
@@ -24,6 +26,36 @@ def owned_by(parties: Sequence[PartyRef], country_field: str, party_field: str) 
             **{f"{country_field}__ci": party.country_code, f"{party_field}__ci": party.party_id}
         )
     return condition
+
+
+def update_rows(rows: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write `fields` of `rows` (saved instances of one model, values hashable) in one UPDATE,
+    each value given once for all the rows that share it. bulk_update builds a WHEN per row
+    and field, which cost more CPU than the statement in a batch of statuses (most rows share
+    most values: bench/RESULTS.md, "statuses in batches"). One row: a plain save."""
+    if len(rows) <= 1:
+        for row in rows:
+            row.save(update_fields=list(fields))
+        return
+    model = type(rows[0])
+    casted = connections[rows[0]._state.db or "default"].features.requires_casted_case_in_updates
+    values: dict[str, Any] = {}
+    for name in fields:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a column, not a relation's other side
+        by_value: dict[Hashable, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_value[getattr(row, field.attname)].append(row.pk)
+        if len(by_value) == 1:
+            values[name] = next(iter(by_value))
+            continue
+        whens = [
+            When(pk__in=pks, then=Value(value, output_field=field))
+            for value, pks in by_value.items()
+        ]
+        case = Case(*whens, output_field=field)
+        values[name] = Cast(case, output_field=field) if casted else case
+    model._default_manager.filter(pk__in=[row.pk for row in rows]).update(**values)
 
 
 class PartyOwnedQuerySet(models.QuerySet[_M]):

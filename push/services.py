@@ -3,6 +3,7 @@ and resend."""
 
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -11,6 +12,7 @@ from typing import Any
 from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Case, Value, When
 
 from credentials.access import CATALOGUE_ROLES, TOKEN_OWNER_ROLES
 from credentials.models import PartnerPlatform
@@ -117,8 +119,74 @@ def _supersede_pending(change: Change, deliveries: Sequence[Delivery]) -> None:
         superseded = [pk for pk, change_id in pending if change_id in replaced]
     if superseded:
         Delivery.objects.filter(pk__in=superseded, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SUPERSEDED, last_error=f"superseded by change {change.pk}"
+            status=DeliveryStatus.SUPERSEDED, last_error=_superseded_by(change)
         )
+
+
+def _supersede_pending_patches(
+    changes: Sequence[Change], batches: Sequence[Sequence[Delivery]]
+) -> None:
+    """_supersede_pending for PATCHes queued together (`batches[i]`: the deliveries of
+    `changes[i]`): the pending PATCHes of all their queues read in one query and marked in
+    one UPDATE; a delivery of the batch that a later change of it supersedes is written
+    SUPERSEDED, as it would have been marked had they been queued one after the other."""
+    queues = {(d.partner_id, d.queue_key) for batch in batches for d in batch}
+    rows = Delivery.objects.filter(
+        partner_id__in={partner_id for partner_id, _ in queues},
+        queue_key__in={queue_key for _, queue_key in queues},
+        status=DeliveryStatus.PENDING,
+        change__method=Method.PATCH,
+    ).values_list("pk", "partner_id", "queue_key", "change_id", "change__path", "change__payload")
+    # Each queue's pending PATCHes, oldest first: a stored delivery by its pk, a new one as is.
+    pending: dict[tuple[int, str], list[tuple[Change, int | Delivery]]] = defaultdict(list)
+    olds: dict[int, Change] = {}
+    for pk, partner_id, queue_key, change_id, path, payload in rows:
+        if (partner_id, queue_key) in queues:
+            old = olds.setdefault(
+                change_id, Change(pk=change_id, method=Method.PATCH, path=path, payload=payload)
+            )
+            pending[(partner_id, queue_key)].append((old, pk))
+    covered: dict[tuple[int, int], bool] = {}  # (new, old) judged once, however many partners
+    stored: dict[str, list[int]] = defaultdict(list)  # stored deliveries by their note
+    for change, batch in zip(changes, batches, strict=True):
+        for delivery in batch:
+            queue = (delivery.partner_id, delivery.queue_key)
+            kept: list[tuple[Change, int | Delivery]] = []
+            for old, marker in pending[queue]:
+                if (change.pk, old.pk) not in covered:
+                    covered[(change.pk, old.pk)] = _supersedes(change, old)
+                if not covered[(change.pk, old.pk)]:
+                    kept.append((old, marker))
+                elif isinstance(marker, Delivery):
+                    marker.status = DeliveryStatus.SUPERSEDED
+                    marker.last_error = _superseded_by(change)
+                else:
+                    stored[_superseded_by(change)].append(marker)
+            pending[queue] = [*kept, (change, delivery)]
+    if stored:
+        notes = [When(pk__in=pks, then=Value(note)) for note, pks in stored.items()]
+        Delivery.objects.filter(
+            pk__in=[pk for pks in stored.values() for pk in pks], status=DeliveryStatus.PENDING
+        ).update(status=DeliveryStatus.SUPERSEDED, last_error=Case(*notes))
+
+
+def _superseded_by(change: Change) -> str:
+    """The last_error of a delivery `change` superseded."""
+    return f"superseded by change {change.pk}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request to queue for every target (push_changes): sent to the target's module
+    endpoint with `path` appended, or to `url` when given."""
+
+    module: str
+    method: str
+    owner: PartyRef
+    object_key: str
+    path: Sequence[str]
+    payload: dict[str, Any] | None
+    url: str = ""
 
 
 def push_change(
@@ -139,34 +207,60 @@ def push_change(
     same object that this change makes pointless are marked SUPERSEDED; the workers are
     woken once the transaction commits.
     """
-    if not targets:
-        return None
-    change = Change.objects.create(
-        module=module,
-        method=method,
-        object_key=object_key,
-        path=list(path),
-        url=url,
-        payload=payload,
-        owner_country_code=owner.country_code,
-        owner_party_id=owner.party_id,
+    request = Request(module, method, owner, object_key, path, payload, url)
+    changes = push_changes([request], targets=targets)
+    return changes[0] if changes else None
+
+
+def push_changes(requests: Sequence[Request], *, targets: Sequence[Target]) -> list[Change]:
+    """Queue `requests`, in this order, for every target, in the caller's transaction, as
+    push_change queues one: the changes in one INSERT, their deliveries in another. PATCHes
+    (what a batch of EVSE statuses queues) have their superseded predecessors read and
+    marked once for all, a later one of the batch superseding an earlier one of the same
+    queue; a batch with another method queues one request after the other."""
+    if not targets or not requests:
+        return []
+    if len(requests) > 1 and any(request.method != Method.PATCH for request in requests):
+        return [
+            change for request in requests for change in push_changes([request], targets=targets)
+        ]
+    changes = Change.objects.bulk_create(
+        [
+            Change(
+                module=request.module,
+                method=request.method,
+                object_key=request.object_key,
+                path=list(request.path),
+                url=request.url,
+                payload=request.payload,
+                owner_country_code=request.owner.country_code,
+                owner_party_id=request.owner.party_id,
+            )
+            for request in requests
+        ]
     )
     moment = now()
-    deliveries = [
-        Delivery(
-            change=change,
-            partner_id=target.partner_id,
-            to_country_code=target.party.country_code,
-            to_party_id=target.party.party_id,
-            queue_key=f"{target.party}|{object_key}",
-            next_attempt_at=moment,
-        )
-        for target in targets
+    batches = [
+        [
+            Delivery(
+                change=change,
+                partner_id=target.partner_id,
+                to_country_code=target.party.country_code,
+                to_party_id=target.party.party_id,
+                queue_key=f"{target.party}|{change.object_key}",
+                next_attempt_at=moment,
+            )
+            for target in targets
+        ]
+        for change in changes
     ]
-    _supersede_pending(change, deliveries)
-    Delivery.objects.bulk_create(deliveries)
+    if len(changes) == 1:
+        _supersede_pending(changes[0], batches[0])
+    else:
+        _supersede_pending_patches(changes, batches)
+    Delivery.objects.bulk_create([delivery for batch in batches for delivery in batch])
     transaction.on_commit(partial(kick, *sorted({t.partner_id for t in targets})))
-    return change
+    return changes
 
 
 def post_result(

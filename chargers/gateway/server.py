@@ -7,7 +7,8 @@ pool of OCPP_GATEWAY_THREADS threads, each keeping its database connection
 threads. The CALLs of one charge point are answered one after the
 other in arrival order (a transaction's messages depend on the ones before); those of
 different charge points side by side. Meter messages of many charge points are stored
-together and applied together (chargers.gateway.meters).
+together and applied together (chargers.gateway.meters); their StatusNotifications are
+recorded together (chargers.gateway.statuses).
 
 A charge point connecting again replaces its older connection, here or at another gateway
 (chargers.connections): the older is closed with CLOSE_REPLACED once the newer is recorded.
@@ -35,7 +36,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from chargers import connection_history, connections, presence
-from chargers.gateway import database, dispatch, framing, meters
+from chargers.gateway import database, dispatch, framing, meters, statuses
 from chargers.gateway.auth import (
     Admission,
     Admitted,
@@ -119,6 +120,7 @@ class Gateway:
         )
         self.outgoing = OutgoingCalls(self.id, self.pool)
         self.meters = meters.MeterBatch(self.in_pool)
+        self.statuses = statuses.StatusBatch(self.in_pool)
         self.links: dict[str, Link] = {}
         self.stopping = False
         self._closing: set[asyncio.Task[None]] = set()
@@ -163,6 +165,7 @@ class Gateway:
             asyncio.create_task(self._watch()),
             asyncio.create_task(self.meters.run()),
             asyncio.create_task(self.meters.applier.run()),
+            asyncio.create_task(self.statuses.run()),
         ]
         try:
             if started is not None:
@@ -419,12 +422,15 @@ class Gateway:
 
     async def _answer(self, link: Link, call: Call, received_at: datetime) -> dispatch.Answer:
         """Here if it needs no database (a Heartbeat), stored with others' if it is a meter
-        message (chargers.gateway.meters), else answered in a worker thread."""
+        message (chargers.gateway.meters), recorded with others' if it is a status
+        (chargers.gateway.statuses), else answered in a worker thread."""
         answer = dispatch.at_once(link.version, call, link.boot_status)
         if answer is not None:
             return answer
         if meters.batched(link.version, call):
             return await self.meters.answer(link.charge_point_pk, link.version, call, received_at)
+        if statuses.batched(link.version, call):
+            return await self.statuses.answer(link.charge_point_pk, link.version, call, received_at)
         return await self.in_pool(
             dispatch.answer, link.charge_point_pk, link.version, call, received_at
         )

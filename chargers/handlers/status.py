@@ -1,13 +1,14 @@
 """StatusNotification, 1.6 and 2.0.1: each connector's status, our EVSEs' from them
 (chargers.status). Always answered: a refused status would be sent again and again."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from chargers import clock, reservations
 from chargers.handlers import Context, Payload, handles
 from chargers.handlers.offset import measure
 from chargers.handlers.values import clipped
-from chargers.models import ConnectorStatus
+from chargers.models import ConnectorStatus, OcppVersion
 from chargers.status import Report, record
 
 # 1.6 has no message for a reservation ending at the charge point: its connector leaving
@@ -28,9 +29,8 @@ def reported_at(context: Context, timestamp: object) -> datetime:
     return moment
 
 
-@handles("1.6", "StatusNotification")
-def status_notification_16(context: Context, payload: Payload) -> Payload:
-    report = Report(
+def report_16(context: Context, payload: Payload) -> Report:
+    return Report(
         ocpp_evse_id=payload["connectorId"],
         connector_id=0,
         status=clipped(payload["status"], ConnectorStatus, "status"),
@@ -41,23 +41,40 @@ def status_notification_16(context: Context, payload: Payload) -> Payload:
             payload.get("vendorErrorCode"), ConnectorStatus, "vendor_error_code"
         ),
     )
-    previous = record(
-        charge_point=context.charge_point, report=report, received_at=context.received_at
-    )
-    if previous == RESERVED and report.status in RELEASED and report.ocpp_evse_id:
-        reservations.connector_released(
-            context.charge_point, report.ocpp_evse_id, report.reported_at
-        )
-    return {}
 
 
-@handles("2.0.1", "StatusNotification")
-def status_notification_201(context: Context, payload: Payload) -> Payload:
-    report = Report(
+def report_201(context: Context, payload: Payload) -> Report:
+    return Report(
         ocpp_evse_id=payload["evseId"],
         connector_id=payload["connectorId"],
         status=clipped(payload["connectorStatus"], ConnectorStatus, "status"),
         reported_at=reported_at(context, payload.get("timestamp")),
     )
-    record(charge_point=context.charge_point, report=report, received_at=context.received_at)
+
+
+# The report a StatusNotification makes, by version: the handlers' and the gateway's batches'
+# (chargers.gateway.statuses).
+REPORTS: dict[str, Callable[[Context, Payload], Report]] = {
+    OcppVersion.V16: report_16,
+    OcppVersion.V201: report_201,
+}
+
+
+def recorded(context: Context, report: Report, previous: str | None) -> None:
+    """What follows once `report` is recorded (`previous`: record's answer)."""
+    released = previous == RESERVED and report.status in RELEASED and report.ocpp_evse_id
+    if context.version == OcppVersion.V16 and released:
+        reservations.connector_released(
+            context.charge_point, report.ocpp_evse_id, report.reported_at
+        )
+
+
+@handles(OcppVersion.V16, "StatusNotification")
+@handles(OcppVersion.V201, "StatusNotification")
+def status_notification(context: Context, payload: Payload) -> Payload:
+    report = REPORTS[context.version](context, payload)
+    previous = record(
+        charge_point=context.charge_point, report=report, received_at=context.received_at
+    )
+    recorded(context, report, previous)
     return {}

@@ -44,6 +44,23 @@ def charge_point(version: str, *uids: str, **fields: Any) -> ChargePoint:
     return created
 
 
+def one_each(*uids: str) -> list[ChargePoint]:
+    """A charge point (OCPP 1.6) per EVSE, its connector 1 that EVSE, reported Available an
+    hour ago."""
+    made = []
+    for uid in uids:
+        cp = ChargePoint.objects.create(
+            identity=f"CP-{uid}", ocpp_version="1.6", connected_version="1.6"
+        )
+        ChargePointEvse.objects.create(
+            charge_point=cp, ocpp_evse_id=1, evse=EVSE.objects.get(uid=uid)
+        )
+        available = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+        call(cp, "StatusNotification", available, at=now() - timedelta(hours=1))
+        made.append(cp)
+    return made
+
+
 def call(
     charge_point: ChargePoint,
     action: str,
