@@ -5,7 +5,8 @@ A charge point sends MeterValues (1.6, naming its transactionId) or TransactionE
 so; one by one each cost a database transaction of its own and a session PATCH. Here:
 
 - MeterBatch gathers what arrived while the previous round was stored (at most STORE_BATCH
-  calls; nothing waits for a timer: idle, a message is stored at once), reads their charge
+  calls; under load, lingering a little for more: chargers.gateway.pace; idle, a message is
+  stored at once), reads their charge
   points in one query, checks each CALL as dispatch does, and stores the messages in one
   statement and one database transaction (chargers.transactions.store_events: a repeat is
   skipped by the unique constraints). Each CALL is answered once that committed: a message
@@ -41,6 +42,7 @@ from ocpp.messages import Call
 
 from chargers import transactions
 from chargers.gateway import dispatch
+from chargers.gateway.pace import Pace
 from chargers.handlers import Context
 from chargers.models import ChargePoint, OcppVersion
 from chargers.transaction_steps import METER_VALUES, UPDATED
@@ -286,12 +288,15 @@ class MeterBatch:
         self._known: dict[tuple[int, str], int] = {}
         self._rounds: set[asyncio.Task[None]] = set()
         self._store_rounds = 1 if connection.vendor == "sqlite" else STORE_ROUNDS
+        self._pace = Pace()
 
     async def answer(
         self, charge_point_pk: int, version: str, call: Call, received_at: datetime
     ) -> dispatch.Answer:
-        future: asyncio.Future[dispatch.Answer] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dispatch.Answer] = loop.create_future()
         self._waiting.append((Incoming(charge_point_pk, version, call, received_at), future))
+        self._pace.arrived(loop.time())
         self._wake.set()
         return await future
 
@@ -300,6 +305,7 @@ class MeterBatch:
             while True:
                 await self._wake.wait()
                 await asyncio.sleep(0)  # the frames read meanwhile join this round
+                await self._linger()
                 while self._rounds and not self._side_by_side():
                     await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
                 batch = self._take()
@@ -313,6 +319,19 @@ class MeterBatch:
             for _, future in self._waiting:
                 future.cancel()
             self._waiting.clear()
+
+    async def _linger(self) -> None:
+        """Under load, wait a little for more messages to share the round (pace.Pace)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            pks = [incoming.charge_point_pk for incoming, _ in self._waiting]
+            remaining = self._pace.lingers(pks, started, loop.time())
+            if remaining <= 0:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _side_by_side(self) -> bool:
         """Whether a round starts while another is stored: only for many messages waiting.
@@ -356,4 +375,6 @@ class MeterBatch:
         for (_, future), answer in zip(batch, answers, strict=True):
             if not future.done():
                 future.set_result(answer)
+        now = asyncio.get_running_loop().time()
+        self._pace.answered((incoming.charge_point_pk for incoming in calls), now)
         self.applier.touch(touched)
