@@ -4,7 +4,7 @@ and CPU, against the floor holding the same load.
     python bench/ocpp_connections.py [--charge-points 10000] [--seconds 60] [--speed 1]
                                      [--heartbeat 300] [--status 900] [--meter 60]
                                      [--charging-every 3] [--ocpp 1.6] [--clients 2]
-                                     [--ping-interval 30] [--floor-only]
+                                     [--ping-interval 30] [--floor-only] [--no-floor]
                                      [--settle-below 8] [--per-action 0] [--profile DIR]
 
 Simulated charge points (bench/ocpp_load.py, --clients processes) connect (Basic auth),
@@ -226,7 +226,10 @@ def main() -> None:
     )
     parser.add_argument("--floor-only", action="store_true")
     parser.add_argument(
-        "--settle-below", type=float, default=8.0, help="% of a core: the window starts then"
+        "--no-floor", action="store_true", help="the gateway alone (a floor of another run)"
+    )
+    parser.add_argument(
+        "--settle-below", type=float, default=8.0, help="%% of a core: the window starts then"
     )
     parser.add_argument(
         "--per-action", type=float, default=0.0, help="s of each action alone (0: none)"
@@ -246,10 +249,12 @@ def main() -> None:
         f"(load {ocpp_platform.load_average()})"
     )
     total = count + WARM_UP
-    with ocpp_platform.floor(ping_interval=args.ping_interval) as server:
-        floor_identities = [f"FLOOR-{n:05d}" for n in range(total)]
-        floor = hold(server, floor_identities, args, "")
-    report("floor (ocpp library)", floor, None)
+    floor = None
+    if not (args.no_floor and with_gateway):
+        with ocpp_platform.floor(ping_interval=args.ping_interval) as server:
+            floor_identities = [f"FLOOR-{n:05d}" for n in range(total)]
+            floor = hold(server, floor_identities, args, "")
+        report("floor (ocpp library)", floor, None)
     if not with_gateway:
         return
     identities = ocpp_platform.prepare(total, version=args.ocpp, tokens=count)

@@ -78,6 +78,29 @@ def _moment(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def quiet_until(transaction: ChargerTransaction) -> datetime | None:
+    """Until when (the charge point's time) the meter samples of `transaction`, as it was
+    last saved, change nothing anyone reads before their session's next progress PATCH: its
+    session is ACTIVE, its next PATCH due OCPP_SESSION_PROGRESS_SECONDS after the last one.
+    A sample before that moment only moves the register and the open period (what the PATCH
+    and a stop then read, periods cut at the same moments applied later as at once), so a
+    gateway may apply it later (chargers.gateway.meters). None: apply at once (no session
+    yet or not ACTIVE, ended, rebooted, no progress interval)."""
+    session = transaction.session
+    every = settings.OCPP_SESSION_PROGRESS_SECONDS
+    progress_at = _moment(transaction.state.get("progress_at"))
+    if (
+        every <= 0
+        or progress_at is None
+        or session is None
+        or session.status != SessionStatus.ACTIVE
+        or transaction.ended_at is not None
+        or transaction.rebooted_at is not None
+    ):
+        return None
+    return progress_at + timedelta(seconds=every)
+
+
 class Charging:
     """One locked transaction while steps are applied to it; save() writes it back.
 

@@ -80,17 +80,21 @@ def read_step(
     return reader(charge_point, kind, payload, received_at)
 
 
-def step_moment(
+def step_moments(
     charge_point: ChargePoint, kind: str, payload: Mapping[str, Any], received_at: datetime
-) -> datetime:
+) -> tuple[datetime, datetime]:
     """read_step(...).at without reading the samples: what a message is stored under
-    (TransactionEvent.timestamp) when it is stored before it is applied."""
+    (TransactionEvent.timestamp) when it is stored before it is applied; and its latest
+    moment (a 1.6 MeterValues' last meterValue), which tells whether applying it can wait
+    (chargers.charging.quiet_until)."""
     if kind == METER_VALUES:
-        return min(
+        moments = [
             moment(charge_point, meter_value.get("timestamp"), received_at)
             for meter_value in payload["meterValue"]
-        )
-    return moment(charge_point, payload["timestamp"], received_at)
+        ]
+        return min(moments), max(moments)
+    at = moment(charge_point, payload["timestamp"], received_at)
+    return at, at
 
 
 def _start_transaction(

@@ -14,10 +14,12 @@ Meter messages in batches: a gateway stores the MeterValues (1.6) and Transactio
 TransactionEvent skip a repeat) and acknowledges them once that committed; its applier
 (chargers.gateway.meters) then applies what was stored, many transactions in one database
 transaction (apply_stored), with one progress PATCH per session for all their samples
-(chargers.charging). Any other message of a transaction applies the stored ones before it
-(_record), so that a StopTransaction's CDR counts every MeterValues acknowledged before it;
-what a gateway stored and never applied (it stopped, it failed) is applied by the catch-up
-(apply_released, run by beat) CATCH_UP_SECONDS after its receipt.
+(chargers.charging), at once where something reads the result sooner than the session's
+next progress PATCH, else by then (chargers.charging.quiet_until). Any other message of a
+transaction applies the stored ones before it (_record), so that a StopTransaction's CDR
+counts every MeterValues acknowledged before it; what a gateway stored and never applied (it
+stopped, it failed) is applied by the catch-up (apply_released, run by beat) CATCH_UP_SECONDS
+after its receipt, or after the longest a gateway may wait to apply it.
 
 Late messages: a 2.0.1 message waits while an earlier seqNo (or the Started) is missing, up to
 OCPP_TRANSACTION_REORDER_SECONDS after the first message beyond the gap came (EVerest drops
@@ -46,19 +48,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
-from chargers.charging import Charging, PriceCheckDeferred
+from chargers.charging import Charging, PriceCheckDeferred, quiet_until
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
 from chargers.transaction_steps import (
     METER_VALUES,
     START_TRANSACTION,
     STARTED,
+    UPDATED,
     Step,
     read_step,
-    step_moment,
+    step_moments,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,14 +72,17 @@ ID_ATTEMPTS = 5
 REBOOT = "Reboot"
 CHARGE_POINT_LOST = "ChargePointLost"
 STALE = "Stale"
-# Stored messages not applied this long after their receipt are the catch-up's
-# (apply_released): a gateway's applier (chargers.gateway.meters) applies them well before.
+# Stored messages not applied this long after their receipt (after the longest a gateway may
+# defer them, for those it may) are the catch-up's (apply_released): a gateway's applier
+# (chargers.gateway.meters) applies them before.
 CATCH_UP_SECONDS = 10
 # Transactions applied in one database transaction: more share its statements and its
 # BEGIN / COMMIT, fewer hold the lock for less time. SQLite has one lock for the whole database,
 # which the gateway's rounds storing messages wait for: one transaction at a time. PostgreSQL
 # locks the chunk's transaction rows alone (FOR NO KEY UPDATE: storing their messages goes on).
 APPLY_CHUNK = 1
+# The messages a gateway stores and may apply later (chargers.gateway.meters).
+DEFERRABLE = (METER_VALUES, UPDATED)
 APPLY_CHUNK_ROW_LOCKS = 20
 
 
@@ -375,21 +381,33 @@ class Arrival:
     seq_no: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A meter message stored: its transaction's pk, and its latest moment (the charge
+    point's time: chargers.charging.quiet_until says whether applying it can wait)."""
+
+    pk: int
+    latest: datetime
+
+
 def store_events(
-    arrivals: Sequence[Arrival], known: dict[tuple[int, str], int] | None = None
-) -> list[int | None]:
+    arrivals: Sequence[Arrival],
+    known: dict[tuple[int, str], int] | None = None,
+    quiet: dict[int, datetime] | None = None,
+) -> list[Stored | None]:
     """Store the messages, not applied yet, in one statement; a repeat (the same content, the
     same 2.0.1 seqNo: TransactionEvent's unique constraints) is skipped. For each, its
-    transaction's pk; None for a 1.6 message of a transaction we never started (not kept).
-    A 2.0.1 transaction is created by whichever of its messages comes first (transaction_201).
-    apply_stored() applies them.
+    transaction's pk and latest moment; None for a 1.6 message of a transaction we never
+    started (not kept). A 2.0.1 transaction is created by whichever of its messages comes
+    first (transaction_201). apply_stored() applies them.
 
     `known`: the pks of transactions found before, by (charge point pk, transaction id), which
     are not read again, and to which those read now are added (a transaction deleted since
-    fails the insert: IntegrityError, and the caller forgets what it knew)."""
+    fails the insert: IntegrityError, and the caller forgets what it knew). `quiet`: for
+    those read now, chargers.charging.quiet_until as stored, where it is a moment."""
     found = {} if known is None else known
-    found.update(_transactions_of([a for a in arrivals if _key(a) not in found]))
-    pks: list[int | None] = []
+    found.update(_transactions_of([a for a in arrivals if _key(a) not in found], quiet))
+    stored: list[Stored | None] = []
     rows = []
     for arrival in arrivals:
         key = _key(arrival)
@@ -398,18 +416,20 @@ def store_events(
             pk = found[key] = transaction_201(
                 arrival.charge_point, arrival.transaction_id, arrival.received_at
             ).pk
-        pks.append(pk)
         if pk is None:
+            stored.append(None)
             continue
         canonical = _canonical(arrival.payload)
+        first, latest = step_moments(
+            arrival.charge_point, arrival.kind, arrival.payload, arrival.received_at
+        )
+        stored.append(Stored(pk, latest))
         rows.append(
             TransactionEvent(
                 transaction_id=pk,
                 seq_no=arrival.seq_no,
                 kind=arrival.kind,
-                timestamp=step_moment(
-                    arrival.charge_point, arrival.kind, arrival.payload, arrival.received_at
-                ),
+                timestamp=first,
                 received_at=arrival.received_at,
                 digest=_digest(canonical),
                 payload=json.loads(canonical),
@@ -418,7 +438,7 @@ def store_events(
         )
     if rows:
         _insert_new(rows)
-    return pks
+    return stored
 
 
 def _insert_new(rows: list[TransactionEvent]) -> None:
@@ -447,9 +467,11 @@ def _key(arrival: Arrival) -> tuple[int, str]:
     return arrival.charge_point.pk, arrival.transaction_id
 
 
-def _transactions_of(arrivals: Sequence[Arrival]) -> dict[tuple[int, str], int]:
+def _transactions_of(
+    arrivals: Sequence[Arrival], quiet: dict[int, datetime] | None = None
+) -> dict[tuple[int, str], int]:
     """The pks of the arrivals' transactions that exist, by (charge point pk, transaction id):
-    one query."""
+    one query. `quiet`: filled as store_events says."""
     wanted = {_key(a) for a in arrivals}
     if not wanted:
         return {}
@@ -458,28 +480,43 @@ def _transactions_of(arrivals: Sequence[Arrival]) -> dict[tuple[int, str], int]:
             charge_point_id__in={pk for pk, _ in wanted},
             transaction_id__in={transaction_id for _, transaction_id in wanted},
         )
+        .select_related("session")
+        .only(
+            "charge_point_id",
+            "transaction_id",
+            "ended_at",
+            "rebooted_at",
+            "state",
+            "session__status",
+        )
         .order_by()
-        .values_list("pk", "charge_point_id", "transaction_id")
     )
-    return {
-        (charge_point_pk, transaction_id): pk
-        for pk, charge_point_pk, transaction_id in rows
-        if (charge_point_pk, transaction_id) in wanted
-    }
+    pks = {}
+    for row in rows:
+        key = (row.charge_point_id, row.transaction_id)
+        if key not in wanted:
+            continue
+        pks[key] = row.pk
+        until = quiet_until(row)
+        if quiet is not None and until is not None:
+            quiet.setdefault(row.pk, until)  # one an applier learnt since is the newer
+    return pks
 
 
-def apply_stored(pks: Sequence[int], now: datetime) -> list[int]:
+def apply_stored(
+    pks: Sequence[int], now: datetime, quiet: dict[int, datetime | None] | None = None
+) -> list[int]:
     """Apply the stored messages not applied yet of the transactions `pks`, a chunk of
     transactions in one database transaction (_apply_chunk_size): each transaction's in its
     charge point's time order (late ones included, a 2.0.1 one held while an earlier one is
     missing), with one progress PATCH per session. A transaction whose applying fails is left
     as it was (logged; the catch-up tries again) and the others are applied. The pks of those
-    that failed."""
+    that failed. `quiet`: chargers.charging.quiet_until of each transaction applied, as saved."""
     ordered = sorted(pks)
     failed = []
     chunk = _apply_chunk_size()
     for start in range(0, len(ordered), chunk):
-        failed += _apply_chunk(ordered[start : start + chunk], now)
+        failed += _apply_chunk(ordered[start : start + chunk], now, quiet)
     return failed
 
 
@@ -488,7 +525,9 @@ def _apply_chunk_size() -> int:
     return APPLY_CHUNK if vendor == "sqlite" else APPLY_CHUNK_ROW_LOCKS
 
 
-def _apply_chunk(pks: Sequence[int], now: datetime) -> list[int]:
+def _apply_chunk(
+    pks: Sequence[int], now: datetime, quiet: dict[int, datetime | None] | None
+) -> list[int]:
     failed = []
     with transaction.atomic():
         locked = list(_lockable().filter(pk__in=pks).order_by("pk"))
@@ -499,33 +538,35 @@ def _apply_chunk(pks: Sequence[int], now: datetime) -> list[int]:
             pending[event.transaction_id].append(event)
         for tx in locked:
             events = pending.get(tx.pk)
-            if not events:
-                continue  # applied meanwhile, by another message of the transaction
-            try:
-                _apply_events(tx, events, now)
-            except Exception:
-                logger.exception("Applying the stored messages of %s failed", tx)
-                failed.append(tx.pk)
+            saved = tx
+            if events:  # else applied meanwhile, by another message of the transaction
+                try:
+                    saved = _apply_events(tx, events, now)
+                except Exception:
+                    logger.exception("Applying the stored messages of %s failed", tx)
+                    failed.append(tx.pk)
+                    continue
+            if quiet is not None:
+                quiet[tx.pk] = quiet_until(saved)
     return failed
 
 
 def _apply_events(
     locked: ChargerTransaction, events: list[TransactionEvent], now: datetime
-) -> None:
+) -> ChargerTransaction:
     """What _record does for one message, for the stored `events` (not applied yet), in a
     savepoint: all of them or none. Checked for price changes at the last reading, unless
-    that is not the same as at each (chargers.charging.Charging)."""
+    that is not the same as at each (chargers.charging.Charging). The transaction as saved."""
     received = max(event.received_at for event in events)
     latest = max(event.timestamp for event in events)
     try:
         with transaction.atomic():
-            _apply_batch(locked, received, latest, Charging(locked, batch=True), events, now)
-        return
+            return _apply_batch(locked, received, latest, Charging(locked, batch=True), events, now)
     except PriceCheckDeferred as deferred:
         logger.debug("%s: applied again reading by reading (%s)", locked, deferred)
     with transaction.atomic():
         again = _locked(locked.pk)  # as stored: the first attempt changed it in memory
-        _apply_batch(again, received, latest, Charging(again), None, now)
+        return _apply_batch(again, received, latest, Charging(again), None, now)
 
 
 def _apply_batch(
@@ -535,13 +576,14 @@ def _apply_batch(
     charging: Charging,
     events: list[TransactionEvent] | None,
     now: datetime,
-) -> None:
+) -> ChargerTransaction:
     if locked.last_message_at is None or received > locked.last_message_at:
         locked.last_message_at = received
     if locked.rebooted_at is not None and latest > locked.rebooted_at:
         locked.rebooted_at = None  # it went on after the boot
     _apply_pending(charging, now, {}, events)
     charging.save()
+    return charging.tx
 
 
 # --- never open forever -----------------------------------------------------------------------
@@ -557,15 +599,23 @@ def after_boot(charge_point: ChargePoint, at: datetime) -> None:
 
 def apply_released(now: datetime) -> int:
     """Apply the stored messages not applied yet: those that waited long enough for missing
-    ones, and those a gateway stored but never applied (CATCH_UP_SECONDS after their
-    receipt); a message still waiting for a missing one waits on. How many transactions."""
+    ones, and those a gateway stored but never applied: CATCH_UP_SECONDS after their receipt,
+    or, a meter message in its order (its applying may wait for its session's next progress
+    PATCH: chargers.gateway.meters), CATCH_UP_SECONDS after that wait's longest,
+    OCPP_SESSION_PROGRESS_SECONDS. A message still waiting for a missing one waits on. How
+    many transactions."""
     waited = now - timedelta(
         seconds=min(CATCH_UP_SECONDS, settings.OCPP_TRANSACTION_REORDER_SECONDS)
     )
+    deferred = now - timedelta(seconds=CATCH_UP_SECONDS + settings.OCPP_SESSION_PROGRESS_SECONDS)
+    out_of_order = Q(seq_no__isnull=False) & (
+        Q(transaction__last_seq_no__isnull=True) | Q(seq_no__gt=F("transaction__last_seq_no") + 1)
+    )
+    may_wait = Q(kind__in=DEFERRABLE) & ~out_of_order
     pks = set(
-        TransactionEvent.objects.filter(applied=False, received_at__lte=waited).values_list(
-            "transaction_id", flat=True
-        )
+        TransactionEvent.objects.filter(applied=False)
+        .filter(Q(received_at__lte=deferred) | (Q(received_at__lte=waited) & ~may_wait))
+        .values_list("transaction_id", flat=True)
     )
     apply_stored(list(pks), now)
     return len(pks)

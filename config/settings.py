@@ -430,8 +430,9 @@ OCPP_TRANSACTION_REBOOT_GRACE_SECONDS = int(
 # A transaction nothing was heard about for this long is closed at its last reading.
 OCPP_TRANSACTION_STALE_SECONDS = int(os.environ.get("OCPP_TRANSACTION_STALE_SECONDS", "21600"))
 # A running session's kwh and total_cost are PATCHed at most this often (the charge point's
-# seconds between the samples told); 0: each time its samples are applied (the gateway applies
-# what arrived once a second: chargers.gateway.meters). Each PATCH costs a database transaction
+# seconds between the samples told); 0: each time its samples are applied (then the gateway
+# applies what arrived within a second; else an ACTIVE session's samples when this is due:
+# chargers.gateway.meters). Each PATCH costs a database transaction
 # and an outbox row per partner: at a sample a minute per session, every 5 minutes is a fifth
 # of that work, and the session's periods, cost and CDR are exact whatever this says.
 OCPP_SESSION_PROGRESS_SECONDS = int(os.environ.get("OCPP_SESSION_PROGRESS_SECONDS", "300"))

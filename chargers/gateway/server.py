@@ -185,6 +185,10 @@ class Gateway:
                     "%s did not stop within %s s: left behind", task, STOP_BACKGROUND_SECONDS
                 )
             await self.recorder.flush()
+            try:  # what it deferred, now rather than by the catch-up minutes later
+                await asyncio.wait_for(self.meters.applier.flush(), STOP_BACKGROUND_SECONDS)
+            except TimeoutError:
+                logger.warning("Deferred meter values left for the catch-up")
             await self.in_pool(connections.clear_gateway, self.id)
             await asyncio.to_thread(self.workers.shutdown)  # closing connections: not in the loop
 

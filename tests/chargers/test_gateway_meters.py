@@ -96,3 +96,37 @@ def test_values_of_a_transaction_deleted_meanwhile_are_still_answered(
     assert second == [3, "m2", {}]
     assert "together failed: one by one" in caplog.text  # then answered as dispatch does
     assert not TransactionEvent.objects.exists()
+
+
+def test_values_deferred_to_the_progress_are_applied_when_the_gateway_stops(
+    settings: Any,
+) -> None:
+    """Progress every 5 minutes (the default): a sample one minute into the session waits for
+    the next PATCH; the gateway stopping applies it rather than leave it to the catch-up."""
+    settings.OCPP_SESSION_PROGRESS_SECONDS = 300
+    estate()
+    emsp()
+    token()
+    point = charge_point("CPM")
+    ChargePointEvse.objects.create(
+        charge_point=point, ocpp_evse_id=1, evse=EVSE.objects.get(uid="3256")
+    )
+    began = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+    with RunningGateway("gw-meters") as running, connect_as(running.url("CPM")) as websocket:
+        payload = {
+            "connectorId": 1,
+            "idTag": TOKEN_UID,
+            "meterStart": METER_START,
+            "timestamp": stamp(began),
+        }
+        number = call(websocket, "s", "StartTransaction", payload)[2]["transactionId"]
+        answer = call(
+            websocket, "m1", "MeterValues", meter_values(number, began + timedelta(minutes=1), 800)
+        )
+        waiting = TransactionEvent.objects.filter(applied=False).count()
+
+    transaction = ChargerTransaction.objects.get()
+    assert answer == [3, "m1", {}]
+    assert waiting == 1  # stored, answered, not applied
+    assert not TransactionEvent.objects.filter(applied=False).exists()
+    assert transaction.meter_last_wh == METER_START + 800

@@ -148,7 +148,7 @@ def store(*calls: meters.Incoming) -> set[int]:
     assert [answer.frame for answer in answers] == [
         f'[3,"{each.call.unique_id}",{{}}]' for each in calls
     ]
-    return touched
+    return set(touched)
 
 
 def one_by_one(point: ChargePoint, item: meters.Incoming) -> None:
