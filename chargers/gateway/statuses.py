@@ -119,6 +119,7 @@ class StatusBatch:
         self._wake = asyncio.Event()
         self._full = asyncio.Event()
         self._last_arrival = -math.inf  # the loop's time
+        self._last_charge_point = 0  # whose status that was
         self._first_arrival = 0.0  # of the batch that waits
         self._busy = False  # its first came within the window of the one before
 
@@ -130,8 +131,16 @@ class StatusBatch:
         arrival = loop.time()
         if not self._waiting:
             self._first_arrival = arrival
-            self._busy = arrival - self._last_arrival < settings.OCPP_STATUS_BATCH_SECONDS
+            # Busy: statuses of several charge points keep coming. One charge point's own
+            # (its connectors' after a boot) come one CALL at a time and can never share a
+            # batch: waiting for them would only slow a lone charge point down (and a
+            # station that reports a change right after a CALL of ours waits for that answer).
+            self._busy = (
+                arrival - self._last_arrival < settings.OCPP_STATUS_BATCH_SECONDS
+                and charge_point_pk != self._last_charge_point
+            )
         self._last_arrival = arrival
+        self._last_charge_point = charge_point_pk
         self._waiting.append((Incoming(charge_point_pk, version, call, received_at), future))
         if len(self._waiting) >= STATUS_BATCH:
             self._full.set()

@@ -230,3 +230,30 @@ def test_statuses_that_keep_coming_gather_and_one_after_a_quiet_spell_goes_at_on
 
     assert sizes == [1, 2]
     assert [evse_status(uid) for uid in UIDS] == ["CHARGING", "CHARGING", "CHARGING"]
+
+
+def test_one_charge_points_statuses_in_a_row_never_wait(location: Location, settings: Any) -> None:
+    # Its CALLs come one at a time (each after the last one's answer): gathering for the
+    # window would only delay each by it (a 1.6 station's boot reports connector 0, then 1).
+    settings.OCPP_STATUS_BATCH_SECONDS = 30.0
+    (cp, *_) = one_each(*UIDS)
+    sizes: list[int] = []
+
+    async def counting(function: Callable[..., Any], *args: Any) -> Any:
+        sizes.append(len(args[0]))
+        return await in_this_thread(function, *args)
+
+    batch = statuses.StatusBatch(counting)
+    moment = now()
+
+    async def scenario() -> None:
+        runner = asyncio.ensure_future(batch.run())
+        for reported in ("Preparing", "Charging", "Available"):
+            answer = batch.answer(cp.pk, "1.6", incoming(cp, reported, moment).call, moment)
+            await asyncio.wait_for(answer, 10)  # would wait out the 30 s window
+        runner.cancel()
+
+    async_to_sync(scenario)()
+
+    assert sizes == [1, 1, 1]
+    assert evse_status(UIDS[0]) == "AVAILABLE"
