@@ -460,6 +460,11 @@ class Station(ABC):
             return None
 
     async def notify_status(self, evse_ids: Iterable[int] | None) -> None:
+        if self._link is not None and not self.accepted.is_set():
+            # Connected, its first reports still going out (built before this change, each
+            # waiting for its answer): report the change after them, not never.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.accepted.wait(), RESPONSE_TIMEOUT)
         for message in self.status_messages(evse_ids):
             await self.send_now(message)
 

@@ -59,6 +59,7 @@ class CentralSystem:
         boot_answers: tuple[str, ...] = ("Accepted",),
     ) -> None:
         self.heartbeat_interval = heartbeat_interval
+        self.status_delay = 0.0  # seconds each 1.6 StatusNotification waits for its answer
         # Each boot's answer, the last one for every later boot; "CALLERROR": a CALLERROR.
         self.boot_answers = list(boot_answers)
         self.valid_tokens = valid_tokens
@@ -201,7 +202,9 @@ class Central16(_Recording, ChargePoint16):  # type: ignore[misc]
         return result16.Heartbeat(current_time=now())
 
     @on("StatusNotification")
-    def on_status(self, **_: Any) -> Any:
+    async def on_status(self, **_: Any) -> Any:
+        if self.central.status_delay:
+            await asyncio.sleep(self.central.status_delay)
         return result16.StatusNotification()
 
     @on("Authorize")

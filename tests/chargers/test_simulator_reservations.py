@@ -97,6 +97,20 @@ def test_1_6_a_reservation_is_reported_and_used_by_its_token(
     assert v16.call(lambda: dict(station(v16).reservations.held)) == {}
 
 
+def test_1_6_a_reservation_made_while_its_first_reports_await_their_answers_is_reported(
+    central: CentralSystem,
+) -> None:
+    # A central system slow to answer: the station is still sending its first statuses when
+    # the reservation comes; its Reserved goes out after them (it was dropped as "offline").
+    central.status_delay = 0.5
+    with running([station_spec(central, evses=2)], "1.6", LONG):
+        central.wait_for(lambda: central.received("StatusNotification"), "the first status")
+        assert reserve_16(central, 1, connector=1, seconds=60) == "Accepted"
+
+        central.wait_for(lambda: statuses(central, 1)[-1:] == ["Reserved"], "Reserved reported")
+        assert statuses(central, 1) == ["Available", "Reserved"]
+
+
 def test_1_6_refusals_and_a_replacement(central: CentralSystem, v16: FleetThread) -> None:
     assert reserve_16(central, 1, 1, 60) == "Accepted"
     other = reserve_16(central, 2, 1, 60)
