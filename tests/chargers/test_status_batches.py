@@ -198,18 +198,23 @@ def _answered(calls: list[statuses.Incoming]) -> None:
     assert [answer.message_type for answer in answers] == [3, 3, 3]
 
 
+def counting_batch(sizes: list[int]) -> statuses.StatusBatch:
+    """A StatusBatch recording in the test's thread, each batch's size appended to `sizes`."""
+
+    async def counting(function: Callable[..., Any], *args: Any) -> Any:
+        sizes.append(len(args[0]))
+        return await in_this_thread(function, *args)
+
+    return statuses.StatusBatch(counting)
+
+
 def test_statuses_that_keep_coming_gather_and_one_after_a_quiet_spell_goes_at_once(
     location: Location, settings: Any
 ) -> None:
     settings.OCPP_STATUS_BATCH_SECONDS = 2.0  # wide: a loaded machine records the first slowly
     cps = one_each(*UIDS)
     sizes: list[int] = []
-
-    async def counting(function: Callable[..., Any], *args: Any) -> Any:
-        sizes.append(len(args[0]))
-        return await in_this_thread(function, *args)
-
-    batch = statuses.StatusBatch(counting)
+    batch = counting_batch(sizes)
     moment = now()
 
     def send(cp: ChargePoint) -> "asyncio.Future[Any]":
@@ -238,12 +243,7 @@ def test_one_charge_points_statuses_in_a_row_never_wait(location: Location, sett
     settings.OCPP_STATUS_BATCH_SECONDS = 30.0
     (cp, *_) = one_each(*UIDS)
     sizes: list[int] = []
-
-    async def counting(function: Callable[..., Any], *args: Any) -> Any:
-        sizes.append(len(args[0]))
-        return await in_this_thread(function, *args)
-
-    batch = statuses.StatusBatch(counting)
+    batch = counting_batch(sizes)
     moment = now()
 
     async def scenario() -> None:
