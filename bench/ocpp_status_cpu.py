@@ -114,10 +114,15 @@ def in_batches(size: int) -> Callable[[list[tuple[int, Any]]], list[Any]]:
         from chargers.gateway import statuses
         from ocpi.time import now
 
+        try:
+            from chargers.gateway.batches import Incoming
+        except ImportError:  # a tree from before chargers.gateway.batches
+            from chargers.gateway.statuses import Incoming  # type: ignore[attr-defined,no-redef]
+
         answers: list[Any] = []
         for first in range(0, len(calls), size):
             chunk = calls[first : first + size]
-            incoming = [statuses.Incoming(pk, "1.6", call, now()) for pk, call in chunk]
+            incoming = [Incoming(pk, "1.6", call, now()) for pk, call in chunk]
             answers += statuses.answer_all(incoming)
         return answers
 

@@ -30,10 +30,9 @@ for each answer); those of many charge points share the statements.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -42,6 +41,7 @@ from ocpp.messages import Call
 
 from chargers import transactions
 from chargers.gateway import dispatch
+from chargers.gateway.batches import CallBatch, Incoming, InPool, Parked
 from chargers.gateway.pace import Pace
 from chargers.handlers import Context
 from chargers.models import ChargePoint, OcppVersion
@@ -64,8 +64,6 @@ DEFER_MESSAGES = 20
 APPLY_BATCH = 200
 # Transactions whose pk the gateway knows (not read again for each round), at most.
 KNOWN_TRANSACTIONS = 100_000
-
-InPool = Callable[..., Awaitable[Any]]
 
 
 def batched(version: str, call: Call) -> bool:
@@ -93,14 +91,6 @@ class Waiting(NamedTuple):
 
     latest: datetime
     messages: int
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    charge_point_pk: int
-    version: str
-    call: Call
-    received_at: datetime
 
 
 def answer_all(
@@ -160,18 +150,6 @@ def _arrival(charge_point: ChargePoint, incoming: Incoming) -> transactions.Arri
         incoming.received_at,
         payload["seqNo"],
     )
-
-
-def _one_by_one(calls: Sequence[Incoming]) -> tuple[list[dispatch.Answer], dict[int, Waiting]]:
-    """When storing them together failed (a transaction deleted meanwhile, the database):
-    each CALL as dispatch answers it, applied at once. In a worker thread."""
-    answers = [
-        dispatch.answer(
-            incoming.charge_point_pk, incoming.version, incoming.call, incoming.received_at
-        )
-        for incoming in calls
-    ]
-    return answers, {}
 
 
 class Applier:
@@ -274,14 +252,14 @@ def defer_seconds() -> float:
     return float(settings.OCPP_SESSION_PROGRESS_SECONDS)
 
 
-class MeterBatch:
+class MeterBatch(CallBatch[dict[int, Waiting]]):
     """Gathers batched CALLs (`answer`) and stores them together; `run` is a background task
     of the gateway."""
 
+    what = "meter messages"
+
     def __init__(self, in_pool: InPool) -> None:
-        self._in_pool = in_pool
-        self._waiting: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]] = []
-        self._wake = asyncio.Event()
+        super().__init__(in_pool)
         self.applier = Applier(in_pool)
         # Shared by the rounds' worker threads: each reads and adds single keys (atomic on a
         # dict); a round that failed clears it, and the others read what they miss again.
@@ -290,15 +268,8 @@ class MeterBatch:
         self._store_rounds = 1 if connection.vendor == "sqlite" else STORE_ROUNDS
         self._pace = Pace()
 
-    async def answer(
-        self, charge_point_pk: int, version: str, call: Call, received_at: datetime
-    ) -> dispatch.Answer:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dispatch.Answer] = loop.create_future()
-        self._waiting.append((Incoming(charge_point_pk, version, call, received_at), future))
-        self._pace.arrived(loop.time())
-        self._wake.set()
-        return await future
+    def _arrived(self, incoming: Incoming, now: float) -> None:
+        self._pace.arrived(now)
 
     async def run(self) -> None:
         try:
@@ -308,17 +279,15 @@ class MeterBatch:
                 await self._linger()
                 while self._rounds and not self._side_by_side():
                     await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
-                batch = self._take()
+                batch = self._take(STORE_BATCH)
                 if batch:
                     task = asyncio.create_task(self._store(batch))
                     self._rounds.add(task)
                     task.add_done_callback(self._rounds.discard)
-        finally:  # stopping: nothing waits for ever (their connections are closed by now)
+        finally:
             for task in self._rounds:
                 task.cancel()
-            for _, future in self._waiting:
-                future.cancel()
-            self._waiting.clear()
+            self._cancel_waiting()
 
     async def _linger(self) -> None:
         """Under load, wait a little for more messages to share the round (pace.Pace)."""
@@ -342,39 +311,18 @@ class MeterBatch:
 
     async def store_round(self) -> None:
         """Store what waits now (STORE_BATCH of it), and answer it."""
-        batch = self._take()
+        batch = self._take(STORE_BATCH)
         if batch:
             await self._store(batch)
 
-    def _take(self) -> list[tuple[Incoming, asyncio.Future[dispatch.Answer]]]:
-        self._wake.clear()
-        batch, self._waiting = self._waiting[:STORE_BATCH], self._waiting[STORE_BATCH:]
-        if self._waiting:
-            self._wake.set()
-        return batch
-
-    async def _store(self, batch: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]]) -> None:
-        calls = [incoming for incoming, _ in batch]
+    async def _store(self, batch: list[Parked]) -> None:
         if len(self._known) > KNOWN_TRANSACTIONS:
             self._known.clear()
-        try:
-            try:
-                answers, touched = await self._in_pool(
-                    answer_all, calls, self._known, self.applier.quiet
-                )
-            except Exception:
-                logger.exception(
-                    "Storing %d meter messages together failed: one by one", len(calls)
-                )
-                self._known.clear()  # a transaction deleted meanwhile, perhaps
-                answers, touched = await self._in_pool(_one_by_one, calls)
-        except BaseException:  # cancelled (stopping): nothing waits for ever
-            for _, future in batch:
-                future.cancel()
-            raise
-        for (_, future), answer in zip(batch, answers, strict=True):
-            if not future.done():
-                future.set_result(answer)
+        # Stored one by one (after a failure), each message was applied at once: no touch.
+        touched = await self._handle(batch, answer_all, self._known, self.applier.quiet)
         now = asyncio.get_running_loop().time()
-        self._pace.answered((incoming.charge_point_pk for incoming in calls), now)
-        self.applier.touch(touched)
+        self._pace.answered((incoming.charge_point_pk for incoming, _ in batch), now)
+        self.applier.touch(touched or {})
+
+    def _failed(self) -> None:
+        self._known.clear()  # a transaction deleted meanwhile, perhaps

@@ -22,16 +22,14 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
 
 from django.conf import settings
 from ocpp.messages import Call
 
 from chargers import status
 from chargers.gateway import dispatch
+from chargers.gateway.batches import CallBatch, Incoming, InPool
 from chargers.handlers import Context, handler_for
 from chargers.handlers.status import REPORTS, recorded, status_notification
 from chargers.models import ChargePoint
@@ -41,8 +39,6 @@ logger = logging.getLogger(__name__)
 # At most this many StatusNotifications in one transaction (a reconnect storm's): its locks
 # are held for as long as the batch takes.
 STATUS_BATCH = 100
-
-InPool = Callable[..., Awaitable[Any]]
 
 
 def batched(version: str, call: Call) -> bool:
@@ -54,14 +50,6 @@ def batched(version: str, call: Call) -> bool:
         and isinstance(call.payload, dict)
         and handler_for(version, call.action) is status_notification
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    charge_point_pk: int
-    version: str
-    call: Call
-    received_at: datetime
 
 
 def answer_all(calls: Sequence[Incoming]) -> list[dispatch.Answer]:
@@ -98,54 +86,39 @@ def answer_all(calls: Sequence[Incoming]) -> list[dispatch.Answer]:
     return done
 
 
-def _one_by_one(calls: Sequence[Incoming]) -> list[dispatch.Answer]:
-    """When recording them together failed: each CALL as dispatch answers it. In a worker
-    thread."""
-    return [
-        dispatch.answer(
-            incoming.charge_point_pk, incoming.version, incoming.call, incoming.received_at
-        )
-        for incoming in calls
-    ]
+def _answered_together(calls: Sequence[Incoming]) -> tuple[list[dispatch.Answer], None]:
+    return answer_all(calls), None
 
 
-class StatusBatch:
+class StatusBatch(CallBatch[None]):
     """Gathers batched CALLs (`answer`) and records them together; `run` is a background task
     of the gateway."""
 
+    what = "statuses"
+
     def __init__(self, in_pool: InPool) -> None:
-        self._in_pool = in_pool
-        self._waiting: list[tuple[Incoming, asyncio.Future[dispatch.Answer]]] = []
-        self._wake = asyncio.Event()
+        super().__init__(in_pool)
         self._full = asyncio.Event()
         self._last_arrival = -math.inf  # the loop's time
         self._last_charge_point = 0  # whose status that was
         self._first_arrival = 0.0  # of the batch that waits
         self._busy = False  # its first came within the window of the one before
 
-    async def answer(
-        self, charge_point_pk: int, version: str, call: Call, received_at: datetime
-    ) -> dispatch.Answer:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dispatch.Answer] = loop.create_future()
-        arrival = loop.time()
+    def _arrived(self, incoming: Incoming, now: float) -> None:
         if not self._waiting:
-            self._first_arrival = arrival
+            self._first_arrival = now
             # Busy: statuses of several charge points keep coming. One charge point's own
             # (its connectors' after a boot) come one CALL at a time and can never share a
             # batch: waiting for them would only slow a lone charge point down (and a
             # station that reports a change right after a CALL of ours waits for that answer).
             self._busy = (
-                arrival - self._last_arrival < settings.OCPP_STATUS_BATCH_SECONDS
-                and charge_point_pk != self._last_charge_point
+                now - self._last_arrival < settings.OCPP_STATUS_BATCH_SECONDS
+                and incoming.charge_point_pk != self._last_charge_point
             )
-        self._last_arrival = arrival
-        self._last_charge_point = charge_point_pk
-        self._waiting.append((Incoming(charge_point_pk, version, call, received_at), future))
-        if len(self._waiting) >= STATUS_BATCH:
+        self._last_arrival = now
+        self._last_charge_point = incoming.charge_point_pk
+        if len(self._waiting) + 1 >= STATUS_BATCH:
             self._full.set()
-        self._wake.set()
-        return await future
 
     async def run(self) -> None:
         try:
@@ -154,10 +127,8 @@ class StatusBatch:
                 await asyncio.sleep(0)  # the frames read meanwhile join this batch
                 await self._gather()
                 await self.record_round()
-        finally:  # stopping: nothing waits for ever (their connections are closed by now)
-            for _, future in self._waiting:
-                future.cancel()
-            self._waiting.clear()
+        finally:
+            self._cancel_waiting()
 
     async def _gather(self) -> None:
         """While statuses keep coming, let the batch gather until OCPP_STATUS_BATCH_SECONDS
@@ -173,24 +144,7 @@ class StatusBatch:
 
     async def record_round(self) -> None:
         """Record what waits now (STATUS_BATCH of it), and answer it."""
-        self._wake.clear()
         self._full.clear()
-        batch, self._waiting = self._waiting[:STATUS_BATCH], self._waiting[STATUS_BATCH:]
-        if self._waiting:
-            self._wake.set()
-        if not batch:
-            return
-        calls = [incoming for incoming, _ in batch]
-        try:
-            try:
-                answers = await self._in_pool(answer_all, calls)
-            except Exception:
-                logger.exception("Recording %d statuses together failed: one by one", len(calls))
-                answers = await self._in_pool(_one_by_one, calls)
-        except BaseException:  # cancelled (stopping): nothing waits for ever
-            for _, future in batch:
-                future.cancel()
-            raise
-        for (_, future), answer in zip(batch, answers, strict=True):
-            if not future.done():
-                future.set_result(answer)
+        batch = self._take(STATUS_BATCH)
+        if batch:
+            await self._handle(batch, _answered_together)

@@ -13,7 +13,7 @@ import pytest
 
 from chargers import transactions
 from chargers.charging import quiet_until
-from chargers.gateway import database, meters
+from chargers.gateway import batches, database, meters
 from chargers.models import ChargePoint, ChargerTransaction, TransactionEvent
 from chargers.transaction_tasks import check_transactions
 from tests.chargers.test_transaction_batches import (
@@ -42,7 +42,7 @@ def _progress_every_five_minutes(settings: Any) -> None:
     settings.OCPP_SESSION_PROGRESS_SECONDS = EVERY  # the default (config.settings)
 
 
-def run(work: Callable[[meters.MeterBatch, meters.InPool], Coroutine[Any, Any, T]]) -> T:
+def run(work: Callable[[meters.MeterBatch, batches.InPool], Coroutine[Any, Any, T]]) -> T:
     """`work` on an event loop with a MeterBatch whose database work goes to worker threads,
     as the gateway's (chargers.gateway.server.Gateway.in_pool)."""
     workers = database.Workers(2)
@@ -60,7 +60,7 @@ def run(work: Callable[[meters.MeterBatch, meters.InPool], Coroutine[Any, Any, T
         workers.shutdown()
 
 
-async def send(batch: meters.MeterBatch, *calls: meters.Incoming) -> list[str]:
+async def send(batch: meters.MeterBatch, *calls: batches.Incoming) -> list[str]:
     """The CALLs as the gateway answers them: one store round, its answers."""
     answering = [
         asyncio.ensure_future(batch.answer(c.charge_point_pk, c.version, c.call, c.received_at))
@@ -97,11 +97,11 @@ def test_samples_wait_until_the_progress_is_due_then_apply_together(
     tx = ChargerTransaction.objects.get(charge_point=cp16)
     before = patches(tx.session)
 
-    def minute(n: int) -> meters.Incoming:
+    def minute(n: int) -> batches.Incoming:
         at = START + n * MINUTE
         return incoming(cp16, meter_16(number, at, n * 200), at)
 
-    async def work(batch: meters.MeterBatch, in_pool: meters.InPool) -> tuple[Any, ...]:
+    async def work(batch: meters.MeterBatch, in_pool: batches.InPool) -> tuple[Any, ...]:
         answers = [*await send(batch, minute(1), minute(2)), *await send(batch, minute(4))]
         await batch.applier.apply_round()
         early = await in_pool(lambda: (waiting(), kwh(cp16), patches(tx.session)))
@@ -126,7 +126,7 @@ def test_a_transaction_without_an_active_session_is_applied_at_once(
     _, cp201 = points
     at = START + MINUTE
 
-    async def work(batch: meters.MeterBatch, in_pool: meters.InPool) -> set[int]:
+    async def work(batch: meters.MeterBatch, in_pool: batches.InPool) -> set[int]:
         await send(batch, incoming(cp201, updated_201(1, at, 100), at))
         touched = set(batch.applier._touched)
         await batch.applier.apply_round()
@@ -148,7 +148,7 @@ def test_a_deferred_transaction_is_applied_one_progress_interval_later_at_the_la
     monkeypatch.setattr(meters, "APPLY_WINDOW_SECONDS", 0)
     at = START + MINUTE
 
-    async def work(batch: meters.MeterBatch, in_pool: meters.InPool) -> int:
+    async def work(batch: meters.MeterBatch, in_pool: batches.InPool) -> int:
         await send(batch, incoming(cp16, meter_16(number, at, 300), at))
         stored = await in_pool(waiting)
         applying = asyncio.ensure_future(batch.applier.run())
@@ -168,7 +168,7 @@ def test_a_gateway_that_stops_applies_what_it_deferred(
     number = start_16(cp16, START)
     at = START + 2 * MINUTE
 
-    async def work(batch: meters.MeterBatch, in_pool: meters.InPool) -> int:
+    async def work(batch: meters.MeterBatch, in_pool: batches.InPool) -> int:
         await send(batch, incoming(cp16, meter_16(number, at, 700), at))
         stored = await in_pool(waiting)
         await batch.applier.flush()
@@ -186,7 +186,7 @@ def test_a_stop_applies_what_was_deferred_before_its_cdr(
     number = start_16(cp16, START)
     samples = [incoming(cp16, meter_16(number, START + n * MINUTE, n * 500), START) for n in (1, 2)]
 
-    async def work(batch: meters.MeterBatch, in_pool: meters.InPool) -> None:
+    async def work(batch: meters.MeterBatch, in_pool: batches.InPool) -> None:
         await send(batch, *samples)
 
     run(work)
@@ -292,7 +292,7 @@ def test_a_transaction_with_many_messages_waiting_is_applied_without_waiting_mor
         for n in range(1, 4)
     ]
 
-    async def work(batch: meters.MeterBatch, in_pool: meters.InPool) -> tuple[int, int]:
+    async def work(batch: meters.MeterBatch, in_pool: batches.InPool) -> tuple[int, int]:
         await send(batch, *samples[:2])
         await batch.applier.apply_round()
         early = await in_pool(waiting)

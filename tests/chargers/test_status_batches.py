@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from ocpp.messages import Call
 
 from chargers import status
-from chargers.gateway import statuses
+from chargers.gateway import batches, statuses
 from chargers.models import ChargePoint, ConnectorStatus
 from credentials.models import PartnerPlatform
 from locations.models import EVSE, Location
@@ -41,9 +41,9 @@ def status_16(value: str, **fields: Any) -> dict[str, Any]:
     return {"connectorId": 1, "errorCode": "NoError", "status": value, **fields}
 
 
-def incoming(cp: ChargePoint, value: str, at: datetime) -> statuses.Incoming:
+def incoming(cp: ChargePoint, value: str, at: datetime) -> batches.Incoming:
     payload = status_16(value, timestamp=stamp(at))
-    return statuses.Incoming(cp.pk, "1.6", Call(f"m-{value}", "StatusNotification", payload), at)
+    return batches.Incoming(cp.pk, "1.6", Call(f"m-{value}", "StatusNotification", payload), at)
 
 
 async def in_this_thread(function: Callable[..., Any], *args: Any) -> Any:
@@ -193,7 +193,7 @@ def test_batches_at_once_over_the_same_locations_record_every_status(
     ]
 
 
-def _answered(calls: list[statuses.Incoming]) -> None:
+def _answered(calls: list[batches.Incoming]) -> None:
     answers = statuses.answer_all(calls)
     assert [answer.message_type for answer in answers] == [3, 3, 3]
 

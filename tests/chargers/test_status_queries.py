@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from ocpp.messages import Call
 
-from chargers.gateway import statuses
+from chargers.gateway import batches, statuses
 from chargers.models import ChargePoint
 from credentials.models import PartnerPlatform
 from locations.models import Location
@@ -87,6 +87,6 @@ def test_a_batch_of_changed_statuses_costs_the_same_queries_whatever_its_size(
     assert patches()[-size:] == [patch_of(uid, "AVAILABLE") for uid in uids]
 
 
-def incoming(cp: ChargePoint, payload: dict[str, object]) -> statuses.Incoming:
+def incoming(cp: ChargePoint, payload: dict[str, object]) -> batches.Incoming:
     call_ = Call("m-2", "StatusNotification", payload)
-    return statuses.Incoming(cp.pk, "1.6", call_, now())
+    return batches.Incoming(cp.pk, "1.6", call_, now())

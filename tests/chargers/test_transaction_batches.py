@@ -12,7 +12,7 @@ import pytest
 from ocpp.messages import Call
 
 from chargers import transactions
-from chargers.gateway import meters
+from chargers.gateway import batches, meters
 from chargers.models import ChargePoint, ChargePointEvse, ChargerTransaction, TransactionEvent
 from chargers.transaction_tasks import check_transactions
 from locations.models import EVSE, Connector
@@ -136,13 +136,13 @@ def ended_201(point: ChargePoint, seq_no: int, at: datetime, wh: int, tx: str = 
     call(point, "TransactionEvent", payload, at + SECOND)
 
 
-def incoming(point: ChargePoint, payload: dict[str, Any], at: datetime) -> meters.Incoming:
+def incoming(point: ChargePoint, payload: dict[str, Any], at: datetime) -> batches.Incoming:
     action = "MeterValues" if point.ocpp_version == "1.6" else "TransactionEvent"
     message = Call(unique_id=f"m-{at.isoformat()}", action=action, payload=payload)
-    return meters.Incoming(point.pk, point.ocpp_version, message, at + SECOND)
+    return batches.Incoming(point.pk, point.ocpp_version, message, at + SECOND)
 
 
-def store(*calls: meters.Incoming) -> set[int]:
+def store(*calls: batches.Incoming) -> set[int]:
     """Store as the gateway does: every CALL acknowledged; the transactions to apply."""
     answers, touched = meters.answer_all(list(calls))
     assert [answer.frame for answer in answers] == [
@@ -151,7 +151,7 @@ def store(*calls: meters.Incoming) -> set[int]:
     return set(touched)
 
 
-def one_by_one(point: ChargePoint, item: meters.Incoming) -> None:
+def one_by_one(point: ChargePoint, item: batches.Incoming) -> None:
     """The same message through its handler, applied at once."""
     call(point, item.call.action, item.call.payload, item.received_at)
 
