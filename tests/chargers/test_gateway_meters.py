@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 METER_START = 1_000_000
 
 
-@pytest.fixture
-def gateway() -> Iterator[RunningGateway]:
+def estate_with_charge_point() -> None:
+    """The estate, a token of its eMSP, and charge point CPM on EVSE 3256."""
     estate()
     emsp()
     token()
@@ -28,8 +28,25 @@ def gateway() -> Iterator[RunningGateway]:
     ChargePointEvse.objects.create(
         charge_point=point, ocpp_evse_id=1, evse=EVSE.objects.get(uid="3256")
     )
+
+
+@pytest.fixture
+def gateway() -> Iterator[RunningGateway]:
+    estate_with_charge_point()
     with RunningGateway("gw-meters") as running:
         yield running
+
+
+def start(websocket: Any, began: datetime) -> int:
+    """StartTransaction on connector 1 at `began`: its transactionId."""
+    payload = {
+        "connectorId": 1,
+        "idTag": TOKEN_UID,
+        "meterStart": METER_START,
+        "timestamp": stamp(began),
+    }
+    number: int = call(websocket, "s", "StartTransaction", payload)[2]["transactionId"]
+    return number
 
 
 def meter_values(number: int, at: datetime, wh: int) -> dict[str, Any]:
@@ -48,18 +65,7 @@ def session_kwh() -> Decimal | None:
 def test_values_are_answered_once_stored_and_applied_soon_after(gateway: RunningGateway) -> None:
     began = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     with connect_as(gateway.url("CPM")) as websocket:
-        started = call(
-            websocket,
-            "s",
-            "StartTransaction",
-            {
-                "connectorId": 1,
-                "idTag": TOKEN_UID,
-                "meterStart": METER_START,
-                "timestamp": stamp(began),
-            },
-        )
-        number = started[2]["transactionId"]
+        number = start(websocket, began)
         answers = [
             call(websocket, f"m{minute}", "MeterValues", meter_values(number, at, wh))
             for minute, wh in ((10, 1_000), (20, 2_500))
@@ -79,13 +85,7 @@ def test_values_of_a_transaction_deleted_meanwhile_are_still_answered(
 ) -> None:
     began = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     with connect_as(gateway.url("CPM")) as websocket:
-        payload = {
-            "connectorId": 1,
-            "idTag": TOKEN_UID,
-            "meterStart": METER_START,
-            "timestamp": stamp(began),
-        }
-        number = call(websocket, "s", "StartTransaction", payload)[2]["transactionId"]
+        number = start(websocket, began)
         first = call(websocket, "m1", "MeterValues", meter_values(number, began, 500))
         ChargerTransaction.objects.all().delete()  # the gateway knows its pk still
         second = call(
@@ -104,22 +104,10 @@ def test_values_deferred_to_the_progress_are_applied_when_the_gateway_stops(
     """Progress every 5 minutes (the default): a sample one minute into the session waits for
     the next PATCH; the gateway stopping applies it rather than leave it to the catch-up."""
     settings.OCPP_SESSION_PROGRESS_SECONDS = 300
-    estate()
-    emsp()
-    token()
-    point = charge_point("CPM")
-    ChargePointEvse.objects.create(
-        charge_point=point, ocpp_evse_id=1, evse=EVSE.objects.get(uid="3256")
-    )
+    estate_with_charge_point()
     began = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
     with RunningGateway("gw-meters") as running, connect_as(running.url("CPM")) as websocket:
-        payload = {
-            "connectorId": 1,
-            "idTag": TOKEN_UID,
-            "meterStart": METER_START,
-            "timestamp": stamp(began),
-        }
-        number = call(websocket, "s", "StartTransaction", payload)[2]["transactionId"]
+        number = start(websocket, began)
         answer = call(
             websocket, "m1", "MeterValues", meter_values(number, began + timedelta(minutes=1), 800)
         )

@@ -131,27 +131,8 @@ def test_the_rankings_show_the_top_sites_at_the_same_cost_in_queries(
     assert [bar.full_name for bar in revenue.bars[:3]] == ["S14", "Gent Zuid", "S13"]
 
 
-def _ranked(figures: list[Figures]) -> dict[str, list[tuple[str, Any]]]:
-    """Each ranking the dashboard draws from `figures`: (name, figure) of its first TOP."""
-    rankings: dict[str, list[tuple[str, Any]]] = {}
-    for metric in ("kwh", "sessions"):
-        values = {one.key: getattr(one, metric) for one in figures}
-        best = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
-        rankings[metric] = best[:TOP]
-    for currency in sorted({code for one in figures for code in one.revenue}):
-        values = {one.key: one.revenue.get(currency, Decimal(0)) for one in figures}
-        best = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
-        rankings[currency] = best[:TOP]
-    return rankings
-
-
-def test_the_sites_chosen_in_the_database_rank_as_all_sites_would(cdrs: None) -> None:
-    # More sites than a ranking shows; ties at its last places (the same amount, kWh and
-    # sessions), a site first by CHF revenue only, one with only a credit in the period.
-    for index in range(TOP * 2):
-        amount = f"{(index % 4) + 1}.00"  # four values: ties everywhere, also at place TOP
-        add_cdr(f"T-{index}", at("2026-03-13"), amount, **site(f"S{index:02}", f"Site {index}"))
-    add_cdr("CHF-1", at("2026-03-11"), "50.00", currency="CHF", **site("SCHF", "Swiss"))
+def credited_before_the_period() -> None:
+    """Site Outside: a CDR before the period, and its credit inside it (net: nothing)."""
     credited = add_cdr("OUT-1", at("2026-01-05"), "9.00", **site("SOUT", "Outside"))
     add_cdr(
         "OUT-1-C",
@@ -162,6 +143,34 @@ def test_the_sites_chosen_in_the_database_rank_as_all_sites_would(cdrs: None) ->
         credit_reference_id="OUT-1",
         **site("SOUT", "Outside"),
     )
+
+
+def _ranked(figures: list[Figures]) -> dict[str, list[tuple[str, Any]]]:
+    """Each ranking the dashboard draws from `figures`: (name, figure) of its first TOP."""
+
+    def first(values: dict[str, Any]) -> list[tuple[str, Any]]:
+        best = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+        return best[:TOP]
+
+    rankings = {
+        metric: first({one.key: getattr(one, metric) for one in figures})
+        for metric in ("kwh", "sessions")
+    }
+    for currency in sorted({code for one in figures for code in one.revenue}):
+        rankings[currency] = first(
+            {one.key: one.revenue.get(currency, Decimal(0)) for one in figures}
+        )
+    return rankings
+
+
+def test_the_sites_chosen_in_the_database_rank_as_all_sites_would(cdrs: None) -> None:
+    # More sites than a ranking shows; ties at its last places (the same amount, kWh and
+    # sessions), a site first by CHF revenue only, one with only a credit in the period.
+    for index in range(TOP * 2):
+        amount = f"{(index % 4) + 1}.00"  # four values: ties everywhere, also at place TOP
+        add_cdr(f"T-{index}", at("2026-03-13"), amount, **site(f"S{index:02}", f"Site {index}"))
+    add_cdr("CHF-1", at("2026-03-11"), "50.00", currency="CHF", **site("SCHF", "Swiss"))
+    credited_before_the_period()
     everything = cdr_figures_per("site", since=SINCE)
 
     chosen = cdr_top_sites(since=SINCE, top=TOP, currencies=CURRENCIES)
@@ -190,16 +199,7 @@ def test_a_site_without_a_standing_cdr_does_not_push_others_down(db: None) -> No
     # A site whose only CDR in the period is a credit has no kWh: it ranks nowhere, and the
     # sites below it keep their places (a sum of nothing sorts first in PostgreSQL).
     only_local_party()
-    credited = add_cdr("OUT-1", at("2026-01-05"), "9.00", **site("SOUT", "Outside"))
-    add_cdr(
-        "OUT-1-C",
-        at("2026-03-05"),
-        "-9.00",
-        credit=True,
-        original=credited,
-        credit_reference_id="OUT-1",
-        **site("SOUT", "Outside"),
-    )
+    credited_before_the_period()
     add_cdr("BIG-1", at("2026-03-13"), "1.00", total_energy=Decimal(30), **site("BIG", "Big"))
     for index in range(2):
         add_cdr(f"MANY-{index}", at("2026-03-13"), "5.00", **site("MANY", "Many"))
