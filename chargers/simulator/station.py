@@ -442,7 +442,12 @@ class Station(ABC):
 
     async def send_now(self, message: Any) -> Any:
         """Send while connected; None when offline, the connection drops, or it is refused
-        (a status is sent again on reconnection anyway)."""
+        (a status is sent again on reconnection anyway). Connected with its first reports
+        still going out (each waiting for its answer), it sends after them, not never: a
+        status change, or what a TriggerMessage answered during them asked for."""
+        if self._link is not None and not self.accepted.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.accepted.wait(), RESPONSE_TIMEOUT)
         link = self._link
         if link is None or self.offline:
             return None
@@ -460,11 +465,6 @@ class Station(ABC):
             return None
 
     async def notify_status(self, evse_ids: Iterable[int] | None) -> None:
-        if self._link is not None and not self.accepted.is_set():
-            # Connected, its first reports still going out (built before this change, each
-            # waiting for its answer): report the change after them, not never.
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.accepted.wait(), RESPONSE_TIMEOUT)
         for message in self.status_messages(evse_ids):
             await self.send_now(message)
 

@@ -151,6 +151,24 @@ def test_trigger_status_notification_resends_every_status_on_1_6(
     assert [p["connectorId"] for p in central.payloads("StatusNotification")][3:] == [0, 1, 2]
 
 
+def test_a_trigger_answered_while_the_first_reports_await_their_answers_is_carried_out(
+    central: CentralSystem,
+) -> None:
+    # A central system slow to answer: the trigger comes while the station still sends its
+    # first statuses; what it asks for goes out after them (it was dropped as "offline").
+    central.status_delay = 0.5
+    with running([station_spec(central, evses=2)], "1.6", LONG):
+        central.wait_for(lambda: central.received("StatusNotification"), "the first status")
+        answer = central.call(
+            "SIM-0001",
+            call16.TriggerMessage(requested_message="StatusNotification", connector_id=2),
+        )
+        central.wait_for(lambda: len(statuses(central, 2)) == 2, "the triggered status")
+
+    assert answer.status == "Accepted"
+    assert [p["connectorId"] for p in central.payloads("StatusNotification")] == [0, 1, 2, 2]
+
+
 def test_trigger_of_one_connector_and_of_what_is_not_supported_on_1_6(
     central: CentralSystem, v16: FleetThread
 ) -> None:
