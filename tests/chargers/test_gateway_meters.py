@@ -12,7 +12,13 @@ import pytest
 from chargers.models import ChargePointEvse, ChargerTransaction, TransactionEvent
 from locations.models import EVSE
 from tests.chargers.gatewayrunner import RunningGateway, call, charge_point, connect_as, eventually
-from tests.chargers.transactions_setup import TOKEN_UID, emsp, estate, meter_value_16, stamp, token
+from tests.chargers.transactions_setup import (
+    emsp,
+    estate,
+    meter_value_16,
+    start_16_payload,
+    token,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,12 +45,7 @@ def gateway() -> Iterator[RunningGateway]:
 
 def start(websocket: Any, began: datetime) -> int:
     """StartTransaction on connector 1 at `began`: its transactionId."""
-    payload = {
-        "connectorId": 1,
-        "idTag": TOKEN_UID,
-        "meterStart": METER_START,
-        "timestamp": stamp(began),
-    }
+    payload = start_16_payload(began, METER_START)
     number: int = call(websocket, "s", "StartTransaction", payload)[2]["transactionId"]
     return number
 

@@ -21,7 +21,6 @@ from sessions.models import Session
 from tests.chargers.transactions_setup import (
     MINUTE,
     START,
-    TOKEN_UID,
     call,
     cdr_of,
     emsp,
@@ -30,6 +29,7 @@ from tests.chargers.transactions_setup import (
     meter_value_201,
     periods,
     stamp,
+    start_16_payload,
     token,
     transaction_event,
 )
@@ -79,12 +79,7 @@ def points() -> tuple[ChargePoint, ChargePoint]:
 
 
 def start_16(point: ChargePoint, at: datetime) -> int:
-    payload = {
-        "connectorId": 1,
-        "idTag": TOKEN_UID,
-        "meterStart": METER_START,
-        "timestamp": stamp(at),
-    }
+    payload = start_16_payload(at, METER_START)
     answer = call(point, "StartTransaction", payload, at + SECOND)
     return int(answer["transactionId"])
 

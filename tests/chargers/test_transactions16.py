@@ -27,6 +27,7 @@ from tests.chargers.transactions_setup import (
     pushes,
     session_of,
     stamp,
+    start_16_payload,
     token,
 )
 from tests.examples import upsert_tariff
@@ -48,12 +49,7 @@ def point() -> ChargePoint:
 def start(
     point: ChargePoint, received: datetime = START + SECOND, **overrides: Any
 ) -> dict[str, Any]:
-    payload = {
-        "connectorId": 1,
-        "idTag": TOKEN_UID,
-        "meterStart": METER_START,
-        "timestamp": stamp(START),
-    }
+    payload = start_16_payload(START, METER_START)
     payload.update(overrides)
     return call(point, "StartTransaction", payload, received)
 

@@ -27,6 +27,7 @@ from tests.chargers.transactions_setup import (
     meter_value_201,
     session_of,
     stamp,
+    start_16_payload,
     token,
     transaction_event,
 )
@@ -49,12 +50,7 @@ def _estate(settings: Any) -> None:
 
 def charging_16(point: ChargePoint) -> ChargerTransaction:
     """A 1.6 transaction from START, metered 3 kWh at START + 10 minutes."""
-    payload = {
-        "connectorId": 1,
-        "idTag": TOKEN_UID,
-        "meterStart": METER_START,
-        "timestamp": stamp(START),
-    }
+    payload = start_16_payload(START, METER_START)
     number = call(point, "StartTransaction", payload, START + SECOND)["transactionId"]
     values = {"connectorId": 1, "transactionId": number}
     values["meterValue"] = [meter_value_16(START + 10 * MINUTE, METER_START + 3_000)]

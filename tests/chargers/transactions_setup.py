@@ -87,6 +87,16 @@ def call(
     return answer
 
 
+def start_16_payload(at: datetime, meter_start: int) -> dict[str, Any]:
+    """A 1.6 StartTransaction of TOKEN_UID on connector 1."""
+    return {
+        "connectorId": 1,
+        "idTag": TOKEN_UID,
+        "meterStart": meter_start,
+        "timestamp": stamp(at),
+    }
+
+
 def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
