@@ -237,8 +237,23 @@ class Process:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of all its threads so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return cpu_seconds_of(self.process.pid)
+
+
+def listen_overflows() -> int:
+    """Connections the kernel refused so far for a full accept queue (TcpExt ListenOverflows,
+    this network namespace's: other processes' count too)."""
+    lines = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()]
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names[0] == "TcpExt:" and "ListenOverflows" in names:
+            return int(values[names.index("ListenOverflows")])
+    return 0
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU of all the threads of process `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @contextlib.contextmanager

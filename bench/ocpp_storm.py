@@ -3,7 +3,8 @@ every connector; how long until every status is recorded, response times, nothin
 
     python bench/ocpp_storm.py [--charge-points 10000] [--within 10] [--connectors 2]
                                [--ocpp 1.6] [--clients 2] [--timeout 600]
-                               [--expect-status INOPERATIVE] [--floor-only]
+                               [--expect-status INOPERATIVE] [--floor-only] [--no-floor]
+                               [--profile DIR]
 
 Each simulated charge point (bench/ocpp_load.py) waits a random moment in [0, --within) s,
 connects (Basic auth), sends BootNotification and then a StatusNotification "Unavailable" for
@@ -12,8 +13,12 @@ and stays connected. Against the floor (bench/ocpp_floor.py), then `manage.py oc
 (one process, OCPP_MESSAGE_LOG=0) on a fresh database whose benchmark EVSEs are AVAILABLE
 (bench/ocpp_platform.py): time from the storm's start to the last answer, and until every
 EVSE is recorded --expect-status (polled every 50 ms; OCPP "Unavailable" is OCPI
-INOPERATIVE); p50/p99 of each message's response; lost = EVSEs never recorded, plus CALLs
-never answered.
+INOPERATIVE); p50/p99 of each message's response and of the handshake (connect: from the
+charge point's moment to its websocket open); lost = EVSEs never recorded, plus CALLs never
+answered, plus handshakes that failed. The load processes' CPU is printed beside the server's
+(they share its cores: a client near a whole core would be what is measured). With --profile
+DIR, py-spy (bench/pyspy.py) samples the gateway from the storm's start until every status
+is recorded: DIR/gateway.txt and its summary.
 
 Passwords are hashed as the platform hashes them (bench/ocpp_platform.py): the cost of one
 check is printed, which a gateway checking a password at each connection pays N times.
@@ -23,6 +28,8 @@ Until `chargers/management/commands/ocpp_gateway.py` exists only the floor runs.
 """
 
 import argparse
+import contextlib
+import signal
 import sys
 import time
 from pathlib import Path
@@ -30,8 +37,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, ocpp_platform  # noqa: E402
-from bench.ocpp_load import Load  # noqa: E402
+from bench import harness, ocpp_platform, pyspy  # noqa: E402
+from bench.ocpp_load import CONNECT, Load  # noqa: E402
 
 STATUS = "Unavailable"
 
@@ -63,6 +70,7 @@ def storm(
     args: argparse.Namespace,
     password: str,
     in_database: bool,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     spec = {
         "url": server.url,
@@ -77,8 +85,13 @@ def storm(
     expected = len(identities) * args.connectors
     with Load(spec, args.clients) as load:
         load.ready()
+        clients = [process.pid for process in load.processes]
         cpu = server.cpu_seconds()
+        clients_cpu = [ocpp_platform.cpu_seconds_of(pid) for pid in clients]
+        overflows = ocpp_platform.listen_overflows()
         started = load.go()
+        # py-spy for at most --timeout, stopped (SIGINT: it writes what it has) once recorded
+        spy = None if profile is None else pyspy.record(server.process.pid, args.timeout, profile)
         all_recorded = None
         if in_database:
             deadline = time.time() + args.timeout
@@ -88,9 +101,20 @@ def storm(
                     break
                 time.sleep(0.05)
         done = load.wait()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            with contextlib.suppress(Exception):
+                spy.wait(60)
+        clients_cpu = [
+            ocpp_platform.cpu_seconds_of(pid) - before
+            for pid, before in zip(clients, clients_cpu, strict=True)
+        ]
+        overflows = ocpp_platform.listen_overflows() - overflows
         result = load.stop()
         cpu = server.cpu_seconds() - cpu
-    answered = {action: len(values) for action, values in result["latencies"].items()}
+    answered = {
+        action: len(values) for action, values in result["latencies"].items() if action != CONNECT
+    }
     return {
         "result": result,
         "answered": answered,
@@ -100,18 +124,28 @@ def storm(
         "recorded": recorded(identities, args.expect_status) if in_database else None,
         "expected": expected,
         "cpu": cpu,
+        "clients_cpu": clients_cpu,
+        "overflows": overflows,
         "rss_mib": server.rss_kib() / 1024,
+        "profile": profile,
     }
 
 
 def report(name: str, figures: dict[str, Any], count: int, args: argparse.Namespace) -> None:
     result = figures["result"]
     unanswered = count * (1 + args.connectors) - sum(figures["answered"].values())
+    done = figures["done"]
+    clients = ", ".join(
+        f"{seconds:.1f} s ({100 * seconds / done:.0f} %)" for seconds in figures["clients_cpu"]
+    )
     rows = [
         ("last answer after the start", f"{figures['last_answer']:.2f} s"),
         ("CPU of the server", f"{figures['cpu']:.1f} s; RSS after {figures['rss_mib']:.0f} MB"),
+        (f"CPU of each load process (% of a core over {done:.1f} s)", clients),
+        ("connected", f"{result.get('connected', 0)} of {count}"),
+        ("SYNs dropped for a full accept queue", f"{figures['overflows']} (the machine's)"),
     ]
-    for action in ("BootNotification", "StatusNotification"):
+    for action in (CONNECT, "BootNotification", "StatusNotification"):
         rows.append((action, ocpp_platform.summary(result["latencies"].get(action, []))))
     rows.append(("CALLs unanswered", f"{unanswered} ({ocpp_platform.lost(result)})"))
     if figures["recorded"] is not None:
@@ -127,6 +161,11 @@ def report(name: str, figures: dict[str, Any], count: int, args: argparse.Namesp
     for sample in result.get("error_samples", [])[:3]:
         rows.append(("error", sample))
     harness.report(f"{name}: {count} charge points within {args.within:g} s", rows)
+    if figures["profile"] is not None and figures["profile"].exists():
+        lines = pyspy.summary(figures["profile"])
+        figures["profile"].with_suffix(".summary").write_text("\n".join(lines) + "\n")
+        print(f"# profile of the storm ({figures['profile']}):")
+        print("\n".join(f"#   {line}" for line in lines[:40]))
 
 
 def main() -> None:
@@ -139,6 +178,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--expect-status", default="INOPERATIVE")
     parser.add_argument("--floor-only", action="store_true")
+    parser.add_argument("--no-floor", action="store_true", help="the gateway alone")
+    parser.add_argument("--profile", type=Path, help="directory: py-spy over the gateway's storm")
     args = parser.parse_args()
     with_gateway = ocpp_platform.gateway_available() and not args.floor_only
     count = args.charge_points
@@ -148,10 +189,12 @@ def main() -> None:
         f"{ocpp_platform.describe_database() if with_gateway else 'floor only: no gateway'} "
         f"(load {ocpp_platform.load_average()})"
     )
-    with ocpp_platform.floor() as server:
-        floor_identities = [f"FLOOR-{n:05d}" for n in range(count)]
-        floor = storm(server, floor_identities, args, "", in_database=False)
-    report("floor (ocpp library)", floor, count, args)
+    floor = None
+    if not args.no_floor:
+        with ocpp_platform.floor() as server:
+            floor_identities = [f"FLOOR-{n:05d}" for n in range(count)]
+            floor = storm(server, floor_identities, args, "", in_database=False)
+        report("floor (ocpp library)", floor, count, args)
     if not with_gateway:
         return
     identities = ocpp_platform.prepare(count, connectors=args.connectors, version=args.ocpp)
@@ -162,10 +205,18 @@ def main() -> None:
         f"  password hash {encoded.split('$')[0]} {encoded.split('$')[1]}: "
         f"{ocpp_platform.check_cost(encoded) * 1000:.2f} ms a check"
     )
+    profile = None
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        profile = args.profile / "gateway.txt"
     with ocpp_platform.gateway("bench-1") as server:
-        gateway = storm(server, identities, args, ocpp_platform.PASSWORD, in_database=True)
+        gateway = storm(
+            server, identities, args, ocpp_platform.PASSWORD, in_database=True, profile=profile
+        )
     report("gateway", gateway, count, args)
     print(f"  final EVSE statuses: {statuses(identities)}")
+    if floor is None:
+        return
     print(
         f"  gateway / floor: last answer {gateway['last_answer'] / floor['last_answer']:.2f}×, "
         f"CPU {gateway['cpu'] / max(floor['cpu'], 1e-9):.2f}×"

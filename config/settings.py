@@ -373,6 +373,15 @@ OCPP_OFFLINE_GRACE_SECONDS = int(os.environ.get("OCPP_OFFLINE_GRACE_SECONDS", "3
 OCPP_GATEWAY_ID = os.environ.get("OCPP_GATEWAY_ID", "")
 # Threads that run the message handlers (they use the database: at most one connection each).
 OCPP_GATEWAY_THREADS = int(os.environ.get("OCPP_GATEWAY_THREADS", "8"))
+# Threads that admit charge points at the handshake (their row read, their password checked),
+# apart from the handlers' so that a handshake never waits behind CALLs: in a reconnect storm
+# those queue for longer than a handshake may take (websockets' open timeout, 10 s), and a
+# handshake cut off costs the charge point its whole connection. One database connection each.
+OCPP_ADMISSION_THREADS = int(os.environ.get("OCPP_ADMISSION_THREADS", "2"))
+# Connections the kernel queues for the gateway to accept (Linux caps it at
+# net.core.somaxconn). Past it a charge point's SYN is dropped and retried after 1, 3, 7, 15 s
+# …: asyncio's default, 100, overflowed in a reconnect storm of a few hundred a second.
+OCPP_LISTEN_BACKLOG = int(os.environ.get("OCPP_LISTEN_BACKLOG", "4096"))
 # How often a gateway looks for its charge points taken over by a newer connection at another
 # gateway (and closes its own), and for idle connections, in seconds.
 OCPP_GATEWAY_POLL_SECONDS = float(os.environ.get("OCPP_GATEWAY_POLL_SECONDS", "5"))

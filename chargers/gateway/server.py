@@ -1,12 +1,14 @@
 """The OCPP-J gateway: an asyncio websocket server holding charge points' connections.
 
 One event loop holds every websocket (a connection costs about 20 KiB, no thread); the work
-that touches the database (admission, handlers, the message log, connection state) runs in a
-pool of OCPP_GATEWAY_THREADS threads, each keeping its database connection
+that touches the database (handlers, the message log, connection state) runs in a pool of
+OCPP_GATEWAY_THREADS threads, each keeping its database connection
 (chargers.gateway.database); the calls to charge points (chargers.gateway.outgoing) use the same
-threads. The CALLs of one charge point are answered one after the
-other in arrival order (a transaction's messages depend on the ones before); those of
-different charge points side by side. Meter messages of many charge points are stored
+threads. Admission at the handshake has OCPP_ADMISSION_THREADS of its own: a handshake must
+finish within websockets' open timeout, which CALLs queued in a reconnect storm would outlast.
+The CALLs of one charge point are answered one after the other in arrival order (a
+transaction's messages depend on the ones before); those of different charge points side by
+side. Meter messages of many charge points are stored
 together and applied together (chargers.gateway.meters); their StatusNotifications are
 recorded together (chargers.gateway.statuses).
 
@@ -95,6 +97,33 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
+def _connected(
+    charge_point: ChargePoint, *, gateway: str, version: str, remote_address: str
+) -> int:
+    """Record the connection (chargers.connections.connected: its number, returned), then its
+    line of history and presence.on_connected: one task in a worker thread, not three, each
+    of which waited its turn in a reconnect storm before the charge point's first CALL was
+    read. A failure of either of the last two is logged and costs the connection nothing."""
+    number = connections.connected(
+        charge_point, gateway=gateway, version=version, remote_address=remote_address
+    )
+    try:
+        connection_history.connected(
+            charge_point.pk,
+            connection=number,
+            gateway=gateway,
+            version=version,
+            remote_address=remote_address,
+        )
+    except DatabaseError:
+        logger.exception("Recording the connection history of %s failed", charge_point)
+    try:
+        presence.on_connected(charge_point)
+    except Exception:
+        logger.exception("presence.on_connected(%s) failed", charge_point)
+    return number
+
+
 def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
     """The charge point, as now, if `connection` was its current one and so it is now
     disconnected; None if a newer connection holds it (or its row is gone)."""
@@ -112,6 +141,7 @@ class Gateway:
         self.id = gateway_id or settings.OCPP_GATEWAY_ID or connections.default_gateway_id()
         self.workers = database.Workers(settings.OCPP_GATEWAY_THREADS)
         self.pool = self.workers.executor
+        self.doormen = database.Workers(settings.OCPP_ADMISSION_THREADS)
         self.admission = Admission()
         self.recorder = FrameRecorder(
             enabled=settings.OCPP_MESSAGE_LOG,
@@ -128,6 +158,12 @@ class Gateway:
     async def in_pool(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, database.with_database, function, *args)
+
+    async def at_the_door(self, function: Callable[..., T], *args: Any) -> T:
+        """in_pool, in the admission threads."""
+        loop = asyncio.get_running_loop()
+        executor = self.doormen.executor
+        return await loop.run_in_executor(executor, database.with_database, function, *args)
 
     async def run(
         self,
@@ -158,6 +194,7 @@ class Gateway:
             ping_timeout=settings.OCPP_PING_TIMEOUT_SECONDS or None,
             server_header=None,
             ssl=tls_context(),
+            backlog=settings.OCPP_LISTEN_BACKLOG,
         )
         background = [
             asyncio.create_task(self.outgoing.run()),
@@ -190,7 +227,9 @@ class Gateway:
             except TimeoutError:
                 logger.warning("Deferred meter values left for the catch-up")
             await self.in_pool(connections.clear_gateway, self.id)
-            await asyncio.to_thread(self.workers.shutdown)  # closing connections: not in the loop
+            # closing connections: not in the loop
+            await asyncio.to_thread(self.doormen.shutdown)
+            await asyncio.to_thread(self.workers.shutdown)
 
     # --- The handshake ------------------------------------------------------------------
 
@@ -206,7 +245,7 @@ class Gateway:
         transport = self.admission.transport(
             str(peer), request.headers, ssl_object is not None, certificate
         )
-        decision = await self.in_pool(
+        decision = await self.at_the_door(
             self.admission.admit,
             identity,
             offered_subprotocols(request.headers),
@@ -260,7 +299,7 @@ class Gateway:
         try:
             number = await self.in_pool(
                 functools.partial(
-                    connections.connected,
+                    _connected,
                     charge_point,
                     gateway=self.id,
                     version=version,
@@ -289,16 +328,7 @@ class Gateway:
             link.previous = previous.dispatcher
             self._close_soon(previous, CLOSE_REPLACED, "Replaced by a newer connection")
         logger.info("Charge point %s connected (%s, %s)", link, version, remote_address)
-        self.outgoing.held(link.identity, link)
-        await self._history(
-            connection_history.connected,
-            link,
-            connection=number,
-            gateway=self.id,
-            version=version,
-            remote_address=remote_address,
-        )
-        await self._hook(presence.on_connected, charge_point)
+        self.outgoing.held(link.identity, link)  # sends what on_connected queued, too
         return link
 
     async def _release(self, link: Link) -> None:
