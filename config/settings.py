@@ -375,9 +375,14 @@ OCPP_GATEWAY_ID = os.environ.get("OCPP_GATEWAY_ID", "")
 OCPP_GATEWAY_THREADS = int(os.environ.get("OCPP_GATEWAY_THREADS", "8"))
 # Threads that admit charge points at the handshake (their row read, their password checked),
 # apart from the handlers' so that a handshake never waits behind CALLs: in a reconnect storm
-# those queue for longer than a handshake may take (websockets' open timeout, 10 s), and a
+# those queue for longer than a handshake may take (OCPP_OPEN_TIMEOUT_SECONDS), and a
 # handshake cut off costs the charge point its whole connection. One database connection each.
 OCPP_ADMISSION_THREADS = int(os.environ.get("OCPP_ADMISSION_THREADS", "2"))
+# How long a charge point's websocket handshake may take at the gateway, its admission included
+# (websockets' default: 10 s); one that takes longer is cut off. In a reconnect storm the
+# admissions queue: cut off, a charge point loses its connection and retries after its own
+# back-off, adding to the storm. Still bounded: a client that never completes is let go.
+OCPP_OPEN_TIMEOUT_SECONDS = float(os.environ.get("OCPP_OPEN_TIMEOUT_SECONDS", "60"))
 # Connections the kernel queues for the gateway to accept (Linux caps it at
 # net.core.somaxconn). Past it a charge point's SYN is dropped and retried after 1, 3, 7, 15 s
 # …: asyncio's default, 100, overflowed in a reconnect storm of a few hundred a second.

@@ -5,7 +5,7 @@ that touches the database (handlers, the message log, connection state) runs in 
 OCPP_GATEWAY_THREADS threads, each keeping its database connection
 (chargers.gateway.database); the calls to charge points (chargers.gateway.outgoing) use the same
 threads. Admission at the handshake has OCPP_ADMISSION_THREADS of its own: a handshake must
-finish within websockets' open timeout, which CALLs queued in a reconnect storm would outlast.
+finish within OCPP_OPEN_TIMEOUT_SECONDS, which CALLs queued in a reconnect storm would outlast.
 The CALLs of one charge point are answered one after the other in arrival order (a
 transaction's messages depend on the ones before); those of different charge points side by
 side. Meter messages of many charge points are stored
@@ -195,6 +195,7 @@ class Gateway:
             server_header=None,
             ssl=tls_context(),
             backlog=settings.OCPP_LISTEN_BACKLOG,
+            open_timeout=settings.OCPP_OPEN_TIMEOUT_SECONDS or None,
         )
         background = [
             asyncio.create_task(self.outgoing.run()),

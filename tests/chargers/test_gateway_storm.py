@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed, InvalidMessage
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
+from chargers.gateway.auth import Admission
 from chargers.gateway.server import Gateway
 from chargers.models import ConnectionEvent
 from tests.chargers.gatewayrunner import (
@@ -117,3 +119,26 @@ def test_a_connection_is_recorded_in_one_task_of_the_handler_threads(
 
     assert before_its_first_call == ["_connected"]
     assert ConnectionEvent.objects.filter(charge_point=cp, kind="CONNECTED").count() == 1
+
+
+def test_a_handshake_may_wait_for_its_admission_as_long_as_the_setting_says(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    # websockets' own 10 s cut off a reconnect storm's handshakes queued for admission.
+    settings.OCPP_OPEN_TIMEOUT_SECONDS = 0.5
+    use_handlers(monkeypatch, HEARTBEATS)
+    admit = Admission.admit
+
+    def slow(self: Admission, *args: Any) -> Any:
+        time.sleep(1.0)
+        return admit(self, *args)
+
+    monkeypatch.setattr(Admission, "admit", slow)
+    charge_point("PATIENT")
+
+    with RunningGateway("gw-open-timeout") as gateway:
+        with pytest.raises((ConnectionClosed, InvalidMessage)):
+            connect_as(gateway.url("PATIENT"))
+        settings.OCPP_OPEN_TIMEOUT_SECONDS = 5.0
+    with RunningGateway("gw-open-timeout") as gateway, connect_as(gateway.url("PATIENT")) as ws:
+        assert call(ws, "1", "Heartbeat", {})[0] == 3
