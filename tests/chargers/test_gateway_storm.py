@@ -16,7 +16,7 @@ from websockets.typing import Subprotocol
 
 from chargers.gateway.auth import Admission
 from chargers.gateway.server import Gateway
-from chargers.models import ConnectionEvent
+from chargers.models_maintenance import ConnectionEvent
 from tests.chargers.gatewayrunner import (
     HEARTBEATS,
     PASSWORD,
