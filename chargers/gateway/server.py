@@ -23,6 +23,7 @@ import math
 import ssl
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -124,6 +125,11 @@ def _connected(
     return number
 
 
+async def _in_threads(executor: Executor, function: Callable[..., T], *args: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, database.with_database, function, *args)
+
+
 def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
     """The charge point, as now, if `connection` was its current one and so it is now
     disconnected; None if a newer connection holds it (or its row is gone)."""
@@ -156,14 +162,11 @@ class Gateway:
         self._closing: set[asyncio.Task[None]] = set()
 
     async def in_pool(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, database.with_database, function, *args)
+        return await _in_threads(self.pool, function, *args)
 
     async def at_the_door(self, function: Callable[..., T], *args: Any) -> T:
         """in_pool, in the admission threads."""
-        loop = asyncio.get_running_loop()
-        executor = self.doormen.executor
-        return await loop.run_in_executor(executor, database.with_database, function, *args)
+        return await _in_threads(self.doormen.executor, function, *args)
 
     async def run(
         self,
