@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chargers.models import ChargePoint, RegistrationStatus
+from ocpi.querysets import update_returning
 
 # Rows per query of `superseded`: well under SQLite's and PostgreSQL's parameter limits.
 SUPERSEDED_CHUNK = 500
@@ -34,18 +35,21 @@ def connected(charge_point: ChargePoint, *, gateway: str, version: str, remote_a
     connecting it at once get different numbers, and the row names the one with the higher.
     """
     now = timezone.now()
-    with transaction.atomic():
-        ChargePoint.objects.filter(pk=charge_point.pk).update(
-            connection=F("connection") + 1,
-            gateway=gateway,
-            connected_version=version,
-            connected_at=now,
-            remote_address=remote_address[:100],
-        )
-        # Read in the same transaction: the row stays locked by the UPDATE until commit.
-        number: int = ChargePoint.objects.values_list("connection", flat=True).get(
-            pk=charge_point.pk
-        )
+    # The number as this UPDATE wrote it (RETURNING): one statement, no transaction around it.
+    written = update_returning(
+        ChargePoint.objects.filter(pk=charge_point.pk),
+        {
+            "connection": F("connection") + 1,
+            "gateway": gateway,
+            "connected_version": version,
+            "connected_at": now,
+            "remote_address": remote_address[:100],
+        },
+        ["connection"],
+    )
+    if not written:
+        raise ChargePoint.DoesNotExist(f"Charge point {charge_point.pk} is gone")
+    number: int = written[0][0]
     charge_point.connection = number
     charge_point.gateway = gateway
     charge_point.connected_version = version

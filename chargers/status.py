@@ -157,6 +157,7 @@ def record_all(arrivals: Sequence[Arrival]) -> list[str | None]:
     kept.sort(key=lambda n: arrivals[n].charge_point.pk)
     with transaction.atomic():
         batch = _Batch([arrivals[n].charge_point for n in kept])
+        batch.lock_rows([arrivals[n] for n in kept])
         for n in kept:
             previous[n] = batch.apply(arrivals[n])
         batch.write()
@@ -232,6 +233,12 @@ def _repeated(arrival: Arrival) -> bool:
     )
 
 
+def _same_report(row: ConnectorStatus, inserted: ConnectorStatus) -> bool:
+    """Whether `row` holds what lock_rows inserted. Another writer's row would hold a report
+    received at another moment (received_at is our clock's, to the microsecond)."""
+    return all(getattr(row, name) == getattr(inserted, name) for name in _VALUES)
+
+
 _VALUES = ("status", "error_code", "info", "vendor_error_code", "reported_at", "received_at")
 
 
@@ -255,6 +262,9 @@ class _Batch:
     def __init__(self, charge_points: Sequence[ChargePoint]) -> None:
         self._charge_points = {charge_point.pk for charge_point in charge_points}
         self._rows: dict[int, dict[tuple[int, int], ConnectorStatus]] | None = None
+        # Rows this batch inserted with their connector's first report (lock_rows): moved to
+        # _rows when that report is applied.
+        self._created: dict[tuple[int, int, int], ConnectorStatus] = {}
         self._dirty: dict[int, ConnectorStatus] = {}
         self._links: dict[int, list[ChargePointEvse]] | None = None
         self._reserved: dict[int, set[int]] | None = None
@@ -267,17 +277,10 @@ class _Batch:
         key = (report.ocpp_evse_id, report.connector_id)
         values = _values(report, arrival.received_at)
         row = rows.get(key)
-        if row is None:  # its first report (or one another writer just made)
-            row, created = ConnectorStatus.objects.select_for_update().get_or_create(
-                charge_point=charge_point,
-                ocpp_evse_id=report.ocpp_evse_id,
-                connector_id=report.connector_id,
-                defaults=values,
-            )
-            rows[key] = row
-            if created:
-                self._changed(charge_point, report, None)
-                return None
+        if row is None:  # its first report: lock_rows inserted its row with it
+            rows[key] = self._created.pop((charge_point.pk, *key))
+            self._changed(charge_point, report, None)
+            return None
         if report.reported_at < row.reported_at:
             logger.info(
                 "Charge point %s OCPP %s/%s: %s of %s is older than the %s applied (%s)",
@@ -296,6 +299,48 @@ class _Batch:
         self._dirty[row.pk] = row
         self._changed(charge_point, report, previous)
         return previous
+
+    def lock_rows(self, arrivals: Sequence[Arrival]) -> None:
+        """Lock and read the connector rows of the batch's charge points (one statement), and
+        make those its reports need that do not exist yet, each with its first report: one
+        INSERT for all of them that leaves alone a row another writer made meanwhile (ON
+        CONFLICT DO NOTHING), one statement to lock and read them. A row another writer made
+        is then an existing row (its report applied, or older and not), as it was when
+        get_or_create found it."""
+        missing: dict[tuple[int, int, int], ConnectorStatus] = {}
+        for arrival in arrivals:
+            report = arrival.report
+            key = (report.ocpp_evse_id, report.connector_id)
+            if key in self._rows_of(arrival.charge_point):
+                continue
+            missing.setdefault(
+                (arrival.charge_point.pk, *key),
+                ConnectorStatus(
+                    charge_point=arrival.charge_point,
+                    ocpp_evse_id=report.ocpp_evse_id,
+                    connector_id=report.connector_id,
+                    **_values(report, arrival.received_at),
+                ),
+            )
+        if not missing:
+            return
+        ConnectorStatus.objects.bulk_create(
+            [missing[key] for key in sorted(missing)], ignore_conflicts=True
+        )
+        rows = self._rows_of_all()
+        for row in (
+            ConnectorStatus.objects.select_for_update()
+            .filter(charge_point_id__in={charge_point_id for charge_point_id, *_ in missing})
+            .order_by("charge_point_id", "ocpp_evse_id", "connector_id")
+        ):
+            key = (row.ocpp_evse_id, row.connector_id)
+            if key in rows[row.charge_point_id]:
+                continue
+            ours = missing.get((row.charge_point_id, *key))
+            if ours is not None and _same_report(row, ours):
+                self._created[(row.charge_point_id, *key)] = row
+            else:
+                rows[row.charge_point_id][key] = row
 
     def restore(self, charge_point: ChargePoint) -> None:
         """Every EVSE of it to the status its reports give."""
@@ -328,6 +373,9 @@ class _Batch:
     def _rows_of(self, charge_point: ChargePoint) -> dict[tuple[int, int], ConnectorStatus]:
         """Its connector rows by (OCPP EVSE id, connector id), locked: those of every charge
         point of the batch in one statement, in one order."""
+        return self._rows_of_all()[charge_point.pk]
+
+    def _rows_of_all(self) -> dict[int, dict[tuple[int, int], ConnectorStatus]]:
         if self._rows is None:
             self._rows = defaultdict(dict)
             for row in (
@@ -336,7 +384,7 @@ class _Batch:
                 .order_by("charge_point_id", "ocpp_evse_id", "connector_id")
             ):
                 self._rows[row.charge_point_id][(row.ocpp_evse_id, row.connector_id)] = row
-        return self._rows[charge_point.pk]
+        return self._rows
 
     def _changed(self, charge_point: ChargePoint, report: Report, previous: str | None) -> None:
         """The EVSEs whose status the report may change: none when it repeats the last."""

@@ -9,9 +9,11 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from typing import Any, Self, TypeVar
 
-from django.db import connections, models
+from django.db import NotSupportedError, connections, models, transaction
 from django.db.models import Case, Q, Value, When
+from django.db.models.expressions import Col
 from django.db.models.functions import Cast
+from django.db.models.sql import UpdateQuery
 
 from ocpi.routing import PartyRef
 
@@ -56,6 +58,57 @@ def update_rows(rows: Sequence[models.Model], fields: Sequence[str]) -> None:
         case = Case(*whens, output_field=field)
         values[name] = Cast(case, output_field=field) if casted else case
     model._default_manager.filter(pk__in=[row.pk for row in rows]).update(**values)
+
+
+def update_returning(
+    rows: "models.QuerySet[_M]", values: dict[str, Any], returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """`rows.update(**values)` that returns the `returning` fields of each row it wrote, as the
+    UPDATE left them: one statement where update() and a read after it take two, and the values
+    read are the ones this UPDATE wrote (a read after it, in its transaction, would be too).
+
+    Django 5.2's update() returns a count only: this is the statement update() runs, compiled by
+    the ORM, with a RETURNING clause (PostgreSQL; SQLite since 3.35, refused on an older one).
+    Values converted as the ORM converts what it reads."""
+    connection = connections[rows.db]
+    if not connection.features.can_return_columns_from_insert:  # the same RETURNING support
+        raise NotSupportedError(f"{connection.display_name} has no UPDATE … RETURNING")
+    query = rows.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(values)
+    statement, params = query.get_compiler(rows.db).as_sql()
+    fields = [rows.model._meta.get_field(name) for name in returning]
+    columns = [_column(field, query.get_initial_alias()) for field in fields]
+    converters = [
+        connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        for column in columns
+    ]
+    names = ", ".join(connection.ops.quote_name(str(column.target.column)) for column in columns)
+    with transaction.mark_for_rollback_on_error(rows.db), connection.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING {names}", params)
+        found = cursor.fetchall()
+    return [
+        tuple(
+            _converted(value, column, connection, column_converters)
+            for value, column, column_converters in zip(row, columns, converters, strict=True)
+        )
+        for row in found
+    ]
+
+
+def _column(field: Any, alias: str) -> Col:
+    """The column of `field` (a column, not a relation's other side)."""
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{field} is no column")
+    column = field.get_col(alias)
+    assert isinstance(column, Col)
+    return column
+
+
+def _converted(value: Any, column: Any, connection: Any, converters: Sequence[Any]) -> Any:
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
 
 
 class PartyOwnedQuerySet(models.QuerySet[_M]):

@@ -10,12 +10,13 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 
 from chargers import transactions
 from chargers.handlers import Context, Payload, handles
 from chargers.handlers.values import clipped
 from chargers.models import CallState, ChargePoint, ChargePointCall, RegistrationStatus
+from ocpi.querysets import update_returning
 from ocpi.time import format_datetime, now
 
 logger = logging.getLogger(__name__)
@@ -99,21 +100,25 @@ def _boot(
     not accept the last: since that answer it could open no transaction with us."""
     charge_point = context.charge_point
     retry = charge_point.boot_status in (RegistrationStatus.PENDING, RegistrationStatus.REJECTED)
-    # As the operator set them now: the gateway's copy may be as old as the connection.
-    status, interval = ChargePoint.objects.values_list(
-        "registration_status", "heartbeat_interval"
-    ).get(pk=charge_point.pk)
-    charge_point.registration_status, charge_point.heartbeat_interval = status, interval
-    values = {
+    values: dict[str, object] = {
         "vendor": clipped(vendor, ChargePoint, "vendor"),
         "model": clipped(model, ChargePoint, "model"),
         "serial_number": clipped(serial_number, ChargePoint, "serial_number"),
         "firmware_version": clipped(firmware_version, ChargePoint, "firmware_version"),
         "booted_at": context.received_at,
-        "boot_status": status,
         "clock_offset": None,  # measured afresh: it may take our time now (handlers.offset)
     }
-    ChargePoint.objects.filter(pk=charge_point.pk).update(**values)
+    # The answer is the operator's decision as the row holds it now (the gateway's copy may be
+    # as old as the connection): kept as boot_status and read back by the same UPDATE.
+    written = update_returning(
+        ChargePoint.objects.filter(pk=charge_point.pk),
+        {**values, "boot_status": F("registration_status")},
+        ["registration_status", "heartbeat_interval"],
+    )
+    if not written:
+        raise ChargePoint.DoesNotExist(f"Charge point {charge_point.pk} is gone")
+    status, interval = written[0]
+    values.update(registration_status=status, heartbeat_interval=interval, boot_status=status)
     for name, value in values.items():
         setattr(charge_point, name, value)
     logger.info(

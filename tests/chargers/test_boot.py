@@ -200,6 +200,30 @@ def test_a_heartbeat_is_answered_our_time_without_a_query(
     assert_our_time(response["currentTime"], before)
 
 
+@pytest.mark.parametrize(
+    ("version", "payload", "queries"), [("1.6", BOOT_16, 3), ("2.0.1", BOOT_201, 2)]
+)
+def test_a_boot_is_recorded_and_answered_in_one_update_of_its_charge_point(
+    django_assert_num_queries: DjangoAssertNumQueries,
+    version: str,
+    payload: dict[str, Any],
+    queries: int,
+) -> None:
+    """The UPDATE that records it returns the operator's decision it answers (RETURNING): no
+    read before it. Besides it: its open transactions marked rebooted; 1.6 first asks whether
+    we triggered it (2.0.1 says so in its reason)."""
+    cp = make(version, heartbeat_interval=120)
+    ChargePoint.objects.filter(pk=cp.pk).update(heartbeat_interval=300)  # the operator, since
+
+    with django_assert_num_queries(queries) as captured:
+        response = call(cp, "BootNotification", payload)
+
+    of_its_row = [query["sql"] for query in captured if '"chargers_chargepoint"' in query["sql"]]
+    assert [sql.split(" ", 1)[0] for sql in of_its_row] == ["UPDATE"], of_its_row
+    assert (response["status"], response["interval"]) == ("Accepted", 300)
+    assert (cp.boot_status, cp.heartbeat_interval) == ("Accepted", 300)
+
+
 def trigger(cp: ChargePoint, requested: str, *, sent_at: datetime, action: str = "") -> None:
     """A call to `cp` sent at `sent_at` and answered: a TriggerMessage for `requested`, or
     `action` (a request a report answers)."""

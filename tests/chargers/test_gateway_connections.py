@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from pytest_django import DjangoAssertNumQueries
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.sync.client import ClientConnection
 
@@ -290,6 +291,28 @@ def test_the_outgoing_task_runs_as_long_as_the_gateway(outgoing: type[RecordingO
 
 
 # --- chargers.connections, directly -------------------------------------------------------
+
+
+def test_a_connection_is_numbered_by_the_update_that_records_it(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    """One UPDATE … RETURNING, no read after it in a transaction."""
+    made = charge_point("NUMBERED")
+    ChargePoint.objects.filter(pk=made.pk).update(connection=41)  # its connections so far
+
+    with django_assert_num_queries(1):
+        number = connections.connected(made, gateway="gw-a", version="1.6", remote_address="::1")
+
+    assert number == made.connection == row("NUMBERED").connection == 42
+    assert (row("NUMBERED").gateway, row("NUMBERED").remote_address) == ("gw-a", "::1")
+
+
+def test_a_connection_of_a_charge_point_deleted_meanwhile_is_refused() -> None:
+    made = charge_point("DELETED")
+    ChargePoint.objects.filter(pk=made.pk).delete()
+
+    with pytest.raises(ChargePoint.DoesNotExist):
+        connections.connected(made, gateway="gw-a", version="1.6", remote_address="::1")
 
 
 def test_the_latest_connection_wins_and_only_it_disconnects() -> None:
