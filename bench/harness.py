@@ -361,6 +361,21 @@ def hammer(
     }
 
 
+@contextlib.contextmanager
+def counted() -> Iterator[list[int]]:
+    """The statements this thread's connection runs meanwhile: [their count] (Django set up)."""
+    from django.db import connection
+
+    count = [0]
+
+    def wrapper(execute: Any, *args: Any) -> Any:
+        count[0] += 1
+        return execute(*args)
+
+    with connection.execute_wrapper(wrapper):
+        yield count
+
+
 def load_average() -> str:
     """The 1-minute load average: this machine's 2 cores may be shared with other work."""
     return Path("/proc/loadavg").read_text().split()[0]

@@ -26,8 +26,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +41,6 @@ EVSES_PER_LOCATION = 5
 # seconds, its statements.
 Measure = tuple[int, float, int]
 Step = Callable[[list[int]], Measure]
-
-
-@contextmanager
-def counted() -> Iterator[list[int]]:
-    from django.db import connection
-
-    count = [0]
-
-    def wrapper(execute: Callable[..., Any], *args: Any) -> Any:
-        count[0] += 1
-        return execute(*args)
-
-    with connection.execute_wrapper(wrapper):
-        yield count
 
 
 class Estate:
@@ -100,7 +85,7 @@ def connect(version: str) -> Step:
         from chargers.models import ChargePoint
 
         charge_points = ChargePoint.objects.in_bulk(pks)  # the gateway has it from admission
-        with counted() as statements:
+        with harness.counted() as statements:
             started = time.thread_time()
             for pk in pks:
                 _connected(
@@ -125,7 +110,7 @@ def boot(version: str) -> Step:
                 "reason": "PowerUp",
                 "chargingStation": {"vendorName": "Bench", "model": "B1"},
             }
-        with counted() as statements:
+        with harness.counted() as statements:
             started = time.thread_time()
             answers = [
                 dispatch.answer(pk, version, Call(f"boot-{pk}", "BootNotification", payload), now())
@@ -175,7 +160,7 @@ def first_statuses(version: str, connectors: int, *, batched: bool) -> Step:
             for connector in range(1, connectors + 1)
         ]
         answers: list[Any] = []
-        with counted() as statements:
+        with harness.counted() as statements:
             started = time.thread_time()
             for calls in rounds:
                 if not batched:

@@ -18,8 +18,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -56,20 +55,6 @@ def prepare(count: int) -> list[int]:
         for cp, evse in zip(charge_points, evses, strict=True)
     )
     return [cp.pk for cp in charge_points]
-
-
-@contextmanager
-def counted() -> Iterator[list[int]]:
-    from django.db import connection
-
-    count = [0]
-
-    def wrapper(execute: Callable[..., Any], *args: Any) -> Any:
-        count[0] += 1
-        return execute(*args)
-
-    with connection.execute_wrapper(wrapper):
-        yield count
 
 
 class Statuses:
@@ -157,7 +142,7 @@ def main() -> None:
         for mode, run in modes.items():
             calls = statuses.round()
             changes = Change.objects.count()
-            with counted() as statements:
+            with harness.counted() as statements:
                 started, cpu = time.perf_counter(), time.thread_time()
                 answers = run(calls)
                 cpu, wall = time.thread_time() - cpu, time.perf_counter() - started
