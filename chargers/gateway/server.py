@@ -12,6 +12,9 @@ side. Meter messages of many charge points are stored
 together and applied together (chargers.gateway.meters); their StatusNotifications are
 recorded together (chargers.gateway.statuses).
 
+In a reconnect storm at most OCPP_ARRIVALS_AT_ONCE charge points arrive at once; the others are
+refused at the door with HTTP 503 and told when to come back (chargers.gateway.arrivals).
+
 A charge point connecting again replaces its older connection, here or at another gateway
 (chargers.connections): the older is closed with CLOSE_REPLACED once the newer is recorded.
 """
@@ -40,6 +43,7 @@ from websockets.typing import Subprotocol
 
 from chargers import connection_history, connections, presence
 from chargers.gateway import database, dispatch, framing, meters, statuses
+from chargers.gateway.arrivals import SWEEP_SECONDS, Arrival, Arrivals
 from chargers.gateway.auth import (
     Admission,
     Admitted,
@@ -81,6 +85,7 @@ class OcppConnection(ServerConnection):
     """A websocket connection that carries what its handshake admitted."""
 
     admitted: Admitted | None = None
+    arrival: Arrival | None = None
 
 
 def tls_context() -> ssl.SSLContext | None:
@@ -149,6 +154,7 @@ class Gateway:
         self.pool = self.workers.executor
         self.doormen = database.Workers(settings.OCPP_ADMISSION_THREADS)
         self.admission = Admission()
+        self.arrivals = Arrivals(settings.OCPP_ARRIVALS_AT_ONCE)
         self.recorder = FrameRecorder(
             enabled=settings.OCPP_MESSAGE_LOG,
             size=settings.OCPP_MESSAGE_LOG_SIZE,
@@ -207,6 +213,7 @@ class Gateway:
             asyncio.create_task(self.meters.run()),
             asyncio.create_task(self.meters.applier.run()),
             asyncio.create_task(self.statuses.run()),
+            asyncio.create_task(self._sweep_arrivals()),
         ]
         try:
             if started is not None:
@@ -243,6 +250,11 @@ class Gateway:
         identity = identity_of(request.path)
         if identity is None:
             return websocket.respond(404, "Not an OCPP path: /ocpp/<identity>\n")
+        arrival = self.arrivals.enter(websocket, identity)
+        if arrival is None:
+            response = websocket.respond(503, "Too many charge points arriving: come back later\n")
+            response.headers["Retry-After"] = str(self.arrivals.retry_after(identity))
+            return response
         ssl_object = websocket.transport.get_extra_info("ssl_object")
         certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
         peer = websocket.remote_address[0] if websocket.remote_address else ""
@@ -257,11 +269,12 @@ class Gateway:
             request.headers.get("Authorization"),
         )
         if isinstance(decision, Refused):
+            self.arrivals.leave(arrival, finished=False)
             response = websocket.respond(decision.status, f"{decision.reason}\n")
             if decision.status == 401:
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
             return response
-        websocket.admitted = decision
+        websocket.admitted, websocket.arrival = decision, arrival
         return None
 
     def _subprotocol(
@@ -293,6 +306,7 @@ class Gateway:
         if not isinstance(websocket, OcppConnection) or websocket.admitted is None:
             return None
         admitted, websocket.admitted = websocket.admitted, None
+        arrival, websocket.arrival = websocket.arrival, None
         websocket.request, websocket.response = HANDSHAKE_DONE, None
         charge_point, version = admitted.charge_point, admitted.version
         if version is None:
@@ -324,7 +338,9 @@ class Gateway:
             recorder=self.recorder,
             idle_limit=self._idle_limit(charge_point),
             boot_status=charge_point.boot_status,
+            arrival=arrival,
         )
+        self._arriving(link, busy=False)  # until its first CALL
         previous = self.links.get(link.identity)
         self.links[link.identity] = link
         if previous is not None:
@@ -432,6 +448,7 @@ class Gateway:
 
     async def _queue(self, link: Link, call: Call, received_at: datetime) -> None:
         link.calls.append((call, received_at))
+        self._arriving(link, busy=True)
         if link.dispatcher is None:
             link.dispatcher = asyncio.create_task(self._dispatch(link))
         elif len(link.calls) >= MAX_WAITING_CALLS:  # read no more until these are answered
@@ -457,6 +474,7 @@ class Gateway:
                     link.boot_status = answer.charge_point.boot_status
         finally:
             link.dispatcher = None
+            self._arriving(link, busy=False)
 
     async def _answer(self, link: Link, call: Call, received_at: datetime) -> dispatch.Answer:
         """Here if it needs no database (a Heartbeat), stored with others' if it is a meter
@@ -482,6 +500,23 @@ class Gateway:
             logger.info("Charge point %s left before its answer to %s", link, unique_id)
 
     # --- Housekeeping -------------------------------------------------------------------
+
+    def _arriving(self, link: Link, *, busy: bool) -> None:
+        """Tell the link's arrival, while it lasts, whether it has a CALL to answer."""
+        arrival = link.arrival
+        if arrival is None:
+            return
+        if arrival not in self.arrivals.present:  # over: the link forgets it
+            link.arrival = None
+        elif busy:
+            arrival.busy()
+        else:
+            arrival.quiet(self.arrivals.clock())
+
+    async def _sweep_arrivals(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            self.arrivals.sweep()
 
     async def _watch(self) -> None:
         """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, those whose charge point a
