@@ -72,6 +72,8 @@ T = TypeVar("T")
 CLOSE_REPLACED = 4000  # a newer connection of the same charge point, here or elsewhere
 CLOSE_IDLE = 4001  # no OCPP message for longer than its idle limit
 CLOSE_REMOVED = 4002  # its row was deleted while connected
+# How often refusals in a reconnect storm are logged (one line, not one per charge point).
+STORM_LOG_SECONDS = 10.0
 # CALLs of one charge point waiting for their turn before the gateway stops reading its
 # frames (the charge point should send the next only once answered: OCPP-J 1.6 §4.1.1).
 MAX_WAITING_CALLS = 16
@@ -103,30 +105,34 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
+def _aside(step: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """A step beside a connection's record (its line of history, a presence hook): a failure
+    is logged and costs the connection nothing."""
+    try:
+        step(*args, **kwargs)
+    except Exception:
+        logger.exception("%s%r failed", step.__qualname__, args)
+
+
 def _connected(
     charge_point: ChargePoint, *, gateway: str, version: str, remote_address: str
 ) -> int:
     """Record the connection (chargers.connections.connected: its number, returned), then its
     line of history and presence.on_connected: one task in a worker thread, not three, each
     of which waited its turn in a reconnect storm before the charge point's first CALL was
-    read. A failure of either of the last two is logged and costs the connection nothing."""
+    read."""
     number = connections.connected(
         charge_point, gateway=gateway, version=version, remote_address=remote_address
     )
-    try:
-        connection_history.connected(
-            charge_point.pk,
-            connection=number,
-            gateway=gateway,
-            version=version,
-            remote_address=remote_address,
-        )
-    except DatabaseError:
-        logger.exception("Recording the connection history of %s failed", charge_point)
-    try:
-        presence.on_connected(charge_point)
-    except Exception:
-        logger.exception("presence.on_connected(%s) failed", charge_point)
+    _aside(
+        connection_history.connected,
+        charge_point.pk,
+        connection=number,
+        gateway=gateway,
+        version=version,
+        remote_address=remote_address,
+    )
+    _aside(presence.on_connected, charge_point)
     return number
 
 
@@ -135,13 +141,23 @@ async def _in_threads(executor: Executor, function: Callable[..., T], *args: Any
     return await loop.run_in_executor(executor, database.with_database, function, *args)
 
 
-def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
-    """The charge point, as now, if `connection` was its current one and so it is now
-    disconnected; None if a newer connection holds it (or its row is gone)."""
+def _disconnected(
+    charge_point_pk: int, connection: int, *, gateway: str, close_code: int, reason: str
+) -> None:
+    """Record the end of `connection`: its line of history; then, if it was the charge point's
+    current one (not replaced by a newer, its row not gone), the row disconnected and
+    presence.on_disconnected. One task in a worker thread, as _connected."""
+    _aside(
+        connection_history.disconnected,
+        charge_point_pk,
+        connection=connection,
+        gateway=gateway,
+        close_code=close_code,
+        reason=reason,
+    )
     charge_point = ChargePoint.objects.filter(pk=charge_point_pk).first()
-    if charge_point is None or not connections.disconnected(charge_point, connection):
-        return None
-    return charge_point
+    if charge_point is not None and connections.disconnected(charge_point, connection):
+        _aside(presence.on_disconnected, charge_point)
 
 
 class Gateway:
@@ -359,37 +375,24 @@ class Gateway:
             await asyncio.wait({link.dispatcher})
         logger.info("Charge point %s disconnected", link)
         code, reason = connection_history.close_of(link.websocket)
-        await self._history(
-            connection_history.disconnected,
-            link,
-            connection=link.connection,
-            gateway=self.id,
-            close_code=code,
-            reason=reason,
-        )
-        if self.stopping:  # all of this gateway's rows are cleared at once
-            return
+        record: Callable[..., None]
+        if self.stopping:  # its line of history only: all of this gateway's rows are cleared
+            record = functools.partial(_aside, connection_history.disconnected)
+        else:
+            record = _disconnected
         try:
-            charge_point = await self.in_pool(_disconnected, link.charge_point_pk, link.connection)
+            await self.in_pool(
+                functools.partial(
+                    record,
+                    link.charge_point_pk,
+                    connection=link.connection,
+                    gateway=self.id,
+                    close_code=code,
+                    reason=reason,
+                )
+            )
         except DatabaseError:
             logger.exception("Recording the disconnection of %s failed", link)
-            return
-        if charge_point is not None:
-            await self._hook(presence.on_disconnected, charge_point)
-
-    async def _hook(self, hook: Callable[[ChargePoint], None], charge_point: ChargePoint) -> None:
-        try:
-            await self.in_pool(hook, charge_point)
-        except Exception:
-            logger.exception("%s(%s) failed", hook.__qualname__, charge_point)
-
-    async def _history(self, record: Callable[..., None], link: Link, **values: Any) -> None:
-        """A line of its connection history (chargers.connection_history): never worth more
-        than a log line when it fails."""
-        try:
-            await self.in_pool(functools.partial(record, link.charge_point_pk, **values))
-        except DatabaseError:
-            logger.exception("Recording the connection history of %s failed", link)
 
     def _idle_limit(self, charge_point: ChargePoint) -> float:
         """OCPP_IDLE_TIMEOUT_SECONDS, or three of its heartbeat intervals if that is longer
@@ -514,9 +517,25 @@ class Gateway:
             arrival.quiet(self.arrivals.clock())
 
     async def _sweep_arrivals(self) -> None:
+        """End the arrivals that are over; say every STORM_LOG_SECONDS how many were refused."""
+        loop = asyncio.get_running_loop()
+        logged_at, refused = loop.time(), 0
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             self.arrivals.sweep()
+            if self.arrivals.refused == refused:  # none since: the next line counts from now
+                logged_at = loop.time()
+            elif loop.time() - logged_at >= STORM_LOG_SECONDS:
+                logger.warning(
+                    "Gateway %s: %d handshakes refused (HTTP 503) in %.0f s, %d charge points "
+                    "arriving: a reconnect storm, spread out at %.1f a second",
+                    self.id,
+                    self.arrivals.refused - refused,
+                    loop.time() - logged_at,
+                    len(self.arrivals.present),
+                    self.arrivals.rate(self.arrivals.clock()),
+                )
+                logged_at, refused = loop.time(), self.arrivals.refused
 
     async def _watch(self) -> None:
         """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, those whose charge point a
