@@ -182,6 +182,8 @@ class Tally:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
     connect_failures: int = 0
+    refused: int = 0  # handshakes refused with HTTP 503 and a Retry-After (come back later)
+    waited: list[float] = field(default_factory=list)  # first try → connected, if refused
     dropped: int = 0
     calls_answered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     last_answer_at: float = 0.0
@@ -218,6 +220,7 @@ class Point:
         self.transaction = ""
         self.seq = 0
         self.wh = 0
+        self.come_back_in: int | None = None  # the last refusal's Retry-After, in seconds
 
     def next_id(self) -> int:
         self.counter += 1
@@ -242,13 +245,40 @@ class Point:
                 user_agent_header=None,
                 local_addr=(f"127.0.0.{source}", 0),
             )
-        # WebSocketException: a refused handshake, or one the server closed (its open timeout)
-        except (OSError, TimeoutError, WebSocketException) as exc:
-            detail = f"HTTP {exc.response.status_code}" if isinstance(exc, InvalidStatus) else ""
+        except InvalidStatus as exc:
+            told = exc.response.headers.get("Retry-After", "")
+            if exc.response.status_code == 503 and told.isdigit():  # a storm spread out
+                self.come_back_in = int(told)
+                self.tally.refused += 1
+                return False
             self.tally.connect_failures += 1
-            self.tally.failed("connect", f"{type(exc).__name__} {detail} {exc}")
+            self.tally.failed("connect", f"HTTP {exc.response.status_code} {exc}")
+            return False
+        # WebSocketException: a handshake the server closed (its open timeout)
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            self.tally.connect_failures += 1
+            self.tally.failed("connect", f"{type(exc).__name__} {exc}")
             return False
         self.reader = asyncio.create_task(self.read())
+        return True
+
+    async def connect_in_turn(self) -> bool:
+        """connect, coming back when a gateway spreading a storm says (HTTP 503 Retry-After), as
+        a charge point would; the handshake that succeeds is timed (CONNECT), and the whole
+        wait when it was refused first."""
+        first_try = connecting = time.perf_counter()
+        self.come_back_in = None
+        while not await self.connect():
+            if self.come_back_in is None:  # failed, not told to come back
+                return False
+            # at its moment, not all in the same millisecond
+            if not await self.pause(self.come_back_in + random.random()):
+                return False
+            self.come_back_in = None
+            connecting = time.perf_counter()
+        if connecting != first_try:
+            self.tally.waited.append(time.perf_counter() - first_try)
+        self.tally.latencies[CONNECT].append(time.perf_counter() - connecting)
         return True
 
     async def read(self) -> None:
@@ -312,7 +342,7 @@ class Point:
         return self.frames.meter(self.next_id(), 1, self.transaction, self.seq, self.wh, 11000)
 
     async def set_up(self) -> bool:
-        if not await self.connect():
+        if not await self.connect_in_turn():
             return False
         try:
             if self.spec.get("boot", True):
@@ -390,12 +420,11 @@ class Point:
     async def storm(self, within: float, started: float) -> None:
         if not await self.pause(started + random.uniform(0, within) - time.monotonic()):
             return
-        connecting = time.perf_counter()
-        if await self.connect():
-            self.tally.latencies[CONNECT].append(time.perf_counter() - connecting)
-            with contextlib.suppress(CallFailed):
-                await self.boot()
-                await self.statuses(self.spec.get("status", "Available"))
+        if not await self.connect_in_turn():
+            return
+        with contextlib.suppress(CallFailed):
+            await self.boot()
+            await self.statuses(self.spec.get("status", "Available"))
 
 
 async def gather_limited(coroutines: list[Any], limit: int) -> list[Any]:
@@ -435,6 +464,7 @@ async def run(spec: dict[str, Any]) -> None:
         event="ready",
         ready=ready,
         connect_failures=tally.connect_failures,
+        refused=tally.refused,
         errors=tally.errors,
         error_samples=tally.error_samples,
     )
@@ -474,6 +504,8 @@ async def run(spec: dict[str, Any]) -> None:
                 errors=tally.errors,
                 error_samples=tally.error_samples,
                 connect_failures=tally.connect_failures,
+                refused=tally.refused,
+                waited=[round(v, 3) for v in tally.waited],
                 dropped=tally.dropped,
                 calls_answered=tally.calls_answered,
                 last_answer_at=tally.last_answer_at,
@@ -578,7 +610,7 @@ def merge(messages: list[dict[str, Any]]) -> dict[str, Any]:
                 into = merged.setdefault(key, defaultdict(int))
                 for name, count in value.items():
                     into[name] += count
-            elif key == "error_samples":
+            elif key in ("error_samples", "waited"):
                 merged.setdefault(key, []).extend(value)
             elif key in ("seconds", "last_answer_at", "at"):
                 merged[key] = max(merged.get(key, 0.0), value)

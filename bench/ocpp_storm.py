@@ -15,10 +15,13 @@ and stays connected. Against the floor (bench/ocpp_floor.py), then `manage.py oc
 EVSE is recorded --expect-status (polled every 50 ms; OCPP "Unavailable" is OCPI
 INOPERATIVE); p50/p99 of each message's response and of the handshake (connect: from the
 charge point's moment to its websocket open); lost = EVSEs never recorded, plus CALLs never
-answered, plus handshakes that failed. The load processes' CPU is printed beside the server's
-(they share its cores: a client near a whole core would be what is measured). With --profile
-DIR, py-spy (bench/pyspy.py) samples the gateway from the storm's start until every status
-is recorded: DIR/gateway.txt and its summary.
+answered, plus handshakes that failed. A charge point the gateway refuses with HTTP 503 and a
+Retry-After (its admission control, chargers.gateway.arrivals) comes back then, as a charge
+point would: not lost; the refusals and the wait from first try to connected are printed (the
+handshake's time is that of the one that succeeded). The load processes' CPU is printed beside
+the server's (they share its cores: a client near a whole core would be what is measured).
+With --profile DIR, py-spy (bench/pyspy.py) samples the gateway from the storm's start until
+every status is recorded: DIR/gateway.txt and its summary.
 
 Passwords are hashed as the platform hashes them (bench/ocpp_platform.py): the cost of one
 check is printed, which a gateway checking a password at each connection pays N times.
@@ -143,6 +146,11 @@ def report(name: str, figures: dict[str, Any], count: int, args: argparse.Namesp
         ("CPU of the server", f"{figures['cpu']:.1f} s; RSS after {figures['rss_mib']:.0f} MB"),
         (f"CPU of each load process (% of a core over {done:.1f} s)", clients),
         ("connected", f"{result.get('connected', 0)} of {count}"),
+        (
+            "refused with HTTP 503, came back at their Retry-After",
+            f"{result.get('refused', 0)} refusals; first try → connected for those: "
+            + ocpp_platform.summary(result.get("waited", [])),
+        ),
         ("SYNs dropped for a full accept queue", f"{figures['overflows']} (the machine's)"),
     ]
     for action in (CONNECT, "BootNotification", "StatusNotification"):

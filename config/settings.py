@@ -383,6 +383,11 @@ OCPP_ADMISSION_THREADS = int(os.environ.get("OCPP_ADMISSION_THREADS", "2"))
 # admissions queue: cut off, a charge point loses its connection and retries after its own
 # back-off, adding to the storm. Still bounded: a client that never completes is let go.
 OCPP_OPEN_TIMEOUT_SECONDS = float(os.environ.get("OCPP_OPEN_TIMEOUT_SECONDS", "60"))
+# Charge points arriving at once (from the handshake until their boot and first statuses are
+# answered); more are refused with HTTP 503 and a Retry-After that spreads their return over
+# the time the gateway needs for them (chargers.gateway.arrivals). Admitted all at once, a
+# reconnect storm's arrivals slow down together and time out together. 0: no limit.
+OCPP_ARRIVALS_AT_ONCE = int(os.environ.get("OCPP_ARRIVALS_AT_ONCE", "200"))
 # Connections the kernel queues for the gateway to accept (Linux caps it at
 # net.core.somaxconn). Past it a charge point's SYN is dropped and retried after 1, 3, 7, 15 s
 # …: asyncio's default, 100, overflowed in a reconnect storm of a few hundred a second.

@@ -7,6 +7,7 @@ from datetime import datetime
 from ocpp.messages import Call
 from websockets.asyncio.server import ServerConnection
 
+from chargers.gateway.arrivals import Arrival
 from chargers.gateway.messagelog import FrameRecorder
 
 
@@ -29,6 +30,7 @@ class Link:
         "previous",
         "replaced",
         "boot_status",
+        "arrival",
     )
 
     def __init__(
@@ -43,6 +45,7 @@ class Link:
         recorder: FrameRecorder,
         idle_limit: float,
         boot_status: str = "",
+        arrival: Arrival | None = None,
     ) -> None:
         self.websocket = websocket
         self.identity = identity
@@ -66,6 +69,8 @@ class Link:
         # last CALL answered: what lets a Heartbeat be answered without the database
         # (chargers.gateway.dispatch.at_once). Only a BootNotification changes it.
         self.boot_status = boot_status
+        # While the charge point is arriving (chargers.gateway.arrivals): its place among them.
+        self.arrival = arrival
 
     async def send_frame(self, text: str) -> None:
         """Send a frame made elsewhere, and log it. Raises websockets.ConnectionClosed when the

@@ -12,6 +12,9 @@ side. Meter messages of many charge points are stored
 together and applied together (chargers.gateway.meters); their StatusNotifications are
 recorded together (chargers.gateway.statuses).
 
+In a reconnect storm at most OCPP_ARRIVALS_AT_ONCE charge points arrive at once; the others are
+refused at the door with HTTP 503 and told when to come back (chargers.gateway.arrivals).
+
 A charge point connecting again replaces its older connection, here or at another gateway
 (chargers.connections): the older is closed with CLOSE_REPLACED once the newer is recorded.
 """
@@ -40,6 +43,7 @@ from websockets.typing import Subprotocol
 
 from chargers import connection_history, connections, presence
 from chargers.gateway import database, dispatch, framing, meters, statuses
+from chargers.gateway.arrivals import SWEEP_SECONDS, Arrival, Arrivals
 from chargers.gateway.auth import (
     Admission,
     Admitted,
@@ -68,6 +72,8 @@ T = TypeVar("T")
 CLOSE_REPLACED = 4000  # a newer connection of the same charge point, here or elsewhere
 CLOSE_IDLE = 4001  # no OCPP message for longer than its idle limit
 CLOSE_REMOVED = 4002  # its row was deleted while connected
+# How often refusals in a reconnect storm are logged (one line, not one per charge point).
+STORM_LOG_SECONDS = 10.0
 # CALLs of one charge point waiting for their turn before the gateway stops reading its
 # frames (the charge point should send the next only once answered: OCPP-J 1.6 §4.1.1).
 MAX_WAITING_CALLS = 16
@@ -81,6 +87,7 @@ class OcppConnection(ServerConnection):
     """A websocket connection that carries what its handshake admitted."""
 
     admitted: Admitted | None = None
+    arrival: Arrival | None = None
 
 
 def tls_context() -> ssl.SSLContext | None:
@@ -98,30 +105,34 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
+def _aside(step: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """A step beside a connection's record (its line of history, a presence hook): a failure
+    is logged and costs the connection nothing."""
+    try:
+        step(*args, **kwargs)
+    except Exception:
+        logger.exception("%s%r failed", step.__qualname__, args)
+
+
 def _connected(
     charge_point: ChargePoint, *, gateway: str, version: str, remote_address: str
 ) -> int:
     """Record the connection (chargers.connections.connected: its number, returned), then its
     line of history and presence.on_connected: one task in a worker thread, not three, each
     of which waited its turn in a reconnect storm before the charge point's first CALL was
-    read. A failure of either of the last two is logged and costs the connection nothing."""
+    read."""
     number = connections.connected(
         charge_point, gateway=gateway, version=version, remote_address=remote_address
     )
-    try:
-        connection_history.connected(
-            charge_point.pk,
-            connection=number,
-            gateway=gateway,
-            version=version,
-            remote_address=remote_address,
-        )
-    except DatabaseError:
-        logger.exception("Recording the connection history of %s failed", charge_point)
-    try:
-        presence.on_connected(charge_point)
-    except Exception:
-        logger.exception("presence.on_connected(%s) failed", charge_point)
+    _aside(
+        connection_history.connected,
+        charge_point.pk,
+        connection=number,
+        gateway=gateway,
+        version=version,
+        remote_address=remote_address,
+    )
+    _aside(presence.on_connected, charge_point)
     return number
 
 
@@ -130,13 +141,23 @@ async def _in_threads(executor: Executor, function: Callable[..., T], *args: Any
     return await loop.run_in_executor(executor, database.with_database, function, *args)
 
 
-def _disconnected(charge_point_pk: int, connection: int) -> ChargePoint | None:
-    """The charge point, as now, if `connection` was its current one and so it is now
-    disconnected; None if a newer connection holds it (or its row is gone)."""
+def _disconnected(
+    charge_point_pk: int, connection: int, *, gateway: str, close_code: int, reason: str
+) -> None:
+    """Record the end of `connection`: its line of history; then, if it was the charge point's
+    current one (not replaced by a newer, its row not gone), the row disconnected and
+    presence.on_disconnected. One task in a worker thread, as _connected."""
+    _aside(
+        connection_history.disconnected,
+        charge_point_pk,
+        connection=connection,
+        gateway=gateway,
+        close_code=close_code,
+        reason=reason,
+    )
     charge_point = ChargePoint.objects.filter(pk=charge_point_pk).first()
-    if charge_point is None or not connections.disconnected(charge_point, connection):
-        return None
-    return charge_point
+    if charge_point is not None and connections.disconnected(charge_point, connection):
+        _aside(presence.on_disconnected, charge_point)
 
 
 class Gateway:
@@ -149,6 +170,7 @@ class Gateway:
         self.pool = self.workers.executor
         self.doormen = database.Workers(settings.OCPP_ADMISSION_THREADS)
         self.admission = Admission()
+        self.arrivals = Arrivals(settings.OCPP_ARRIVALS_AT_ONCE)
         self.recorder = FrameRecorder(
             enabled=settings.OCPP_MESSAGE_LOG,
             size=settings.OCPP_MESSAGE_LOG_SIZE,
@@ -207,6 +229,7 @@ class Gateway:
             asyncio.create_task(self.meters.run()),
             asyncio.create_task(self.meters.applier.run()),
             asyncio.create_task(self.statuses.run()),
+            asyncio.create_task(self._sweep_arrivals()),
         ]
         try:
             if started is not None:
@@ -243,6 +266,11 @@ class Gateway:
         identity = identity_of(request.path)
         if identity is None:
             return websocket.respond(404, "Not an OCPP path: /ocpp/<identity>\n")
+        arrival = self.arrivals.enter(websocket, identity)
+        if arrival is None:
+            response = websocket.respond(503, "Too many charge points arriving: come back later\n")
+            response.headers["Retry-After"] = str(self.arrivals.retry_after(identity))
+            return response
         ssl_object = websocket.transport.get_extra_info("ssl_object")
         certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
         peer = websocket.remote_address[0] if websocket.remote_address else ""
@@ -257,11 +285,12 @@ class Gateway:
             request.headers.get("Authorization"),
         )
         if isinstance(decision, Refused):
+            self.arrivals.leave(arrival, finished=False)
             response = websocket.respond(decision.status, f"{decision.reason}\n")
             if decision.status == 401:
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
             return response
-        websocket.admitted = decision
+        websocket.admitted, websocket.arrival = decision, arrival
         return None
 
     def _subprotocol(
@@ -293,6 +322,7 @@ class Gateway:
         if not isinstance(websocket, OcppConnection) or websocket.admitted is None:
             return None
         admitted, websocket.admitted = websocket.admitted, None
+        arrival, websocket.arrival = websocket.arrival, None
         websocket.request, websocket.response = HANDSHAKE_DONE, None
         charge_point, version = admitted.charge_point, admitted.version
         if version is None:
@@ -324,7 +354,9 @@ class Gateway:
             recorder=self.recorder,
             idle_limit=self._idle_limit(charge_point),
             boot_status=charge_point.boot_status,
+            arrival=arrival,
         )
+        self._arriving(link, busy=False)  # until its first CALL
         previous = self.links.get(link.identity)
         self.links[link.identity] = link
         if previous is not None:
@@ -343,37 +375,24 @@ class Gateway:
             await asyncio.wait({link.dispatcher})
         logger.info("Charge point %s disconnected", link)
         code, reason = connection_history.close_of(link.websocket)
-        await self._history(
-            connection_history.disconnected,
-            link,
-            connection=link.connection,
-            gateway=self.id,
-            close_code=code,
-            reason=reason,
-        )
-        if self.stopping:  # all of this gateway's rows are cleared at once
-            return
+        record: Callable[..., None]
+        if self.stopping:  # its line of history only: all of this gateway's rows are cleared
+            record = functools.partial(_aside, connection_history.disconnected)
+        else:
+            record = _disconnected
         try:
-            charge_point = await self.in_pool(_disconnected, link.charge_point_pk, link.connection)
+            await self.in_pool(
+                functools.partial(
+                    record,
+                    link.charge_point_pk,
+                    connection=link.connection,
+                    gateway=self.id,
+                    close_code=code,
+                    reason=reason,
+                )
+            )
         except DatabaseError:
             logger.exception("Recording the disconnection of %s failed", link)
-            return
-        if charge_point is not None:
-            await self._hook(presence.on_disconnected, charge_point)
-
-    async def _hook(self, hook: Callable[[ChargePoint], None], charge_point: ChargePoint) -> None:
-        try:
-            await self.in_pool(hook, charge_point)
-        except Exception:
-            logger.exception("%s(%s) failed", hook.__qualname__, charge_point)
-
-    async def _history(self, record: Callable[..., None], link: Link, **values: Any) -> None:
-        """A line of its connection history (chargers.connection_history): never worth more
-        than a log line when it fails."""
-        try:
-            await self.in_pool(functools.partial(record, link.charge_point_pk, **values))
-        except DatabaseError:
-            logger.exception("Recording the connection history of %s failed", link)
 
     def _idle_limit(self, charge_point: ChargePoint) -> float:
         """OCPP_IDLE_TIMEOUT_SECONDS, or three of its heartbeat intervals if that is longer
@@ -432,6 +451,7 @@ class Gateway:
 
     async def _queue(self, link: Link, call: Call, received_at: datetime) -> None:
         link.calls.append((call, received_at))
+        self._arriving(link, busy=True)
         if link.dispatcher is None:
             link.dispatcher = asyncio.create_task(self._dispatch(link))
         elif len(link.calls) >= MAX_WAITING_CALLS:  # read no more until these are answered
@@ -457,6 +477,7 @@ class Gateway:
                     link.boot_status = answer.charge_point.boot_status
         finally:
             link.dispatcher = None
+            self._arriving(link, busy=False)
 
     async def _answer(self, link: Link, call: Call, received_at: datetime) -> dispatch.Answer:
         """Here if it needs no database (a Heartbeat), stored with others' if it is a meter
@@ -482,6 +503,39 @@ class Gateway:
             logger.info("Charge point %s left before its answer to %s", link, unique_id)
 
     # --- Housekeeping -------------------------------------------------------------------
+
+    def _arriving(self, link: Link, *, busy: bool) -> None:
+        """Tell the link's arrival, while it lasts, whether it has a CALL to answer."""
+        arrival = link.arrival
+        if arrival is None:
+            return
+        if arrival not in self.arrivals.present:  # over: the link forgets it
+            link.arrival = None
+        elif busy:
+            arrival.busy()
+        else:
+            arrival.quiet(self.arrivals.clock())
+
+    async def _sweep_arrivals(self) -> None:
+        """End the arrivals that are over; say every STORM_LOG_SECONDS how many were refused."""
+        loop = asyncio.get_running_loop()
+        logged_at, refused = loop.time(), 0
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            self.arrivals.sweep()
+            if self.arrivals.refused == refused:  # none since: the next line counts from now
+                logged_at = loop.time()
+            elif loop.time() - logged_at >= STORM_LOG_SECONDS:
+                logger.warning(
+                    "Gateway %s: %d handshakes refused (HTTP 503) in %.0f s, %d charge points "
+                    "arriving: a reconnect storm, spread out at %.1f a second",
+                    self.id,
+                    self.arrivals.refused - refused,
+                    loop.time() - logged_at,
+                    len(self.arrivals.present),
+                    self.arrivals.rate(self.arrivals.clock()),
+                )
+                logged_at, refused = loop.time(), self.arrivals.refused
 
     async def _watch(self) -> None:
         """Every OCPP_GATEWAY_POLL_SECONDS: close idle connections, those whose charge point a

@@ -56,6 +56,14 @@ FIRMWARE = "sim-1.0"
 Report = Callable[[str, str], None]  # (identity, what happened)
 
 
+def retry_after(value: str | None) -> int | None:
+    """An HTTP Retry-After in seconds (RFC 9110 §10.2.3; the date form is not used by
+    gateways), or None."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
 @dataclass(frozen=True)
 class EvseSpec:
     ocpp_id: int  # 1.6 connector id, 2.0.1 EVSE id
@@ -260,6 +268,11 @@ class Station(ABC):
                 if status in REFUSED_FOR_GOOD:
                     self.give_up(f"refused with HTTP {status}")
                     break
+                told = retry_after(exc.response.headers.get("Retry-After"))
+                if told is not None:  # a gateway spreading a storm (HTTP 503): its moment
+                    self.report(f"refused with HTTP {status}: told to retry in {told} s")
+                    await self._sleep(told + self.rng.random())
+                    continue
                 self.report(f"refused with HTTP {status}: retrying in {delay:.0f} s")
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 self.report(

@@ -67,6 +67,8 @@ class CentralSystem:
         self.frames: list[Frame] = []
         self.errors: list[Any] = []  # CALLERRORs we sent
         self.authorizations: list[str | None] = []  # each handshake's Authorization header
+        # Handshakes still to refuse with HTTP 503 and this Retry-After (a gateway in a storm).
+        self.busy_answers: list[str] = []
         self.charge_points: dict[str, Any] = {}  # identity → its latest connection's ChargePoint
         self.connections: dict[str, int] = {}
         self._transaction_ids = itertools.count(1001)
@@ -138,6 +140,10 @@ class CentralSystem:
     def _check_password(self, connection: ServerConnection, request: Request) -> Response | None:
         header = request.headers.get("Authorization")
         self.authorizations.append(header)
+        if self.busy_answers:
+            response = connection.respond(503, "Busy\n")
+            response.headers["Retry-After"] = self.busy_answers.pop(0)
+            return response
         if self.passwords is None:
             return None
         identity = unquote(request.path.rsplit("/", 1)[-1])

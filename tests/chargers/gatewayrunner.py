@@ -164,7 +164,8 @@ def connect_as(
         options.setdefault("additional_headers", {})
         options["additional_headers"]["Authorization"] = basic(identity, password)
     options.setdefault("subprotocols", [Subprotocol(f"ocpp{version}")])
-    return connect(url, open_timeout=TIMEOUT, **options)
+    options.setdefault("open_timeout", TIMEOUT)
+    return connect(url, **options)
 
 
 def basic(user: str, password: str) -> str:

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.db import DatabaseError
 from pytest_django import DjangoAssertNumQueries
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.sync.client import ClientConnection
 
-from chargers import connections, presence
+from chargers import connection_history, connections, presence
 from chargers.gateway import server
 from chargers.gateway.link import Link
 from chargers.gateway.outgoing import OutgoingCalls
@@ -206,6 +207,24 @@ def test_a_failing_presence_hook_does_not_fail_the_connection(
 
     with RunningGateway("gw-broken") as gateway, connect_as(gateway.url("SURVIVOR")) as websocket:
         assert call(websocket, "1", "Heartbeat", {})[0] == 3
+
+
+def test_a_failing_history_line_does_not_keep_a_charge_point_connected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(charge_point_pk: int, **values: Any) -> None:
+        raise DatabaseError("history table unavailable")
+
+    recorder = Recorder()
+    monkeypatch.setattr(connection_history, "disconnected", broken)
+    monkeypatch.setattr(presence, "on_disconnected", recorder.hook("disconnected"))
+    charge_point("FORGETFUL")
+
+    with RunningGateway("gw-broken") as gateway:
+        with connect_as(gateway.url("FORGETFUL")) as websocket:
+            assert call(websocket, "1", "Heartbeat", {})[0] == 3
+        eventually(lambda: recorder.events == [("disconnected", "FORGETFUL")])
+        assert row("FORGETFUL").gateway == ""
 
 
 class RecordingOutgoing(OutgoingCalls):

@@ -183,6 +183,20 @@ def test_a_refused_password_makes_it_give_up() -> None:
     assert any("refused with HTTP 401: not retrying" in line for line in lines)
 
 
+def test_a_busy_gateway_is_retried_when_its_retry_after_says(central: CentralSystem) -> None:
+    # Its own back-off would take 1 + 2 + 4 + 8 s over four refusals; told 0 s, it is back
+    # within a second (its jitter) each time.
+    central.busy_answers = ["0", "0", "0", "0"]
+    started = time.monotonic()
+    with running([station_spec(central)], "1.6", FAST) as fleet:
+        central.wait_for(lambda: central.received("BootNotification"), "a boot")
+    waited = time.monotonic() - started
+
+    assert len(central.authorizations) == 5  # four refusals, then admitted
+    assert waited < 4 * 1.0 + 1.0  # each after < 1 s (0 s + jitter), no back-off of 1+2+4+8 s
+    assert sum("told to retry in 0 s" in line for line in fleet.lines) == 4
+
+
 def test_a_lost_connection_is_made_again_without_a_boot(central: CentralSystem) -> None:
     with running([station_spec(central)], "1.6", FAST):
         # Both of the first connection's statuses (connectors 0 and 1) before it is cut: cut
