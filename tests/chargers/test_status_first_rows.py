@@ -1,8 +1,9 @@
-"""A connector's first report when another writer makes its row meanwhile (PostgreSQL, where
-writers race; SQLite takes one at a time). The status batch makes the rows it lacks in one
-INSERT … ON CONFLICT DO NOTHING: a row another writer committed between the batch's read and
-its INSERT is left as it is and read, and the batch's report applies to it as to any row,
-by the older-report rule (chargers.status)."""
+"""A connector's first report when another writer makes its row meanwhile (on PostgreSQL another
+transaction, committed; SQLite takes one writer at a time, so there the row is made in the
+batch's own transaction, just before its INSERT: the same rule without the race). The status
+batch makes the rows it lacks in one INSERT … ON CONFLICT DO NOTHING: a row another writer made
+between the batch's read and its INSERT is left as it is and read, and the batch's report
+applies to it as to any row, by the older-report rule (chargers.status)."""
 
 import threading
 from collections.abc import Callable, Iterator
@@ -23,35 +24,43 @@ __all__ = ["location", "partner"]  # fixtures
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="writers race on PostgreSQL"),
 ]
 
 
 @contextmanager
 def made_meanwhile(cp: ChargePoint, reported: str, at: datetime) -> Iterator[list[bool]]:
-    """Another writer (a thread, its own connection) commits connector 1's row with `reported`
-    just before this connection's first INSERT into the connector rows runs."""
+    """Another writer makes connector 1's row with `reported` just before this connection's
+    first INSERT into the connector rows runs (PostgreSQL: a thread, its own connection,
+    committed; SQLite: in this connection's transaction)."""
     made: list[bool] = []
+
+    def make() -> None:
+        ConnectorStatus.objects.create(
+            charge_point=cp,
+            ocpp_evse_id=1,
+            connector_id=0,
+            status=reported,
+            reported_at=at,
+            received_at=now(),
+        )
 
     def write() -> None:
         try:
-            ConnectorStatus.objects.create(
-                charge_point=cp,
-                ocpp_evse_id=1,
-                connector_id=0,
-                status=reported,
-                reported_at=at,
-                received_at=now(),
-            )
+            make()
         finally:
             connections.close_all()
 
     def wrapper(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
-        if not made and sql.startswith('INSERT INTO "chargers_connectorstatus"'):
-            writer = threading.Thread(target=write)
-            writer.start()
-            writer.join()
-            made.append(True)
+        # PostgreSQL: INSERT INTO … ON CONFLICT DO NOTHING; SQLite: INSERT OR IGNORE INTO …
+        inserting = sql.startswith("INSERT") and 'INTO "chargers_connectorstatus"' in sql
+        if not made and inserting:
+            made.append(True)  # first: make()'s own INSERT comes through here too
+            if connection.vendor == "postgresql":
+                writer = threading.Thread(target=write)
+                writer.start()
+                writer.join()
+            else:
+                make()
         return execute(sql, *args)
 
     with connection.execute_wrapper(wrapper):
