@@ -27,6 +27,7 @@ from websockets.typing import Subprotocol
 
 from chargers import handlers
 from chargers.connections import set_password
+from chargers.gateway.auth import Admission
 from chargers.gateway.server import Gateway
 from chargers.models import ChargePoint
 from tests.live import LiveProcess
@@ -127,6 +128,17 @@ def use_handlers(monkeypatch: pytest.MonkeyPatch, registry: Mapping[tuple[str, s
     monkeypatch.setattr(handlers, "_loaded", True)
     for (version, action), handler in registry.items():
         handlers.handles(version, action)(handler)
+
+
+def slow_admission(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every handshake's admission takes `seconds` longer (its row read and password check)."""
+    admit = Admission.admit
+
+    def slow(self: Admission, *args: Any) -> Any:
+        time.sleep(seconds)
+        return admit(self, *args)
+
+    monkeypatch.setattr(Admission, "admit", slow)
 
 
 def heartbeat(context: handlers.Context, payload: handlers.Payload) -> handlers.Payload:

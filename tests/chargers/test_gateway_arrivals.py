@@ -2,7 +2,6 @@
 OCPP_ARRIVALS_AT_ONCE charge points arriving at once, the others refused with HTTP 503 and a
 Retry-After that spreads their return."""
 
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,7 +16,6 @@ from chargers.gateway.arrivals import (
     QUIET_SECONDS,
     Arrivals,
 )
-from chargers.gateway.auth import Admission
 from chargers.simulator.station import retry_after
 from tests.chargers.gatewayrunner import (
     HEARTBEATS,
@@ -26,6 +24,7 @@ from tests.chargers.gatewayrunner import (
     charge_point,
     connect_as,
     eventually,
+    slow_admission,
     use_handlers,
 )
 
@@ -168,12 +167,16 @@ def test_the_simulator_reads_retry_after(header: str | None, seconds: int | None
 # --- at a running gateway ----------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_gateway_refuses_beyond_its_limit_with_503_and_admits_once_quiet(
-    monkeypatch: pytest.MonkeyPatch, settings: Any
-) -> None:
+@pytest.fixture
+def one_place(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    """Gateways that let one charge point arrive at a time, and answer Heartbeats only."""
     settings.OCPP_ARRIVALS_AT_ONCE = 1
     use_handlers(monkeypatch, HEARTBEATS)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("one_place")
+def test_the_gateway_refuses_beyond_its_limit_with_503_and_admits_once_quiet() -> None:
     charge_point("FIRST")
     charge_point("SECOND")
     with RunningGateway("gw-arrivals") as gateway, connect_as(gateway.url("FIRST")) as first:
@@ -196,11 +199,8 @@ def test_the_gateway_refuses_beyond_its_limit_with_503_and_admits_once_quiet(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_charge_point_refused_at_admission_takes_no_place(
-    monkeypatch: pytest.MonkeyPatch, settings: Any
-) -> None:
-    settings.OCPP_ARRIVALS_AT_ONCE = 1
-    use_handlers(monkeypatch, HEARTBEATS)
+@pytest.mark.usefixtures("one_place")
+def test_a_charge_point_refused_at_admission_takes_no_place() -> None:
     charge_point("HONEST")
     with RunningGateway("gw-arrivals") as gateway:
         for _ in range(3):
@@ -212,19 +212,10 @@ def test_a_charge_point_refused_at_admission_takes_no_place(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_handshake_given_up_on_frees_its_place(
-    monkeypatch: pytest.MonkeyPatch, settings: Any
-) -> None:
+@pytest.mark.usefixtures("one_place")
+def test_a_handshake_given_up_on_frees_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
     # Without it the place would stay taken for LONGEST_SECONDS.
-    settings.OCPP_ARRIVALS_AT_ONCE = 1
-    use_handlers(monkeypatch, HEARTBEATS)
-    admit = Admission.admit
-
-    def slow(self: Admission, *args: Any) -> Any:
-        time.sleep(1.0)
-        return admit(self, *args)
-
-    monkeypatch.setattr(Admission, "admit", slow)
+    slow_admission(monkeypatch, 1.0)
     charge_point("IMPATIENT")
     charge_point("NEXT")
     with RunningGateway("gw-arrivals") as gateway:

@@ -14,7 +14,6 @@ from websockets.exceptions import ConnectionClosed, InvalidMessage
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from chargers.gateway.auth import Admission
 from chargers.gateway.server import Gateway
 from chargers.models_maintenance import ConnectionEvent
 from tests.chargers.gatewayrunner import (
@@ -25,6 +24,7 @@ from tests.chargers.gatewayrunner import (
     call,
     charge_point,
     connect_as,
+    slow_admission,
     use_handlers,
 )
 
@@ -127,13 +127,7 @@ def test_a_handshake_may_wait_for_its_admission_as_long_as_the_setting_says(
     # websockets' own 10 s cut off a reconnect storm's handshakes queued for admission.
     settings.OCPP_OPEN_TIMEOUT_SECONDS = 0.5
     use_handlers(monkeypatch, HEARTBEATS)
-    admit = Admission.admit
-
-    def slow(self: Admission, *args: Any) -> Any:
-        time.sleep(1.0)
-        return admit(self, *args)
-
-    monkeypatch.setattr(Admission, "admit", slow)
+    slow_admission(monkeypatch, 1.0)
     charge_point("PATIENT")
 
     with RunningGateway("gw-open-timeout") as gateway:
