@@ -289,6 +289,15 @@ class TransactionEvent(models.Model):
                 name="transactionevent_unique_seq_no",
             ),
         ]
+        # The messages waiting to be applied, a few among every meter value ever stored: what
+        # the applier reads by transaction and the catch-up (apply_released) by receipt.
+        indexes = [
+            models.Index(
+                fields=["transaction", "received_at"],
+                condition=Q(applied=False),
+                name="transactionevent_waiting",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.transaction} {self.kind} {self.seq_no or ''}".rstrip()
