@@ -113,9 +113,15 @@ class Charging:
     with a check at every reading, as one by one.
     """
 
-    def __init__(self, transaction: ChargerTransaction, *, batch: bool = False) -> None:
+    def __init__(
+        self, transaction: ChargerTransaction, *, batch: bool = False, progress_later: bool = False
+    ) -> None:
         self.tx = transaction
         self.batch = batch
+        # `progress_later`: save() leaves the progress PATCH due in `progress` for the caller,
+        # who sends many together (chargers.transactions.apply_stored) and calls progressed().
+        self.progress_later = progress_later
+        self.progress: services.Progress | None = None
         # The last reading not checked for a price change: (the one before, it, the open
         # period as it stood before it was folded in).
         self.unchecked: tuple[tuple[Decimal, datetime], Sample, dict[str, Any]] | None = None
@@ -536,11 +542,24 @@ class Charging:
         if self.progress_at is not None and last_at < self.progress_at + every:
             return
         reading = self._reading(self.register.last_wh)
+        self.progress_at = last_at
+        if self.progress_later:
+            self.progress = services.Progress(session, last_at, reading)
+            return
         progressed = self._service(
             services.session_progress, session=session, at=last_at, reading=reading
         )
         self.session = progressed or session
-        self.progress_at = last_at
+
+    def progressed(self, result: Session | SessionError) -> None:
+        """The outcome of `progress`, sent by the caller after save(): a refusal is kept on
+        the transaction as _service keeps it (saved again)."""
+        self.progress = None
+        if isinstance(result, Session):
+            self.session = result
+            return
+        self._warn(f"session_progress refused: {result}")
+        self.tx.save(update_fields=["state"])
 
     # --- after the end ------------------------------------------------------------------------
 

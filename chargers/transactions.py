@@ -63,6 +63,7 @@ from chargers.transaction_steps import (
     read_step,
     step_moments,
 )
+from sessions.services import Progress, sessions_progress
 
 logger = logging.getLogger(__name__)
 
@@ -536,37 +537,45 @@ def _apply_chunk(
             transaction_id__in=[tx.pk for tx in locked], applied=False
         ).order_by("timestamp", "seq_no", "pk"):
             pending[event.transaction_id].append(event)
+        progressing = []
         for tx in locked:
             events = pending.get(tx.pk)
             saved = tx
             if events:  # else applied meanwhile, by another message of the transaction
                 try:
-                    saved = _apply_events(tx, events, now)
+                    charging = _apply_events(tx, events, now)
                 except Exception:
                     logger.exception("Applying the stored messages of %s failed", tx)
                     failed.append(tx.pk)
                     continue
+                saved = charging.tx
+                if charging.progress is not None:
+                    progressing.append((charging, charging.progress))
             if quiet is not None:
                 quiet[tx.pk] = quiet_until(saved)
+        _progress_together(progressing)
     return failed
 
 
 def _apply_events(
     locked: ChargerTransaction, events: list[TransactionEvent], now: datetime
-) -> ChargerTransaction:
+) -> Charging:
     """What _record does for one message, for the stored `events` (not applied yet), in a
     savepoint: all of them or none. Checked for price changes at the last reading, unless
-    that is not the same as at each (chargers.charging.Charging). The transaction as saved."""
+    that is not the same as at each (chargers.charging.Charging). Its Charging as saved,
+    the progress PATCH due left to the caller (Charging.progress)."""
     received = max(event.received_at for event in events)
     latest = max(event.timestamp for event in events)
     try:
         with transaction.atomic():
-            return _apply_batch(locked, received, latest, Charging(locked, batch=True), events, now)
+            charging = Charging(locked, batch=True, progress_later=True)
+            return _apply_batch(locked, received, latest, charging, events, now)
     except PriceCheckDeferred as deferred:
         logger.debug("%s: applied again reading by reading (%s)", locked, deferred)
     with transaction.atomic():
         again = _locked(locked.pk)  # as stored: the first attempt changed it in memory
-        return _apply_batch(again, received, latest, Charging(again), None, now)
+        charging = Charging(again, progress_later=True)
+        return _apply_batch(again, received, latest, charging, None, now)
 
 
 def _apply_batch(
@@ -576,14 +585,40 @@ def _apply_batch(
     charging: Charging,
     events: list[TransactionEvent] | None,
     now: datetime,
-) -> ChargerTransaction:
+) -> Charging:
     if locked.last_message_at is None or received > locked.last_message_at:
         locked.last_message_at = received
     if locked.rebooted_at is not None and latest > locked.rebooted_at:
         locked.rebooted_at = None  # it went on after the boot
     _apply_pending(charging, now, {}, events)
     charging.save()
-    return charging.tx
+    return charging
+
+
+def _progress_together(progressing: Sequence[tuple[Charging, Progress]]) -> None:
+    """The progress PATCHes due of a chunk's transactions (each Charging saved, its
+    `progress`), in one go (sessions.services.sessions_progress). Should that fail as a
+    whole, each is sent alone, so that one that cannot be sent holds back no other (logged;
+    its session's next progress or its stop brings its figures)."""
+    if not progressing:
+        return
+    try:
+        with transaction.atomic():
+            results = sessions_progress([progress for _, progress in progressing])
+    except Exception:
+        logger.exception("The progress of %d sessions together failed", len(progressing))
+    else:
+        for (charging, _), result in zip(progressing, results, strict=True):
+            charging.progressed(result)
+        return
+    for charging, progress in progressing:
+        try:
+            with transaction.atomic():
+                (result,) = sessions_progress([progress])
+        except Exception:
+            logger.exception("The progress of %s failed", charging.tx)
+            continue
+        charging.progressed(result)
 
 
 # --- never open forever -----------------------------------------------------------------------

@@ -46,15 +46,22 @@ def engine_periods(periods: Iterable[Mapping[str, Any]]) -> tuple[ChargingPeriod
 
 
 def stored_periods(session: Session) -> list[dict[str, Any]]:
+    return stored_periods_of([session.pk])[session.pk]
+
+
+def stored_periods_of(pks: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The stored periods of each of the sessions `pks`, in one query."""
+    found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
     rows = (
-        SessionChargingPeriod.objects.filter(session=session)
-        .order_by("position")
-        .values_list("start_date_time", "dimensions", "tariff_id")
+        SessionChargingPeriod.objects.filter(session_id__in=found)
+        .order_by("session_id", "position")
+        .values_list("session_id", "start_date_time", "dimensions", "tariff_id")
     )
-    return [
-        {"start_date_time": start, "dimensions": dimensions, "tariff_id": tariff_id}
-        for start, dimensions, tariff_id in rows
-    ]
+    for session_id, start, dimensions, tariff_id in rows:
+        found[session_id].append(
+            {"start_date_time": start, "dimensions": dimensions, "tariff_id": tariff_id}
+        )
+    return found
 
 
 def price(

@@ -10,11 +10,13 @@ figures' one renders only kwh, total_cost and last_updated, for the change meter
 with every meter value (sessions.services.session_progress).
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from ocpi.routing import PartyRef
 from ocpi.time import moment_after
-from push.services import party_targets, push_change
+from push.services import Request, party_targets, push_changes
 from sessions.models import Session
 from sessions.serializers import (
     FIGURES,
@@ -44,24 +46,23 @@ def figures_snapshot(session: Session) -> dict[str, Any]:
     return _RENDERER.represent_fields(session_figures_as_ocpi(session), FIGURES)
 
 
+def _request(session: Session, method: str, payload: dict[str, Any]) -> Request:
+    path = [session.country_code, session.party_id, session.ocpi_id]
+    return Request(MODULE, method, session.party, session.object_key, path, payload)
+
+
 def push(session: Session, method: str, payload: dict[str, Any]) -> None:
-    push_change(
-        module=MODULE,
-        method=method,
-        owner=session.party,
-        object_key=session.object_key,
-        path=[session.country_code, session.party_id, session.ocpi_id],
-        payload=payload,
+    push_changes(
+        [_request(session, method, payload)],
         targets=party_targets(MODULE, session.token_party),
     )
 
 
-def _push_patch(
-    session: Session,
+def _patch(
     before: dict[str, Any],
     after: dict[str, Any],
     new: Sequence[dict[str, Any]],
-) -> None:
+) -> dict[str, Any]:
     changes = {
         key: value
         for key, value in after.items()
@@ -70,7 +71,7 @@ def _push_patch(
     if new:
         changes["charging_periods"] = list(ChargingPeriodSerializer(new, many=True).data)
     changes["last_updated"] = after["last_updated"]
-    push(session, "PATCH", changes)
+    return changes
 
 
 def save_and_patch(session: Session, before: dict[str, Any], new: Sequence[dict[str, Any]]) -> None:
@@ -78,12 +79,23 @@ def save_and_patch(session: Session, before: dict[str, Any], new: Sequence[dict[
     `new` periods to its eMSP, in the caller's transaction."""
     session.last_updated = moment_after(session.last_updated)
     session.save()
-    _push_patch(session, before, snapshot(session), new)
+    push(session, "PATCH", _patch(before, snapshot(session), new))
 
 
-def save_and_patch_figures(session: Session, before: dict[str, Any]) -> None:
-    """save_and_patch for a session of which only the FIGURES changed since `before` (their
-    figures_snapshot)."""
-    session.last_updated = moment_after(session.last_updated)
-    session.save(update_fields=[*FIGURE_COLUMNS, "last_updated"])
-    _push_patch(session, before, figures_snapshot(session), [])
+def save_and_patch_figures(changed: Sequence[tuple[Session, dict[str, Any]]]) -> None:
+    """save_and_patch for sessions of which only the FIGURES changed since `before` (each
+    (session, its figures_snapshot before)), in the caller's transaction: their PATCHes
+    queued together, one batch per eMSP (push.services.push_changes). A row an UPDATE of
+    its own: Django's bulk_update (a CASE per column and row) costs more of the gateway's
+    CPU than the statements it saves (bench/RESULTS.md, the progress PATCHes together)."""
+    if not changed:
+        return
+    requests: dict[PartyRef, list[Request]] = defaultdict(list)
+    for session, before in changed:
+        session.last_updated = moment_after(session.last_updated)
+        patch = _patch(before, figures_snapshot(session), [])
+        requests[session.token_party].append(_request(session, "PATCH", patch))
+    for session, _ in changed:
+        session.save(update_fields=[*FIGURE_COLUMNS, "last_updated"])
+    for party, queued in requests.items():
+        push_changes(queued, targets=party_targets(MODULE, party))

@@ -5,6 +5,7 @@
     session_activate                 PENDING/RESERVATION → ACTIVE        PATCH
     session_meter / session_add_periods  (ACTIVE) periods appended     PATCH with the new periods
     session_progress                 (ACTIVE) kwh, total_cost so far    PATCH, no period
+    sessions_progress                session_progress of many at once   PATCHes queued together
     session_stop                     ACTIVE/RESERVATION → COMPLETED      PATCH, session_completed
     session_invalidate               any running status → INVALID        PATCH (never billed)
 
@@ -15,6 +16,7 @@ refuses raises a sessions.errors.SessionError.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -36,7 +38,7 @@ from sessions.metering import (
 )
 from sessions.models import AuthMethod, ChargingPreferencesResponse, Session, SessionStatus
 from sessions.preferences import decide, takes_charging_preferences
-from sessions.pricing import price, stored_periods
+from sessions.pricing import price, stored_periods_of
 from sessions.pushes import (
     figures_snapshot,
     push,
@@ -356,21 +358,66 @@ def session_progress(*, session: Session, at: datetime, reading: Reading) -> Ses
     keep the eMSP's view current without a period each. The period added later counts its
     energy from the stored periods, not from this kwh (sessions.metering.metered_kwh).
     """
+    result = sessions_progress([Progress(session, at, reading)])[0]
+    if isinstance(result, SessionError):
+        raise result
+    return result
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One session_progress of sessions_progress."""
+
+    session: Session
+    at: datetime
+    reading: Reading
+
+
+def sessions_progress(items: Sequence[Progress]) -> list[Session | SessionError]:
+    """session_progress of many sessions in one transaction, as a gateway's round of meter
+    values brings them: their rows locked in one SELECT (in pk order), their stored periods
+    read in one, their PATCHes queued together (sessions.pushes.save_and_patch_figures).
+    Each item's result in order: the session as saved, or the SessionError that refused it
+    (the others go on)."""
     with transaction.atomic():
-        locked = _lock(session, related=False)
-        checks.require_active(locked)
-        before = figures_snapshot(locked)  # nothing else changes here
-        stored = stored_periods(locked)
-        metered = metered_kwh(locked, stored)
-        open_period = {
-            **meter_period(locked, at, reading, metered),
-            "tariff_id": locked.tariff_id,
-        }
-        locked.kwh = metered + energy_of([open_period])
-        _reprice(locked, at, [*stored, open_period])
-        if figures_snapshot(locked) != before:
-            save_and_patch_figures(locked, before)
-    return locked  # as saved: no need to read it again
+        rows = Session.objects.select_for_update(of=("self",)).order_by("pk")
+        locked = {row.pk: row for row in rows.filter(pk__in={i.session.pk for i in items})}
+        periods = stored_periods_of(locked)
+        results: list[Session | SessionError] = []
+        changed: dict[int, tuple[Session, dict[str, Any]]] = {}
+        for item in items:
+            try:
+                results.append(_progress(locked, periods, item, changed))
+            except SessionError as exc:
+                results.append(exc)
+        save_and_patch_figures(list(changed.values()))
+    return results
+
+
+def _progress(
+    locked: Mapping[int, Session],
+    periods: Mapping[int, list[dict[str, Any]]],
+    item: Progress,
+    changed: dict[int, tuple[Session, dict[str, Any]]],
+) -> Session:
+    session = locked.get(item.session.pk)
+    if session is None:
+        raise SessionError(f"Session {item.session.ocpi_id} no longer exists")
+    checks.require_active(session)
+    before = changed[session.pk][1] if session.pk in changed else figures_snapshot(session)
+    stored = periods[session.pk]
+    metered = metered_kwh(session, stored)
+    open_period = {
+        **meter_period(session, item.at, item.reading, metered),
+        "tariff_id": session.tariff_id,
+    }
+    session.kwh = metered + energy_of([open_period])
+    _reprice(session, item.at, [*stored, open_period])
+    if figures_snapshot(session) != before:
+        changed[session.pk] = (session, before)
+    else:
+        changed.pop(session.pk, None)
+    return session
 
 
 def session_stop(*, session: Session, at: datetime, reading: Reading | None = None) -> Session:

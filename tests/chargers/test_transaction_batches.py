@@ -17,6 +17,7 @@ from chargers.models import ChargePoint, ChargePointEvse, ChargerTransaction, Tr
 from chargers.transaction_tasks import check_transactions
 from locations.models import EVSE, Connector
 from push.models import Change
+from sessions import services as session_services
 from sessions.models import Session
 from tests.chargers.transactions_setup import (
     MINUTE,
@@ -259,6 +260,51 @@ def test_one_progress_patch_per_session_per_batch(points: tuple[ChargePoint, Cha
     assert (transaction16.session and transaction16.session.kwh) == Decimal(1)
     assert (transaction201.session and transaction201.session.kwh) == Decimal("0.9")
     assert transaction201.last_seq_no == 5
+
+
+def test_a_progress_that_fails_holds_back_no_other_of_its_chunk(
+    points: tuple[ChargePoint, ChargePoint],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The progress PATCHes of a chunk go together; when that fails (here the one of the 1.6
+    session, made to fail), each is sent alone: the other session still gets its PATCH, and
+    both transactions stay applied."""
+    cp16, cp201 = points
+    number = start_16(cp16, START)
+    started_201(cp201, START)
+    transaction16 = ChargerTransaction.objects.get(charge_point=cp16)
+    transaction201 = ChargerTransaction.objects.get(charge_point=cp201)
+    broken = transaction16.session_id
+    before = [patches(transaction16.session), patches(transaction201.session)]
+    real = session_services._progress
+
+    def progress(locked: Any, periods: Any, item: Any, changed: Any) -> Session:
+        if item.session.pk == broken:
+            raise RuntimeError("a pricing bug")
+        return real(locked, periods, item, changed)
+
+    monkeypatch.setattr(session_services, "_progress", progress)
+    monkeypatch.setattr(transactions, "APPLY_CHUNK", 2)  # SQLite's is 1: both in one chunk
+    monkeypatch.setattr(transactions, "APPLY_CHUNK_ROW_LOCKS", 2)
+    at = START + 2 * MINUTE
+    touched = store(
+        incoming(cp16, meter_16(number, at, 400), at),
+        incoming(cp201, updated_201(1, at, 360), at),
+    )
+
+    failed = transactions.apply_stored(sorted(touched), at + MINUTE)
+
+    assert failed == []
+    assert [patches(transaction16.session), patches(transaction201.session)] == [
+        before[0],
+        before[1] + 1,
+    ]
+    assert "The progress of 2 sessions together failed" in caplog.text
+    assert f"The progress of {transaction16} failed" in caplog.text
+    assert not TransactionEvent.objects.filter(applied=False).exists()
+    transaction16.refresh_from_db()
+    assert transaction16.meter_last_wh == METER_START + 400
 
 
 # --- nothing lost, nothing twice ----------------------------------------------------------------

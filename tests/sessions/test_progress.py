@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from credentials.models import PartnerPlatform
 from push.models import Change
@@ -113,3 +115,65 @@ def test_progress_is_refused_before_the_session_is_active_or_backwards() -> None
         )
     with pytest.raises(errors.InvalidPeriods, match="not after the previous one"):
         services.session_progress(session=active, at=START, reading=Reading(kwh=Decimal(3)))
+
+
+def test_many_sessions_progress_together_in_as_many_statements_as_one(
+    partner_a: PartnerPlatform,
+) -> None:
+    """sessions_progress: each session as session_progress leaves it, its own PATCH; one
+    statement more a session (its UPDATE), the rest once for all (the lock, the read of the
+    stored periods, the batch of PATCHes)."""
+    alone = start(connector_id="2")
+    together = [start(), start(), start()]  # session_start does not refuse a busy connector
+    at = START + 10 * MINUTE
+
+    with CaptureQueriesContext(connection) as one:
+        [result] = services.sessions_progress(
+            [services.Progress(alone, at, Reading(kwh=Decimal(1)))]
+        )
+    with CaptureQueriesContext(connection) as three:
+        results = services.sessions_progress(
+            [
+                services.Progress(session, at, Reading(kwh=Decimal(kwh)))
+                for session, kwh in zip(together, (2, 3, 4), strict=True)
+            ]
+        )
+
+    assert isinstance(result, Session)
+    assert len(three.captured_queries) == len(one.captured_queries) + 2
+    # Tariff 11: FLAT 0.50 + ENERGY 0.25/kWh (excl. VAT).
+    stored = [Session.objects.get(pk=session.pk) for session in together]
+    assert [(s.kwh, s.total_cost_excl_vat) for s in stored] == [
+        (Decimal(2), Decimal("1.0000")),
+        (Decimal(3), Decimal("1.2500")),
+        (Decimal(4), Decimal("1.5000")),
+    ]
+    assert [r.kwh for r in results if isinstance(r, Session)] == [s.kwh for s in stored]
+    assert [[patch["kwh"] for patch in patches(s)] for s in stored] == [
+        [Decimal(2)],
+        [Decimal(3)],
+        [Decimal(4)],
+    ]
+
+
+def test_a_session_refused_among_many_holds_back_no_other(partner_a: PartnerPlatform) -> None:
+    pending = start(status="PENDING")
+    active = start()
+    backwards = start(connector_id="2")
+    services.session_meter(session=backwards, at=START + MINUTE, reading=Reading(kwh=Decimal(2)))
+    at = START + 10 * MINUTE
+
+    results = services.sessions_progress(
+        [
+            services.Progress(pending, at, Reading(kwh=Decimal(1))),
+            services.Progress(active, at, Reading(kwh=Decimal(2))),
+            services.Progress(backwards, at, Reading(kwh=Decimal(1))),
+        ]
+    )
+
+    assert isinstance(results[0], errors.IllegalTransition)
+    assert isinstance(results[1], Session)
+    assert results[1].kwh == Decimal(2)
+    assert isinstance(results[2], errors.InvalidPeriods)
+    assert [len(patches(s)) for s in (pending, active)] == [0, 1]
+    assert Session.objects.get(pk=backwards.pk).kwh == Decimal(2)
