@@ -83,13 +83,19 @@ def superseded(gateway: str, held: Mapping[int, int]) -> list[int]:
 
 def check_held(gateway: str, held: Mapping[int, int]) -> tuple[list[int], list[int]]:
     """Of the charge points `gateway` holds ({pk: its connection number}): those superseded
-    (above), and those whose row is gone (deleted while connected). One query per
-    SUPERSEDED_CHUNK of them, for both."""
-    pks = list(held)
+    (above), and those whose row is gone (deleted while connected).
+
+    A gateway asks every few seconds about every connection it holds, and nearly every row
+    names it, as it should: one query for the pks of those (the `gateway` index), not a read
+    of every row held, leaves only the others to read, one query per SUPERSEDED_CHUNK (few:
+    those superseded or gone, and in a storm the newcomers whose `connected` is not
+    committed yet)."""
+    ours = set(ChargePoint.objects.filter(gateway=gateway).values_list("pk", flat=True))
+    others = [pk for pk in held if pk not in ours]
     stale: list[int] = []
     gone: list[int] = []
-    for start in range(0, len(pks), SUPERSEDED_CHUNK):
-        chunk = pks[start : start + SUPERSEDED_CHUNK]
+    for start in range(0, len(others), SUPERSEDED_CHUNK):
+        chunk = others[start : start + SUPERSEDED_CHUNK]
         rows = ChargePoint.objects.filter(pk__in=chunk).values_list("pk", "gateway", "connection")
         found = set()
         for pk, holder, number in rows:

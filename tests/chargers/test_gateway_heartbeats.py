@@ -171,3 +171,18 @@ def test_check_held_tells_a_newer_connection_elsewhere_from_a_row_gone() -> None
 
     held = {elsewhere.pk: 1, older.pk: 1, 10**9: 1}
     assert connections.check_held("gw-here", held) == ([elsewhere.pk], [10**9])
+
+
+def test_check_held_reads_only_the_rows_that_do_not_name_the_gateway(
+    django_assert_num_queries: Any,
+) -> None:
+    """Every row naming the gateway, as nearly all do: one query, however many it holds; a
+    row that names another gateway is read besides, in one more."""
+    ours = [charge_point(f"OURS-{n}", gateway="gw-here", connection=1) for n in range(3)]
+    elsewhere = charge_point("ELSEWHERE", gateway="gw-there", connection=2)
+    held = {point.pk: 1 for point in ours}
+
+    with django_assert_num_queries(1):
+        assert connections.check_held("gw-here", held) == ([], [])
+    with django_assert_num_queries(2):
+        assert connections.check_held("gw-here", {**held, elsewhere.pk: 1}) == ([elsewhere.pk], [])
