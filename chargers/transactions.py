@@ -14,12 +14,13 @@ Meter messages in batches: a gateway stores the MeterValues (1.6) and Transactio
 TransactionEvent skip a repeat) and acknowledges them once that committed; its applier
 (chargers.gateway.meters) then applies what was stored, many transactions in one database
 transaction (apply_stored), with one progress PATCH per session for all their samples
-(chargers.charging), at once where something reads the result sooner than the session's
-next progress PATCH, else by then (chargers.charging.quiet_until). Any other message of a
-transaction applies the stored ones before it (_record), so that a StopTransaction's CDR
-counts every MeterValues acknowledged before it; what a gateway stored and never applied (it
-stopped, it failed) is applied by the catch-up (apply_released, run by beat) CATCH_UP_SECONDS
-after its receipt, or after the longest a gateway may wait to apply it.
+(chargers.charging; a chunk's PATCHes queued together, _progress_together), at once where
+something reads the result sooner than the session's next progress PATCH, else by then
+(chargers.charging.quiet_until). Any other message of a transaction applies the stored ones
+before it (_record), so that a StopTransaction's CDR counts every MeterValues acknowledged
+before it; what a gateway stored and never applied (it stopped, it failed) is applied by the
+catch-up (apply_released, run by beat) CATCH_UP_SECONDS after its receipt, or after the
+longest a gateway may wait to apply it.
 
 Late messages: a 2.0.1 message waits while an earlier seqNo (or the Started) is missing, up to
 OCPP_TRANSACTION_REORDER_SECONDS after the first message beyond the gap came (EVerest drops
@@ -602,9 +603,8 @@ def _progress_together(progressing: Sequence[tuple[Charging, Progress]]) -> None
     its session's next progress or its stop brings its figures)."""
     if not progressing:
         return
-    try:
-        with transaction.atomic():
-            results = sessions_progress([progress for _, progress in progressing])
+    try:  # sessions_progress is a savepoint of its own: the chunk goes on after a failure
+        results = sessions_progress([progress for _, progress in progressing])
     except Exception:
         logger.exception("The progress of %d sessions together failed", len(progressing))
     else:
@@ -613,8 +613,7 @@ def _progress_together(progressing: Sequence[tuple[Charging, Progress]]) -> None
         return
     for charging, progress in progressing:
         try:
-            with transaction.atomic():
-                (result,) = sessions_progress([progress])
+            (result,) = sessions_progress([progress])
         except Exception:
             logger.exception("The progress of %s failed", charging.tx)
             continue

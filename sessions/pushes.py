@@ -85,7 +85,7 @@ def save_and_patch(session: Session, before: dict[str, Any], new: Sequence[dict[
 def save_and_patch_figures(changed: Sequence[tuple[Session, dict[str, Any]]]) -> None:
     """save_and_patch for sessions of which only the FIGURES changed since `before` (each
     (session, its figures_snapshot before)), in the caller's transaction: their PATCHes
-    queued together, one batch per eMSP (push.services.push_changes). A row an UPDATE of
+    queued together, one batch per eMSP (push.services.push_changes). Each row an UPDATE of
     its own: Django's bulk_update (a CASE per column and row) costs more of the gateway's
     CPU than the statements it saves (bench/RESULTS.md, the progress PATCHes together)."""
     if not changed:
