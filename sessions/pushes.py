@@ -93,9 +93,8 @@ def save_and_patch_figures(changed: Sequence[tuple[Session, dict[str, Any]]]) ->
     requests: dict[PartyRef, list[Request]] = defaultdict(list)
     for session, before in changed:
         session.last_updated = moment_after(session.last_updated)
+        session.save(update_fields=[*FIGURE_COLUMNS, "last_updated"])
         patch = _patch(before, figures_snapshot(session), [])
         requests[session.token_party].append(_request(session, "PATCH", patch))
-    for session, _ in changed:
-        session.save(update_fields=[*FIGURE_COLUMNS, "last_updated"])
     for party, queued in requests.items():
         push_changes(queued, targets=party_targets(MODULE, party))
